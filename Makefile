@@ -1,0 +1,34 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+
+.PHONY: demo test bootstrap bootstrap-test lint typecheck unit docs compose-check clean
+
+## make demo: install what is missing, start the whole system with a seeded district, print the URLs
+demo: bootstrap
+	$(PY) scripts/run_demo.py
+
+## make test: install what the tests need (Chromium, npm test servers too), lint, type-check, run every test
+test: bootstrap-test lint typecheck
+	$(PY) -m pytest
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+bootstrap-test:
+	@bash scripts/bootstrap.sh --test
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck:
+	$(VENV)/bin/mypy common platform/eldercare_platform device_gateway simulators scripts tests bench
+
+## make docs: regenerate docs/openapi.json from the API
+docs: bootstrap
+	$(PY) scripts/export_openapi.py docs/openapi.json
+
+clean:
+	rm -rf var/test var/demo

@@ -1,0 +1,1 @@
+"""Code shared by every process of the eldercare platform: settings, logging, health and metrics."""

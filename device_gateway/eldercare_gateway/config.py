@@ -1,0 +1,23 @@
+"""Settings of the gateway process."""
+
+from __future__ import annotations
+
+from eldercare_common.settings import BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMixin
+from pydantic import Field
+
+
+class GatewaySettings(BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMixin):
+    """Gateway settings (`ELDERCARE_GATEWAY_*` is not used: names are `ELDERCARE_<FIELD>`)."""
+
+    metrics_port: int = Field(default=9101, ge=0, le=65535)
+    instance: str = Field(default="gw1", pattern=r"^[A-Za-z0-9_-]{1,32}$", description="Unique per process")
+    share_group: str = Field(default="gateway", pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    telemetry_batch_rows: int = Field(default=1000, ge=1, le=50_000)
+    telemetry_batch_ms: int = Field(default=200, ge=5, le=10_000)
+    telemetry_queue_max: int = Field(default=20_000, ge=100)
+    registry_refresh_s: float = Field(default=30.0, ge=1.0)
+    device_rate_per_minute: int = Field(default=240, ge=1, description="Per device, every lane together")
+    device_rate_burst: int = Field(default=60, ge=1)
+    low_battery_pct: int = Field(default=20, ge=1, le=99)
+    silent_after_heartbeats: int = Field(default=3, ge=1, description="Missed heartbeats before 'silent'")
+    silent_check_s: float = Field(default=15.0, ge=1.0)

@@ -1,0 +1,80 @@
+"""Alarm lane: emergency events, committed before the PUBACK, idempotent by (device, event_id).
+
+Each new event is announced with `NOTIFY device_event, '<id>'` in the same transaction, so the
+platform wakes up only for committed rows and reads the table, which stays the source of truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from eldercare_gateway.decode import Accepted
+from eldercare_gateway.lanes.base import Lane
+from eldercare_gateway.protocol import EventPayload, Uplink
+from eldercare_gateway.writer import Connection
+
+NOTIFY_CHANNEL = "device_event"
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """A row of `device_event`: from a device's uplink, or a fault the gateway detected."""
+
+    serial: str
+    event_id: str
+    event_type: str
+    device_time: datetime
+    received_at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_uplink(cls, serial: str, event: EventPayload, received_at: datetime) -> EventRow:
+        """The row for a device's `up/event` message."""
+        return cls(serial, event.event_id, event.type, event.ts, received_at, {"seq": event.seq, "data": event.data})
+
+
+def insert_events(conn: Connection, events: Sequence[EventRow]) -> list[int]:
+    """Insert events, skipping ones already stored (same device and event_id); returns the new ids."""
+    new_ids: list[int] = []
+    with conn.cursor() as cur:
+        for event in events:
+            cur.execute(
+                "INSERT INTO device_event (device_serial, event_id, event_type, device_time, received_at, payload)"
+                " VALUES (%s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT ON CONSTRAINT device_event_once DO NOTHING RETURNING id",
+                (
+                    event.serial,
+                    event.event_id,
+                    event.event_type,
+                    event.device_time,
+                    event.received_at,
+                    Jsonb(event.payload),
+                ),
+            )
+            row = cur.fetchone()
+            if row is not None:
+                new_ids.append(int(row[0]))  # type: ignore[call-overload]
+        for event_id in new_ids:
+            cur.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, str(event_id)))
+    return new_ids
+
+
+class AlarmLane(Lane):
+    """`up/event`: flushed as soon as something is queued (no batching delay)."""
+
+    name = "alarm"
+    channels = (Uplink.EVENT,)
+    max_wait_s = 0.0
+
+    def max_rows(self) -> int:
+        """Under a storm, take what is queued in batches of up to 200."""
+        return 200
+
+    def write(self, conn: Connection, accepted: Sequence[Accepted]) -> None:
+        """Insert the events (duplicates are ignored) and notify the platform."""
+        insert_events(conn, [EventRow.from_uplink(a.device.serial, a.payload, a.received_at) for a in accepted])

@@ -1,0 +1,181 @@
+"""What every lane shares: a persistent MQTT session with manual acknowledgement and a batch writer."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import paho.mqtt.client as mqtt
+from eldercare_common.logging import get_logger
+from paho.mqtt.enums import CallbackAPIVersion
+from prometheus_client import Counter
+
+from eldercare_gateway.config import GatewaySettings
+from eldercare_gateway.decode import Accepted, Rejected, decode
+from eldercare_gateway.protocol import Uplink, subscription, uplink_topic
+from eldercare_gateway.ratelimit import DeviceRateLimiter
+from eldercare_gateway.registry import DeviceRegistry
+from eldercare_gateway.store import Store
+from eldercare_gateway.writer import BatchWriter, Connection, Item
+
+log = get_logger(__name__)
+
+RECEIVED = Counter("gateway_messages_received_total", "Messages received", ["lane"])
+REJECTED = Counter("gateway_messages_rejected_total", "Messages sent to dead letters", ["lane", "reason"])
+
+
+def write_dead_letters(conn: Connection, rejected: Sequence[tuple[str, bytes, Rejected, datetime]]) -> None:
+    """Insert dead-letter rows: topic, raw bytes, reason."""
+    if not rejected:
+        return
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO dead_letter (received_at, topic, payload, reason, device_serial) VALUES (%s, %s, %s, %s, %s)",
+            [(at, topic[:512], raw, r.reason, r.serial) for topic, raw, r, at in rejected],
+        )
+
+
+class Lane:
+    """A subscription to some uplink channels feeding one batch writer.
+
+    Subclasses implement `write(conn, accepted)` for their channel; dead letters are handled here,
+    in the same transaction, so a batch is committed whole and then acknowledged whole.
+    """
+
+    name = "lane"
+    channels: tuple[Uplink, ...] = ()
+    qos = 1
+    max_wait_s = 0.2
+
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        *,
+        registry: DeviceRegistry,
+        limiter: DeviceRateLimiter,
+        stop: threading.Event,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.limiter = limiter
+        self.stop_event = stop
+        self._generation = 0
+        self._connected = threading.Event()
+        self.store = Store(settings.libpq_url, name=self.name, stop=stop)
+        self.writer = BatchWriter(
+            lane=self.name,
+            store=self.store,
+            flush=self._flush,
+            poison=self._poison,
+            acknowledge=self._acknowledge,
+            max_rows=self.max_rows(),
+            max_wait_s=self.max_wait_s,
+            queue_max=settings.telemetry_queue_max,
+            stop=stop,
+        )
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"eldercare-gw-{settings.instance}-{self.name}",
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+            manual_ack=True,
+        )
+        username, password = settings.mqtt_credentials()
+        if username:
+            self.client.username_pw_set(username, password)
+        if settings.mqtt_tls:
+            self.client.tls_set()
+        self.client.max_inflight_messages_set(1000)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=15)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+
+    def max_rows(self) -> int:
+        """Largest batch this lane writes."""
+        return 500
+
+    # --- MQTT side: paho's network thread. Decode, validate, enqueue; no I/O here. ---
+    def _on_connect(
+        self, client: mqtt.Client, userdata: object, flags: object, reason: object, properties: object
+    ) -> None:
+        if getattr(reason, "is_failure", False):
+            log.error("broker refused the lane", lane=self.name, reason=str(reason))
+            return
+        self._generation += 1
+        self._connected.set()
+        for channel in self.channels:
+            client.subscribe(subscription(channel, share_group=self.settings.share_group), qos=self.qos)
+        log.info("lane connected", lane=self.name, generation=self._generation)
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: object, flags: object, reason: object, properties: object
+    ) -> None:
+        self._connected.clear()
+        # Messages of the old connection are redelivered by the broker; never ack them on the new one.
+        self._generation += 1
+        if not self.stop_event.is_set():
+            log.warning("lane disconnected", lane=self.name, reason=str(reason))
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        RECEIVED.labels(self.name).inc()
+        received_at = datetime.now(UTC)
+        result: Accepted | Rejected = decode(
+            message.topic, bytes(message.payload), registry=self.registry, received_at=received_at
+        )
+        if isinstance(result, Accepted) and result.channel not in self.channels:
+            result = Rejected(f"topic: channel {result.channel} on the {self.name} lane", result.device.serial)
+        if isinstance(result, Accepted) and not self.limiter.allow(result.device.serial):
+            result = Rejected("rate limited: device sends too fast", result.device.serial)
+        work = result if isinstance(result, Accepted) else (message.topic, bytes(message.payload), result, received_at)
+        self.writer.put(Item(work=work, mid=message.mid, qos=message.qos, generation=self._generation))
+
+    def _acknowledge(self, batch: Sequence[Item]) -> None:
+        generation = self._generation
+        for item in batch:
+            if item.qos > 0 and item.generation == generation:
+                self.client.ack(item.mid, item.qos)
+
+    # --- Database side: the writer thread. ---
+    def _flush(self, conn: Connection, batch: Sequence[Item]) -> None:
+        accepted = [item.work for item in batch if isinstance(item.work, Accepted)]
+        rejected = [item.work for item in batch if not isinstance(item.work, Accepted)]
+        for _, _, reason, _ in rejected:
+            REJECTED.labels(self.name, reason.reason.split(":")[0][:24]).inc()
+        write_dead_letters(conn, rejected)
+        if accepted:
+            self.write(conn, accepted)
+
+    def _poison(self, conn: Connection, item: Item, error: Exception) -> None:
+        work = item.work
+        if isinstance(work, Accepted):
+            raw = work.payload.model_dump_json().encode()
+            topic = uplink_topic(work.device.serial, work.channel)
+            rejected = Rejected(f"database refused: {type(error).__name__}: {error}"[:300], work.device.serial)
+            write_dead_letters(conn, [(topic, raw, rejected, work.received_at)])
+        else:
+            write_dead_letters(conn, [work])
+
+    def write(self, conn: Connection, accepted: Sequence[Accepted]) -> None:
+        """Write a batch of accepted uplinks of this lane's channels."""
+        raise NotImplementedError
+
+    # --- Lifecycle ---
+    @property
+    def connected(self) -> bool:
+        """Whether the lane's MQTT session is up."""
+        return self._connected.is_set()
+
+    def start(self) -> None:
+        """Start the writer, then connect (in the background, retrying)."""
+        self.writer.start()
+        self.client.connect_async(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=30)
+        self.client.loop_start()
+
+    def shutdown(self) -> None:
+        """Disconnect, then let the writer drain what it holds (unacked items are redelivered)."""
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.writer.join(timeout=10)
+        self.store.close()

@@ -1,0 +1,60 @@
+"""Telemetry lane: monitoring samples, batched (≈1,000 rows or ≈200 ms) and written with COPY.
+
+Redelivered samples (a crash between commit and PUBACK) are skipped by their per-device `seq`: the
+batch is copied into a temporary table and only rows not already stored in the last day move on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from psycopg.types.json import Jsonb
+
+from eldercare_gateway.decode import Accepted
+from eldercare_gateway.lanes.base import Lane
+from eldercare_gateway.protocol import TelemetryPayload, Uplink
+from eldercare_gateway.writer import Connection
+
+STAGE_DDL = "CREATE TEMP TABLE IF NOT EXISTS telemetry_stage (LIKE telemetry INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+MOVE_NEW_ROWS = """
+INSERT INTO telemetry (time, device_serial, seq, device_time, kind, data)
+SELECT DISTINCT ON (s.device_serial, s.seq) s.time, s.device_serial, s.seq, s.device_time, s.kind, s.data
+FROM telemetry_stage s
+WHERE NOT EXISTS (
+    SELECT 1 FROM telemetry t
+    WHERE t.device_serial = s.device_serial AND t.seq = s.seq
+      AND t.time > s.time - interval '1 day' AND t.time <= s.time
+)
+ORDER BY s.device_serial, s.seq, s.time
+"""
+
+
+def copy_telemetry(conn: Connection, rows: Sequence[tuple[object, str, TelemetryPayload]]) -> int:
+    """COPY (received_at, serial, payload) rows in, skipping duplicates; returns rows stored."""
+    with conn.cursor() as cur:
+        cur.execute(STAGE_DDL)
+        with cur.copy("COPY telemetry_stage (time, device_serial, seq, device_time, kind, data) FROM STDIN") as copy:
+            for received_at, serial, payload in rows:
+                copy.write_row((received_at, serial, payload.seq, payload.ts, payload.kind, Jsonb(payload.data)))
+        cur.execute(MOVE_NEW_ROWS)
+        return cur.rowcount
+
+
+class TelemetryLane(Lane):
+    """`up/telemetry`."""
+
+    name = "telemetry"
+    channels = (Uplink.TELEMETRY,)
+
+    def max_rows(self) -> int:
+        """Batch size from the settings."""
+        return self.settings.telemetry_batch_rows
+
+    @property
+    def max_wait_s(self) -> float:  # type: ignore[override]
+        """Batch window from the settings."""
+        return self.settings.telemetry_batch_ms / 1000
+
+    def write(self, conn: Connection, accepted: Sequence[Accepted]) -> None:
+        """COPY the samples."""
+        copy_telemetry(conn, [(a.received_at, a.device.serial, a.payload) for a in accepted])

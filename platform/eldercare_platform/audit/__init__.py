@@ -1,0 +1,1 @@
+"""The audit trail: who read or changed personal data, and when (全程留痕)."""

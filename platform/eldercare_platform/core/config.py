@@ -1,0 +1,43 @@
+"""Settings of the platform's processes: the API and the scheduler."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from eldercare_common.settings import (
+    DEMO_JWT_SECRET,
+    BaseProcessSettings,
+    DatabaseSettingsMixin,
+    MqttSettingsMixin,
+)
+from pydantic import Field, SecretStr, model_validator
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+class ApiSettings(BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMixin):
+    """Settings of the FastAPI service (`ELDERCARE_*`, plus `DATABASE_URL` and `MQTT_URL`)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    jwt_secret: SecretStr | None = Field(default=None)
+    jwt_algorithm: str = "HS256"
+    access_token_minutes: int = Field(default=12 * 60, ge=5, le=24 * 60, description="One operator shift")
+    dashboards_dir: Path = REPO_ROOT / "dashboards"
+    display_timezone: str = "Asia/Shanghai"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    @model_validator(mode="after")
+    def _secrets(self) -> ApiSettings:
+        self.require_secret("ELDERCARE_JWT_SECRET", self.jwt_secret)
+        if self.jwt_secret is None:
+            self.jwt_secret = SecretStr(DEMO_JWT_SECRET)
+        return self
+
+
+class SchedulerSettings(BaseProcessSettings, DatabaseSettingsMixin):
+    """Settings of the single scheduler process."""
+
+    metrics_port: int = Field(default=9102, ge=0, le=65535)
+    heartbeat_seconds: int = Field(default=30, ge=1, le=3600, description="How often the liveness job runs")
+    misfire_grace_seconds: int = Field(default=60, ge=1)

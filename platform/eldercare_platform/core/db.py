@@ -1,0 +1,27 @@
+"""Database engine and sessions for the platform (SQLModel over psycopg 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+
+from sqlalchemy import Engine
+from sqlmodel import Session, create_engine
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str, pool_size: int = 10) -> Engine:
+    """One pooled engine per URL; connections are checked before use so a DB restart heals."""
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"options": "-c timezone=UTC"},
+    )
+
+
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that is closed when the caller is done (commit is the caller's)."""
+    with Session(engine) as session:
+        yield session

@@ -1,0 +1,79 @@
+"""Typed FastAPI dependencies: settings, database session, current user, role guards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from eldercare_platform.core.config import ApiSettings
+from eldercare_platform.core.db import engine_for
+from eldercare_platform.core.security import decode_access_token
+from eldercare_platform.users.models import Role, User
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+def get_settings(request: Request) -> ApiSettings:
+    """The settings the app was created with."""
+    settings: ApiSettings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+
+
+def get_db(settings: SettingsDep) -> Iterator[Session]:
+    """A database session per request."""
+    with Session(engine_for(settings.sqlalchemy_url, settings.db_pool_size), expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
+
+_UNAUTHENTICATED = HTTPException(
+    status_code=status.HTTP_401_UNAUTHORIZED,
+    detail="Not authenticated",
+    headers={"WWW-Authenticate": "Bearer"},
+)
+
+
+def get_current_user(session: SessionDep, token: TokenDep, settings: SettingsDep) -> User:
+    """The active user named by the bearer token; 401 otherwise."""
+    if not token:
+        raise _UNAUTHENTICATED
+    assert settings.jwt_secret is not None  # filled in by ApiSettings
+    try:
+        claims = decode_access_token(
+            token, secret=settings.jwt_secret.get_secret_value(), algorithm=settings.jwt_algorithm
+        )
+        user_id = int(claims["sub"])
+    except (jwt.InvalidTokenError, ValueError, KeyError):
+        raise _UNAUTHENTICATED from None
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.role != claims.get("role"):
+        raise _UNAUTHENTICATED
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_roles(*roles: Role) -> Callable[[User], User]:
+    """A dependency that lets only the given roles through (403 for the others)."""
+    allowed = frozenset(roles)
+
+    def guard(user: CurrentUser) -> User:
+        if user.role not in allowed:
+            raise HTTPException(
+                status_code=status.HTTP_403_FORBIDDEN,
+                detail=f"role {user.role} may not do this; needs one of: {', '.join(sorted(allowed))}",
+            )
+        return user
+
+    return guard

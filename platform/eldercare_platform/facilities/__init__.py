@@ -1,0 +1,1 @@
+"""Places that serve residents: care centers, meal points and institutions."""

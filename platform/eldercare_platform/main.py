@@ -1,0 +1,67 @@
+"""The FastAPI application: REST under `/api`, `/health`, `/metrics`, and the dashboards' pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from eldercare_common.logging import get_logger
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from eldercare_platform.areas.views import router as areas_router
+from eldercare_platform.core.broker import BrokerLink
+from eldercare_platform.core.config import ApiSettings
+from eldercare_platform.core.db import engine_for
+from eldercare_platform.devices.views import router as devices_router
+from eldercare_platform.residents.views import router as residents_router
+from eldercare_platform.system.views import health_router
+from eldercare_platform.system.views import router as system_router
+from eldercare_platform.users.views import router as users_router
+
+log = get_logger(__name__)
+
+
+def create_app(settings: ApiSettings, *, connect_broker: bool = True) -> FastAPI:
+    """Build the app for these settings; `connect_broker=False` leaves MQTT out (unit tests)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        broker = BrokerLink(settings, client_id="eldercare-platform-api") if connect_broker else None
+        if broker:
+            broker.start()
+        app.state.broker = broker
+        log.info("api started", environment=settings.environment)
+        yield
+        if broker:
+            broker.stop()
+        engine_for(settings.sqlalchemy_url, settings.db_pool_size).dispose()
+
+    app = FastAPI(
+        title="Eldercare platform API (虚拟养老院)",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.broker = None
+
+    api = APIRouter(prefix="/api")
+    for router in (users_router, areas_router, residents_router, devices_router, system_router):
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(health_router)
+    Instrumentator(excluded_handlers=["/metrics", "/health"]).instrument(app).expose(app, include_in_schema=False)
+
+    dashboards = settings.dashboards_dir
+    if dashboards.is_dir():
+        app.mount("/ui", StaticFiles(directory=dashboards, html=True), name="dashboards")
+
+        @app.get("/", include_in_schema=False)
+        def root() -> RedirectResponse:
+            return RedirectResponse("/ui/")
+
+    return app

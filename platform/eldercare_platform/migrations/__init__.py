@@ -1,0 +1,1 @@
+"""Alembic migrations of the platform database (relational model and time-series tables)."""

@@ -1,0 +1,70 @@
+"""Staff records with skills, certifications, home zone and shifts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import CheckConstraint
+from sqlmodel import AutoString, Field, SQLModel
+
+from eldercare_platform.core.types import jsonb_field, text_array_field, timestamp_field
+
+
+class StaffRole(StrEnum):
+    """What a staff member does in the field or at the call center."""
+
+    CAREGIVER = "caregiver"  # 护理员
+    NURSE = "nurse"  # 护士
+    SOCIAL_WORKER = "social_worker"  # 社工
+    COORDINATOR = "coordinator"  # 民政协管员 / 村级协理员
+    VOLUNTEER = "volunteer"  # 志愿者
+    OPERATOR = "operator"  # 呼叫中心坐席
+
+
+class Skill(StrEnum):
+    """Services a staff member is qualified to deliver."""
+
+    BATHING = "bathing"
+    CLEANING = "cleaning"
+    MEAL_DELIVERY = "meal_delivery"
+    MEDICAL_ESCORT = "medical_escort"
+    SHOPPING = "shopping"
+    NURSING = "nursing"
+    REHABILITATION = "rehabilitation"
+    PSYCHOLOGICAL_COMFORT = "psychological_comfort"
+    VISIT = "visit"
+    ERRANDS = "errands"  # 全程办事代理
+    DEVICE_MAINTENANCE = "device_maintenance"
+
+
+class StaffBase(SQLModel):
+    """Fields of a staff member that the API accepts."""
+
+    name: str = Field(max_length=64)
+    phone: str = Field(max_length=32)
+    role: StaffRole = Field(sa_type=AutoString, index=True)
+    skills: list[str] = text_array_field()
+    certifications: list[dict[str, Any]] = jsonb_field()
+    home_area_id: int = Field(foreign_key="area.id", index=True, description="Zone they usually cover")
+    care_center_id: int | None = Field(default=None, foreign_key="care_center.id", index=True)
+    institution_id: int | None = Field(default=None, foreign_key="institution.id", index=True)
+    active: bool = True
+
+
+class Staff(StaffBase, table=True):
+    """A person who serves residents."""
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class Shift(SQLModel, table=True):
+    """A concrete working period; rows are generated for a rolling window, not one job per shift."""
+
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="shift_positive_length"),)
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    starts_at: datetime = timestamp_field(index=True)
+    ends_at: datetime = timestamp_field()
+    on_call: bool = Field(default=False, description="Can be sent out to alarms during this shift")

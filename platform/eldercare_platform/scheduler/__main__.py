@@ -1,0 +1,81 @@
+"""`eldercare-scheduler`: the one scheduler process (APScheduler 3.11), never inside API workers."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from eldercare_common.logging import configure_logging, get_logger
+from eldercare_common.ops_server import OpsServer
+from eldercare_common.settings import load_settings
+from prometheus_client import Counter
+from sqlalchemy import Engine
+
+from eldercare_platform.core.config import SchedulerSettings
+from eldercare_platform.core.db import engine_for
+from eldercare_platform.core.types import utcnow
+from eldercare_platform.scheduler import jobs
+from eldercare_platform.scheduler.runner import JobFn, run_once, slot_start
+from eldercare_platform.system.service import database_check
+
+log = get_logger(__name__)
+JOB_RUNS = Counter("scheduler_job_runs_total", "Job firings", ["job", "outcome"])
+
+
+def _fire(engine: Engine, name: str, interval: timedelta, work: JobFn) -> Callable[[], None]:
+    def fire() -> None:
+        ran = run_once(engine, job=name, fire_time=slot_start(utcnow(), interval), work=work)
+        JOB_RUNS.labels(name, "ran" if ran else "skipped").inc()
+
+    return fire
+
+
+def build_scheduler(settings: SchedulerSettings, engine: Engine) -> BlockingScheduler:
+    """The scheduler with every interval job registered (each one idempotent through `run_once`)."""
+    scheduler = BlockingScheduler(
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": settings.misfire_grace_seconds},
+    )
+    schedule: list[tuple[str, timedelta, JobFn]] = [
+        ("heartbeat", timedelta(seconds=settings.heartbeat_seconds), jobs.heartbeat),
+        ("telemetry_retention", timedelta(hours=6), jobs.telemetry_retention),
+    ]
+    for name, interval, work in schedule:
+        scheduler.add_job(
+            _fire(engine, name, interval, work),
+            "interval",
+            seconds=interval.total_seconds(),
+            id=name,
+            next_run_time=utcnow(),
+        )
+    return scheduler
+
+
+def main() -> None:
+    """Run the scheduler until SIGTERM/SIGINT."""
+    settings = load_settings(SchedulerSettings)
+    configure_logging(process="scheduler", level=settings.log_level, json=settings.log_json)
+    engine = engine_for(settings.sqlalchemy_url, 4)
+    scheduler = build_scheduler(settings, engine)
+
+    def health() -> dict[str, str]:
+        return {"database": database_check(engine), "scheduler": "ok" if scheduler.running else "stopped"}
+
+    ops = OpsServer(host=settings.metrics_host, port=settings.metrics_port, health_check=health).start()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("scheduler starting", metrics_port=ops.port)
+    scheduler.start()
+    ops.stop()
+    log.info("scheduler stopped")
+
+
+if __name__ == "__main__":
+    main()

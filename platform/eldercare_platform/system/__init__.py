@@ -1,0 +1,1 @@
+"""System status: health of the platform's components and headline counts."""

@@ -1,0 +1,43 @@
+"""`/health` (public, for probes: no personal data) and `/api/system/status` (signed-in users)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eldercare_common.ops_server import health_payload
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from eldercare_platform.core.db import engine_for
+from eldercare_platform.core.deps import CurrentUser, SettingsDep
+from eldercare_platform.system.service import broker_check, database_check, headline_counts
+
+health_router = APIRouter(tags=["system"])
+router = APIRouter(prefix="/system", tags=["system"])
+
+
+def _checks(request: Request, settings: SettingsDep) -> dict[str, str]:
+    engine = engine_for(settings.sqlalchemy_url, settings.db_pool_size)
+    return {"database": database_check(engine), "broker": broker_check(request.app.state.broker)}
+
+
+@health_router.get("/health")
+def health(request: Request, settings: SettingsDep) -> JSONResponse:
+    """200 with `ok` per component when the database and the broker are reachable, else 503."""
+    status, body = health_payload(_checks(request, settings))
+    return JSONResponse(body, status_code=status)
+
+
+@router.get("/status")
+def system_status(request: Request, settings: SettingsDep, user: CurrentUser) -> dict[str, Any]:
+    """Component health, headline counts and the display time zone, for every signed-in role."""
+    engine = engine_for(settings.sqlalchemy_url, settings.db_pool_size)
+    checks = _checks(request, settings)
+    counts = headline_counts(engine) if checks["database"] == "ok" else {}
+    return {
+        "checks": checks,
+        "counts": counts,
+        "environment": settings.environment,
+        "display_timezone": settings.display_timezone,
+        "user": {"username": user.username, "full_name": user.full_name, "role": user.role},
+    }

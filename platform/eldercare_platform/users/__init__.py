@@ -1,0 +1,1 @@
+"""Platform user accounts, roles and scopes, and the login flow."""

@@ -1,0 +1,99 @@
+"""Login (OAuth2 password flow), the current user, and user administration."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from eldercare_platform.audit.service import record
+from eldercare_platform.core.deps import CurrentUser, SessionDep, SettingsDep, require_roles
+from eldercare_platform.core.security import create_access_token
+from eldercare_platform.users.models import Role, User, UserCreate, UserPublic
+from eldercare_platform.users.service import authenticate, create_user
+
+router = APIRouter(tags=["auth & users"])
+
+
+class Token(BaseModel):
+    """An OAuth2 bearer token."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    role: Role
+
+
+@router.post("/auth/token", response_model=Token)
+def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+) -> Token:
+    """Exchange username and password for a bearer token valid for one shift."""
+    user = authenticate(session, username=form.username, password=form.password)
+    client_ip = request.client.host if request.client else None
+    if user is None:
+        record(
+            session,
+            user_id=None,
+            action="login_failed",
+            entity="user",
+            entity_id=form.username[:64],
+            client_ip=client_ip,
+        )
+        session.commit()
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="Incorrect username or password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    record(session, user_id=user.id, action="login", entity="user", entity_id=user.id, client_ip=client_ip)
+    session.commit()
+    assert settings.jwt_secret is not None
+    token = create_access_token(
+        subject=str(user.id),
+        role=user.role,
+        secret=settings.jwt_secret.get_secret_value(),
+        algorithm=settings.jwt_algorithm,
+        minutes=settings.access_token_minutes,
+    )
+    return Token(access_token=token, expires_in=settings.access_token_minutes * 60, role=user.role)
+
+
+@router.get("/auth/me", response_model=UserPublic)
+def me(user: CurrentUser) -> User:
+    """The signed-in user."""
+    return user
+
+
+@router.get("/users", response_model=list[UserPublic], dependencies=[Depends(require_roles(Role.ADMIN))])
+def list_users(session: SessionDep) -> list[User]:
+    """Every user account (admin only)."""
+    return list(session.exec(select(User).order_by(User.username)).all())
+
+
+@router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
+def add_user(data: UserCreate, session: SessionDep, admin: Annotated[User, Depends(require_roles(Role.ADMIN))]) -> User:
+    """Create a user account (admin only)."""
+    try:
+        user = create_user(session, data=data)
+        record(
+            session,
+            user_id=admin.id,
+            action="create",
+            entity="user",
+            entity_id=user.id,
+            detail={"role": user.role},
+        )
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise HTTPException(status_code=409, detail="username taken or scope invalid") from exc
+    session.refresh(user)
+    return user

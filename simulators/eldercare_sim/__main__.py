@@ -1,0 +1,166 @@
+"""`eldercare-sim`: run a fleet of simulated devices with a progress line and a closing summary."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from eldercare_common.settings import (
+    DEMO_DEVICE_SECRET,
+    BaseProcessSettings,
+    DatabaseSettingsMixin,
+    MqttSettingsMixin,
+    load_settings,
+)
+from prometheus_client import Gauge
+from pydantic import Field, SecretStr
+
+from eldercare_common.ops_server import OpsServer
+
+from eldercare_sim.fleet import ConnectGate, FleetStats, SimDevice, SimulatedDevice
+from eldercare_sim.scenario import Scenario
+from eldercare_sim.sources import devices_from_csv, devices_from_db
+
+
+class SimulatorSettings(BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMixin):
+    """Where the broker is and how demo devices derive their passwords."""
+
+    device_secret: SecretStr = Field(default=SecretStr(DEMO_DEVICE_SECRET))
+
+
+async def run_fleet(
+    devices: list[SimDevice],
+    *,
+    scenario: Scenario,
+    seed: int,
+    host: str,
+    port: int,
+    progress_s: float,
+    stop: asyncio.Event,
+    stats: FleetStats | None = None,
+) -> FleetStats:
+    """Run the devices until `stop` is set or the scenario's duration ends."""
+    stats = stats or FleetStats()
+    gate = ConnectGate(scenario.max_connect_rate)
+    sims = [
+        SimulatedDevice(d, scenario=scenario, seed=seed, host=host, port=port, stats=stats, gate=gate, stop=stop)
+        for d in devices
+    ]
+    started = time.monotonic()
+
+    async def progress() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=progress_s)
+            elapsed = time.monotonic() - started
+            print(
+                f"[{elapsed:7.1f}s] connected {stats.connected}/{len(devices)}  sent {dict(stats.sent)}  "
+                f"acked {dict(stats.acked)}  feedback {dict(stats.feedback)}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    async def timer() -> None:
+        if scenario.duration_s is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=scenario.duration_s)
+            stop.set()
+
+    tasks = [asyncio.create_task(sim.run()) for sim in sims]
+    helpers = [asyncio.create_task(progress()), asyncio.create_task(timer())]
+    await stop.wait()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for helper in helpers:
+        helper.cancel()
+    return stats
+
+
+def fleet_health(stats: FleetStats) -> dict[str, str]:
+    """Healthy while at least one simulated device holds a broker connection."""
+    return {"broker": "ok" if stats.connected > 0 else "error: no device connected"}
+
+
+def register_fleet_metrics(stats: FleetStats) -> None:
+    """Expose the fleet's counters to Prometheus, read live from `stats`."""
+    connected = Gauge("sim_devices_connected", "Simulated devices connected now")
+    connected.set_function(lambda: stats.connected)
+    sent = Gauge("sim_messages_sent", "Messages queued by simulated devices", ["channel"])
+    acked = Gauge("sim_messages_acked", "QoS 1 messages acknowledged by the broker", ["channel"])
+    for channel in ("event", "heartbeat", "telemetry", "status"):
+        sent.labels(channel).set_function(lambda c=channel: stats.sent[c])
+        acked.labels(channel).set_function(lambda c=channel: stats.acked[c])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse arguments, load devices, run the fleet, print the summary."""
+    parser = argparse.ArgumentParser(prog="eldercare-sim", description=__doc__)
+    parser.add_argument("--count", type=int, default=None, help="How many devices (default: all found)")
+    parser.add_argument("--offset", type=int, default=0, help="Skip this many registry devices")
+    parser.add_argument("--kinds", default=None, help="Comma-separated device kinds to play")
+    parser.add_argument("--devices-csv", type=Path, default=None, help="serial,kind,password file instead of the DB")
+    parser.add_argument("--scenario", type=Path, default=None, help="Scenario YAML (see simulators/scenarios/)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--duration", type=float, default=None, help="Seconds; overrides the scenario")
+    parser.add_argument("--progress", type=float, default=10.0, help="Seconds between progress lines")
+    parser.add_argument("--metrics-port", type=int, default=None, help="Serve /health and /metrics here")
+    parser.add_argument("--summary-json", type=Path, default=None, help="Write the closing summary here")
+    args = parser.parse_args(argv)
+
+    settings = load_settings(SimulatorSettings)
+    scenario = Scenario.load(args.scenario) if args.scenario else Scenario()
+    if args.duration is not None:
+        scenario = scenario.model_copy(update={"duration_s": args.duration})
+    if args.devices_csv:
+        devices = devices_from_csv(args.devices_csv)[args.offset :][: args.count]
+    else:
+        devices = devices_from_db(
+            settings.libpq_url,
+            device_secret=settings.device_secret.get_secret_value(),
+            limit=args.count,
+            offset=args.offset,
+            kinds=args.kinds.split(",") if args.kinds else None,
+        )
+    if not devices:
+        parser.error("no devices to simulate (seed the database or pass --devices-csv)")
+    print(
+        f"simulating {len(devices)} devices against {settings.mqtt_host}:{settings.mqtt_port} "
+        f"(scenario {scenario.name}, seed {args.seed})",
+        file=sys.stderr,
+    )
+
+    stats = FleetStats()
+    if args.metrics_port is not None:
+        ops = OpsServer(host=settings.metrics_host, port=args.metrics_port, health_check=lambda: fleet_health(stats))
+        ops.start()
+        register_fleet_metrics(stats)
+
+    async def amain() -> FleetStats:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return await run_fleet(
+            devices,
+            scenario=scenario,
+            seed=args.seed,
+            host=settings.mqtt_host,
+            port=settings.mqtt_port,
+            progress_s=args.progress,
+            stop=stop,
+        )
+
+    stats = asyncio.run(amain())
+    summary = {"devices": len(devices), "scenario": scenario.name, "seed": args.seed, **stats.as_dict()}
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+    if args.summary_json:
+        args.summary_json.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

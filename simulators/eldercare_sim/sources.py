@@ -1,0 +1,36 @@
+"""Where a fleet's devices come from: the registry database (demo secrets) or a CSV file."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import psycopg
+from eldercare_common.mqtt_auth import demo_device_password
+
+from eldercare_sim.fleet import SimDevice
+
+
+def devices_from_db(
+    database_url: str, *, device_secret: str, limit: int | None, kinds: list[str] | None = None, offset: int = 0
+) -> list[SimDevice]:
+    """Active devices from the registry; passwords derived from the demo device secret."""
+    query = "SELECT serial, kind FROM device WHERE state = 'active'"
+    params: list[object] = []
+    if kinds:
+        query += " AND kind = ANY(%s)"
+        params.append(kinds)
+    query += " ORDER BY id OFFSET %s"
+    params.append(offset)
+    if limit is not None:
+        query += " LIMIT %s"
+        params.append(limit)
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(query, params).fetchall()
+    return [SimDevice(serial, kind, demo_device_password(serial, device_secret)) for serial, kind in rows]
+
+
+def devices_from_csv(path: Path) -> list[SimDevice]:
+    """Devices from a CSV with columns serial,kind,password."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [SimDevice(row["serial"], row["kind"], row["password"]) for row in csv.DictReader(handle)]

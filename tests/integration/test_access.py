@@ -1,0 +1,176 @@
+"""Each role's access to the API: 401 without a valid token, 403 for the wrong role, scope for supervisors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from eldercare_common.settings import DEMO_JWT_SECRET
+from eldercare_platform.areas.models import AreaLevel
+from eldercare_platform.audit.models import AuditLog
+from eldercare_platform.core.types import utcnow
+from eldercare_platform.users.models import Role
+from tests import factories as f
+
+PROTECTED = [
+    ("get", "/api/auth/me"),
+    ("get", "/api/areas"),
+    ("get", "/api/residents"),
+    ("get", "/api/residents/1"),
+    ("get", "/api/devices"),
+    ("get", "/api/users"),
+    ("post", "/api/users"),
+    ("get", "/api/system/status"),
+]
+
+
+@pytest.fixture
+def city(db: Session) -> dict[str, object]:
+    """Two streets with a community each, a resident in each, and one user per role."""
+    district = f.area(db, name="天宁区", level=AreaLevel.DISTRICT)
+    street_a = f.area(db, name="雕庄街道", level=AreaLevel.STREET, parent=district)
+    street_b = f.area(db, name="红梅街道", level=AreaLevel.STREET, parent=district)
+    community_a = f.area(db, name="丽华社区", level=AreaLevel.COMMUNITY, parent=street_a)
+    community_b = f.area(db, name="红梅新村社区", level=AreaLevel.COMMUNITY, parent=street_b)
+    return {
+        "resident_a": f.resident(db, community=community_a, name="张桂英"),
+        "resident_b": f.resident(db, community=community_b, name="陈建国"),
+        "operator": f.user(db, role=Role.OPERATOR),
+        "caregiver": f.user(db, role=Role.CAREGIVER),
+        "admin": f.user(db, role=Role.ADMIN),
+        "supervisor_a": f.user(db, role=Role.SUPERVISOR, scope_area=street_a),
+        "supervisor_district": f.user(db, role=Role.SUPERVISOR, scope_area=district),
+    }
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+def test_every_api_endpoint_needs_a_token(client: TestClient, method: str, path: str) -> None:
+    response = getattr(client, method)(path)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_every_route_in_the_schema_is_covered() -> None:
+    """A new endpoint must be added to PROTECTED (or be deliberately public like /health)."""
+    from eldercare_platform.core.config import ApiSettings
+    from eldercare_platform.main import create_app
+
+    paths = create_app(ApiSettings(environment="test"), connect_broker=False).openapi()["paths"]
+    routes = {(method, path) for path, ops in paths.items() for method in ops}
+    public = {("get", "/health"), ("post", "/api/auth/token")}
+    normalized = {(m, p.replace("{resident_id}", "1")) for m, p in routes}
+    assert normalized - public == set(PROTECTED)
+
+
+def test_wrong_password_is_401_and_audited(client: TestClient, db: Session, city: dict[str, object]) -> None:
+    response = client.post("/api/auth/token", data={"username": city["operator"].username, "password": "nope"})  # type: ignore[attr-defined]
+    assert response.status_code == 401
+    failures = db.exec(select(AuditLog).where(AuditLog.action == "login_failed")).all()
+    assert [row.entity_id for row in failures] == [city["operator"].username]  # type: ignore[attr-defined]
+
+
+def test_expired_or_forged_token_is_401(client: TestClient, city: dict[str, object]) -> None:
+    user = city["operator"]
+    expired = jwt.encode({"sub": str(user.id), "role": "operator", "exp": utcnow() - timedelta(minutes=1)},  # type: ignore[attr-defined]
+                         DEMO_JWT_SECRET, algorithm="HS256")
+    forged = jwt.encode({"sub": str(user.id), "role": "admin", "exp": utcnow() + timedelta(hours=1)},  # type: ignore[attr-defined]
+                        "another-secret-another-secret-xx", algorithm="HS256")
+    role_swap = jwt.encode({"sub": str(user.id), "role": "admin", "exp": utcnow() + timedelta(hours=1)},  # type: ignore[attr-defined]
+                           DEMO_JWT_SECRET, algorithm="HS256")
+    for token in (expired, forged, role_swap, "not-a-jwt"):
+        assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_inactive_user_cannot_log_in(client: TestClient, db: Session, city: dict[str, object]) -> None:
+    operator = city["operator"]
+    operator.active = False  # type: ignore[attr-defined]
+    db.add(operator)
+    db.flush()
+    response = client.post("/api/auth/token", data={"username": operator.username, "password": f.PASSWORD})  # type: ignore[attr-defined]
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("role", ["operator", "caregiver", "admin", "supervisor_a"])
+def test_every_role_can_sign_in_and_see_itself(client: TestClient, city: dict[str, object], role: str) -> None:
+    user = city[role]
+    headers = f.login(client, user.username)  # type: ignore[attr-defined]
+    me = client.get("/api/auth/me", headers=headers)
+    assert me.status_code == 200
+    assert me.json()["username"] == user.username  # type: ignore[attr-defined]
+    assert client.get("/api/system/status", headers=headers).status_code == 200
+    assert client.get("/api/areas", headers=headers).status_code == 200
+
+
+def test_caregiver_cannot_list_residents_devices_or_users(client: TestClient, city: dict[str, object]) -> None:
+    headers = f.login(client, city["caregiver"].username)  # type: ignore[attr-defined]
+    for path in ("/api/residents", f"/api/residents/{city['resident_a'].id}", "/api/devices", "/api/users"):  # type: ignore[attr-defined]
+        response = client.get(path, headers=headers)
+        assert response.status_code == 403, path
+        assert "caregiver" in response.json()["detail"]
+
+
+def test_only_admin_manages_users(client: TestClient, city: dict[str, object]) -> None:
+    body = {"username": "new.operator", "full_name": "新坐席", "role": "operator", "password": "long-enough-pw"}
+    operator_headers = f.login(client, city["operator"].username)  # type: ignore[attr-defined]
+    assert client.get("/api/users", headers=operator_headers).status_code == 403
+    assert client.post("/api/users", json=body, headers=operator_headers).status_code == 403
+    admin_headers = f.login(client, city["admin"].username)  # type: ignore[attr-defined]
+    created = client.post("/api/users", json=body, headers=admin_headers)
+    assert created.status_code == 201, created.text
+    assert "password" not in created.json() and "password_hash" not in created.json()
+    assert client.post("/api/users", json=body, headers=admin_headers).status_code == 409
+    f.login(client, "new.operator", "long-enough-pw")
+
+
+def test_admin_cannot_create_an_unscoped_supervisor(client: TestClient, city: dict[str, object]) -> None:
+    headers = f.login(client, city["admin"].username)  # type: ignore[attr-defined]
+    body = {"username": "loose.sup", "full_name": "x", "role": "supervisor", "password": "long-enough-pw"}
+    assert client.post("/api/users", json=body, headers=headers).status_code == 409
+
+
+def test_invalid_body_is_422_with_details(client: TestClient, city: dict[str, object]) -> None:
+    headers = f.login(client, city["admin"].username)  # type: ignore[attr-defined]
+    response = client.post("/api/users", json={"username": "Bad Name!", "role": "king"}, headers=headers)
+    assert response.status_code == 422
+    fields = {tuple(error["loc"]) for error in response.json()["detail"]}
+    assert ("body", "username") in fields and ("body", "role") in fields
+
+
+def test_operator_sees_every_resident(client: TestClient, city: dict[str, object]) -> None:
+    headers = f.login(client, city["operator"].username)  # type: ignore[attr-defined]
+    names = {item["name"] for item in client.get("/api/residents", headers=headers).json()["items"]}
+    assert {"张桂英", "陈建国"} <= names
+
+
+def test_supervisor_sees_only_their_area(client: TestClient, city: dict[str, object]) -> None:
+    headers = f.login(client, city["supervisor_a"].username)  # type: ignore[attr-defined]
+    page = client.get("/api/residents", headers=headers).json()
+    assert [item["name"] for item in page["items"]] == ["张桂英"]
+    assert page["total"] == 1
+    assert client.get(f"/api/residents/{city['resident_a'].id}", headers=headers).status_code == 200  # type: ignore[attr-defined]
+    assert client.get(f"/api/residents/{city['resident_b'].id}", headers=headers).status_code == 404  # type: ignore[attr-defined]
+    district_headers = f.login(client, city["supervisor_district"].username)  # type: ignore[attr-defined]
+    assert client.get("/api/residents", headers=district_headers).json()["total"] >= 2
+
+
+def test_resident_list_hides_sensitive_fields(client: TestClient, city: dict[str, object]) -> None:
+    headers = f.login(client, city["operator"].username)  # type: ignore[attr-defined]
+    item = client.get("/api/residents", headers=headers).json()["items"][0]
+    assert "id_number" not in item and "health_conditions" not in item and "address" not in item
+
+
+def test_reading_a_resident_card_is_audited(client: TestClient, db: Session, city: dict[str, object]) -> None:
+    operator, resident = city["operator"], city["resident_a"]
+    headers = f.login(client, operator.username)  # type: ignore[attr-defined]
+    card = client.get(f"/api/residents/{resident.id}", headers=headers)  # type: ignore[attr-defined]
+    assert card.status_code == 200
+    body = card.json()
+    assert body["resident"]["id_number"] == "320402194003081234"
+    assert body["contacts"][0]["is_keyholder"] is True
+    assert body["community"]["name"] == "丽华社区"
+    reads = db.exec(select(AuditLog).where(AuditLog.action == "read", AuditLog.entity == "resident")).all()
+    assert [(row.user_id, row.entity_id) for row in reads] == [(operator.id, str(resident.id))]  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Shared helpers for the test suite (servers, fixtures' building blocks)."""

@@ -1,0 +1,1 @@
+"""Tests: timescale_tests."""
