@@ -24,6 +24,7 @@ have_cmd runuser || need+=(util-linux)
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
 if [[ $want_test == 1 ]]; then
   have_cmd chromium || need+=(chromium)
+  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
   have_cmd node || need+=(nodejs)
   have_cmd npm || need+=(npm)
 fi

@@ -37,8 +37,7 @@ class Supervisor:
     def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         """Start a child with its output in var/demo/logs/<name>.log."""
         log = (self.log_dir / f"{name}.log").open("ab")
-        child = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                 start_new_session=True)
+        child = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
         self.children.append((name, child))
         return child
 
@@ -82,13 +81,26 @@ def main() -> int:
     """Run the demo until Ctrl-C."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--residents", type=int, default=int(os.environ.get("DEMO_RESIDENTS", "5000")))
-    parser.add_argument("--devices", type=int, default=int(os.environ.get("DEMO_DEVICES", "300")),
-                        help="How many registry devices the simulator plays")
+    parser.add_argument(
+        "--devices",
+        type=int,
+        default=int(os.environ.get("DEMO_DEVICES", "300")),
+        help="How many registry devices the simulator plays",
+    )
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("ELDERCARE_PORT", "8000")))
     parser.add_argument("--data", type=Path, default=ROOT / "var" / "demo")
+    parser.add_argument(
+        "--port-offset",
+        type=int,
+        default=int(os.environ.get("DEMO_PORT_OFFSET", "0")),
+        help="Added to every port (PostgreSQL 55432, Mosquitto 51883, metrics 9101-9103)",
+    )
     args = parser.parse_args()
 
     data = args.data
+    offset = args.port_offset
+    pg_port, mqtt_port = 55432 + offset, 51883 + offset
+    gateway_port, scheduler_port, sim_port = 9101 + offset, 9102 + offset, 9103 + offset
     logs = data / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     postgres: PostgresInstance | None = None
@@ -105,54 +117,89 @@ def main() -> int:
     try:
         database_url = os.environ.get("DATABASE_URL")
         if not database_url:
-            postgres = PostgresInstance(data / "pgdata", 55432)
-            print(f"• PostgreSQL (private) on 127.0.0.1:55432, data in {postgres.data_dir}")
+            postgres = PostgresInstance(data / "pgdata", pg_port)
+            print(f"• PostgreSQL (private) on 127.0.0.1:{pg_port}, data in {postgres.data_dir}")
             postgres.start()
             database_url = postgres.url
         print("• migrating the database")
         upgrade(database_url)
         print(f"• seeding the demo district ({args.residents} residents) if the database is empty")
-        subprocess.run([PYTHON, "-m", "eldercare_platform.seed", "--residents", str(args.residents), "--if-empty"],
-                       env={**os.environ, "DATABASE_URL": database_url}, check=True, cwd=ROOT)
+        subprocess.run(
+            [PYTHON, "-m", "eldercare_platform.seed", "--residents", str(args.residents), "--if-empty"],
+            env={**os.environ, "DATABASE_URL": database_url},
+            check=True,
+            cwd=ROOT,
+        )
 
         mqtt_url = os.environ.get("MQTT_URL")
         if not mqtt_url:
-            broker = MosquittoInstance(data / "mosquitto", 51883, service_accounts=SERVICE_ACCOUNTS,
-                                       device_hashes=device_password_hashes(database_url))
+            broker = MosquittoInstance(
+                data / "mosquitto",
+                mqtt_port,
+                service_accounts=SERVICE_ACCOUNTS,
+                device_hashes=device_password_hashes(database_url),
+            )
             broker.write_config()
-            print(f"• Mosquitto (private) on 127.0.0.1:51883, {len(broker.device_hashes)} device accounts")
+            print(f"• Mosquitto (private) on 127.0.0.1:{mqtt_port}, {len(broker.device_hashes)} device accounts")
             broker.start(log_path=logs / "mosquitto.log")
             mqtt_url = broker.url
 
-        base_env = {**os.environ, "ELDERCARE_ENV": os.environ.get("ELDERCARE_ENV", "demo"),
-                    "DATABASE_URL": database_url, "MQTT_URL": mqtt_url, "PYTHONUNBUFFERED": "1"}
+        base_env = {
+            **os.environ,
+            "ELDERCARE_ENV": os.environ.get("ELDERCARE_ENV", "demo"),
+            "DATABASE_URL": database_url,
+            "MQTT_URL": mqtt_url,
+            "PYTHONUNBUFFERED": "1",
+        }
         service_env = {**base_env, "MQTT_PASSWORD": os.environ.get("MQTT_PASSWORD", DEMO_MQTT_PASSWORD)}
-        supervisor.start("gateway", [PYTHON, "-m", "eldercare_gateway"],
-                         {**service_env, "MQTT_USERNAME": "gateway", "ELDERCARE_METRICS_PORT": "9101"})
-        supervisor.start("api", [PYTHON, "-m", "eldercare_platform.cli"],
-                         {**service_env, "MQTT_USERNAME": "platform", "ELDERCARE_PORT": str(args.api_port)})
-        supervisor.start("scheduler", [PYTHON, "-m", "eldercare_platform.scheduler"],
-                         {**base_env, "ELDERCARE_METRICS_PORT": "9102"})
+        supervisor.start(
+            "gateway",
+            [PYTHON, "-m", "eldercare_gateway"],
+            {**service_env, "MQTT_USERNAME": "gateway", "ELDERCARE_METRICS_PORT": str(gateway_port)},
+        )
+        supervisor.start(
+            "api",
+            [PYTHON, "-m", "eldercare_platform.cli"],
+            {**service_env, "MQTT_USERNAME": "platform", "ELDERCARE_PORT": str(args.api_port)},
+        )
+        supervisor.start(
+            "scheduler",
+            [PYTHON, "-m", "eldercare_platform.scheduler"],
+            {**base_env, "ELDERCARE_METRICS_PORT": str(scheduler_port)},
+        )
         api = f"http://127.0.0.1:{args.api_port}"
         if not wait_healthy(f"{api}/health", 60):
             print(f"! the API did not become healthy; see {logs}/api.log", file=sys.stderr)
             return 1
-        supervisor.start("simulators", [PYTHON, "-m", "eldercare_sim", "--count", str(args.devices),
-                                        "--scenario", str(ROOT / "simulators" / "scenarios" / "demo.yaml"),
-                                        "--progress", "30", "--metrics-port", "9103"], base_env)
+        supervisor.start(
+            "simulators",
+            [
+                PYTHON,
+                "-m",
+                "eldercare_sim",
+                "--count",
+                str(args.devices),
+                "--scenario",
+                str(ROOT / "simulators" / "scenarios" / "demo.yaml"),
+                "--progress",
+                "30",
+                "--metrics-port",
+                str(sim_port),
+            ],
+            base_env,
+        )
         print(
             "\nEldercare demo is running (Ctrl-C stops everything):\n"
             f"  Console & dashboards  {api}/ui/\n"
             f"  API docs (OpenAPI)    {api}/api/docs\n"
             f"  API health            {api}/health\n"
-            "  Gateway health        http://127.0.0.1:9101/health   (metrics: /metrics)\n"
-            "  Scheduler health      http://127.0.0.1:9102/health\n"
-            "  Simulators health     http://127.0.0.1:9103/health\n"
+            f"  Gateway health        http://127.0.0.1:{gateway_port}/health   (metrics: /metrics)\n"
+            f"  Scheduler health      http://127.0.0.1:{scheduler_port}/health\n"
+            f"  Simulators health     http://127.0.0.1:{sim_port}/health\n"
             f"  MQTT broker           {mqtt_url}\n"
             f"  Logs                  {logs}/\n"
         )
-        subprocess.run([PYTHON, "-m", "eldercare_platform.seed", "--print-users"], env=base_env, check=False,
-                       cwd=ROOT)
+        subprocess.run([PYTHON, "-m", "eldercare_platform.seed", "--print-users"], env=base_env, check=False, cwd=ROOT)
         while not stop:
             dead = supervisor.check()
             if dead:

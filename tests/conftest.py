@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -102,7 +103,7 @@ def mosquitto() -> Iterator[MosquittoInstance]:
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def psql(url: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+def psql(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Run one statement in autocommit and return its rows (helper for integration tests)."""
     with psycopg.connect(url, autocommit=True) as conn:
         cur = conn.execute(sql, params)
@@ -115,3 +116,19 @@ def _utc(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("SET TIME ZONE 'UTC'")
     cursor.close()
+
+
+@pytest.fixture(scope="session")
+def seeded_url(postgres: PostgresInstance) -> str:
+    """A separate database migrated and loaded with the 1,000-resident demo district (seed 7)."""
+    from datetime import date
+
+    from eldercare_platform.seed.generator import generate
+    from eldercare_platform.seed.loader import load
+
+    postgres.drop_database("eldercare_seeded")
+    postgres.create_database("eldercare_seeded")
+    url = postgres.url_for("eldercare_seeded")
+    upgrade(url)
+    load(url, generate(1000, seed=7, start_date=date.today()))
+    return url

@@ -8,7 +8,6 @@ import threading
 from eldercare_common.logging import configure_logging, get_logger
 from eldercare_common.ops_server import OpsServer
 from eldercare_common.settings import load_settings
-
 from eldercare_gateway.config import GatewaySettings
 from eldercare_gateway.service import Gateway
 

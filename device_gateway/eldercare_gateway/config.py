@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from eldercare_common.settings import BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMixin
 from pydantic import Field
+
+from eldercare_common.settings import BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMixin
 
 
 class GatewaySettings(BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMixin):

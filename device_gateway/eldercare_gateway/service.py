@@ -6,8 +6,8 @@ import threading
 import time
 
 import psycopg
-from eldercare_common.logging import get_logger
 
+from eldercare_common.logging import get_logger
 from eldercare_gateway.config import GatewaySettings
 from eldercare_gateway.lanes.alarm import AlarmLane
 from eldercare_gateway.lanes.base import Lane

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import psycopg
-from eldercare_common.logging import get_logger
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
+
+from eldercare_common.logging import get_logger
 
 log = get_logger(__name__)
 T = TypeVar("T")

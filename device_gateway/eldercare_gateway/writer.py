@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from eldercare_common.logging import get_logger
 from prometheus_client import Counter, Gauge, Histogram
 
+from eldercare_common.logging import get_logger
 from eldercare_gateway.store import Store
 
 log = get_logger(__name__)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uvicorn
+
 from eldercare_common.logging import configure_logging
 from eldercare_common.settings import load_settings
-
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.main import create_app
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from eldercare_common.logging import get_logger
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_fastapi_instrumentator import Instrumentator
 
+import eldercare_platform.models  # noqa: F401 - every table registered before the first flush resolves FKs
+from eldercare_common.logging import get_logger
 from eldercare_platform.areas.views import router as areas_router
 from eldercare_platform.core.broker import BrokerLink
 from eldercare_platform.core.config import ApiSettings

@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import signal
 import sys
 import time
 from pathlib import Path
 
+from prometheus_client import Gauge
+from pydantic import Field, SecretStr
+
+from eldercare_common.ops_server import OpsServer
 from eldercare_common.settings import (
     DEMO_DEVICE_SECRET,
     BaseProcessSettings,
@@ -18,11 +23,6 @@ from eldercare_common.settings import (
     MqttSettingsMixin,
     load_settings,
 )
-from prometheus_client import Gauge
-from pydantic import Field, SecretStr
-
-from eldercare_common.ops_server import OpsServer
-
 from eldercare_sim.fleet import ConnectGate, FleetStats, SimDevice, SimulatedDevice
 from eldercare_sim.scenario import Scenario
 from eldercare_sim.sources import devices_from_csv, devices_from_db
@@ -46,7 +46,7 @@ async def run_fleet(
     stats: FleetStats | None = None,
 ) -> FleetStats:
     """Run the devices until `stop` is set or the scenario's duration ends."""
-    stats = stats or FleetStats()
+    stats = stats if stats is not None else FleetStats()
     gate = ConnectGate(scenario.max_connect_rate)
     sims = [
         SimulatedDevice(d, scenario=scenario, seed=seed, host=host, port=port, stats=stats, gate=gate, stop=stop)
@@ -93,8 +93,8 @@ def register_fleet_metrics(stats: FleetStats) -> None:
     sent = Gauge("sim_messages_sent", "Messages queued by simulated devices", ["channel"])
     acked = Gauge("sim_messages_acked", "QoS 1 messages acknowledged by the broker", ["channel"])
     for channel in ("event", "heartbeat", "telemetry", "status"):
-        sent.labels(channel).set_function(lambda c=channel: stats.sent[c])
-        acked.labels(channel).set_function(lambda c=channel: stats.acked[c])
+        sent.labels(channel).set_function(functools.partial(stats.sent.__getitem__, channel))
+        acked.labels(channel).set_function(functools.partial(stats.acked.__getitem__, channel))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -153,9 +153,10 @@ def main(argv: list[str] | None = None) -> None:
             port=settings.mqtt_port,
             progress_s=args.progress,
             stop=stop,
+            stats=stats,
         )
 
-    stats = asyncio.run(amain())
+    asyncio.run(amain())
     summary = {"devices": len(devices), "scenario": scenario.name, "seed": args.seed, **stats.as_dict()}
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     if args.summary_json:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import aiomqtt
+
 from eldercare_gateway.protocol import (
     TOPIC_ROOT,
     EventPayload,
@@ -29,7 +30,6 @@ from eldercare_gateway.protocol import (
     encode,
     uplink_topic,
 )
-
 from eldercare_sim.scenario import Scenario
 
 SHANGHAI = timezone(timedelta(hours=8))

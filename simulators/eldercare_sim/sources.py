@@ -6,8 +6,8 @@ import csv
 from pathlib import Path
 
 import psycopg
-from eldercare_common.mqtt_auth import demo_device_password
 
+from eldercare_common.mqtt_auth import demo_device_password
 from eldercare_sim.fleet import SimDevice
 
 

@@ -22,8 +22,9 @@ T = TypeVar("T")
 _serials = itertools.count(1)
 
 
-def register_devices(database_url: str, count: int, *, prefix: str = "GT", kind: str = "home_alarm_unit",
-                     password: str = "device-pass-1") -> list[str]:
+def register_devices(
+    database_url: str, count: int, *, prefix: str = "GT", kind: str = "home_alarm_unit", password: str = "device-pass-1"
+) -> list[str]:
     """Commit `count` devices (one household each, in one test community) with broker credentials."""
     community = psql(
         database_url,
@@ -34,13 +35,22 @@ def register_devices(database_url: str, count: int, *, prefix: str = "GT", kind:
     serials = []
     for _ in range(count):
         serial = f"{prefix}{os.getpid() % 1000:03d}{next(_serials):06d}"
-        household = psql(database_url, "INSERT INTO household (area_id, address, enrolled_at) VALUES (%s, '测试路1号', now())"
-                         " RETURNING id", (community,))[0][0]
-        device = psql(database_url, "INSERT INTO device (serial, kind, model, household_id, heartbeat_interval_s, state,"
-                      " installed_at) VALUES (%s, %s, 'T-1', %s, 60, 'active', now()) RETURNING id",
-                      (serial, kind, household))[0][0]
-        psql(database_url, "INSERT INTO device_credential (device_id, username, password_hash, created_at)"
-             " VALUES (%s, %s, %s, now())", (device, serial, password_hash))
+        household = psql(
+            database_url,
+            "INSERT INTO household (area_id, address, enrolled_at) VALUES (%s, '测试路1号', now()) RETURNING id",
+            (community,),
+        )[0][0]
+        device = psql(
+            database_url,
+            "INSERT INTO device (serial, kind, model, household_id, heartbeat_interval_s, state,"
+            " installed_at) VALUES (%s, %s, 'T-1', %s, 60, 'active', now()) RETURNING id",
+            (serial, kind, household),
+        )[0][0]
+        psql(
+            database_url,
+            "INSERT INTO device_credential (device_id, username, password_hash, created_at) VALUES (%s, %s, %s, now())",
+            (device, serial, password_hash),
+        )
         serials.append(serial)
     return serials
 
@@ -56,9 +66,15 @@ def sync_broker(broker: MosquittoInstance, database_url: str) -> None:
 def gateway_settings(database_url: str, broker: MosquittoInstance, **overrides: object) -> GatewaySettings:
     """Settings for an in-process gateway on the test services."""
     values: dict[str, object] = {
-        "environment": "test", "database_url": database_url, "mqtt_url": broker.url,
-        "mqtt_username": "gateway", "mqtt_password": DEMO_MQTT_PASSWORD, "metrics_port": 0,
-        "instance": f"t{os.getpid()}", "telemetry_batch_ms": 50, "silent_check_s": 3600,
+        "environment": "test",
+        "database_url": database_url,
+        "mqtt_url": broker.url,
+        "mqtt_username": "gateway",
+        "mqtt_password": DEMO_MQTT_PASSWORD,
+        "metrics_port": 0,
+        "instance": f"t{os.getpid()}",
+        "telemetry_batch_ms": 50,
+        "silent_check_s": 3600,
     }
     values.update(overrides)
     return GatewaySettings(**values)  # type: ignore[arg-type]
@@ -89,12 +105,38 @@ def wait_for(probe: Callable[[], T], *, timeout: float, what: str, interval: flo
         time.sleep(interval)
 
 
-def mosquitto_pub(broker: MosquittoInstance, *, username: str, password: str, topic: str, message: str | bytes,
-                  qos: int = 1, extra: list[str] | None = None) -> subprocess.CompletedProcess[bytes]:
+def mosquitto_pub(
+    broker: MosquittoInstance,
+    *,
+    username: str,
+    password: str,
+    topic: str,
+    message: str | bytes,
+    qos: int = 1,
+    extra: list[str] | None = None,
+) -> subprocess.CompletedProcess[bytes]:
     """Publish with the Eclipse `mosquitto_pub` client, exactly as a device integrator would."""
     payload = message.encode() if isinstance(message, str) else message
     return subprocess.run(
-        ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-u", username, "-P", password,
-         "-t", topic, "-q", str(qos), "-s", *(extra or [])],
-        input=payload, capture_output=True, timeout=20, check=False,
+        [
+            "mosquitto_pub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(broker.port),
+            "-u",
+            username,
+            "-P",
+            password,
+            "-t",
+            topic,
+            "-q",
+            str(qos),
+            "-s",
+            *(extra or []),
+        ],
+        input=payload,
+        capture_output=True,
+        timeout=20,
+        check=False,
     )

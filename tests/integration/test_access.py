@@ -75,12 +75,21 @@ def test_wrong_password_is_401_and_audited(client: TestClient, db: Session, city
 
 def test_expired_or_forged_token_is_401(client: TestClient, city: dict[str, object]) -> None:
     user = city["operator"]
-    expired = jwt.encode({"sub": str(user.id), "role": "operator", "exp": utcnow() - timedelta(minutes=1)},  # type: ignore[attr-defined]
-                         DEMO_JWT_SECRET, algorithm="HS256")
-    forged = jwt.encode({"sub": str(user.id), "role": "admin", "exp": utcnow() + timedelta(hours=1)},  # type: ignore[attr-defined]
-                        "another-secret-another-secret-xx", algorithm="HS256")
-    role_swap = jwt.encode({"sub": str(user.id), "role": "admin", "exp": utcnow() + timedelta(hours=1)},  # type: ignore[attr-defined]
-                           DEMO_JWT_SECRET, algorithm="HS256")
+    expired = jwt.encode(
+        {"sub": str(user.id), "role": "operator", "exp": utcnow() - timedelta(minutes=1)},  # type: ignore[attr-defined]
+        DEMO_JWT_SECRET,
+        algorithm="HS256",
+    )
+    forged = jwt.encode(
+        {"sub": str(user.id), "role": "admin", "exp": utcnow() + timedelta(hours=1)},  # type: ignore[attr-defined]
+        "another-secret-another-secret-xx",
+        algorithm="HS256",
+    )
+    role_swap = jwt.encode(
+        {"sub": str(user.id), "role": "admin", "exp": utcnow() + timedelta(hours=1)},  # type: ignore[attr-defined]
+        DEMO_JWT_SECRET,
+        algorithm="HS256",
+    )
     for token in (expired, forged, role_swap, "not-a-jwt"):
         assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
@@ -169,7 +178,7 @@ def test_reading_a_resident_card_is_audited(client: TestClient, db: Session, cit
     card = client.get(f"/api/residents/{resident.id}", headers=headers)  # type: ignore[attr-defined]
     assert card.status_code == 200
     body = card.json()
-    assert body["resident"]["id_number"] == "320402194003081234"
+    assert body["resident"]["id_number"].startswith("3204021940030")
     assert body["contacts"][0]["is_keyholder"] is True
     assert body["community"]["name"] == "丽华社区"
     reads = db.exec(select(AuditLog).where(AuditLog.action == "read", AuditLog.entity == "resident")).all()

@@ -44,7 +44,7 @@ def test_downgrade_to_base_removes_everything_and_upgrade_again(scratch_url: str
     downgrade(scratch_url, "base")
     assert tables(scratch_url) == {"alembic_version"}
     upgrade(scratch_url)
-    assert TIME_SERIES <= tables(scratch_url)
+    assert tables(scratch_url) >= TIME_SERIES
 
 
 def test_models_match_migrations(scratch_url: str) -> None:
@@ -66,14 +66,18 @@ def test_models_match_migrations(scratch_url: str) -> None:
 def test_without_timescaledb_the_time_series_tables_are_plain_with_brin(scratch_url: str) -> None:
     upgrade(scratch_url)
     assert psql(scratch_url, "SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'") == []
-    indexes = {str(row[0]) for row in psql(scratch_url, "SELECT indexname FROM pg_indexes WHERE tablename = 'telemetry'")}
+    indexes = {
+        str(row[0]) for row in psql(scratch_url, "SELECT indexname FROM pg_indexes WHERE tablename = 'telemetry'")
+    }
     assert {"ix_telemetry_device_time", "ix_telemetry_kind_time", "ix_telemetry_time_brin"} <= indexes
 
 
 def test_device_event_is_unique_per_device_and_event_id(scratch_url: str) -> None:
     upgrade(scratch_url)
-    insert = ("INSERT INTO device_event (device_serial, event_id, event_type, device_time)"
-              " VALUES ('HA0000001', 'e-1', 'sos', now())")
+    insert = (
+        "INSERT INTO device_event (device_serial, event_id, event_type, device_time)"
+        " VALUES ('HA0000001', 'e-1', 'sos', now())"
+    )
     psql(scratch_url, insert)
     with pytest.raises(psycopg.errors.UniqueViolation):
         psql(scratch_url, insert)
@@ -84,9 +88,11 @@ def test_representative_time_series_query_on_plain_postgres(scratch_url: str) ->
     """Hourly average heart rate per device, the query the dashboards' trend charts run."""
     upgrade(scratch_url)
     start = datetime(2026, 11, 1, tzinfo=UTC)
-    with psycopg.connect(scratch_url) as conn, conn.cursor() as cur, cur.copy(
-        "COPY telemetry (time, device_serial, seq, device_time, kind, data) FROM STDIN"
-    ) as copy:
+    with (
+        psycopg.connect(scratch_url) as conn,
+        conn.cursor() as cur,
+        cur.copy("COPY telemetry (time, device_serial, seq, device_time, kind, data) FROM STDIN") as copy,
+    ):
         for minute in range(180):
             at = start + timedelta(minutes=minute)
             copy.write_row((at, "VM0000001", minute, at, "vitals", f'{{"heart_rate": {60 + minute // 60 * 10}}}'))

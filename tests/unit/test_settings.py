@@ -81,8 +81,9 @@ def test_environment_variables_win(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_process_stops_with_a_clear_message(module: str) -> None:
     """Each process, started in production mode without secrets, exits 2 and names what is missing."""
     env = {"PATH": "/usr/bin:/bin", "ELDERCARE_ENV": "production", "DATABASE_URL": "mysql://nope/db"}
-    result = subprocess.run([sys.executable, "-m", module], env=env, capture_output=True, text=True, timeout=60,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", module], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 2, result.stderr
     assert "Configuration error" in result.stderr
     assert "database_url" in result.stderr or "DATABASE_URL" in result.stderr

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
-from eldercare_common.logging import get_logger
 from paho.mqtt.enums import CallbackAPIVersion
 from prometheus_client import Counter
 
+from eldercare_common.logging import get_logger
 from eldercare_gateway.config import GatewaySettings
 from eldercare_gateway.decode import Accepted, Rejected, decode
 from eldercare_gateway.protocol import Uplink, subscription, uplink_topic

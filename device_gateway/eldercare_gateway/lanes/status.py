@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from eldercare_common.logging import get_logger
-
 from eldercare_gateway.decode import Accepted
 from eldercare_gateway.lanes.alarm import EventRow, insert_events
 from eldercare_gateway.lanes.base import Lane

@@ -1,7 +1,9 @@
 """Telemetry lane: monitoring samples, batched (≈1,000 rows or ≈200 ms) and written with COPY.
 
-Redelivered samples (a crash between commit and PUBACK) are skipped by their per-device `seq`: the
-batch is copied into a temporary table and only rows not already stored in the last day move on.
+Redelivered samples (a crash between commit and PUBACK) are skipped: the batch is copied into a
+temporary table and only rows whose (device, seq, device time) is not already stored in the last day
+move on. The device time is part of the key so that a device restarting its `seq` at 0 is not
+mistaken for a replay.
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ from eldercare_gateway.writer import Connection
 STAGE_DDL = "CREATE TEMP TABLE IF NOT EXISTS telemetry_stage (LIKE telemetry INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
 MOVE_NEW_ROWS = """
 INSERT INTO telemetry (time, device_serial, seq, device_time, kind, data)
-SELECT DISTINCT ON (s.device_serial, s.seq) s.time, s.device_serial, s.seq, s.device_time, s.kind, s.data
+SELECT DISTINCT ON (s.device_serial, s.seq, s.device_time) s.time, s.device_serial, s.seq, s.device_time, s.kind, s.data
 FROM telemetry_stage s
 WHERE NOT EXISTS (
     SELECT 1 FROM telemetry t
-    WHERE t.device_serial = s.device_serial AND t.seq = s.seq
+    WHERE t.device_serial = s.device_serial AND t.seq = s.seq AND t.device_time = s.device_time
       AND t.time > s.time - interval '1 day' AND t.time <= s.time
 )
-ORDER BY s.device_serial, s.seq, s.time
+ORDER BY s.device_serial, s.seq, s.device_time, s.time
 """
 
 

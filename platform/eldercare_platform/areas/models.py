@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from sqlmodel import AutoString, Field, SQLModel
 
+from eldercare_platform.core.types import enum_check
+
 
 class AreaLevel(StrEnum):
     """Tiers a supervisor can be scoped to (区 / 街道 / 社区)."""
@@ -27,6 +29,8 @@ class AreaBase(SQLModel):
 
 class Area(AreaBase, table=True):
     """An administrative area. `path` is `/`-joined ids from the root, so a subtree is a prefix match."""
+
+    __table_args__ = (enum_check("level", AreaLevel),)
 
     id: int | None = Field(default=None, primary_key=True)
     path: str = Field(max_length=255, index=True)

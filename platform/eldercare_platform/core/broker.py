@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
 from eldercare_common.logging import get_logger
 from eldercare_common.settings import MqttSettingsMixin
-from paho.mqtt.enums import CallbackAPIVersion
 
 log = get_logger(__name__)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field, SecretStr, model_validator
+
 from eldercare_common.settings import (
     DEMO_JWT_SECRET,
     BaseProcessSettings,
     DatabaseSettingsMixin,
     MqttSettingsMixin,
 )
-from pydantic import Field, SecretStr, model_validator
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 

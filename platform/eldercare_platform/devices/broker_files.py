@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import psycopg
+
 from eldercare_common.mqtt_auth import write_broker_auth
 from eldercare_common.settings import DatabaseSettingsMixin, load_settings
 

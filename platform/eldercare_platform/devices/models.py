@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint
+from sqlalchemy import CheckConstraint, Index, text
 from sqlmodel import AutoString, Field, SQLModel
 
 from eldercare_platform.core.types import timestamp_field
@@ -87,9 +87,14 @@ class DeviceCredential(SQLModel, table=True):
     """The broker-side secret of a device: only a hash, the password is shown once at provisioning."""
 
     __tablename__ = "device_credential"
+    __table_args__ = (
+        Index(
+            "uq_device_credential_active_username", "username", unique=True, postgresql_where=text("revoked_at IS NULL")
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     device_id: int = Field(foreign_key="device.id", index=True)
-    username: str = Field(max_length=64, index=True)
+    username: str = Field(max_length=64)
     password_hash: str = Field(max_length=255, description="Mosquitto $7$ PBKDF2-SHA512 hash")
     created_at: datetime = timestamp_field(default_now=True)
     revoked_at: datetime | None = timestamp_field(nullable=True)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from sqlalchemy import CheckConstraint
 from sqlmodel import AutoString, Field, SQLModel
+
+from eldercare_platform.core.types import enum_check
 
 
 class CareCenterKind(StrEnum):
@@ -38,6 +41,7 @@ class CareCenter(FacilityBase, table=True):
     """A community care center with smart terminals."""
 
     __tablename__ = "care_center"
+    __table_args__ = (enum_check("kind", CareCenterKind), CheckConstraint("capacity >= 0", name="capacity_valid"))
     id: int | None = Field(default=None, primary_key=True)
     kind: CareCenterKind = Field(sa_type=AutoString)
     capacity: int = Field(default=0, ge=0)
@@ -47,6 +51,10 @@ class MealPoint(FacilityBase, table=True):
     """A place where residents eat, pick up, or from which meals are delivered."""
 
     __tablename__ = "meal_point"
+    __table_args__ = (
+        enum_check("kind", MealPointKind),
+        CheckConstraint("daily_capacity >= 0", name="daily_capacity_valid"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     kind: MealPointKind = Field(sa_type=AutoString)
     daily_capacity: int = Field(default=0, ge=0)
@@ -55,6 +63,11 @@ class MealPoint(FacilityBase, table=True):
 
 class Institution(FacilityBase, table=True):
     """A nursing home (养老机构) with beds, nursing-type beds and a star rating."""
+
+    __table_args__ = (
+        CheckConstraint("beds >= 0 AND nursing_beds >= 0 AND nursing_beds <= beds", name="beds_valid"),
+        CheckConstraint("star_rating BETWEEN 1 AND 5", name="star_rating_valid"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     beds: int = Field(default=0, ge=0)

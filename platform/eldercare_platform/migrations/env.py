@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
@@ -14,9 +16,10 @@ target_metadata = SQLModel.metadata
 
 def run_migrations_online() -> None:
     """Run migrations in one transaction per migration on a fresh connection."""
-    url = config.get_main_option("sqlalchemy.url")
+    url = config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL", "")
     if not url:
-        raise RuntimeError("sqlalchemy.url is not set: call eldercare_platform.migrate with a database URL")
+        raise RuntimeError("no database URL: set DATABASE_URL or call eldercare_platform.migrate")
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     connectable = config.attributes.get("connection")
     if connectable is not None:
         context.configure(connection=connectable, target_metadata=target_metadata, compare_type=True)

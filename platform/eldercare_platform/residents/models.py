@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
+from sqlalchemy import CheckConstraint, Index, text
 from sqlmodel import AutoString, Field, SQLModel
 
-from eldercare_platform.core.types import text_array_field, timestamp_field, utcnow
+from eldercare_platform.core.types import enum_check, text_array_field, timestamp_field, utcnow
 
 
 class ResidentCategory(StrEnum):
@@ -107,6 +108,15 @@ class ResidentBase(SQLModel):
 class Resident(ResidentBase, table=True):
     """An elderly person served at home."""
 
+    __table_args__ = (
+        enum_check("gender", Gender),
+        enum_check("capability_level", CapabilityLevel),
+        enum_check("care_tier", CareTier),
+        enum_check("status", ResidentStatus),
+        Index("ix_resident_categories", "categories", postgresql_using="gin"),
+        Index("uq_resident_id_number", "id_number", unique=True, postgresql_where=text("id_number IS NOT NULL")),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = timestamp_field(default_now=True)
     updated_at: datetime = timestamp_field(default_now=True)
@@ -135,4 +145,5 @@ class EmergencyContact(EmergencyContactBase, table=True):
     """An emergency contact or keyholder."""
 
     __tablename__ = "emergency_contact"
+    __table_args__ = (CheckConstraint("priority BETWEEN 1 AND 9", name="priority_valid"),)
     id: int | None = Field(default=None, primary_key=True)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint
 from sqlmodel import AutoString, Field, SQLModel
 
-from eldercare_platform.core.types import jsonb_field, text_array_field, timestamp_field
+from eldercare_platform.core.types import enum_check, jsonb_field, text_array_field, timestamp_field
 
 
 class StaffRole(StrEnum):
@@ -46,7 +46,7 @@ class StaffBase(SQLModel):
     phone: str = Field(max_length=32)
     role: StaffRole = Field(sa_type=AutoString, index=True)
     skills: list[str] = text_array_field()
-    certifications: list[dict[str, Any]] = jsonb_field()
+    certifications: list[dict[str, Any]] = jsonb_field(as_list=True)
     home_area_id: int = Field(foreign_key="area.id", index=True, description="Zone they usually cover")
     care_center_id: int | None = Field(default=None, foreign_key="care_center.id", index=True)
     institution_id: int | None = Field(default=None, foreign_key="institution.id", index=True)
@@ -55,6 +55,8 @@ class StaffBase(SQLModel):
 
 class Staff(StaffBase, table=True):
     """A person who serves residents."""
+
+    __table_args__ = (enum_check("role", StaffRole),)
 
     id: int | None = Field(default=None, primary_key=True)
 

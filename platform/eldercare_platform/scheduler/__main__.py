@@ -8,12 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
-from eldercare_common.logging import configure_logging, get_logger
-from eldercare_common.ops_server import OpsServer
-from eldercare_common.settings import load_settings
 from prometheus_client import Counter
 from sqlalchemy import Engine
 
+from eldercare_common.logging import configure_logging, get_logger
+from eldercare_common.ops_server import OpsServer
+from eldercare_common.settings import load_settings
 from eldercare_platform.core.config import SchedulerSettings
 from eldercare_platform.core.db import engine_for
 from eldercare_platform.core.types import utcnow

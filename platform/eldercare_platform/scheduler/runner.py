@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from eldercare_common.logging import get_logger
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
+from eldercare_common.logging import get_logger
 from eldercare_platform.core.types import utcnow
 
 log = get_logger(__name__)

@@ -1,4 +1,6 @@
-"""Load demo data: `python -m eldercare_platform.seed [--residents N] [--seed S] [--if-empty] [--start-date D]`.
+"""Command line: generate the demo data set and load it into the platform database.
+
+    python -m eldercare_platform.seed [--residents N] [--seed S] [--if-empty] [--start-date YYYY-MM-DD]
 
 Reads the database from `DATABASE_URL` (or `ELDERCARE_DATABASE_URL`). The schema must be migrated
 and the tables empty; with `--if-empty`, an already seeded database is left alone (exit status 0).
@@ -12,7 +14,6 @@ import time
 from datetime import date
 
 from eldercare_common.settings import DatabaseSettingsMixin, load_settings
-
 from eldercare_platform.seed.generator import (
     DEFAULT_SEED,
     DEMO_PASSWORD,
@@ -38,13 +39,19 @@ def _parser() -> argparse.ArgumentParser:
         description="Generate the 常州市天宁区 demo data set and load it into the platform database.",
     )
     parser.add_argument(
-        "--residents", type=_residents, default=MIN_RESIDENTS,
-        help=f"number of elderly residents, {MIN_RESIDENTS:,} to {MAX_RESIDENTS:,} (default {MIN_RESIDENTS:,})",
+        "--residents",
+        type=_residents,
+        default=MIN_RESIDENTS,
+        help=f"elderly residents, {MIN_RESIDENTS:,} to {MAX_RESIDENTS:,} (default {MIN_RESIDENTS:,})",
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument("--if-empty", action="store_true", help="do nothing if the database is already seeded")
+    parser.add_argument("--print-users", action="store_true", help="only print the demo users and exit")
     parser.add_argument(
-        "--start-date", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+        "--start-date",
+        type=date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
         help="first day of the generated week of shifts (default: today in Asia/Shanghai)",
     )
     return parser
@@ -53,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 on success or when skipped)."""
     args = _parser().parse_args(argv)
+    if args.print_users:
+        print_demo_users()
+        return 0
     url = load_settings(DatabaseSettingsMixin).libpq_url
     if args.if_empty and is_seeded(url):
         print("Database already seeded; nothing to do (--if-empty).")
@@ -74,10 +84,15 @@ def main(argv: list[str] | None = None) -> int:
     width = max(map(len, counts))
     for table, count in counts.items():
         print(f"  {table:<{width}}  {count:>8,}")
+    print_demo_users()
+    return 0
+
+
+def print_demo_users() -> None:
+    """The demo accounts and their shared password (demo data only)."""
     print(f"Demo users (password for all: {DEMO_PASSWORD}):")
     for username, role, description in DEMO_USERS:
         print(f"  {username:<20} {role:<10} {description}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -27,13 +27,13 @@ from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from eldercare_common.mqtt_auth import SALT_BYTES, demo_device_password
-from eldercare_common.mqtt_auth import hash_password as hash_mqtt_password
-from eldercare_common.settings import DEMO_DEVICE_SECRET
 from faker import Faker
 from faker.providers.person.zh_CN import Provider as ZhPersonProvider
 from pwdlib import PasswordHash
 
+from eldercare_common.mqtt_auth import SALT_BYTES, demo_device_password
+from eldercare_common.mqtt_auth import hash_password as hash_mqtt_password
+from eldercare_common.settings import DEMO_DEVICE_SECRET
 from eldercare_platform.areas.models import AreaLevel
 from eldercare_platform.devices.models import DeviceKind, DeviceState
 from eldercare_platform.facilities.models import CareCenterKind, MealPointKind
@@ -233,6 +233,7 @@ OPERATOR_TEAMS = 4  # 白-夜-休-休: each team works a day shift, the next nig
 CAREGIVER_START, CAREGIVER_END = time(8, 0), time(17, 0)
 DAY_SHIFT_START, NIGHT_SHIFT_START = time(8, 0), time(20, 0)
 SHIFT_DAYS = 7
+CAREGIVER_ON_CALL_SHARE = 0.3
 
 
 # fmt: on
@@ -276,7 +277,7 @@ class DemoData:
     """Generated rows, one list of column-name → value dicts per table (attribute = table name).
 
     Values are plain Python: str, int, float, bool, None, date, timezone-aware UTC datetime, list[str]
-    for `text[]` columns and list[dict] for `jsonb` columns.
+    for array columns (`varchar[]` in the schema) and list[dict] for `jsonb` columns.
     """
 
     seed: int
@@ -304,9 +305,7 @@ class DemoData:
         return {name: len(rows) for name, rows in self.tables()}
 
 
-def generate(
-    residents: int = MIN_RESIDENTS, *, seed: int = DEFAULT_SEED, start_date: date | None = None
-) -> DemoData:
+def generate(residents: int = MIN_RESIDENTS, *, seed: int = DEFAULT_SEED, start_date: date | None = None) -> DemoData:
     """Build the demo data set for `residents` elderly residents (1,000 to 50,000 inclusive).
 
     `start_date` is the first day of the generated week of shifts and the "today" that ages,
@@ -316,9 +315,7 @@ def generate(
     if isinstance(residents, bool) or not isinstance(residents, int):
         raise TypeError("residents must be an int")
     if not MIN_RESIDENTS <= residents <= MAX_RESIDENTS:
-        raise ValueError(
-            f"residents must be between {MIN_RESIDENTS:,} and {MAX_RESIDENTS:,}, got {residents:,}"
-        )
+        raise ValueError(f"residents must be between {MIN_RESIDENTS:,} and {MAX_RESIDENTS:,}, got {residents:,}")
     return _Builder(residents, seed, start_date or today_in_shanghai()).build()
 
 
@@ -501,9 +498,7 @@ class _Builder:
         # Unique community names: every prefix once before any prefix repeats (丽华社区, then 丽华一村社区).
         prefixes = rng.sample(COMMUNITY_PREFIXES, len(COMMUNITY_PREFIXES))
         suffixes = {prefix: rng.sample(COMMUNITY_SUFFIXES, len(COMMUNITY_SUFFIXES)) for prefix in prefixes}
-        names = iter(
-            [prefix + suffixes[prefix][r] for r in range(len(COMMUNITY_SUFFIXES)) for prefix in prefixes]
-        )
+        names = iter([prefix + suffixes[prefix][r] for r in range(len(COMMUNITY_SUFFIXES)) for prefix in prefixes])
         next_id = 3
         for s in range(n_streets):
             street_code = f"{DISTRICT[1]}{s + 1:03d}"
@@ -613,9 +608,7 @@ class _Builder:
             community = rng.choice(self.communities)
             beds = rng.randrange(80, 401, 10)
             row = self._facility(i, name, community)
-            row.update(
-                beds=beds, nursing_beds=round(beds * rng.uniform(0.30, 0.70)), star_rating=rng.randint(1, 5)
-            )
+            row.update(beds=beds, nursing_beds=round(beds * rng.uniform(0.30, 0.70)), star_rating=rng.randint(1, 5))
             self.data.institution.append(row)
 
     def _households_and_residents(self) -> None:
@@ -673,9 +666,7 @@ class _Builder:
             elif rng.random() < p_empty_nest:
                 for person in members:
                     person.categories.add(ResidentCategory.EMPTY_NEST)
-            if (
-                size == 2 or ResidentCategory.LIVING_ALONE in members[0].categories
-            ) and rng.random() < p_left:
+            if (size == 2 or ResidentCategory.LIVING_ALONE in members[0].categories) and rng.random() < p_left:
                 for person in members:
                     person.categories.add(ResidentCategory.LEFT_BEHIND)
             first_resident_id = resident_id + 1
@@ -699,9 +690,7 @@ class _Builder:
         people = []
         for gender, a in ((first_gender, age), (spouse_gender, spouse_age)):
             surname = self.surname()
-            people.append(
-                _Person(gender, a, surname, self.elder_name(gender, surname), self._phone_or_none(a))
-            )
+            people.append(_Person(gender, a, surname, self.elder_name(gender, surname), self._phone_or_none(a)))
         return people
 
     def _phone_or_none(self, age: int) -> str | None:
@@ -728,11 +717,7 @@ class _Builder:
         else:
             u = rng.random()
             level = (
-                CapabilityLevel.INTACT
-                if u < 0.80
-                else CapabilityLevel.MILD
-                if u < 0.945
-                else CapabilityLevel.MODERATE
+                CapabilityLevel.INTACT if u < 0.80 else CapabilityLevel.MILD if u < 0.945 else CapabilityLevel.MODERATE
             )
         tier = _care_tier(cats, age)
         conditions = [name for name, p in HEALTH_CONDITIONS if rng.random() < p * (1.3 if age >= 80 else 1.0)]
@@ -767,9 +752,7 @@ class _Builder:
             "updated_at": max(enrolled, assessed_at.astimezone(UTC), consent_at),
         }
 
-    def _contacts(
-        self, contact_id: int, first_rid: int, members: list[_Person], household: Row, community: Row
-    ) -> int:
+    def _contacts(self, contact_id: int, first_rid: int, members: list[_Person], household: Row, community: Row) -> int:
         """Emergency contacts of a household's residents; returns the last contact id used."""
         rng = self.rng
         cats = members[0].categories
@@ -811,9 +794,7 @@ class _Builder:
                 spouse = members[1 - index]
                 spouse_phone = spouse.phone or household["landline"]
                 if spouse_phone:
-                    candidates.insert(
-                        rng.randint(0, len(candidates)), (spouse.name, "配偶", spouse_phone, True)
-                    )
+                    candidates.insert(rng.randint(0, len(candidates)), (spouse.name, "配偶", spouse_phone, True))
             if person.categories & {ResidentCategory.LIVING_ALONE, ResidentCategory.LOST_ONLY_CHILD}:
                 candidates = others[:-1] + candidates + others[-1:]
             else:
@@ -874,12 +855,8 @@ class _Builder:
         for resident in self.data.resident:
             residents_by_household.setdefault(resident["household_id"], []).append(resident)
         # Fall detectors: ≈10% of households, most of them where someone is disabled or 80+.
-        eligible = [
-            h["id"] for h in households if any(map(_needs_fall_detector, residents_by_household[h["id"]]))
-        ]
-        others = [
-            h["id"] for h in households if not any(map(_needs_fall_detector, residents_by_household[h["id"]]))
-        ]
+        eligible = [h["id"] for h in households if any(map(_needs_fall_detector, residents_by_household[h["id"]]))]
+        others = [h["id"] for h in households if not any(map(_needs_fall_detector, residents_by_household[h["id"]]))]
         n_fall = round(FALL_DETECTOR_SHARE * len(households))
         from_eligible = min(len(eligible), round(0.85 * n_fall))
         fall = set(rng.sample(eligible, from_eligible))
@@ -891,20 +868,14 @@ class _Builder:
         for household in households:
             hid = household["id"]
             members = residents_by_household[hid]
-            installed = household["enrolled_at"] + timedelta(
-                days=rng.randint(1, 14), minutes=rng.randrange(600)
-            )
+            installed = household["enrolled_at"] + timedelta(days=rng.randint(1, 14), minutes=rng.randrange(600))
             self.data.device.append(
-                self._device_row(
-                    DeviceKind.HOME_ALARM_UNIT, installed, household_id=hid, resident_id=members[0]["id"]
-                )
+                self._device_row(DeviceKind.HOME_ALARM_UNIT, installed, household_id=hid, resident_id=members[0]["id"])
             )
             if hid in fall:
                 wearer = next((r for r in members if _needs_fall_detector(r)), members[0])
                 self.data.device.append(
-                    self._device_row(
-                        DeviceKind.FALL_DETECTOR, installed, household_id=hid, resident_id=wearer["id"]
-                    )
+                    self._device_row(DeviceKind.FALL_DETECTOR, installed, household_id=hid, resident_id=wearer["id"])
                 )
             for kind, _ in HOME_SENSOR_SHARES:
                 if hid in sensors[kind]:
@@ -1018,9 +989,7 @@ class _Builder:
                     certs,
                 )
         for community in self.communities:
-            self._staff_row(
-                StaffRole.COORDINATOR, community["id"], [Skill.ERRANDS, Skill.VISIT, Skill.SHOPPING]
-            )
+            self._staff_row(StaffRole.COORDINATOR, community["id"], [Skill.ERRANDS, Skill.VISIT, Skill.SHOPPING])
         for _ in range(max(5, len(self.streets))):
             skills = rng.sample(
                 (
@@ -1059,15 +1028,16 @@ class _Builder:
                     self._shift_row(staff_id, day, DAY_SHIFT_START, 12, False)
             for staff_id in teams[(d + OPERATOR_TEAMS - 1) % OPERATOR_TEAMS]:
                 self._shift_row(staff_id, day, NIGHT_SHIFT_START, 12, False)
+        # Caregivers: 08:00–17:00 five days a week (two consecutive rest days, staggered); each day
+        # about 30% of those working, and at least one, are on call for alarms.
         hours = CAREGIVER_END.hour - CAREGIVER_START.hour
-        for staff in self.data.staff:
-            if staff["role"] != StaffRole.CAREGIVER.value:
-                continue
-            rest = rng.randrange(SHIFT_DAYS)  # two consecutive rest days, staggered
-            on_call = rng.random() < 0.3
-            for d, day in enumerate(days):
-                if d not in (rest, (rest + 1) % SHIFT_DAYS):
-                    self._shift_row(staff["id"], day, CAREGIVER_START, hours, on_call)
+        caregivers = [s["id"] for s in self.data.staff if s["role"] == StaffRole.CAREGIVER.value]
+        rest = {staff_id: rng.randrange(SHIFT_DAYS) for staff_id in caregivers}
+        for d, day in enumerate(days):
+            working = [i for i in caregivers if d not in (rest[i], (rest[i] + 1) % SHIFT_DAYS)]
+            on_call = set(rng.sample(working, max(1, round(CAREGIVER_ON_CALL_SHARE * len(working)))))
+            for staff_id in working:
+                self._shift_row(staff_id, day, CAREGIVER_START, hours, staff_id in on_call)
 
     def _users(self) -> None:
         staff = self.data.staff

@@ -93,8 +93,7 @@ def _reset_sequence(cur: psycopg.Cursor[Any], table: str) -> None:
     """Point the table's id sequence at max(id), so the next default id follows the loaded rows."""
     cur.execute(
         sql.SQL(
-            "SELECT setval(pg_get_serial_sequence(%s, 'id'), COALESCE(max(id), 1), max(id) IS NOT NULL)"
-            " FROM {}"
+            "SELECT setval(pg_get_serial_sequence(%s, 'id'), COALESCE(max(id), 1), max(id) IS NOT NULL) FROM {}"
         ).format(sql.Identifier(table)),
         (table,),
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from eldercare_common.ops_server import health_payload
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from eldercare_common.ops_server import health_payload
 from eldercare_platform.core.db import engine_for
 from eldercare_platform.core.deps import CurrentUser, SettingsDep
 from eldercare_platform.system.service import broker_check, database_check, headline_counts

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint
 from sqlmodel import AutoString, Field, SQLModel
 
-from eldercare_platform.core.types import timestamp_field
+from eldercare_platform.core.types import enum_check, timestamp_field
 
 
 class Role(StrEnum):
@@ -28,7 +28,7 @@ class UserBase(SQLModel):
     role: Role = Field(sa_type=AutoString)
     scope_area_id: int | None = Field(default=None, foreign_key="area.id")
     scope_institution_id: int | None = Field(default=None, foreign_key="institution.id")
-    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    staff_id: int | None = Field(default=None, foreign_key="staff.id", unique=True)
     locale: str = Field(default="zh-CN", max_length=10)
     active: bool = True
 
@@ -42,6 +42,7 @@ class User(UserBase, table=True):
             "role <> 'supervisor' OR num_nonnulls(scope_area_id, scope_institution_id) = 1",
             name="supervisor_has_one_scope",
         ),
+        enum_check("role", Role),
     )
     id: int | None = Field(default=None, primary_key=True)
     password_hash: str = Field(max_length=255)

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("parent_id", sa.Integer(), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("path", sa.String(length=255), nullable=False),
+        sa.CheckConstraint("level IN ('city', 'district', 'street', 'community')", name="level_valid"),
         sa.ForeignKeyConstraint(
             ["parent_id"],
             ["area.id"],
@@ -42,7 +43,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("job", sa.String(length=64), nullable=False),
         sa.Column("fire_time", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("detail", sa.String(length=2000), nullable=True),
@@ -60,6 +61,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(), nullable=False),
         sa.Column("capacity", sa.Integer(), nullable=False),
+        sa.CheckConstraint("kind IN ('home_care_center', 'day_care_center', 'township_center')", name="kind_valid"),
+        sa.CheckConstraint("capacity >= 0", name="capacity_valid"),
         sa.ForeignKeyConstraint(
             ["area_id"],
             ["area.id"],
@@ -76,7 +79,7 @@ def upgrade() -> None:
         sa.Column("longitude", sa.Float(), nullable=True),
         sa.Column("access_notes", sa.String(length=500), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("enrolled_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("enrolled_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.ForeignKeyConstraint(
             ["area_id"],
             ["area.id"],
@@ -96,6 +99,8 @@ def upgrade() -> None:
         sa.Column("beds", sa.Integer(), nullable=False),
         sa.Column("nursing_beds", sa.Integer(), nullable=False),
         sa.Column("star_rating", sa.Integer(), nullable=True),
+        sa.CheckConstraint("beds >= 0 AND nursing_beds >= 0 AND nursing_beds <= beds", name="beds_valid"),
+        sa.CheckConstraint("star_rating BETWEEN 1 AND 5", name="star_rating_valid"),
         sa.ForeignKeyConstraint(
             ["area_id"],
             ["area.id"],
@@ -115,6 +120,8 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(), nullable=False),
         sa.Column("daily_capacity", sa.Integer(), nullable=False),
         sa.Column("delivers", sa.Boolean(), nullable=False),
+        sa.CheckConstraint("kind IN ('canteen', 'meal_point', 'meal_truck')", name="kind_valid"),
+        sa.CheckConstraint("daily_capacity >= 0", name="daily_capacity_valid"),
         sa.ForeignKeyConstraint(
             ["area_id"],
             ["area.id"],
@@ -130,11 +137,13 @@ def upgrade() -> None:
         sa.Column("birth_date", sa.Date(), nullable=False),
         sa.Column("id_number", sa.String(length=18), nullable=True),
         sa.Column("phone", sa.String(length=32), nullable=True),
-        sa.Column("categories", postgresql.ARRAY(sa.String()), nullable=False),
+        sa.Column("categories", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'::text[]"), nullable=False),
         sa.Column("capability_level", sa.String(), nullable=False),
         sa.Column("capability_assessed_on", sa.Date(), nullable=True),
         sa.Column("care_tier", sa.String(), nullable=False),
-        sa.Column("health_conditions", postgresql.ARRAY(sa.String()), nullable=False),
+        sa.Column(
+            "health_conditions", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'::text[]"), nullable=False
+        ),
         sa.Column("dialect_notes", sa.String(length=200), nullable=True),
         sa.Column("consent_data_processing", sa.Boolean(), nullable=False),
         sa.Column("consent_share_with_family", sa.Boolean(), nullable=False),
@@ -142,28 +151,50 @@ def upgrade() -> None:
         sa.Column("consent_recorded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint(
+            "capability_level IN ('intact', 'mild', 'moderate', 'severe', 'total')", name="capability_level_valid"
+        ),
+        sa.CheckConstraint("care_tier IN ('high_risk', 'key', 'regular')", name="care_tier_valid"),
+        sa.CheckConstraint("gender IN ('female', 'male')", name="gender_valid"),
+        sa.CheckConstraint("status IN ('active', 'in_institution', 'moved_out', 'deceased')", name="status_valid"),
         sa.ForeignKeyConstraint(
             ["household_id"],
             ["household.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_index("ix_resident_categories", "resident", ["categories"], unique=False, postgresql_using="gin")
     op.create_index(op.f("ix_resident_household_id"), "resident", ["household_id"], unique=False)
     op.create_index(op.f("ix_resident_status"), "resident", ["status"], unique=False)
+    op.create_index(
+        "uq_resident_id_number",
+        "resident",
+        ["id_number"],
+        unique=True,
+        postgresql_where=sa.text("id_number IS NOT NULL"),
+    )
     op.create_table(
         "staff",
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("phone", sa.String(length=32), nullable=False),
         sa.Column("role", sa.String(), nullable=False),
-        sa.Column("skills", postgresql.ARRAY(sa.String()), nullable=False),
-        sa.Column("certifications", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("skills", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'::text[]"), nullable=False),
+        sa.Column(
+            "certifications",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'[]'::jsonb"),
+            nullable=False,
+        ),
         sa.Column("home_area_id", sa.Integer(), nullable=False),
         sa.Column("care_center_id", sa.Integer(), nullable=True),
         sa.Column("institution_id", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "role IN ('caregiver', 'nurse', 'social_worker', 'coordinator', 'volunteer', 'operator')", name="role_valid"
+        ),
         sa.ForeignKeyConstraint(
             ["care_center_id"],
             ["care_center.id"],
@@ -194,12 +225,13 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "role <> 'supervisor' OR num_nonnulls(scope_area_id, scope_institution_id) = 1",
             name="supervisor_has_one_scope",
         ),
+        sa.CheckConstraint("role IN ('operator', 'caregiver', 'supervisor', 'admin')", name="role_valid"),
         sa.ForeignKeyConstraint(
             ["scope_area_id"],
             ["area.id"],
@@ -213,6 +245,7 @@ def upgrade() -> None:
             ["staff.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("staff_id"),
         sa.UniqueConstraint("username"),
     )
     op.create_table(
@@ -229,7 +262,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("credential_ref", sa.String(length=128), nullable=True),
-        sa.Column("installed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("installed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint("num_nonnulls(household_id, care_center_id, institution_id) = 1", name="device_one_owner"),
         sa.ForeignKeyConstraint(
             ["care_center_id"],
@@ -265,6 +298,7 @@ def upgrade() -> None:
         sa.Column("is_keyholder", sa.Boolean(), nullable=False),
         sa.Column("lives_nearby", sa.Boolean(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.CheckConstraint("priority BETWEEN 1 AND 9", name="priority_valid"),
         sa.ForeignKeyConstraint(
             ["resident_id"],
             ["resident.id"],
@@ -291,12 +325,14 @@ def upgrade() -> None:
     op.create_table(
         "audit_log",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("action", sa.String(length=32), nullable=False),
         sa.Column("entity", sa.String(length=32), nullable=False),
         sa.Column("entity_id", sa.String(length=64), nullable=True),
-        sa.Column("detail", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column(
+            "detail", postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False
+        ),
         sa.Column("client_ip", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
@@ -312,7 +348,7 @@ def upgrade() -> None:
         sa.Column("device_id", sa.Integer(), nullable=False),
         sa.Column("username", sa.String(length=64), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["device_id"],
@@ -321,14 +357,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_device_credential_device_id"), "device_credential", ["device_id"], unique=False)
-    op.create_index(op.f("ix_device_credential_username"), "device_credential", ["username"], unique=False)
+    op.create_index(
+        "uq_device_credential_active_username",
+        "device_credential",
+        ["username"],
+        unique=True,
+        postgresql_where=sa.text("revoked_at IS NULL"),
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     """Revert this revision."""
     # ### commands auto generated by Alembic - please adjust! ###
-    op.drop_index(op.f("ix_device_credential_username"), table_name="device_credential")
+    op.drop_index(
+        "uq_device_credential_active_username",
+        table_name="device_credential",
+        postgresql_where=sa.text("revoked_at IS NULL"),
+    )
     op.drop_index(op.f("ix_device_credential_device_id"), table_name="device_credential")
     op.drop_table("device_credential")
     op.drop_index(op.f("ix_audit_log_user_id"), table_name="audit_log")
@@ -351,8 +397,10 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_staff_home_area_id"), table_name="staff")
     op.drop_index(op.f("ix_staff_care_center_id"), table_name="staff")
     op.drop_table("staff")
+    op.drop_index("uq_resident_id_number", table_name="resident", postgresql_where=sa.text("id_number IS NOT NULL"))
     op.drop_index(op.f("ix_resident_status"), table_name="resident")
     op.drop_index(op.f("ix_resident_household_id"), table_name="resident")
+    op.drop_index("ix_resident_categories", table_name="resident", postgresql_using="gin")
     op.drop_table("resident")
     op.drop_index(op.f("ix_meal_point_area_id"), table_name="meal_point")
     op.drop_table("meal_point")

@@ -1,0 +1,1 @@
+"""Developer scripts: the demo runner, the bootstrap, doc generators."""

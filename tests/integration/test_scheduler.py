@@ -1,0 +1,95 @@
+"""The scheduler's job runner: each (job, fire time) runs once, a failure is recorded and retried next slot."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from eldercare_platform.core.config import SchedulerSettings
+from eldercare_platform.scheduler.__main__ import build_scheduler
+from eldercare_platform.scheduler.jobs import telemetry_retention
+from eldercare_platform.scheduler.runner import run_once, slot_start
+
+
+def _runs(engine: Engine, job: str) -> list[tuple[str, str | None]]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT status, detail FROM job_run WHERE job = :job ORDER BY id"), {"job": job})
+        return [(row[0], row[1]) for row in rows]
+
+
+def test_slot_start_is_the_same_on_every_replica() -> None:
+    interval = timedelta(minutes=5)
+    a = slot_start(datetime(2026, 11, 22, 3, 7, 59, tzinfo=UTC), interval)
+    b = slot_start(datetime(2026, 11, 22, 11, 5, 1, tzinfo=UTC).astimezone(), interval)
+    assert a == datetime(2026, 11, 22, 3, 5, tzinfo=UTC)
+    assert b == datetime(2026, 11, 22, 11, 5, tzinfo=UTC)
+
+
+def test_a_slot_runs_once_even_when_fired_concurrently(engine: Engine) -> None:
+    fire = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
+    calls: list[int] = []
+    barrier = threading.Barrier(4)
+
+    def work(session: Session, fire_time: datetime) -> str:
+        calls.append(1)
+        return "done"
+
+    def fire_it() -> None:
+        barrier.wait()
+        run_once(engine, job="test_concurrent", fire_time=fire, work=work)
+
+    threads = [threading.Thread(target=fire_it) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1
+    assert run_once(engine, job="test_concurrent", fire_time=fire, work=work) is False
+    assert _runs(engine, "test_concurrent") == [("succeeded", "done")]
+
+
+def test_a_failed_job_rolls_back_its_work_and_is_recorded(engine: Engine) -> None:
+    fire = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
+
+    def work(session: Session, fire_time: datetime) -> str:
+        session.execute(
+            text("INSERT INTO job_run (job, fire_time, started_at, status) VALUES ('side_effect', now(), now(), 'x')")
+        )
+        raise RuntimeError("boom")
+
+    assert run_once(engine, job="test_failing", fire_time=fire, work=work) is False
+    assert _runs(engine, "test_failing") == [("failed", "RuntimeError: boom")]
+    assert _runs(engine, "side_effect") == []
+    later = fire + timedelta(minutes=5)
+    assert run_once(engine, job="test_failing", fire_time=later, work=lambda s, f: "ok") is True
+
+
+def test_retention_deletes_only_old_rows_on_plain_postgres(engine: Engine) -> None:
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO telemetry (time, device_serial, seq, kind, data) VALUES"
+                " (:old, 'RT1', 1, 'room', '{}'), (:new, 'RT1', 2, 'room', '{}')"
+            ),
+            {"old": now - timedelta(days=401), "new": now - timedelta(days=1)},
+        )
+    ran = run_once(
+        engine, job="telemetry_retention_test", fire_time=slot_start(now, timedelta(hours=6)), work=telemetry_retention
+    )
+    assert ran
+    with engine.connect() as conn:
+        seqs = [row[0] for row in conn.execute(text("SELECT seq FROM telemetry WHERE device_serial = 'RT1'"))]
+    assert seqs == [2]
+    assert "deleted 1 telemetry rows" in str(_runs(engine, "telemetry_retention_test")[0][1])
+
+
+def test_scheduler_registers_every_job(database_url: str) -> None:
+    settings = SchedulerSettings(environment="test", database_url=database_url)
+    from eldercare_platform.core.db import engine_for
+
+    scheduler = build_scheduler(settings, engine_for(settings.sqlalchemy_url, 2))
+    assert {job.id for job in scheduler.get_jobs()} == {"heartbeat", "telemetry_retention"}

@@ -1,0 +1,73 @@
+"""The demo district loaded into PostgreSQL: counts, integrity, and demo users who can really sign in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+
+from eldercare_platform.core.config import ApiSettings
+from eldercare_platform.main import create_app
+from eldercare_platform.seed.generator import DEMO_PASSWORD, DEMO_USERS, generate
+from eldercare_platform.seed.loader import DatabaseNotEmptyError, is_seeded, load
+from tests.conftest import psql
+
+
+@pytest.fixture(scope="module")
+def seeded_client(seeded_url: str) -> Iterator[TestClient]:
+    app = create_app(ApiSettings(environment="test", database_url=seeded_url), connect_broker=False)
+    with TestClient(app) as client:
+        yield client
+
+
+def _token(client: TestClient, username: str) -> dict[str, str]:
+    response = client.post("/api/auth/token", data={"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_row_counts_match_the_generator(seeded_url: str) -> None:
+    expected = generate(1000, seed=7, start_date=date.today()).counts()
+    for table, count in expected.items():
+        assert psql(seeded_url, f"SELECT count(*) FROM {table}")[0][0] == count, table
+    assert expected["resident"] == 1000
+
+
+def test_every_household_has_exactly_one_alarm_unit(seeded_url: str) -> None:
+    bad = psql(
+        seeded_url,
+        "SELECT h.id FROM household h LEFT JOIN device d ON d.household_id = h.id"
+        " AND d.kind = 'home_alarm_unit' GROUP BY h.id HAVING count(d.id) <> 1",
+    )
+    assert bad == []
+
+
+def test_sequences_continue_after_the_explicit_ids(seeded_url: str) -> None:
+    area = psql(
+        seeded_url, "INSERT INTO area (code, name, level, path) VALUES ('SEQTEST', 'x', 'community', '/') RETURNING id"
+    )[0][0]
+    assert area == psql(seeded_url, "SELECT max(id) FROM area")[0][0]
+    psql(seeded_url, "DELETE FROM area WHERE code = 'SEQTEST'")
+
+
+def test_loading_twice_is_refused(seeded_url: str) -> None:
+    assert is_seeded(seeded_url)
+    with pytest.raises(DatabaseNotEmptyError):
+        load(seeded_url, generate(1000, seed=7))
+
+
+@pytest.mark.parametrize("username", [name for name, _, _ in DEMO_USERS])
+def test_every_demo_user_signs_in(seeded_client: TestClient, username: str) -> None:
+    me = seeded_client.get("/api/auth/me", headers=_token(seeded_client, username)).json()
+    assert me["username"] == username
+
+
+def test_scoped_supervisors_see_their_share(seeded_client: TestClient) -> None:
+    district = seeded_client.get("/api/residents?limit=1", headers=_token(seeded_client, "supervisor_district"))
+    street = seeded_client.get("/api/residents?limit=1", headers=_token(seeded_client, "supervisor_street"))
+    home = seeded_client.get("/api/residents?limit=1", headers=_token(seeded_client, "supervisor_home"))
+    assert district.json()["total"] == 1000
+    assert 0 < street.json()["total"] < 1000
+    assert home.json()["total"] == 0, "an institution's supervisor sees no home-care residents"
