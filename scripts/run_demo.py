@@ -151,6 +151,16 @@ def main() -> int:
             "MQTT_URL": mqtt_url,
             "PYTHONUNBUFFERED": "1",
         }
+        # The scheduler keeps the private broker's credentials in step with devices registered later.
+        broker_sync_env = (
+            {
+                "ELDERCARE_BROKER_AUTH_DIR": str(broker.directory),
+                "ELDERCARE_BROKER_PID_FILE": str(broker.pid_file),
+                "ELDERCARE_BROKER_SERVICE_ACCOUNTS": ",".join(f"{k}={v}" for k, v in SERVICE_ACCOUNTS.items()),
+            }
+            if broker
+            else {}
+        )
         service_env = {**base_env, "MQTT_PASSWORD": os.environ.get("MQTT_PASSWORD", DEMO_MQTT_PASSWORD)}
         supervisor.start(
             "gateway",
@@ -165,7 +175,7 @@ def main() -> int:
         supervisor.start(
             "scheduler",
             [PYTHON, "-m", "eldercare_platform.scheduler"],
-            {**base_env, "ELDERCARE_METRICS_PORT": str(scheduler_port)},
+            {**base_env, "ELDERCARE_METRICS_PORT": str(scheduler_port), **broker_sync_env},
         )
         api = f"http://127.0.0.1:{args.api_port}"
         if not wait_healthy(f"{api}/health", 60):

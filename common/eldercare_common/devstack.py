@@ -216,6 +216,11 @@ class MosquittoInstance:
         return self.directory / "mosquitto.conf"
 
     @property
+    def pid_file(self) -> Path:
+        """Where the broker writes its pid (SIGHUP it to reread credentials)."""
+        return self.directory / "data" / "mosquitto.pid"
+
+    @property
     def url(self) -> str:
         """mqtt:// URL of the listener."""
         return f"mqtt://127.0.0.1:{self.port}"
@@ -232,6 +237,7 @@ class MosquittoInstance:
             "allow_anonymous false\n"
             f"password_file {self.directory / 'passwd'}\n"
             f"acl_file {self.directory / 'acl'}\n"
+            f"pid_file {self.pid_file}\n"
             "persistence true\n"
             f"persistence_location {self.directory / 'data'}/\n"
             "autosave_interval 30\n"

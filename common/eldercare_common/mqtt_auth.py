@@ -50,6 +50,13 @@ def demo_device_password(device_serial: str, device_secret: str) -> str:
     return base64.urlsafe_b64encode(mac[:18]).decode()
 
 
+def _same_owner_as_folder(path: Path) -> None:
+    """Give a file its folder's owner, so a broker running as its own user can read what root wrote."""
+    if os.geteuid() == 0:
+        folder = path.parent.stat()
+        os.chown(path, folder.st_uid, folder.st_gid)
+
+
 def write_password_file(path: Path, entries: Iterable[tuple[str, str]]) -> int:
     """Atomically write `username:hash` lines; returns how many were written."""
     tmp = path.with_suffix(".tmp")
@@ -61,6 +68,7 @@ def write_password_file(path: Path, entries: Iterable[tuple[str, str]]) -> int:
             handle.write(f"{username}:{password_hash}\n")
             count += 1
     tmp.chmod(0o640)
+    _same_owner_as_folder(tmp)
     tmp.replace(path)
     return count
 
@@ -97,5 +105,8 @@ def write_broker_auth(
         raise ValueError(f"device serials clash with service accounts: {sorted(clash)}")
     services = [(name, hash_password(password)) for name, password in service_accounts.items()]
     write_password_file(directory / "passwd", [*services, *devices])
-    (directory / "acl").write_text(acl_text(service_accounts), encoding="utf-8")
+    acl = directory / "acl.tmp"
+    acl.write_text(acl_text(service_accounts), encoding="utf-8")
+    _same_owner_as_folder(acl)
+    acl.replace(directory / "acl")
     return len(devices)

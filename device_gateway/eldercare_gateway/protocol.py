@@ -163,14 +163,19 @@ UPLINK_MODELS: dict[Uplink, type[_Payload]] = {
 }
 
 
+def device_topic_prefix(serial: str) -> str:
+    """The subtree a device owns: `eldercare/v1/dev/<serial>`."""
+    return f"{TOPIC_ROOT}/dev/{serial}"
+
+
 def uplink_topic(serial: str, channel: Uplink) -> str:
     """Topic a device publishes a channel on."""
-    return f"{TOPIC_ROOT}/dev/{serial}/up/{channel}"
+    return f"{device_topic_prefix(serial)}/up/{channel}"
 
 
 def downlink_topic(serial: str, channel: Downlink) -> str:
     """Topic a device subscribes to for a channel."""
-    return f"{TOPIC_ROOT}/dev/{serial}/down/{channel}"
+    return f"{device_topic_prefix(serial)}/down/{channel}"
 
 
 def subscription(channel: Uplink, *, share_group: str | None = None) -> str:

@@ -14,6 +14,7 @@ from typing import TypeVar
 import psycopg
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
+from eldercare_common import failpoints
 from eldercare_common.logging import get_logger
 
 log = get_logger(__name__)
@@ -62,6 +63,7 @@ class Store:
                 conn = self._connection()
                 try:
                     result = work(conn)
+                    failpoints.hit(f"{self._name}.before_commit")
                     conn.commit()
                 except Exception:
                     if not conn.closed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,10 +13,12 @@ from prometheus_fastapi_instrumentator import Instrumentator
 
 import eldercare_platform.models  # noqa: F401 - every table registered before the first flush resolves FKs
 from eldercare_common.logging import get_logger
+from eldercare_gateway.downlink import DownlinkPublisher
 from eldercare_platform.areas.views import router as areas_router
 from eldercare_platform.core.broker import BrokerLink
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.core.db import engine_for
+from eldercare_platform.device_events.views import router as device_events_router
 from eldercare_platform.devices.views import router as devices_router
 from eldercare_platform.residents.views import router as residents_router
 from eldercare_platform.system.views import health_router
@@ -30,12 +33,16 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        broker = BrokerLink(settings, client_id="eldercare-platform-api") if connect_broker else None
-        if broker:
+        broker = BrokerLink(settings, client_id=f"eldercare-api-{os.getpid()}") if connect_broker else None
+        publisher = DownlinkPublisher(settings.libpq_url, broker.client) if broker else None
+        if broker and publisher:
             broker.start()
+            publisher.start()
         app.state.broker = broker
         log.info("api started", environment=settings.environment)
         yield
+        if publisher:
+            publisher.stop()
         if broker:
             broker.stop()
         engine_for(settings.sqlalchemy_url, settings.db_pool_size).dispose()
@@ -51,7 +58,7 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True) -> FastAPI
     app.state.broker = None
 
     api = APIRouter(prefix="/api")
-    for router in (users_router, areas_router, residents_router, devices_router, system_router):
+    for router in (users_router, areas_router, residents_router, devices_router, device_events_router, system_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(health_router)

@@ -23,9 +23,10 @@ from eldercare_common.settings import (
     MqttSettingsMixin,
     load_settings,
 )
-from eldercare_sim.fleet import ConnectGate, FleetStats, SimDevice, SimulatedDevice
+from eldercare_sim.fleet import ConnectGate, FleetStats, SimDevice, SimulatedDevice, Storm
+from eldercare_sim.hostile import run_hostile
 from eldercare_sim.scenario import Scenario
-from eldercare_sim.sources import devices_from_csv, devices_from_db
+from eldercare_sim.sources import HOME_KINDS, TERMINAL_KINDS, devices_from_csv, devices_from_db
 
 
 class SimulatorSettings(BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMixin):
@@ -36,6 +37,7 @@ class SimulatorSettings(BaseProcessSettings, DatabaseSettingsMixin, MqttSettings
 
 async def run_fleet(
     devices: list[SimDevice],
+    hostile: list[SimDevice] | None = None,
     *,
     scenario: Scenario,
     seed: int,
@@ -47,9 +49,13 @@ async def run_fleet(
 ) -> FleetStats:
     """Run the devices until `stop` is set or the scenario's duration ends."""
     stats = stats if stats is not None else FleetStats()
+    hostile = hostile or []
     gate = ConnectGate(scenario.max_connect_rate)
+    storm = Storm()
     sims = [
-        SimulatedDevice(d, scenario=scenario, seed=seed, host=host, port=port, stats=stats, gate=gate, stop=stop)
+        SimulatedDevice(
+            d, scenario=scenario, seed=seed, host=host, port=port, stats=stats, gate=gate, stop=stop, storm=storm
+        )
         for d in devices
     ]
     started = time.monotonic()
@@ -72,8 +78,34 @@ async def run_fleet(
                 await asyncio.wait_for(stop.wait(), timeout=scenario.duration_s)
             stop.set()
 
+    async def storms() -> None:
+        if scenario.reconnect_storm_every_s is None:
+            return
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=scenario.reconnect_storm_every_s)
+            if not stop.is_set():
+                print("reconnect storm: every device drops now", file=sys.stderr, flush=True)
+                await storm.blow()
+
     tasks = [asyncio.create_task(sim.run()) for sim in sims]
-    helpers = [asyncio.create_task(progress()), asyncio.create_task(timer())]
+    victim = devices[0].serial
+    tasks += [
+        asyncio.create_task(
+            run_hostile(
+                d,
+                victim=victim,
+                host=host,
+                port=port,
+                seed=seed,
+                stats=stats,
+                stop=stop,
+                rate=scenario.hostile_messages_per_s,
+            )
+        )
+        for d in hostile
+    ]
+    helpers = [asyncio.create_task(progress()), asyncio.create_task(timer()), asyncio.create_task(storms())]
     await stop.wait()
     await asyncio.gather(*tasks, return_exceptions=True)
     for helper in helpers:
@@ -101,6 +133,9 @@ def main(argv: list[str] | None = None) -> None:
     """Parse arguments, load devices, run the fleet, print the summary."""
     parser = argparse.ArgumentParser(prog="eldercare-sim", description=__doc__)
     parser.add_argument("--count", type=int, default=None, help="How many devices (default: all found)")
+    parser.add_argument("--homes", type=int, default=None, help="Home devices to play (with --terminals)")
+    parser.add_argument("--terminals", type=int, default=None, help="Care-center terminals to play")
+    parser.add_argument("--hostile", type=int, default=0, help="Hostile clients (take the last registry devices)")
     parser.add_argument("--offset", type=int, default=0, help="Skip this many registry devices")
     parser.add_argument("--kinds", default=None, help="Comma-separated device kinds to play")
     parser.add_argument("--devices-csv", type=Path, default=None, help="serial,kind,password file instead of the DB")
@@ -116,16 +151,35 @@ def main(argv: list[str] | None = None) -> None:
     scenario = Scenario.load(args.scenario) if args.scenario else Scenario()
     if args.duration is not None:
         scenario = scenario.model_copy(update={"duration_s": args.duration})
+    hostile: list[SimDevice] = []
+    secret = settings.device_secret.get_secret_value()
     if args.devices_csv:
-        devices = devices_from_csv(args.devices_csv)[args.offset :][: args.count]
+        everything = devices_from_csv(args.devices_csv)
+        devices = everything[args.offset :][: args.count]
+        hostile = everything[len(everything) - args.hostile :] if args.hostile else []
+    elif args.homes is not None or args.terminals is not None:
+        devices = devices_from_db(
+            settings.libpq_url,
+            device_secret=secret,
+            limit=args.homes or 0,
+            kinds=sorted(HOME_KINDS),
+            offset=args.offset,
+        )
+        devices += devices_from_db(
+            settings.libpq_url, device_secret=secret, limit=args.terminals or 0, kinds=sorted(TERMINAL_KINDS)
+        )
     else:
         devices = devices_from_db(
             settings.libpq_url,
-            device_secret=settings.device_secret.get_secret_value(),
+            device_secret=secret,
             limit=args.count,
             offset=args.offset,
             kinds=args.kinds.split(",") if args.kinds else None,
         )
+    if args.hostile and not args.devices_csv:
+        hostile = devices_from_db(settings.libpq_url, device_secret=secret, limit=args.hostile, newest_first=True)
+    if {d.serial for d in hostile} & {d.serial for d in devices}:
+        parser.error("hostile clients must not share a device with the fleet (use --count or --offset)")
     if not devices:
         parser.error("no devices to simulate (seed the database or pass --devices-csv)")
     print(
@@ -147,6 +201,7 @@ def main(argv: list[str] | None = None) -> None:
             loop.add_signal_handler(sig, stop.set)
         return await run_fleet(
             devices,
+            hostile,
             scenario=scenario,
             seed=args.seed,
             host=settings.mqtt_host,
@@ -157,7 +212,13 @@ def main(argv: list[str] | None = None) -> None:
         )
 
     asyncio.run(amain())
-    summary = {"devices": len(devices), "scenario": scenario.name, "seed": args.seed, **stats.as_dict()}
+    summary = {
+        "devices": len(devices),
+        "hostile_clients": len(hostile),
+        "scenario": scenario.name,
+        "seed": args.seed,
+        **stats.as_dict(),
+    }
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     if args.summary_json:
         args.summary_json.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")

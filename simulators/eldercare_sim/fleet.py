@@ -7,7 +7,6 @@ them after a reconnect, like a real alarm unit must: an emergency call is never 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import random
 from collections import Counter
@@ -108,8 +107,27 @@ class ConnectGate:
         await asyncio.sleep(max(0.0, slot - now))
 
 
+@dataclass
+class Storm:
+    """A fleet-wide reconnect storm: every device drops at once when `generation` moves on."""
+
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+    generation: int = 0
+
+    async def blow(self) -> None:
+        """Start a storm: wake every device, which then drops its connection."""
+        self.generation += 1
+        self.event.set()
+        await asyncio.sleep(1.0)
+        self.event.clear()
+
+
 class _WentOfflineError(Exception):
-    """Raised inside a device to simulate it dropping off the network for a while."""
+    """Raised inside a device to simulate it dropping off the network for `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"offline for {seconds:.0f}s")
+        self.seconds = seconds
 
 
 def telemetry_data(kind: TelemetryKind, rng: random.Random, now: datetime) -> dict[str, Any]:
@@ -161,6 +179,7 @@ class SimulatedDevice:
         stats: FleetStats,
         gate: ConnectGate,
         stop: asyncio.Event,
+        storm: Storm | None = None,
     ) -> None:
         self.device = device
         self.scenario = scenario
@@ -170,6 +189,7 @@ class SimulatedDevice:
         self.stats = stats
         self.gate = gate
         self.stop = stop
+        self.storm = storm or Storm()
         self.outbox: dict[str, tuple[str, str, bytes]] = {}  # key -> (channel, topic, payload)
         self.seq = 0
         self.event_counter = 0
@@ -225,17 +245,21 @@ class SimulatedDevice:
             try:
                 await self._session()
                 backoff = 1.0
-            except _WentOfflineError:
+            except _WentOfflineError as dropped:
                 self.stats.drops += 1
-                await self._sleep(self.scenario.offline_duration_s * (0.5 + self.rng.random()))
+                await self._sleep(dropped.seconds)
             except aiomqtt.MqttError:
                 self.stats.connect_failures += 1
                 await self._sleep(backoff * (0.5 + self.rng.random()))
                 backoff = min(backoff * 2, 60.0)
 
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stop.wait(), timeout=seconds)
+    async def _sleep(self, seconds: float, *, wake_on: asyncio.Event | None = None) -> None:
+        waiters = [asyncio.ensure_future(self.stop.wait())]
+        if wake_on is not None:
+            waiters.append(asyncio.ensure_future(wake_on.wait()))
+        _, pending = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in pending:
+            waiter.cancel()
 
     async def _session(self) -> None:
         status_topic = uplink_topic(self.device.serial, Uplink.STATUS)
@@ -263,8 +287,8 @@ class SimulatedDevice:
                     group.create_task(self._listen(client))
                     group.create_task(self._behave(client))
                     group.create_task(self._flush_outbox(client))
-            except* _WentOfflineError:
-                raise _WentOfflineError() from None
+            except* _WentOfflineError as group:
+                raise group.exceptions[0] from None
             except* aiomqtt.MqttError as errors:
                 raise errors.exceptions[0] from None
             finally:
@@ -313,10 +337,13 @@ class SimulatedDevice:
             if sc.offline_per_device_per_day
             else math.inf
         )
+        generation = self.storm.generation
         while not self.stop.is_set():
             now = loop.time()
             if now >= next_drop:
-                raise _WentOfflineError()
+                raise _WentOfflineError(sc.offline_duration_s * (0.5 + self.rng.random()))
+            if self.storm.generation != generation:
+                raise _WentOfflineError(self.rng.random() * 2.0)  # everyone back within two seconds
             if now >= next_heartbeat:
                 await client.publish(uplink_topic(self.device.serial, Uplink.HEARTBEAT), self.heartbeat(), qos=0)
                 self.stats.sent[Uplink.HEARTBEAT] += 1
@@ -330,4 +357,5 @@ class SimulatedDevice:
                     self.queue_event(etype)
                     next_event[index] = now + self.rng.expovariate(rate / day)
             wake = min(next_heartbeat, next_telemetry if telemetry_kind else math.inf, next_drop, *next_event)
-            await self._sleep(max(0.01, min(wake - loop.time(), 5.0)))
+            storm_can_wake = None if self.storm.event.is_set() else self.storm.event
+            await self._sleep(max(0.01, min(wake - loop.time(), 5.0)), wake_on=storm_can_wake)

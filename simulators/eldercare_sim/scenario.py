@@ -27,6 +27,10 @@ class Scenario(BaseModel):
     offline_duration_s: float = Field(default=300.0, gt=0)
     connect_spread_s: float = Field(default=5.0, ge=0, description="Spread initial connects over this time")
     max_connect_rate: float = Field(default=500.0, gt=0, description="New connections per second")
+    reconnect_storm_every_s: float | None = Field(
+        default=None, gt=0, description="Drop every device at once this often, as a broker restart would"
+    )
+    hostile_messages_per_s: float = Field(default=1.0, gt=0, description="Rate of each hostile client")
 
     @classmethod
     def load(cls, path: Path) -> Scenario:

@@ -10,9 +10,22 @@ import psycopg
 from eldercare_common.mqtt_auth import demo_device_password
 from eldercare_sim.fleet import SimDevice
 
+HOME_KINDS = frozenset(
+    {"home_alarm_unit", "fall_detector", "smoke_sensor", "gas_sensor", "water_sensor", "door_contact"}
+)
+TERMINAL_KINDS = frozenset(
+    {"vitals_monitor", "smart_mattress", "checkin_terminal", "room_sensor", "canteen_checkin", "camera"}
+)
+
 
 def devices_from_db(
-    database_url: str, *, device_secret: str, limit: int | None, kinds: list[str] | None = None, offset: int = 0
+    database_url: str,
+    *,
+    device_secret: str,
+    limit: int | None,
+    kinds: list[str] | None = None,
+    offset: int = 0,
+    newest_first: bool = False,
 ) -> list[SimDevice]:
     """Active devices from the registry; passwords derived from the demo device secret."""
     query = "SELECT serial, kind FROM device WHERE state = 'active'"
@@ -20,7 +33,7 @@ def devices_from_db(
     if kinds:
         query += " AND kind = ANY(%s)"
         params.append(kinds)
-    query += " ORDER BY id OFFSET %s"
+    query += f" ORDER BY id {'DESC' if newest_first else 'ASC'} OFFSET %s"
     params.append(offset)
     if limit is not None:
         query += " LIMIT %s"

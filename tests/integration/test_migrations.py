@@ -14,7 +14,7 @@ from eldercare_common.devstack import PostgresInstance
 from eldercare_platform.migrate import downgrade, upgrade
 from tests.conftest import psql
 
-TIME_SERIES = {"device_event", "telemetry", "device_status", "dead_letter"}
+TIME_SERIES = {"device_event", "telemetry", "device_status", "dead_letter", "outbox"}
 
 
 @pytest.fixture

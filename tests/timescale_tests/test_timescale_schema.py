@@ -19,7 +19,7 @@ from eldercare_platform.migrate import downgrade, upgrade
 from tests.support.timescale import connect, pglite_timescale_server
 
 pytestmark = pytest.mark.timescale
-TIME_SERIES = {"device_event", "telemetry", "device_status", "dead_letter"}
+TIME_SERIES = {"device_event", "telemetry", "device_status", "dead_letter", "outbox"}
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
 

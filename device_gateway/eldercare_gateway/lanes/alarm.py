@@ -1,7 +1,8 @@
 """Alarm lane: emergency events, committed before the PUBACK, idempotent by (device, event_id).
 
-Each new event is announced with `NOTIFY device_event, '<id>'` in the same transaction, so the
-platform wakes up only for committed rows and reads the table, which stays the source of truth.
+Each new event gets an `outbox` row and a `NOTIFY device_event, '<ids>'` in the same transaction:
+the platform wakes only for committed rows and then reads the outbox, which stays the source of
+truth (a listener that was down catches up from the pending rows, nothing is lost with a NOTIFY).
 """
 
 from __future__ import annotations
@@ -59,8 +60,20 @@ def insert_events(conn: Connection, events: Sequence[EventRow]) -> list[int]:
             row = cur.fetchone()
             if row is not None:
                 new_ids.append(int(row[0]))  # type: ignore[call-overload]
-        for event_id in new_ids:
-            cur.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, str(event_id)))
+                cur.execute(
+                    "INSERT INTO outbox (topic, payload) VALUES ('device_event', %s)",
+                    (
+                        Jsonb(
+                            {
+                                "device_event_id": new_ids[-1],
+                                "device_serial": event.serial,
+                                "event_type": event.event_type,
+                            }
+                        ),
+                    ),
+                )
+        if new_ids:
+            cur.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, ",".join(map(str, new_ids))))
     return new_ids
 
 

@@ -42,3 +42,7 @@ class SchedulerSettings(BaseProcessSettings, DatabaseSettingsMixin):
     metrics_port: int = Field(default=9102, ge=0, le=65535)
     heartbeat_seconds: int = Field(default=30, ge=1, le=3600, description="How often the liveness job runs")
     misfire_grace_seconds: int = Field(default=60, ge=1)
+    broker_auth_dir: Path | None = Field(default=None, description="Where Mosquitto's passwd and acl live")
+    broker_pid_file: Path | None = Field(default=None, description="Mosquitto's pid file, to send it SIGHUP")
+    broker_service_accounts: SecretStr | None = Field(default=None, description="gateway=…,platform=…")
+    broker_sync_seconds: int = Field(default=5, ge=1, le=3600)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
+import psycopg
 from sqlalchemy import Engine
 from sqlmodel import Session, create_engine
 
@@ -25,3 +27,10 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that is closed when the caller is done (commit is the caller's)."""
     with Session(engine) as session:
         yield session
+
+
+def raw_connection(session: Session) -> psycopg.Connection[Any]:
+    """The session's own psycopg connection, so raw SQL (outbox rows, COPY) joins its transaction."""
+    driver = session.connection().connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    return driver

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from eldercare_common.mqtt_auth import hash_password, new_device_password
+from eldercare_gateway.downlink import enqueue_downlink
+from eldercare_gateway.protocol import (
+    CommandPayload,
+    ConfigPayload,
+    Downlink,
+    device_topic_prefix,
+    now_utc,
+)
 from eldercare_platform.areas.models import Area
 from eldercare_platform.areas.service import area_filter
-from eldercare_platform.devices.models import Device
+from eldercare_platform.core.db import raw_connection
+from eldercare_platform.core.types import utcnow
+from eldercare_platform.devices.models import Device, DeviceCreate, DeviceCredential
 from eldercare_platform.residents.models import Household
 from eldercare_platform.users.models import User
 
@@ -51,3 +63,64 @@ def status_of(session: Session, *, serials: list[str]) -> dict[str, dict[str, An
         {"serials": serials},
     ).mappings()
     return {row["device_serial"]: dict(row) for row in rows}
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    """A device's MQTT credential as shown once, at provisioning or rotation."""
+
+    username: str
+    password: str
+    uplink_prefix: str
+    downlink_subscription: str
+
+
+def _issue(session: Session, device: Device) -> IssuedCredential:
+    assert device.id is not None
+    password = new_device_password()
+    session.add(DeviceCredential(device_id=device.id, username=device.serial, password_hash=hash_password(password)))
+    device.credential_ref = f"mqtt:{device.serial}"
+    session.add(device)
+    return IssuedCredential(
+        username=device.serial,
+        password=password,
+        uplink_prefix=f"{device_topic_prefix(device.serial)}/up/",
+        downlink_subscription=f"{device_topic_prefix(device.serial)}/down/#",
+    )
+
+
+def register_device(session: Session, *, data: DeviceCreate) -> tuple[Device, IssuedCredential]:
+    """Create a device and its broker credential; the password exists only in the return value."""
+    device = Device.model_validate(data)
+    session.add(device)
+    session.flush()
+    return device, _issue(session, device)
+
+
+def rotate_credential(session: Session, *, device: Device) -> IssuedCredential:
+    """Revoke the device's active credentials and issue a new one."""
+    session.execute(
+        text("UPDATE device_credential SET revoked_at = :now WHERE device_id = :id AND revoked_at IS NULL"),
+        {"now": utcnow(), "id": device.id},
+    )
+    session.flush()
+    return _issue(session, device)
+
+
+def send_command(session: Session, *, device: Device, command: str, command_id: str) -> int:
+    """Queue a test/locate command to the device; returns the outbox id."""
+    payload = CommandPayload.model_validate({"command_id": command_id, "command": command, "ts": now_utc()})
+    return enqueue_downlink(raw_connection(session), serial=device.serial, channel=Downlink.COMMAND, payload=payload)
+
+
+def set_heartbeat_interval(session: Session, *, device: Device, seconds: int) -> int:
+    """Change the heartbeat interval and push it to the device (retained config); returns the outbox id."""
+    device.heartbeat_interval_s = seconds
+    session.add(device)
+    session.flush()
+    return enqueue_downlink(
+        raw_connection(session),
+        serial=device.serial,
+        channel=Downlink.CONFIG,
+        payload=ConfigPayload(heartbeat_interval_s=seconds),
+    )

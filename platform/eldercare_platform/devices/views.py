@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 
+from eldercare_platform.audit.service import record
 from eldercare_platform.core.deps import SessionDep, require_roles
-from eldercare_platform.devices.models import DeviceBase
-from eldercare_platform.devices.service import list_devices, status_of
+from eldercare_platform.devices.models import Device, DeviceBase, DeviceCreate, DevicePublic
+from eldercare_platform.devices.service import (
+    IssuedCredential,
+    list_devices,
+    register_device,
+    rotate_credential,
+    send_command,
+    set_heartbeat_interval,
+    status_of,
+)
 from eldercare_platform.users.models import Role, User
+
+AdminDep = Annotated[User, Depends(require_roles(Role.ADMIN))]
+OperatorDep = Annotated[User, Depends(require_roles(Role.OPERATOR, Role.ADMIN))]
 
 router = APIRouter(prefix="/devices", tags=["devices"])
 
@@ -39,3 +53,120 @@ def get_devices(
     devices = list_devices(session, user=user, kind=kind, household_id=household_id, limit=limit, offset=offset)
     status = status_of(session, serials=[d.serial for d in devices])
     return [DeviceWithStatus.model_validate({**d.model_dump(), **status.get(d.serial, {})}) for d in devices]
+
+
+class MqttCredential(BaseModel):
+    """Broker credentials, shown once: only a hash is kept."""
+
+    username: str
+    password: str
+    uplink_prefix: str
+    downlink_subscription: str
+    note: str = "Store the password in the device now: it cannot be shown again. Valid within about 15 s."
+
+
+class ProvisionedDevice(BaseModel):
+    """A registered device and its credentials."""
+
+    device: DevicePublic
+    mqtt: MqttCredential
+
+
+class CommandRequest(BaseModel):
+    """A command for a device."""
+
+    command: Literal["test", "locate"]
+    command_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+
+
+class ConfigRequest(BaseModel):
+    """Settings pushed to a device (retained)."""
+
+    heartbeat_interval_s: int = Field(ge=10, le=86_400)
+
+
+class Queued(BaseModel):
+    """A downlink waiting in the outbox; the publisher sends it once the broker is reachable."""
+
+    outbox_id: int
+
+
+def _credential(issued: IssuedCredential) -> MqttCredential:
+    return MqttCredential(
+        username=issued.username,
+        password=issued.password,
+        uplink_prefix=issued.uplink_prefix,
+        downlink_subscription=issued.downlink_subscription,
+    )
+
+
+def _device_or_404(session: SessionDep, device_id: int) -> Device:
+    device = session.get(Device, device_id)
+    if device is None:
+        raise HTTPException(status_code=404, detail="device not found")
+    return device
+
+
+@router.post("", response_model=ProvisionedDevice, status_code=status.HTTP_201_CREATED)
+def provision_device(data: DeviceCreate, session: SessionDep, admin: AdminDep) -> ProvisionedDevice:
+    """Register a device; the response carries its MQTT password, the only time it is shown."""
+    try:
+        device, issued = register_device(session, data=data)
+        record(
+            session,
+            user_id=admin.id,
+            action="create",
+            entity="device",
+            entity_id=device.id,
+            detail={"serial": device.serial, "kind": device.kind},
+        )
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        detail = "serial already registered" if "serial" in str(exc.orig) else "device needs exactly one owner"
+        raise HTTPException(status_code=409, detail=detail) from exc
+    return ProvisionedDevice(device=DevicePublic.model_validate(device.model_dump()), mqtt=_credential(issued))
+
+
+@router.post("/{device_id}/credentials", response_model=MqttCredential)
+def rotate_device_credential(device_id: int, session: SessionDep, admin: AdminDep) -> MqttCredential:
+    """Revoke the device's password and issue a new one (shown once)."""
+    device = _device_or_404(session, device_id)
+    issued = rotate_credential(session, device=device)
+    record(session, user_id=admin.id, action="update", entity="device_credential", entity_id=device.id)
+    session.commit()
+    return _credential(issued)
+
+
+@router.post("/{device_id}/commands", response_model=Queued, status_code=status.HTTP_202_ACCEPTED)
+def command_device(device_id: int, body: CommandRequest, session: SessionDep, user: OperatorDep) -> Queued:
+    """Ask a device to self-test or to beep so it can be found."""
+    device = _device_or_404(session, device_id)
+    outbox_id = send_command(session, device=device, command=body.command, command_id=body.command_id)
+    record(
+        session,
+        user_id=user.id,
+        action="command",
+        entity="device",
+        entity_id=device.id,
+        detail={"command": body.command, "command_id": body.command_id},
+    )
+    session.commit()
+    return Queued(outbox_id=outbox_id)
+
+
+@router.put("/{device_id}/config", response_model=Queued, status_code=status.HTTP_202_ACCEPTED)
+def configure_device(device_id: int, body: ConfigRequest, session: SessionDep, admin: AdminDep) -> Queued:
+    """Change the heartbeat interval; the device gets it as a retained config message."""
+    device = _device_or_404(session, device_id)
+    outbox_id = set_heartbeat_interval(session, device=device, seconds=body.heartbeat_interval_s)
+    record(
+        session,
+        user_id=admin.id,
+        action="update",
+        entity="device",
+        entity_id=device.id,
+        detail={"heartbeat_interval_s": body.heartbeat_interval_s},
+    )
+    session.commit()
+    return Queued(outbox_id=outbox_id)

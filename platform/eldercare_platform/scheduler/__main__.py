@@ -17,6 +17,7 @@ from eldercare_common.settings import load_settings
 from eldercare_platform.core.config import SchedulerSettings
 from eldercare_platform.core.db import engine_for
 from eldercare_platform.core.types import utcnow
+from eldercare_platform.devices.jobs import BrokerCredentialSync
 from eldercare_platform.scheduler import jobs
 from eldercare_platform.scheduler.runner import JobFn, run_once, slot_start
 from eldercare_platform.system.service import database_check
@@ -43,6 +44,10 @@ def build_scheduler(settings: SchedulerSettings, engine: Engine) -> BlockingSche
         ("heartbeat", timedelta(seconds=settings.heartbeat_seconds), jobs.heartbeat),
         ("telemetry_retention", timedelta(hours=6), jobs.telemetry_retention),
     ]
+    if settings.broker_auth_dir is not None:
+        accounts = settings.broker_service_accounts.get_secret_value() if settings.broker_service_accounts else ""
+        sync = BrokerCredentialSync.from_settings(settings.broker_auth_dir, settings.broker_pid_file, accounts)
+        schedule.append(("broker_credentials_sync", timedelta(seconds=settings.broker_sync_seconds), sync))
     for name, interval, work in schedule:
         scheduler.add_job(
             _fire(engine, name, interval, work),

@@ -1,0 +1,119 @@
+"""Downlinks to devices through the outbox: enqueue in the caller's transaction, publish after commit.
+
+`enqueue_downlink` writes an outbox row in the same transaction as the decision that causes it (an
+operator acknowledging a call, an admin changing a heartbeat interval), so a downlink is never sent
+for a change that rolled back and never forgotten for one that committed. `DownlinkPublisher`, run
+by the platform API, publishes pending rows at QoS 1, waits for the broker's PUBACK, and only then
+marks them processed; a broker outage delays downlinks, it does not lose them.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import psycopg
+from prometheus_client import Counter
+from psycopg.types.json import Jsonb
+from pydantic import BaseModel
+
+from eldercare_common.logging import get_logger
+from eldercare_gateway.protocol import Downlink, downlink_topic, encode
+
+log = get_logger(__name__)
+
+NOTIFY_CHANNEL = "downlink"
+PUBLISHED = Counter("downlinks_published_total", "Downlinks acknowledged by the broker", ["channel"])
+RETAINED = {Downlink.CONFIG}
+
+
+def enqueue_downlink(conn: psycopg.Connection[Any], *, serial: str, channel: Downlink, payload: BaseModel) -> int:
+    """Add a downlink to the outbox in the caller's transaction; returns the outbox id."""
+    row = conn.execute(
+        "INSERT INTO outbox (topic, payload) VALUES ('downlink', %s) RETURNING id",
+        (Jsonb({"serial": serial, "channel": str(channel), "body": payload.model_dump(mode="json")}),),
+    ).fetchone()
+    conn.execute("SELECT pg_notify(%s, '')", (NOTIFY_CHANNEL,))
+    assert row is not None
+    return int(row[0])
+
+
+class DownlinkPublisher:
+    """Publishes pending downlink rows; several processes may run it (rows are claimed with SKIP LOCKED)."""
+
+    def __init__(self, database_url: str, client: mqtt.Client, *, batch: int = 100, poll_s: float = 1.0) -> None:
+        self._url = database_url
+        self._client = client
+        self._batch = batch
+        self._poll_s = poll_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="downlink-publisher", daemon=True)
+
+    def start(self) -> None:
+        """Start publishing in the background."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the current batch."""
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def publish_pending(self, conn: psycopg.Connection[Any]) -> int:
+        """Publish one batch of pending downlinks; returns how many the broker acknowledged."""
+        published = 0
+        with conn.transaction():
+            rows = conn.execute(
+                "SELECT id, payload FROM outbox WHERE topic = 'downlink' AND processed_at IS NULL"
+                " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+                (self._batch,),
+            ).fetchall()
+            for outbox_id, payload in rows:
+                channel = Downlink(payload["channel"])
+                info = self._client.publish(
+                    downlink_topic(payload["serial"], channel),
+                    encode(_Body.model_validate(payload["body"])),
+                    qos=1,
+                    retain=channel in RETAINED,
+                )
+                try:
+                    info.wait_for_publish(timeout=5)
+                except (RuntimeError, ValueError) as exc:
+                    conn.execute(
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = %s WHERE id = %s",
+                        (str(exc)[:500], outbox_id),
+                    )
+                    break
+                if not info.is_published():
+                    conn.execute(
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = 'no PUBACK in 5 s' WHERE id = %s",
+                        (outbox_id,),
+                    )
+                    break
+                conn.execute("UPDATE outbox SET processed_at = now() WHERE id = %s", (outbox_id,))
+                PUBLISHED.labels(channel).inc()
+                published += 1
+        return published
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self._url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    while not self._stop.is_set():
+                        if not self._client.is_connected():
+                            self._stop.wait(0.5)
+                            continue
+                        if self.publish_pending(conn) == self._batch:
+                            continue  # more waiting: go again at once
+                        for _ in conn.notifies(timeout=self._poll_s, stop_after=1):
+                            pass
+            except psycopg.Error as exc:
+                log.warning("downlink publisher lost the database; retrying", error=str(exc)[:200])
+                self._stop.wait(2.0)
+
+
+class _Body(BaseModel):
+    """Any downlink body: already validated when it was enqueued, re-encoded as compact JSON."""
+
+    model_config = {"extra": "allow"}

@@ -1,0 +1,50 @@
+"""Reading device events and sending feedback ("call received", "help on the way") to the device."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from eldercare_gateway.downlink import enqueue_downlink
+from eldercare_gateway.protocol import Downlink, FeedbackPayload, FeedbackState, now_utc
+from eldercare_platform.areas.service import scope_path
+from eldercare_platform.core.db import raw_connection
+from eldercare_platform.users.models import User
+
+RECENT_EVENTS = """
+SELECT e.id, e.device_serial, e.event_id, e.event_type, e.device_time, e.received_at,
+       d.kind AS device_kind, r.id AS resident_id, r.name AS resident_name, a.name AS community
+FROM device_event e
+LEFT JOIN device d ON d.serial = e.device_serial
+LEFT JOIN household h ON h.id = d.household_id
+LEFT JOIN area a ON a.id = h.area_id
+LEFT JOIN resident r ON r.id = d.resident_id
+WHERE (CAST(:scope AS text) IS NULL OR a.path LIKE CAST(:scope AS text) || '%')
+  AND (CAST(:since AS timestamptz) IS NULL OR e.received_at >= CAST(:since AS timestamptz))
+ORDER BY e.received_at DESC, e.id DESC
+LIMIT :limit
+"""
+
+
+def recent_events(session: Session, *, user: User, limit: int, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Newest events first, by the gateway's receive time (device clocks may be wrong)."""
+    rows = session.execute(
+        text(RECENT_EVENTS), {"scope": scope_path(session, user=user), "since": since, "limit": limit}
+    ).mappings()
+    return [dict(row) for row in rows]
+
+
+def send_feedback(session: Session, *, device_event_id: int, state: FeedbackState, message: str | None) -> int | None:
+    """Queue feedback for the device that raised the event; None if the event does not exist."""
+    row = session.execute(
+        text("SELECT device_serial, event_id FROM device_event WHERE id = :id"), {"id": device_event_id}
+    ).first()
+    if row is None:
+        return None
+    payload = FeedbackPayload(event_id=row.event_id, state=state, ts=now_utc(), message=message)
+    return enqueue_downlink(
+        raw_connection(session), serial=row.device_serial, channel=Downlink.FEEDBACK, payload=payload
+    )

@@ -1,0 +1,74 @@
+"""Device events for operators, and feedback to the device."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel, Field
+
+from eldercare_gateway.protocol import FeedbackState
+from eldercare_platform.audit.service import record
+from eldercare_platform.core.deps import SessionDep, require_roles
+from eldercare_platform.device_events.service import recent_events, send_feedback
+from eldercare_platform.devices.views import Queued
+from eldercare_platform.users.models import Role, User
+
+router = APIRouter(prefix="/device-events", tags=["device events"])
+
+
+class DeviceEventOut(BaseModel):
+    """A stored device event with who and where it concerns."""
+
+    id: int
+    device_serial: str
+    event_id: str
+    event_type: str
+    device_time: datetime
+    received_at: datetime
+    device_kind: str | None
+    resident_id: int | None
+    resident_name: str | None
+    community: str | None
+
+
+class FeedbackRequest(BaseModel):
+    """What to tell the device."""
+
+    state: FeedbackState
+    message: str | None = Field(default=None, max_length=200)
+
+
+@router.get("", response_model=list[DeviceEventOut])
+def list_device_events(
+    session: SessionDep,
+    user: Annotated[User, Depends(require_roles(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN))],
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    since: datetime | None = None,
+) -> list[dict[str, object]]:
+    """Recent device events in the user's scope, newest first."""
+    return recent_events(session, user=user, limit=limit, since=since)
+
+
+@router.post("/{device_event_id}/feedback", response_model=Queued, status_code=status.HTTP_202_ACCEPTED)
+def feedback(
+    device_event_id: int,
+    body: FeedbackRequest,
+    session: SessionDep,
+    user: Annotated[User, Depends(require_roles(Role.OPERATOR, Role.ADMIN))],
+) -> Queued:
+    """Tell the device its call was received / help is on the way / it was cancelled."""
+    outbox_id = send_feedback(session, device_event_id=device_event_id, state=body.state, message=body.message)
+    if outbox_id is None:
+        raise HTTPException(status_code=404, detail="device event not found")
+    record(
+        session,
+        user_id=user.id,
+        action="feedback",
+        entity="device_event",
+        entity_id=device_event_id,
+        detail={"state": body.state},
+    )
+    session.commit()
+    return Queued(outbox_id=outbox_id)
