@@ -16,6 +16,12 @@ class GatewaySettings(BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMi
     telemetry_batch_rows: int = Field(default=1000, ge=1, le=50_000)
     telemetry_batch_ms: int = Field(default=200, ge=5, le=10_000)
     telemetry_queue_max: int = Field(default=20_000, ge=100)
+    telemetry_shared: bool = Field(
+        default=False,
+        description="Split telemetry between gateways with a shared subscription. Only on a broker that keeps "
+        "shared subscriptions across its own restart (Mosquitto 2.0.11 does not: messages published before "
+        "the gateway resubscribes would be dropped). Off: every gateway takes all telemetry; rows stay unique.",
+    )
     registry_refresh_s: float = Field(default=30.0, ge=1.0)
     device_rate_per_minute: int = Field(default=240, ge=1, description="Per device, every lane together")
     device_rate_burst: int = Field(default=60, ge=1)

@@ -168,14 +168,14 @@ def device_topic_prefix(serial: str) -> str:
     return f"{TOPIC_ROOT}/dev/{serial}"
 
 
-def uplink_topic(serial: str, channel: Uplink) -> str:
+def uplink_topic(serial: str, channel: Uplink | str) -> str:
     """Topic a device publishes a channel on."""
-    return f"{device_topic_prefix(serial)}/up/{channel}"
+    return f"{device_topic_prefix(serial)}/up/{Uplink(channel)}"
 
 
-def downlink_topic(serial: str, channel: Downlink) -> str:
+def downlink_topic(serial: str, channel: Downlink | str) -> str:
     """Topic a device subscribes to for a channel."""
-    return f"{device_topic_prefix(serial)}/down/{channel}"
+    return f"{device_topic_prefix(serial)}/down/{Downlink(channel)}"
 
 
 def subscription(channel: Uplink, *, share_group: str | None = None) -> str:

@@ -66,7 +66,8 @@ class DeviceRegistry:
         try:
             with psycopg.connect(self._url, autocommit=True, connect_timeout=3) as conn:
                 row = conn.execute(
-                    "SELECT id, serial, kind, heartbeat_interval_s FROM device WHERE serial = %s AND state <> 'retired'",
+                    "SELECT id, serial, kind, heartbeat_interval_s FROM device"
+                    " WHERE serial = %s AND state <> 'retired'",
                     (serial,),
                 ).fetchone()
         except psycopg.Error:

@@ -62,6 +62,12 @@ class Gateway:
             checks["database"] = f"error: {type(exc).__name__}"
         return checks
 
+    def idle_for(self) -> float:
+        """Seconds since any lane last received a message (and every writer queue is empty)."""
+        if any(lane.writer.depth() for lane in self.lanes):
+            return 0.0
+        return time.monotonic() - max(lane.last_message_at for lane in self.lanes)
+
     def stop(self) -> None:
         """Stop reading, drain the writers, close connections."""
         self.stop_event.set()

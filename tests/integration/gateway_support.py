@@ -146,6 +146,9 @@ def committed_user(database_url: str, *, username: str, role: str, password: str
     """Commit a user (for tests where other threads or processes must see it)."""
     from eldercare_platform.core.security import hash_password as user_hash
 
-    psql(database_url, "INSERT INTO app_user (username, full_name, role, password_hash, locale, active, created_at)"
-         " VALUES (%s, %s, %s, %s, 'zh-CN', true, now()) ON CONFLICT (username) DO NOTHING",
-         (username, username, role, user_hash(password)))
+    psql(
+        database_url,
+        "INSERT INTO app_user (username, full_name, role, password_hash, locale, active, created_at)"
+        " VALUES (%s, %s, %s, %s, 'zh-CN', true, now()) ON CONFLICT (username) DO NOTHING",
+        (username, username, role, user_hash(password)),
+    )

@@ -8,6 +8,7 @@ import re
 import shlex
 import subprocess
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -46,26 +47,42 @@ def test_the_documented_sos_reaches_the_database_and_call_received_reaches_the_d
 ) -> None:
     committed_user(database_url, username="doc.admin", role="admin")
     committed_user(database_url, username="doc.operator", role="operator")
-    household = psql(database_url, "SELECT household_id FROM device WHERE serial = %s",
-                     (register_devices(database_url, 1)[0],))[0][0]
-    settings = ApiSettings(environment="test", database_url=database_url, mqtt_url=mosquitto.url,
-                           mqtt_username="platform", mqtt_password=DEMO_MQTT_PASSWORD)
+    household = psql(
+        database_url, "SELECT household_id FROM device WHERE serial = %s", (register_devices(database_url, 1)[0],)
+    )[0][0]
+    settings = ApiSettings(
+        environment="test",
+        database_url=database_url,
+        mqtt_url=mosquitto.url,
+        mqtt_username="platform",
+        mqtt_password=DEMO_MQTT_PASSWORD,
+    )
     with TestClient(create_app(settings)) as api, running_gateway(gateway_settings(database_url, mosquitto)):
+
         def login(username: str) -> dict[str, str]:
             token = api.post("/api/auth/token", data={"username": username, "password": "test-password-123"})
             return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
         # 1. Provision: the password is in the response, once; the broker learns it from the scheduler's sync job.
-        created = api.post("/api/devices", headers=login("doc.admin"), json={
-            "serial": "HA0000001", "kind": "home_alarm_unit", "model": "YK-100", "household_id": household})
+        created = api.post(
+            "/api/devices",
+            headers=login("doc.admin"),
+            json={"serial": "HA0000001", "kind": "home_alarm_unit", "model": "YK-100", "household_id": household},
+        )
         assert created.status_code == 201, created.text
         credential = created.json()["mqtt"]
         assert credential["username"] == "HA0000001" and len(credential["password"]) >= 20
         assert credential["downlink_subscription"] == "eldercare/v1/dev/HA0000001/down/#"
-        assert psql(database_url, "SELECT count(*) FROM device_credential WHERE username = 'HA0000001'"
-                    " AND password_hash LIKE '$7$%%'")[0][0] == 1
-        sync = BrokerCredentialSync(auth_dir=mosquitto.directory, pid_file=mosquitto.pid_file,
-                                    service_accounts=dict(SERVICE_ACCOUNTS))
+        assert (
+            psql(
+                database_url,
+                "SELECT count(*) FROM device_credential WHERE username = 'HA0000001' AND password_hash LIKE '$7$%%'",
+            )[0][0]
+            == 1
+        )
+        sync = BrokerCredentialSync(
+            auth_dir=mosquitto.directory, pid_file=mosquitto.pid_file, service_accounts=dict(SERVICE_ACCOUNTS)
+        )
         engine = engine_for(settings.sqlalchemy_url, 2)
         assert run_once(engine, job="broker_sync_doc_test", fire_time=time_slot(), work=sync)
         time.sleep(0.5)  # Mosquitto rereads the password file on SIGHUP
@@ -73,8 +90,12 @@ def test_the_documented_sos_reaches_the_database_and_call_received_reaches_the_d
         # 2. The documented subscriber, then the documented SOS.
         listen = doc_command("subscribe", host="127.0.0.1", port=mosquitto.port, password=credential["password"])
         # stdbuf: mosquitto_sub's stdout is block-buffered on a pipe; we need its SUBACK line as it happens.
-        subscriber = subprocess.Popen(["stdbuf", "-oL", *listen, "-C", "1", "-W", "30", "-d"], stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, text=True)
+        subscriber = subprocess.Popen(
+            ["stdbuf", "-oL", *listen, "-C", "1", "-W", "30", "-d"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert subscriber.stdout is not None
         for line in subscriber.stdout:
             if "SUBACK" in line:
@@ -83,8 +104,14 @@ def test_the_documented_sos_reaches_the_database_and_call_received_reaches_the_d
         started = time.monotonic()
         published = subprocess.run(sos, capture_output=True, text=True, timeout=20, check=False)
         assert published.returncode == 0, published.stderr
-        wait_for(lambda: psql(database_url, "SELECT 1 FROM device_event WHERE device_serial = 'HA0000001'"
-                              " AND event_id = 'doc-example-1'"), timeout=5, what="the documented SOS")
+        wait_for(
+            lambda: psql(
+                database_url,
+                "SELECT 1 FROM device_event WHERE device_serial = 'HA0000001' AND event_id = 'doc-example-1'",
+            ),
+            timeout=5,
+            what="the documented SOS",
+        )
         print(f"mosquitto_pub → committed row: {(time.monotonic() - started) * 1000:.0f} ms (process start included)")
 
         # 3. An operator acknowledges; the device hears "call received".
@@ -92,11 +119,15 @@ def test_the_documented_sos_reaches_the_database_and_call_received_reaches_the_d
         events = api.get("/api/device-events", headers=operator).json()
         event = next(e for e in events if e["event_id"] == "doc-example-1")
         assert event["event_type"] == "sos"
-        ack = api.post(f"/api/device-events/{event['id']}/feedback", headers=operator,
-                       json={"state": "call_received"})
+        ack = api.post(f"/api/device-events/{event['id']}/feedback", headers=operator, json={"state": "call_received"})
         assert ack.status_code == 202, ack.text
-        wait_for(lambda: psql(database_url, "SELECT processed_at FROM outbox WHERE id = %s",
-                              (ack.json()["outbox_id"],))[0][0], timeout=10, what="the downlink published")
+        wait_for(
+            lambda: psql(database_url, "SELECT processed_at FROM outbox WHERE id = %s", (ack.json()["outbox_id"],))[0][
+                0
+            ],
+            timeout=10,
+            what="the downlink published",
+        )
         out, err = subscriber.communicate(timeout=30)
         assert subscriber.returncode == 0, err
         message_lines = [line for line in out.splitlines() if line.startswith("eldercare/")]
@@ -105,12 +136,12 @@ def test_the_documented_sos_reaches_the_database_and_call_received_reaches_the_d
         assert topic == "eldercare/v1/dev/HA0000001/down/feedback"
         feedback = json.loads(body)
         assert (feedback["event_id"], feedback["state"]) == ("doc-example-1", "call_received")
-        assert psql(database_url, "SELECT count(*) FROM outbox WHERE topic = 'downlink' AND processed_at IS NULL"
-                    )[0][0] == 0
+        assert (
+            psql(database_url, "SELECT count(*) FROM outbox WHERE topic = 'downlink' AND processed_at IS NULL")[0][0]
+            == 0
+        )
 
 
-def time_slot():  # type: ignore[no-untyped-def]
+def time_slot() -> datetime:
     """A fire time of its own for this test's sync run."""
-    from datetime import UTC, datetime
-
     return datetime.now(UTC)

@@ -25,7 +25,9 @@ from eldercare_gateway.registry import DeviceRegistry, KnownDevice
 from scripts.export_asyncapi import asyncapi_text
 
 ROOT = Path(__file__).resolve().parents[2]
-ASYNCAPI_SCHEMA = ROOT / "tests" / "schemas" / "node_modules" / "@asyncapi" / "specs" / "schemas" / "3.0.0-without-$id.json"
+ASYNCAPI_SCHEMA = (
+    ROOT / "tests" / "schemas" / "node_modules" / "@asyncapi" / "specs" / "schemas" / "3.0.0-without-$id.json"
+)
 NOW = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
 
 
@@ -82,14 +84,20 @@ def test_mosquitto_pub_example_payload_is_valid() -> None:
 
 def test_topics_round_trip() -> None:
     assert parse_uplink_topic(uplink_topic("HA0000001", Uplink.EVENT)) == ("HA0000001", Uplink.EVENT)
-    for bad in ("eldercare/v2/dev/HA1/up/event", "eldercare/v1/dev/HA1/up/firmware", "eldercare/v1/dev/HA1/event",
-                "other/v1/dev/HA1/up/event", "eldercare/v1/dev/HA1/down/feedback"):
+    for bad in (
+        "eldercare/v2/dev/HA1/up/event",
+        "eldercare/v1/dev/HA1/up/firmware",
+        "eldercare/v1/dev/HA1/event",
+        "other/v1/dev/HA1/up/event",
+        "eldercare/v1/dev/HA1/down/feedback",
+    ):
         with pytest.raises(TopicError):
             parse_uplink_topic(bad)
 
 
-@pytest.mark.parametrize("device_ts", ["1970-01-01T00:00:00+00:00", "2099-12-31T23:59:59+08:00",
-                                       "2026-11-22T08:00:00-05:00"])
+@pytest.mark.parametrize(
+    "device_ts", ["1970-01-01T00:00:00+00:00", "2099-12-31T23:59:59+08:00", "2026-11-22T08:00:00-05:00"]
+)
 def test_clock_skew_is_accepted_and_receive_time_is_kept(device_ts: str) -> None:
     payload = json.dumps({"event_id": "e1", "type": "sos", "ts": device_ts}).encode()
     result = decode(uplink_topic("HA0000001", Uplink.EVENT), payload, registry=FakeRegistry(), received_at=NOW)
@@ -103,19 +111,30 @@ def test_clock_skew_is_accepted_and_receive_time_is_kept(device_ts: str) -> None
     [
         ("eldercare/v1/dev/HA0000001/up/event", b"{nope", "json:"),
         ("eldercare/v1/dev/HA0000001/up/event", b"[1]", "json: payload is not an object"),
-        ("eldercare/v1/dev/HA0000001/up/event", b'{"event_id":"e","type":"quake","ts":"2026-01-01T00:00:00Z"}',
-         "schema: type"),
-        ("eldercare/v1/dev/HA0000001/up/event", b'{"event_id":"e","type":"sos","ts":"2026-01-01T00:00:00"}',
-         "schema: ts"),
-        ("eldercare/v1/dev/HA0000001/up/event", b'{"event_id":"e","type":"sos","ts":"2026-01-01T00:00:00Z","x":1}',
-         "schema: x"),
+        (
+            "eldercare/v1/dev/HA0000001/up/event",
+            b'{"event_id":"e","type":"quake","ts":"2026-01-01T00:00:00Z"}',
+            "schema: type",
+        ),
+        (
+            "eldercare/v1/dev/HA0000001/up/event",
+            b'{"event_id":"e","type":"sos","ts":"2026-01-01T00:00:00"}',
+            "schema: ts",
+        ),
+        (
+            "eldercare/v1/dev/HA0000001/up/event",
+            b'{"event_id":"e","type":"sos","ts":"2026-01-01T00:00:00Z","x":1}',
+            "schema: x",
+        ),
         ("eldercare/v1/dev/ZZ9999999/up/event", b"{}", "unknown device"),
         ("eldercare/v1/dev/HA0000001/up/event", b"{" + b" " * MAX_PAYLOAD_BYTES + b"}", "size:"),
         ("eldercare/v9/dev/HA0000001/up/event", b"{}", "topic: unsupported protocol version"),
-        ("eldercare/v1/dev/HA0000001/up/heartbeat", b'{"ts":"2026-01-01T00:00:00Z","battery":140}',
-         "schema: battery"),
-        ("eldercare/v1/dev/HA0000001/up/telemetry", b'{"seq":1,"ts":"2026-01-01T00:00:00Z","kind":"room","data":{}}',
-         "schema: data"),
+        ("eldercare/v1/dev/HA0000001/up/heartbeat", b'{"ts":"2026-01-01T00:00:00Z","battery":140}', "schema: battery"),
+        (
+            "eldercare/v1/dev/HA0000001/up/telemetry",
+            b'{"seq":1,"ts":"2026-01-01T00:00:00Z","kind":"room","data":{}}',
+            "schema: data",
+        ),
         ("eldercare/v1/dev/HA0000001/up/event", b"\xff\xfe\x00", "json:"),
     ],
 )
@@ -126,6 +145,9 @@ def test_bad_input_is_rejected_with_a_reason(topic: str, payload: bytes, reason:
 
 
 def test_feedback_payload_is_what_the_doc_shows() -> None:
-    body = FeedbackPayload(event_id="doc-example-1", state="call_received", ts=NOW)  # type: ignore[arg-type]
+    body = FeedbackPayload(event_id="doc-example-1", state="call_received", ts=NOW)
     assert json.loads(body.model_dump_json(exclude_none=True)) == {
-        "event_id": "doc-example-1", "state": "call_received", "ts": "2026-11-22T00:00:00Z"}
+        "event_id": "doc-example-1",
+        "state": "call_received",
+        "ts": "2026-11-22T00:00:00Z",
+    }

@@ -78,11 +78,18 @@ def insert_events(conn: Connection, events: Sequence[EventRow]) -> list[int]:
 
 
 class AlarmLane(Lane):
-    """`up/event`: flushed as soon as something is queued (no batching delay)."""
+    """`up/event`: flushed as soon as something is queued (no batching delay).
+
+    Not shared: every gateway receives every event on its own persistent session and the unique key
+    keeps one row. A gateway that dies therefore delays no alarm (its peers already have them all),
+    and one restarting catches up on what it missed; the cost, N inserts per alarm, is negligible.
+    """
 
     name = "alarm"
     channels = (Uplink.EVENT,)
     max_wait_s = 0.0
+    shared = False
+    persistent = True
 
     def max_rows(self) -> int:
         """Under a storm, take what is queued in batches of up to 200."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -47,6 +48,10 @@ class Lane:
     channels: tuple[Uplink, ...] = ()
     qos = 1
     max_wait_s = 0.2
+    # Mosquitto hands a shared subscription's messages round-robin to *every* member, connected or
+    # not: a persistent member that is down holds its share until it returns. So each lane picks:
+    shared = True  # split messages between gateways (False: every gateway gets every message)
+    persistent = True  # keep the session (and queued messages) while this gateway is away
 
     def __init__(
         self,
@@ -62,6 +67,7 @@ class Lane:
         self.stop_event = stop
         self._generation = 0
         self._connected = threading.Event()
+        self.last_message_at = time.monotonic()
         self.store = Store(settings.libpq_url, name=self.name, stop=stop)
         self.writer = BatchWriter(
             lane=self.name,
@@ -74,10 +80,11 @@ class Lane:
             queue_max=settings.telemetry_queue_max,
             stop=stop,
         )
+        self.client_id = f"eldercare-gw-{settings.instance}-{self.name}"
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=f"eldercare-gw-{settings.instance}-{self.name}",
-            clean_session=False,
+            client_id=self.client_id,
+            clean_session=not self.persistent,
             protocol=mqtt.MQTTv311,
             manual_ack=True,
         )
@@ -106,7 +113,8 @@ class Lane:
         self._generation += 1
         self._connected.set()
         for channel in self.channels:
-            client.subscribe(subscription(channel, share_group=self.settings.share_group), qos=self.qos)
+            group = self.settings.share_group if self.shared else None
+            client.subscribe(subscription(channel, share_group=group), qos=self.qos)
         log.info("lane connected", lane=self.name, generation=self._generation)
 
     def _on_disconnect(
@@ -120,6 +128,7 @@ class Lane:
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         RECEIVED.labels(self.name).inc()
+        self.last_message_at = time.monotonic()
         received_at = datetime.now(UTC)
         result: Accepted | Rejected = decode(
             message.topic, bytes(message.payload), registry=self.registry, received_at=received_at
@@ -172,6 +181,26 @@ class Lane:
         self.writer.start()
         self.client.connect_async(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=30)
         self.client.loop_start()
+
+    def forget_session(self) -> None:
+        """Delete this lane's persistent session on the broker (after draining it: see `--retire`)."""
+        if not self.persistent:
+            return
+        # Connecting with a clean session under the same client id makes the broker discard the old one.
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=self.client_id, clean_session=True, protocol=mqtt.MQTTv311
+        )
+        username, password = self.settings.mqtt_credentials()
+        if username:
+            client.username_pw_set(username, password)
+        if self.settings.mqtt_tls:
+            client.tls_set()
+        client.connect(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=10)
+        deadline = time.monotonic() + 10
+        while not client.is_connected() and time.monotonic() < deadline:
+            client.loop(timeout=0.1)
+        client.disconnect()
+        client.loop(timeout=0.1)
 
     def shutdown(self) -> None:
         """Disconnect, then let the writer drain what it holds (unacked items are redelivered)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from eldercare_common.logging import get_logger
@@ -59,15 +59,26 @@ RETURNING s.device_serial, s.last_seen_at
 """
 
 
-def fault_event(serial: str, fault: FaultType, at: datetime, data: dict[str, Any]) -> EventRow:
-    """A device-fault event; its id derives from the trigger time, so a replay is a duplicate."""
-    return EventRow(serial, f"gw-{fault}-{int(at.timestamp())}", fault, at, at, {"data": data})
+def fault_event(
+    serial: str, fault: FaultType, trigger: datetime, received_at: datetime, data: dict[str, Any]
+) -> EventRow:
+    """A device-fault event. Its id derives from the triggering message's own time (the device's
+    heartbeat time, or the last-seen time for silence), so a replay of it is a duplicate."""
+    return EventRow(serial, f"gw-{fault}-{int(trigger.timestamp())}", fault, trigger, received_at, {"data": data})
 
 
 class StatusLane(Lane):
-    """`up/heartbeat` and `up/status`, plus the silent-device sweep."""
+    """`up/heartbeat` and `up/status`, plus the silent-device sweep.
+
+    Shared with a clean session: when a gateway goes away the broker forgets its membership at once
+    and the survivors get every heartbeat (a persistent member would hold, or for QoS 0 drop, its
+    share and the sweep would report half the fleet silent). At most the heartbeats in flight to a
+    crashing gateway are lost, and the next ones follow within an interval.
+    """
 
     name = "status"
+    shared = True
+    persistent = False
     channels = (Uplink.HEARTBEAT, Uplink.STATUS)
     max_wait_s = 0.5
 
@@ -105,12 +116,13 @@ class StatusLane(Lane):
                             fault_event(
                                 serial,
                                 FaultType.LOW_BATTERY,
+                                hb.ts,
                                 item.received_at,
                                 {"battery": hb.battery, "threshold": threshold},
                             )
                         )
                     if hb.mains is False and old_mains is not False:
-                        faults.append(fault_event(serial, FaultType.MAINS_LOST, item.received_at, {}))
+                        faults.append(fault_event(serial, FaultType.MAINS_LOST, hb.ts, item.received_at, {}))
                 cur.executemany(
                     UPSERT_HEARTBEAT,
                     [
@@ -144,7 +156,13 @@ class StatusLane(Lane):
                 cur.execute(SWEEP_SILENT, {"missed": self.settings.silent_after_heartbeats})
                 rows = cur.fetchall()
             faults = [
-                fault_event(str(serial), FaultType.DEVICE_SILENT, last_seen, {"last_seen_at": last_seen.isoformat()})
+                fault_event(
+                    str(serial),
+                    FaultType.DEVICE_SILENT,
+                    last_seen,
+                    datetime.now(UTC),
+                    {"last_seen_at": last_seen.isoformat()},
+                )
                 for serial, last_seen in rows
                 if isinstance(last_seen, datetime)
             ]

@@ -25,15 +25,25 @@ FROM telemetry_stage s
 WHERE NOT EXISTS (
     SELECT 1 FROM telemetry t
     WHERE t.device_serial = s.device_serial AND t.seq = s.seq AND t.device_time = s.device_time
-      AND t.time > s.time - interval '1 day' AND t.time <= s.time
+      AND t.time BETWEEN s.time - interval '1 day' AND s.time + interval '1 day'
 )
 ORDER BY s.device_serial, s.seq, s.device_time, s.time
 """
 
 
 def copy_telemetry(conn: Connection, rows: Sequence[tuple[object, str, TelemetryPayload]]) -> int:
-    """COPY (received_at, serial, payload) rows in, skipping duplicates; returns rows stored."""
+    """COPY (received_at, serial, payload) rows in, skipping duplicates; returns rows stored.
+
+    Per-device advisory locks (taken in a fixed order, so two gateways cannot deadlock) serialize
+    gateways writing the same device's samples: the second one's duplicate check then sees the
+    first one's committed rows.
+    """
     with conn.cursor() as cur:
+        serials = sorted({serial for _, serial, _ in rows})
+        cur.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended('telemetry:' || s, 0)) FROM unnest(%s::text[]) AS s",
+            (serials,),
+        )
         cur.execute(STAGE_DDL)
         with cur.copy("COPY telemetry_stage (time, device_serial, seq, device_time, kind, data) FROM STDIN") as copy:
             for received_at, serial, payload in rows:
@@ -43,10 +53,16 @@ def copy_telemetry(conn: Connection, rows: Sequence[tuple[object, str, Telemetry
 
 
 class TelemetryLane(Lane):
-    """`up/telemetry`."""
+    """`up/telemetry`: persistent; shared between gateways only when `telemetry_shared` is on."""
 
     name = "telemetry"
     channels = (Uplink.TELEMETRY,)
+    persistent = True
+
+    @property
+    def shared(self) -> bool:  # type: ignore[override]
+        """Whether gateways split telemetry (see GatewaySettings.telemetry_shared)."""
+        return self.settings.telemetry_shared
 
     def max_rows(self) -> int:
         """Batch size from the settings."""
