@@ -26,9 +26,10 @@ lint:
 typecheck:
 	$(VENV)/bin/mypy common platform/eldercare_platform device_gateway simulators scripts tests bench
 
-## make docs: regenerate docs/openapi.json from the API
+## make docs: regenerate docs/openapi.json (the API) and docs/asyncapi.yaml (the device protocol)
 docs: bootstrap
 	$(PY) scripts/export_openapi.py docs/openapi.json
+	$(PY) scripts/export_asyncapi.py docs/asyncapi.yaml
 
 clean:
 	rm -rf var/test var/demo

@@ -72,6 +72,7 @@ class FleetStats:
     connect_failures: int = 0
     drops: int = 0
     outbox_overflow: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
     connected: int = 0
     feedback_by_event: dict[str, list[str]] = field(default_factory=dict)
 
@@ -85,6 +86,8 @@ class FleetStats:
             "connect_failures": self.connect_failures,
             "drops": self.drops,
             "outbox_overflow": self.outbox_overflow,
+            "errors": dict(self.errors),
+            "feedback_by_event": dict(self.feedback_by_event),
             "connected_now": self.connected,
         }
 
@@ -120,6 +123,10 @@ class Storm:
         self.event.set()
         await asyncio.sleep(1.0)
         self.event.clear()
+
+
+class _StoppingError(Exception):
+    """Raised inside a device's session when the fleet stops, to end its listener too."""
 
 
 class _WentOfflineError(Exception):
@@ -231,7 +238,10 @@ class SimulatedDevice:
                 signal=-60 - self.rng.randrange(0, 40),
                 mains=True,
                 fw="1.4.2",
-                interval=round(self.scenario.heartbeat_interval_s),
+                # Protocol minimum is 10 s; faster test scenarios simply leave the field out.
+                interval=round(self.scenario.heartbeat_interval_s)
+                if self.scenario.heartbeat_interval_s >= 10
+                else None,
             )
         )
 
@@ -252,6 +262,9 @@ class SimulatedDevice:
                 self.stats.connect_failures += 1
                 await self._sleep(backoff * (0.5 + self.rng.random()))
                 backoff = min(backoff * 2, 60.0)
+            except Exception as exc:  # a simulator bug must show, not silently retire the device
+                self.stats.errors[f"{type(exc).__name__}: {exc}"[:200]] += 1
+                await self._sleep(5.0)
 
     async def _sleep(self, seconds: float, *, wake_on: asyncio.Event | None = None) -> None:
         waiters = [asyncio.ensure_future(self.stop.wait())]
@@ -287,6 +300,8 @@ class SimulatedDevice:
                     group.create_task(self._listen(client))
                     group.create_task(self._behave(client))
                     group.create_task(self._flush_outbox(client))
+            except* _StoppingError:
+                pass  # the fleet is stopping: leave the session quietly
             except* _WentOfflineError as group:
                 raise group.exceptions[0] from None
             except* aiomqtt.MqttError as errors:
@@ -313,7 +328,7 @@ class SimulatedDevice:
                 self.stats.feedback["command"] += 1
 
     async def _flush_outbox(self, client: aiomqtt.Client) -> None:
-        while not self.stop.is_set():
+        while True:  # cancelled with the session
             for key, (channel, topic, payload) in list(self.outbox.items()):
                 await client.publish(topic, payload, qos=1)  # returns after the PUBACK
                 self.outbox.pop(key, None)
@@ -359,3 +374,7 @@ class SimulatedDevice:
             wake = min(next_heartbeat, next_telemetry if telemetry_kind else math.inf, next_drop, *next_event)
             storm_can_wake = None if self.storm.event.is_set() else self.storm.event
             await self._sleep(max(0.01, min(wake - loop.time(), 5.0)), wake_on=storm_can_wake)
+        deadline = loop.time() + 5.0  # stopping: give what is still unacknowledged a moment to go out
+        while self.outbox and loop.time() < deadline:  # noqa: ASYNC110 - the outbox is a dict, not an event
+            await asyncio.sleep(0.05)
+        raise _StoppingError()

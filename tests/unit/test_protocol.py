@@ -151,3 +151,12 @@ def test_feedback_payload_is_what_the_doc_shows() -> None:
         "state": "call_received",
         "ts": "2026-11-22T00:00:00Z",
     }
+
+
+def test_broker_acl_allows_exactly_the_protocols_uplink_channels() -> None:
+    from eldercare_common.mqtt_auth import UPLINK_CHANNELS, acl_text
+
+    assert set(UPLINK_CHANNELS) == {channel.value for channel in Uplink}
+    acl = acl_text({"gateway": "x"})
+    assert "pattern write eldercare/v1/dev/%u/up/event" in acl
+    assert "pattern write eldercare/v1/dev/%u/up/#" not in acl

@@ -21,7 +21,11 @@ FROM device_event e
 LEFT JOIN device d ON d.serial = e.device_serial
 LEFT JOIN household h ON h.id = d.household_id
 LEFT JOIN area a ON a.id = h.area_id
-LEFT JOIN resident r ON r.id = d.resident_id
+LEFT JOIN LATERAL (
+    SELECT id, name FROM resident
+    WHERE id = d.resident_id OR (d.resident_id IS NULL AND household_id = d.household_id)
+    ORDER BY id LIMIT 1
+) r ON true
 WHERE (CAST(:scope AS text) IS NULL OR a.path LIKE CAST(:scope AS text) || '%')
   AND (CAST(:since AS timestamptz) IS NULL OR e.received_at >= CAST(:since AS timestamptz))
 ORDER BY e.received_at DESC, e.id DESC

@@ -1,0 +1,104 @@
+"""Simulator behaviour that needs no broker: determinism, payloads that the gateway accepts, scenarios."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from eldercare_gateway.protocol import (
+    MAX_PAYLOAD_BYTES,
+    EventPayload,
+    HeartbeatPayload,
+    TelemetryKind,
+    TelemetryPayload,
+)
+from eldercare_sim.fleet import ConnectGate, FleetStats, SimDevice, SimulatedDevice, telemetry_data
+from eldercare_sim.hostile import ATTACKS, hostile_message
+from eldercare_sim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def make(seed: int, serial: str = "HA0000001", scenario: Scenario | None = None) -> SimulatedDevice:
+    return SimulatedDevice(
+        SimDevice(serial, "home_alarm_unit", "pw"),
+        scenario=scenario or Scenario(),
+        seed=seed,
+        host="127.0.0.1",
+        port=1,
+        stats=FleetStats(),
+        gate=ConnectGate(100),
+        stop=asyncio.Event(),
+    )
+
+
+def test_same_seed_same_device_behaviour() -> None:
+    first, again, other = make(7), make(7), make(8)
+    assert (first.boot, first.battery, first.battery_runs_low) == (again.boot, again.battery, again.battery_runs_low)
+    assert first.queue_event("sos") == again.queue_event("sos")  # type: ignore[arg-type]
+    assert (first.boot, first.battery) != (other.boot, other.battery)
+
+
+def test_devices_in_one_fleet_differ() -> None:
+    assert make(7, "HA0000001").boot != make(7, "HA0000002").boot
+
+
+def test_event_ids_are_unique_per_device_and_valid() -> None:
+    device = make(3)
+    ids = {device.queue_event("sos") for _ in range(50)}  # type: ignore[arg-type]
+    assert len(ids) == 50
+    for _, _, payload in device.outbox.values():
+        EventPayload.model_validate_json(payload)
+
+
+def test_heartbeats_and_telemetry_are_valid_protocol_messages() -> None:
+    device = make(5, scenario=Scenario(heartbeat_interval_s=4))
+    HeartbeatPayload.model_validate_json(device.heartbeat())
+    rng = random.Random(1)
+    now = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
+    for kind in TelemetryKind:
+        TelemetryPayload(seq=0, ts=now, kind=kind, data=telemetry_data(kind, rng, now))
+
+
+def test_daily_rhythm_mattress_occupied_at_night() -> None:
+    rng = random.Random(2)
+    night = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)  # 02:00 in Shanghai
+    day = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai
+    at_night = sum(telemetry_data(TelemetryKind.MATTRESS, rng, night)["in_bed"] for _ in range(500))
+    by_day = sum(telemetry_data(TelemetryKind.MATTRESS, rng, day)["in_bed"] for _ in range(500))
+    assert at_night > 400 and by_day < 200
+
+
+def test_every_hostile_attack_is_something_the_platform_must_refuse() -> None:
+    device = SimDevice("HA0000001", "home_alarm_unit", "pw")
+    rng = random.Random(1)
+    for kind in ATTACKS:
+        topic, payload = hostile_message(kind, device, "HA0000002", rng, b'{"event_id":"r","type":"sos"}')
+        if kind == "foreign_topic":
+            assert "/HA0000002/" in topic
+        elif kind in ("unknown_channel", "bad_version"):
+            assert not topic.startswith("eldercare/v1/dev/HA0000001/up/event")
+        elif kind == "oversized":
+            assert len(payload) > MAX_PAYLOAD_BYTES
+        elif kind != "replay":
+            with pytest.raises(ValidationError):
+                EventPayload.model_validate_json(payload)
+
+
+def test_shipped_scenarios_load() -> None:
+    files = sorted((ROOT / "simulators" / "scenarios").glob("*.yaml"))
+    assert files
+    for path in files:
+        Scenario.load(path)
+
+
+def test_scenario_typos_are_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("heartbeat_intervall_s: 30\n", encoding="utf-8")
+    with pytest.raises(ValidationError):
+        Scenario.load(bad)
