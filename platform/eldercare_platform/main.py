@@ -14,6 +14,9 @@ from prometheus_fastapi_instrumentator import Instrumentator
 import eldercare_platform.models  # noqa: F401 - every table registered before the first flush resolves FKs
 from eldercare_common.logging import get_logger
 from eldercare_gateway.downlink import DownlinkPublisher
+from eldercare_platform.alarms.live import AlarmHub, IntakeWorker
+from eldercare_platform.alarms.views import router as alarms_router
+from eldercare_platform.alarms.views import types_router as alarm_types_router
 from eldercare_platform.areas.views import router as areas_router
 from eldercare_platform.core.broker import BrokerLink
 from eldercare_platform.core.config import ApiSettings
@@ -39,8 +42,18 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True) -> FastAPI
             broker.start()
             publisher.start()
         app.state.broker = broker
+        hub = AlarmHub(settings.libpq_url, settings.sqlalchemy_url)
+        app.state.alarm_hub = hub
+        intake = IntakeWorker(settings.libpq_url, settings.sqlalchemy_url) if connect_broker else None
+        if connect_broker:
+            hub.start()
+        if intake:
+            intake.start()
         log.info("api started", environment=settings.environment)
         yield
+        if intake:
+            intake.stop()
+        await hub.stop()
         if publisher:
             publisher.stop()
         if broker:
@@ -58,7 +71,17 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True) -> FastAPI
     app.state.broker = None
 
     api = APIRouter(prefix="/api")
-    for router in (users_router, areas_router, residents_router, devices_router, device_events_router, system_router):
+    routers = (
+        users_router,
+        areas_router,
+        residents_router,
+        devices_router,
+        device_events_router,
+        alarms_router,
+        alarm_types_router,
+        system_router,
+    )
+    for router in routers:
         api.include_router(router)
     app.include_router(api)
     app.include_router(health_router)

@@ -1,0 +1,82 @@
+"""What an operator needs beside an alarm: the resident card, nearest caregivers on shift, the last 24 h."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+NEAREST_CAREGIVERS = """
+WITH home AS (SELECT latitude AS lat, longitude AS lon FROM household WHERE id = :household),
+centroid AS (SELECT area_id, avg(latitude) AS lat, avg(longitude) AS lon FROM household
+             WHERE latitude IS NOT NULL GROUP BY area_id)
+SELECT s.id, s.name, s.phone, s.role, s.skills, a.name AS zone,
+       EXISTS (SELECT 1 FROM shift sh WHERE sh.staff_id = s.id AND sh.starts_at <= :now AND sh.ends_at > :now)
+         AS on_shift,
+       round((111.32 * sqrt(power(c.lat - home.lat, 2)
+             + power((c.lon - home.lon) * cos(radians(home.lat)), 2)))::numeric, 1)::float AS distance_km
+FROM staff s
+JOIN area a ON a.id = s.home_area_id
+LEFT JOIN centroid c ON c.area_id = s.home_area_id
+CROSS JOIN home
+WHERE s.active AND s.role IN ('caregiver', 'nurse', 'social_worker', 'coordinator', 'volunteer')
+ORDER BY on_shift DESC, distance_km NULLS LAST, s.id
+LIMIT :limit
+"""
+
+
+def nearest_caregivers(session: Session, *, household_id: int, now: datetime, limit: int = 5) -> list[dict[str, Any]]:
+    """Field staff by availability (on shift now first), then distance from their zone to the home."""
+    rows = session.execute(text(NEAREST_CAREGIVERS), {"household": household_id, "now": now, "limit": limit})
+    return [dict(row._mapping) for row in rows]
+
+
+def last_day(session: Session, *, household_id: int | None, device_serial: str, now: datetime) -> dict[str, Any]:
+    """Device events and vitals of the home's devices (or the alarm's device) in the last 24 hours."""
+    since = now - timedelta(hours=24)
+    serials = [device_serial]
+    if household_id is not None:
+        serials += [
+            r[0]
+            for r in session.execute(text("SELECT serial FROM device WHERE household_id = :h"), {"h": household_id})
+        ]
+    events = (
+        session.execute(
+            text(
+                "SELECT device_serial, event_type, received_at, device_time FROM device_event"
+                " WHERE device_serial = ANY(:s) AND received_at >= :since ORDER BY received_at DESC LIMIT 100"
+            ),
+            {"s": serials, "since": since},
+        )
+        .mappings()
+        .all()
+    )
+    vitals = (
+        session.execute(
+            text(
+                "SELECT device_serial, kind, time, data FROM telemetry WHERE device_serial = ANY(:s) AND time >= :since"
+                " AND kind IN ('vitals', 'mattress') ORDER BY time DESC LIMIT 200"
+            ),
+            {"s": serials, "since": since},
+        )
+        .mappings()
+        .all()
+    )
+    status = (
+        session.execute(
+            text(
+                "SELECT device_serial, online, last_seen_at, battery_pct, signal_dbm, mains_power FROM device_status"
+                " WHERE device_serial = ANY(:s)"
+            ),
+            {"s": serials},
+        )
+        .mappings()
+        .all()
+    )
+    return {
+        "events": [dict(e) for e in events],
+        "vitals": [dict(v) for v in vitals],
+        "device_status": [dict(s) for s in status],
+    }

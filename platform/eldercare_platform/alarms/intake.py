@@ -1,0 +1,186 @@
+"""From device events to alarms: claim pending outbox rows, group, link, open tasks for device faults.
+
+Runs in every API process (rows are claimed with SKIP LOCKED, so processes share the work and a
+restart catches up on whatever is pending). One transaction per batch: alarm rows, transitions,
+tasks and the outbox mark commit together.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from eldercare_platform.alarms.service import record_transition
+
+SHANGHAI = timezone(timedelta(hours=8))
+NIGHT_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4, 5})
+
+EVENT_CONTEXT = """
+SELECT e.id, e.device_serial, e.event_type, e.received_at, d.household_id, d.care_center_id,
+       coalesce(d.resident_id, (SELECT min(r.id) FROM resident r WHERE r.household_id = d.household_id
+                                AND r.status = 'active')) AS resident_id,
+       coalesce(ha.path, ca.path) AS area_path
+FROM device_event e
+LEFT JOIN device d ON d.serial = e.device_serial
+LEFT JOIN household h ON h.id = d.household_id
+LEFT JOIN area ha ON ha.id = h.area_id
+LEFT JOIN care_center c ON c.id = d.care_center_id
+LEFT JOIN area ca ON ca.id = c.area_id
+WHERE e.id = :id
+"""
+
+UPSERT_ALARM = """
+INSERT INTO alarm (source_key, type, priority, resident_id, household_id, care_center_id, area_path, device_serial,
+                   opened_at, last_event_at, ack_due_at, reach_due_at, resolve_due_at)
+SELECT :source, t.type, t.priority, :resident, :household, :care_center, :area, :serial, :at, :at,
+       :at + make_interval(secs => t.ack_within_s), :at + make_interval(secs => t.reach_within_s),
+       :at + make_interval(secs => t.resolve_within_s)
+FROM alarm_type t WHERE t.type = :type
+ON CONFLICT (source_key, type) WHERE state <> 'resolved' DO UPDATE
+SET event_count = alarm.event_count + 1, last_event_at = greatest(alarm.last_event_at, EXCLUDED.last_event_at),
+    version = nextval('alarm_version_seq')
+RETURNING id, (xmax = 0) AS opened, state, incident_id
+"""
+
+
+def _alarm_type(event_type: str, received_at: datetime) -> str | None:
+    """The alarm an event raises, or None (bed exits count only at night, local time)."""
+    if event_type == "bed_exit" and received_at.astimezone(SHANGHAI).hour not in NIGHT_HOURS:
+        return None
+    return event_type
+
+
+def intake_event(session: Session, *, device_event_id: int, now: datetime) -> int | None:
+    """Open or attach the alarm for one stored device event; returns the alarm id (None: no alarm)."""
+    event = session.execute(text(EVENT_CONTEXT), {"id": device_event_id}).mappings().first()
+    if event is None:
+        return None
+    source = f"resident:{event['resident_id']}" if event["resident_id"] else f"device:{event['device_serial']}"
+    if event["event_type"] == "cancel":
+        return _resident_cancelled(session, source=source, event=event, now=now)
+    alarm_type = _alarm_type(event["event_type"], event["received_at"])
+    if alarm_type is None:
+        return None
+    known = session.execute(text("SELECT is_device_fault FROM alarm_type WHERE type = :t"), {"t": alarm_type}).first()
+    if known is None:
+        return None  # an event type with no alarm (kept in device_event)
+    row = (
+        session.execute(
+            text(UPSERT_ALARM),
+            {
+                "source": source,
+                "type": alarm_type,
+                "resident": event["resident_id"],
+                "household": event["household_id"],
+                "care_center": event["care_center_id"],
+                "area": event["area_path"],
+                "serial": event["device_serial"],
+                "at": event["received_at"],
+            },
+        )
+        .mappings()
+        .one()
+    )
+    alarm_id = int(row["id"])
+    session.execute(
+        text("INSERT INTO alarm_event (alarm_id, device_event_id) VALUES (:a, :e) ON CONFLICT DO NOTHING"),
+        {"a": alarm_id, "e": device_event_id},
+    )
+    if row["opened"]:
+        _link_incident(session, alarm_id=alarm_id, source=source)
+        record_transition(
+            session,
+            alarm_id=alarm_id,
+            action="opened",
+            from_state=None,
+            to_state="new",
+            user_id=None,
+            now=now,
+            detail={"device_event_id": device_event_id, "device_serial": event["device_serial"]},
+        )
+        if known[0]:
+            _maintenance_task(session, alarm_id=alarm_id, now=now)
+    else:
+        record_transition(
+            session,
+            alarm_id=alarm_id,
+            action="event_attached",
+            from_state=row["state"],
+            to_state=row["state"],
+            user_id=None,
+            now=now,
+            detail={"device_event_id": device_event_id},
+        )
+    return alarm_id
+
+
+def _link_incident(session: Session, *, alarm_id: int, source: str) -> None:
+    """A different alarm type for the same resident is linked to the open incident, not merged into it."""
+    session.execute(
+        text(
+            "UPDATE alarm SET incident_id = coalesce("
+            " (SELECT coalesce(o.incident_id, o.id) FROM alarm o WHERE o.source_key = :source AND o.id <> :id"
+            "  AND o.state <> 'resolved' ORDER BY o.id LIMIT 1), id) WHERE id = :id"
+        ),
+        {"source": source, "id": alarm_id},
+    )
+
+
+def _maintenance_task(session: Session, *, alarm_id: int, now: datetime) -> None:
+    session.execute(
+        text(
+            "INSERT INTO task (kind, status, resident_id, household_id, device_serial, alarm_id, due_at, created_at,"
+            " notes) SELECT 'maintenance', 'open', resident_id, household_id, device_serial, id, :due, :now,"
+            " '设备故障跟进 device fault follow-up: ' || type FROM alarm WHERE id = :id"
+            " ON CONFLICT DO NOTHING"
+        ),
+        {"id": alarm_id, "now": now, "due": now + timedelta(hours=2)},
+    )
+
+
+def _resident_cancelled(session: Session, *, source: str, event: Any, now: datetime) -> int | None:
+    """The resident pressed cancel: noted on the open SOS (an operator still confirms and closes it)."""
+    row = session.execute(
+        text("SELECT id, state FROM alarm WHERE source_key = :s AND type = 'sos' AND state <> 'resolved'"),
+        {"s": source},
+    ).first()
+    if row is None:
+        return None
+    session.execute(
+        text("INSERT INTO alarm_event (alarm_id, device_event_id) VALUES (:a, :e) ON CONFLICT DO NOTHING"),
+        {"a": row.id, "e": event["id"]},
+    )
+    session.execute(text("UPDATE alarm SET version = nextval('alarm_version_seq') WHERE id = :id"), {"id": row.id})
+    record_transition(
+        session,
+        alarm_id=row.id,
+        action="resident_cancelled",
+        from_state=row.state,
+        to_state=row.state,
+        user_id=None,
+        now=now,
+        reason="老人按下取消键 the resident pressed cancel",
+    )
+    return int(row.id)
+
+
+def intake_pending(session: Session, *, now: datetime, limit: int = 200) -> list[int]:
+    """Process a batch of pending device events; returns the alarm ids touched. Commits."""
+    rows = session.execute(
+        text(
+            "SELECT id, (payload->>'device_event_id')::bigint AS event_id FROM outbox"
+            " WHERE topic = 'device_event' AND processed_at IS NULL ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED"
+        ),
+        {"limit": limit},
+    ).all()
+    touched: list[int] = []
+    for outbox_id, event_id in rows:
+        alarm_id = intake_event(session, device_event_id=event_id, now=now)
+        if alarm_id is not None:
+            touched.append(alarm_id)
+        session.execute(text("UPDATE outbox SET processed_at = :now WHERE id = :id"), {"now": now, "id": outbox_id})
+    session.commit()
+    return touched

@@ -1,0 +1,125 @@
+"""Scheduler jobs of the alarm center: escalation of unanswered alarms, substitute cover for silent devices.
+
+Both take `now` from the caller, so tests drive them with a controllable clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from eldercare_platform.alarms.service import record_transition
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    """When an unacknowledged alarm re-alerts every operator, and when the supervisor on duty is told."""
+
+    realert_after: timedelta = timedelta(seconds=30)
+    supervisor_after: timedelta = timedelta(seconds=90)
+
+
+def escalate(session: Session, *, now: datetime, policy: EscalationPolicy) -> dict[str, int]:
+    """Raise the escalation level of alarms still `new` past each threshold. Commits; idempotent."""
+    realerted = (
+        session.execute(
+            text(
+                "UPDATE alarm SET escalation_level = 1, escalated_at = :now, version = nextval('alarm_version_seq')"
+                " WHERE state = 'new' AND escalation_level = 0 AND opened_at <= :cutoff RETURNING id"
+            ),
+            {"now": now, "cutoff": now - policy.realert_after},
+        )
+        .scalars()
+        .all()
+    )
+    for alarm_id in realerted:
+        record_transition(
+            session,
+            alarm_id=alarm_id,
+            action="escalate",
+            from_state="new",
+            to_state="new",
+            user_id=None,
+            now=now,
+            reason="无人接警: 再次提醒全体坐席 re-alert every operator",
+            detail={"level": 1},
+        )
+    supervised = session.execute(
+        text(
+            "UPDATE alarm SET escalation_level = 2, escalated_at = :now, version = nextval('alarm_version_seq')"
+            " WHERE state = 'new' AND escalation_level < 2 AND opened_at <= :cutoff RETURNING id, area_path, type"
+        ),
+        {"now": now, "cutoff": now - policy.supervisor_after},
+    ).all()
+    for alarm_id, area_path, alarm_type in supervised:
+        told = (
+            session.execute(
+                text(
+                    "INSERT INTO notification (user_id, alarm_id, kind, message, created_at)"
+                    " SELECT u.id, :alarm, 'escalation', :message, :now FROM app_user u"
+                    " LEFT JOIN area a ON a.id = u.scope_area_id"
+                    " WHERE u.active AND (u.role = 'admin' OR (u.role = 'supervisor' AND a.path IS NOT NULL"
+                    "   AND coalesce(:path, '') LIKE a.path || '%'))"
+                    " ON CONFLICT DO NOTHING RETURNING user_id"
+                ),
+                {
+                    "alarm": alarm_id,
+                    "now": now,
+                    "path": area_path,
+                    "message": f"告警 #{alarm_id} ({alarm_type}) 超时未接 unanswered for {policy.supervisor_after}",
+                },
+            )
+            .scalars()
+            .all()
+        )
+        record_transition(
+            session,
+            alarm_id=alarm_id,
+            action="escalate",
+            from_state="new",
+            to_state="new",
+            user_id=None,
+            now=now,
+            reason="超时未接: 通知值班主管 the supervisor on duty is told",
+            detail={"level": 2, "notified_users": list(told)},
+        )
+    session.commit()
+    return {"realerted": len(realerted), "supervisor": len(supervised)}
+
+
+def flag_substitute_cover(session: Session, *, now: datetime, silent_for: timedelta = timedelta(hours=2)) -> int:
+    """JGJ/T 484: a device silent beyond 2 h needs a substitute or manual cover. Commits; idempotent."""
+    flagged = session.execute(
+        text(
+            "UPDATE alarm a SET substitute_cover_required = true, version = nextval('alarm_version_seq')"
+            " FROM device_status s WHERE a.type = 'device_silent' AND a.state <> 'resolved'"
+            " AND NOT a.substitute_cover_required AND s.device_serial = a.device_serial"
+            " AND NOT s.online AND s.last_seen_at <= :cutoff RETURNING a.id, a.state"
+        ),
+        {"cutoff": now - silent_for},
+    ).all()
+    for alarm_id, state in flagged:
+        session.execute(
+            text(
+                "INSERT INTO task (kind, status, resident_id, household_id, device_serial, alarm_id, due_at,"
+                " created_at, notes) SELECT 'substitute_cover', 'open', resident_id, household_id, device_serial, id,"
+                " :now + interval '1 hour', :now, :note"
+                " FROM alarm WHERE id = :id ON CONFLICT DO NOTHING"
+            ),
+            {"id": alarm_id, "now": now},
+        )
+        record_transition(
+            session,
+            alarm_id=alarm_id,
+            action="substitute_cover",
+            from_state=state,
+            to_state=state,
+            user_id=None,
+            now=now,
+            reason="设备失联超过2小时 silent for more than 2 h (JGJ/T 484)",
+        )
+    session.commit()
+    return len(flagged)

@@ -1,0 +1,355 @@
+"""The alarm lifecycle: every change is one UPDATE guarded by the allowed source states, plus a
+transition row, in the caller's transaction. Two operators racing on one alarm: exactly one UPDATE
+matches; the other gets an AlarmConflictError naming who was first.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from eldercare_gateway.downlink import enqueue_downlink
+from eldercare_gateway.protocol import Downlink, FeedbackPayload, FeedbackState
+from eldercare_platform.alarms.models import (
+    CANCELLING_OUTCOMES,
+    Action,
+    ActionRequest,
+    AlarmOut,
+    AlarmState,
+    CallResult,
+    ReachMethod,
+    ResolveRequest,
+    TransitionOut,
+)
+from eldercare_platform.areas.service import scope_path
+from eldercare_platform.core.db import raw_connection
+from eldercare_platform.users.models import Role, User
+
+NOTIFY_CHANNEL = "alarm_changed"
+ACTIVE = (AlarmState.ACKNOWLEDGED, AlarmState.IN_PROGRESS)
+
+
+class AlarmNotFoundError(LookupError):
+    """No such alarm in the user's scope."""
+
+
+class AlarmConflictError(Exception):
+    """The alarm is not in a state that allows this (someone else was first, or it is closed)."""
+
+
+class AlarmRuleError(ValueError):
+    """The request breaks a handling rule (e.g. closing an unreached call without dispatching)."""
+
+
+ALARM_SELECT = """
+SELECT a.*, t.label_zh AS type_label_zh, t.label_en AS type_label_en,
+       r.name AS resident_name, r.birth_date, h.address, ar.name AS community,
+       u.full_name AS acknowledged_by_name,
+       ARRAY(SELECT o.id FROM alarm o WHERE o.source_key = a.source_key AND o.id <> a.id
+             AND o.state <> 'resolved' ORDER BY o.id) AS linked
+FROM alarm a
+JOIN alarm_type t ON t.type = a.type
+LEFT JOIN resident r ON r.id = a.resident_id
+LEFT JOIN household h ON h.id = a.household_id
+LEFT JOIN area ar ON ar.id = h.area_id
+LEFT JOIN app_user u ON u.id = a.acknowledged_by
+"""
+
+
+def _age(birth: date | None, today: date) -> int | None:
+    if birth is None:
+        return None
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def _out(row: Any, today: date) -> AlarmOut:
+    data = dict(row._mapping)
+    data["resident_age"] = _age(data.pop("birth_date"), today)
+    return AlarmOut.model_validate(data)
+
+
+def _scope_clause(session: Session, user: User) -> tuple[str, dict[str, Any]]:
+    """SQL restricting alarms to what the user may see."""
+    if user.role == Role.SUPERVISOR:
+        path = scope_path(session, user=user)
+        if path is None:
+            return " AND false", {}
+        return " AND a.area_path LIKE :scope || '%'", {"scope": path}
+    return "", {}
+
+
+def open_queue(session: Session, *, user: User, now: datetime) -> list[AlarmOut]:
+    """Unresolved alarms, most urgent first: priority, then how long they have waited."""
+    clause, params = _scope_clause(session, user)
+    rows = session.execute(
+        text(ALARM_SELECT + " WHERE a.state <> 'resolved'" + clause + " ORDER BY a.priority, a.opened_at, a.id"),
+        params,
+    )
+    return [_out(row, now.date()) for row in rows]
+
+
+def changes_since(session: Session, *, user: User, version: int, now: datetime, limit: int = 500) -> list[AlarmOut]:
+    """Alarms changed after `version` (a console catching up after a reconnect), oldest change first."""
+    clause, params = _scope_clause(session, user)
+    rows = session.execute(
+        text(ALARM_SELECT + " WHERE a.version > :version" + clause + " ORDER BY a.version LIMIT :limit"),
+        {**params, "version": version, "limit": limit},
+    )
+    return [_out(row, now.date()) for row in rows]
+
+
+def get_alarm(session: Session, *, user: User, alarm_id: int, now: datetime) -> AlarmOut:
+    """One alarm in the user's scope."""
+    clause, params = _scope_clause(session, user)
+    row = session.execute(text(ALARM_SELECT + " WHERE a.id = :id" + clause), {**params, "id": alarm_id}).first()
+    if row is None:
+        raise AlarmNotFoundError(f"alarm {alarm_id} not found")
+    return _out(row, now.date())
+
+
+def alarms_by_ids(session: Session, *, ids: list[int], now: datetime) -> list[AlarmOut]:
+    """Alarms by id, unscoped (the live hub filters per connection)."""
+    rows = session.execute(text(ALARM_SELECT + " WHERE a.id = ANY(:ids) ORDER BY a.version"), {"ids": ids})
+    return [_out(row, now.date()) for row in rows]
+
+
+def trace(session: Session, *, alarm_id: int) -> list[TransitionOut]:
+    """The alarm's full history, oldest first."""
+    rows = session.execute(
+        text(
+            "SELECT t.at, t.action, t.from_state, t.to_state, u.full_name AS user_name, t.reason, t.detail"
+            " FROM alarm_transition t LEFT JOIN app_user u ON u.id = t.user_id"
+            " WHERE t.alarm_id = :id ORDER BY t.at, t.id"
+        ),
+        {"id": alarm_id},
+    ).mappings()
+    return [TransitionOut.model_validate(dict(row)) for row in rows]
+
+
+def record_transition(
+    session: Session,
+    *,
+    alarm_id: int,
+    action: str,
+    from_state: str | None,
+    to_state: str,
+    user_id: int | None,
+    now: datetime,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append a trace row and wake the consoles (NOTIFY is delivered only if the transaction commits)."""
+    from psycopg.types.json import Jsonb
+
+    session.execute(
+        text(
+            "INSERT INTO alarm_transition (alarm_id, at, user_id, action, from_state, to_state, reason, detail)"
+            " VALUES (:alarm, :at, :user, :action, :from_state, :to_state, :reason, :detail)"
+        ),
+        {
+            "alarm": alarm_id,
+            "at": now,
+            "user": user_id,
+            "action": action,
+            "from_state": from_state,
+            "to_state": to_state,
+            "reason": reason,
+            "detail": Jsonb(detail or {}),
+        },
+    )
+    session.execute(text("SELECT pg_notify(:channel, :id)"), {"channel": NOTIFY_CHANNEL, "id": str(alarm_id)})
+
+
+def _current(session: Session, alarm_id: int) -> Any:
+    row = session.execute(
+        text(
+            "SELECT a.state, a.acknowledged_at, u.full_name FROM alarm a"
+            " LEFT JOIN app_user u ON u.id = a.acknowledged_by WHERE a.id = :id"
+        ),
+        {"id": alarm_id},
+    ).first()
+    if row is None:
+        raise AlarmNotFoundError(f"alarm {alarm_id} not found")
+    return row
+
+
+def _refuse(session: Session, alarm_id: int, wanted: str) -> AlarmConflictError:
+    state, acked_at, acked_by = _current(session, alarm_id)
+    if state == AlarmState.RESOLVED:
+        return AlarmConflictError(f"alarm {alarm_id} is already resolved; it cannot be {wanted}")
+    if wanted == "acknowledged" and acked_by:
+        return AlarmConflictError(f"alarm {alarm_id} was already acknowledged by {acked_by} at {acked_at:%H:%M:%S} UTC")
+    return AlarmConflictError(f"alarm {alarm_id} is {state}; it cannot be {wanted} now")
+
+
+def _check_scope(session: Session, *, user: User, alarm_id: int) -> None:
+    clause, params = _scope_clause(session, user)
+    if (
+        clause
+        and session.execute(text("SELECT 1 FROM alarm a WHERE a.id = :id" + clause), {**params, "id": alarm_id}).first()
+        is None
+    ):
+        raise AlarmNotFoundError(f"alarm {alarm_id} not found")
+
+
+def _feedback(session: Session, *, alarm_id: int, state: FeedbackState, message: str | None, now: datetime) -> None:
+    """Tell the device that raised the alarm (its latest event) how its call stands."""
+    row = session.execute(
+        text(
+            "SELECT e.device_serial, e.event_id FROM alarm_event ae JOIN device_event e ON e.id = ae.device_event_id"
+            " WHERE ae.alarm_id = :id ORDER BY e.received_at DESC, e.id DESC LIMIT 1"
+        ),
+        {"id": alarm_id},
+    ).first()
+    if row is None:
+        return
+    payload = FeedbackPayload(event_id=row.event_id, state=state, ts=now, message=message)
+    enqueue_downlink(raw_connection(session), serial=row.device_serial, channel=Downlink.FEEDBACK, payload=payload)
+
+
+def acknowledge(session: Session, *, user: User, alarm_id: int, now: datetime) -> None:
+    """Take the alarm (new → acknowledged); the device hears "call received"."""
+    _check_scope(session, user=user, alarm_id=alarm_id)
+    updated = session.execute(
+        text(
+            "UPDATE alarm SET state = 'acknowledged', acknowledged_at = :now, acknowledged_by = :user,"
+            " version = nextval('alarm_version_seq') WHERE id = :id AND state = 'new' RETURNING id"
+        ),
+        {"now": now, "user": user.id, "id": alarm_id},
+    ).first()
+    if updated is None:
+        raise _refuse(session, alarm_id, "acknowledged")
+    record_transition(
+        session,
+        alarm_id=alarm_id,
+        action="acknowledge",
+        from_state="new",
+        to_state="acknowledged",
+        user_id=user.id,
+        now=now,
+    )
+    _feedback(session, alarm_id=alarm_id, state=FeedbackState.CALL_RECEIVED, message="已接通 call received", now=now)
+
+
+def act(session: Session, *, user: User, alarm_id: int, request: ActionRequest, now: datetime) -> int | None:
+    """Record an action (→ in_progress). Dispatch creates a response task and tells the device help is coming.
+
+    Returns the task id for a dispatch.
+    """
+    _check_scope(session, user=user, alarm_id=alarm_id)
+    reached = request.action == Action.CALL_BACK and request.result == CallResult.REACHED
+    dispatching = request.action in (Action.DISPATCH, Action.CALL_EMERGENCY)
+    if request.action in (Action.CALL_BACK, Action.NOTIFY_CONTACTS) and request.result is None:
+        raise AlarmRuleError(f"{request.action} needs a result: reached, no_answer or busy")
+    if request.action == Action.CALL_EMERGENCY and request.service is None:
+        raise AlarmRuleError("call_emergency needs the service called: 120, 119 or 110")
+    previous = session.execute(
+        text(
+            "UPDATE alarm a SET state = 'in_progress', version = nextval('alarm_version_seq'),"
+            " reached_at = CASE WHEN :reached THEN coalesce(a.reached_at, :now) ELSE a.reached_at END,"
+            " reach_method = CASE WHEN :reached THEN coalesce(a.reach_method, 'phone') ELSE a.reach_method END,"
+            " dispatched = a.dispatched OR :dispatching"
+            " FROM alarm old WHERE a.id = :id AND old.id = a.id AND a.state IN ('acknowledged', 'in_progress')"
+            " RETURNING old.state"
+        ),
+        {"id": alarm_id, "now": now, "reached": reached, "dispatching": dispatching},
+    ).first()
+    if previous is None:
+        raise _refuse(session, alarm_id, f"given the action {request.action}")
+    task_id: int | None = None
+    detail: dict[str, Any] = request.model_dump(mode="json", exclude_none=True, exclude={"action", "note"})
+    if request.action == Action.DISPATCH:
+        task_id = session.execute(
+            text(
+                "INSERT INTO task (kind, status, resident_id, household_id, device_serial, alarm_id,"
+                " assignee_staff_id, due_at, created_at, created_by, notes)"
+                " SELECT 'alarm_response', CASE WHEN :staff IS NULL THEN 'open' ELSE 'assigned' END, resident_id,"
+                " household_id, device_serial, id, :staff, :now + interval '30 minutes', :now, :user, :note"
+                " FROM alarm WHERE id = :id RETURNING id"
+            ),
+            {"staff": request.staff_id, "now": now, "user": user.id, "note": request.note, "id": alarm_id},
+        ).scalar_one()
+        detail["task_id"] = task_id
+    if dispatching:
+        _feedback(
+            session,
+            alarm_id=alarm_id,
+            state=FeedbackState.HELP_ON_THE_WAY,
+            message="救援人员正在赶来 help is on the way",
+            now=now,
+        )
+    record_transition(
+        session,
+        alarm_id=alarm_id,
+        action=request.action,
+        from_state=previous[0],
+        to_state="in_progress",
+        user_id=user.id,
+        now=now,
+        reason=request.note,
+        detail=detail,
+    )
+    return task_id
+
+
+def resolve(session: Session, *, user: User, alarm_id: int, request: ResolveRequest, now: datetime) -> None:
+    """Close the alarm with an outcome and how the resident was reached."""
+    _check_scope(session, user=user, alarm_id=alarm_id)
+    current = session.execute(
+        text("SELECT state, dispatched FROM alarm WHERE id = :id FOR UPDATE"), {"id": alarm_id}
+    ).first()
+    if current is None:
+        raise AlarmNotFoundError(f"alarm {alarm_id} not found")
+    if current.state not in ACTIVE:
+        raise _refuse(session, alarm_id, "resolved")
+    if request.reach_method == ReachMethod.NOT_REACHED and not current.dispatched:
+        raise AlarmRuleError("the resident was not reached: dispatch someone (or call 120/119/110) before closing")
+    session.execute(
+        text(
+            "UPDATE alarm SET state = 'resolved', resolved_at = :now, resolved_by = :user, outcome = :outcome,"
+            " reach_method = :method, resolution_notes = :notes, version = nextval('alarm_version_seq'),"
+            " reached_at = CASE WHEN :method <> 'not_reached' THEN coalesce(reached_at, :now) ELSE reached_at END"
+            " WHERE id = :id"
+        ),
+        {
+            "now": now,
+            "user": user.id,
+            "outcome": request.outcome,
+            "method": request.reach_method,
+            "notes": request.notes,
+            "id": alarm_id,
+        },
+    )
+    record_transition(
+        session,
+        alarm_id=alarm_id,
+        action="resolve",
+        from_state=current.state,
+        to_state="resolved",
+        user_id=user.id,
+        now=now,
+        reason=request.notes,
+        detail={"outcome": request.outcome, "reach_method": request.reach_method},
+    )
+    if request.outcome in CANCELLING_OUTCOMES:
+        _feedback(session, alarm_id=alarm_id, state=FeedbackState.CANCELLED, message="已取消 cancelled", now=now)
+
+
+def add_note(session: Session, *, user: User, alarm_id: int, note: str, now: datetime) -> None:
+    """A note on the alarm's trace (any state, also after it is resolved)."""
+    _check_scope(session, user=user, alarm_id=alarm_id)
+    state = _current(session, alarm_id)[0]
+    session.execute(text("UPDATE alarm SET version = nextval('alarm_version_seq') WHERE id = :id"), {"id": alarm_id})
+    record_transition(
+        session,
+        alarm_id=alarm_id,
+        action="note",
+        from_state=state,
+        to_state=state,
+        user_id=user.id,
+        now=now,
+        reason=note,
+    )
