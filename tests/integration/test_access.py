@@ -32,6 +32,18 @@ PROTECTED = [
     ("put", "/api/devices/1/config"),
     ("get", "/api/device-events"),
     ("post", "/api/device-events/1/feedback"),
+    ("get", "/api/alarms"),
+    ("get", "/api/alarms/changes"),
+    ("get", "/api/alarms/handover"),
+    ("get", "/api/alarms/1"),
+    ("get", "/api/alarms/1/trace"),
+    ("get", "/api/alarms/1/card"),
+    ("post", "/api/alarms/1/acknowledge"),
+    ("post", "/api/alarms/1/actions"),
+    ("post", "/api/alarms/1/resolve"),
+    ("post", "/api/alarms/1/notes"),
+    ("get", "/api/alarm-types"),
+    ("put", "/api/alarm-types/1"),
 ]
 
 

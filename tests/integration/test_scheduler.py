@@ -92,4 +92,9 @@ def test_scheduler_registers_every_job(database_url: str) -> None:
     from eldercare_platform.core.db import engine_for
 
     scheduler = build_scheduler(settings, engine_for(settings.sqlalchemy_url, 2))
-    assert {job.id for job in scheduler.get_jobs()} == {"heartbeat", "telemetry_retention"}
+    assert {job.id for job in scheduler.get_jobs()} == {
+        "heartbeat",
+        "telemetry_retention",
+        "alarm_escalation",
+        "substitute_cover",
+    }

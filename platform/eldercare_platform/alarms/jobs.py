@@ -23,7 +23,7 @@ class EscalationPolicy:
 
 
 def escalate(session: Session, *, now: datetime, policy: EscalationPolicy) -> dict[str, int]:
-    """Raise the escalation level of alarms still `new` past each threshold. Commits; idempotent."""
+    """Raise the escalation level of alarms still `new` past each threshold (caller commits); idempotent."""
     realerted = (
         session.execute(
             text(
@@ -86,12 +86,11 @@ def escalate(session: Session, *, now: datetime, policy: EscalationPolicy) -> di
             reason="超时未接: 通知值班主管 the supervisor on duty is told",
             detail={"level": 2, "notified_users": list(told)},
         )
-    session.commit()
     return {"realerted": len(realerted), "supervisor": len(supervised)}
 
 
 def flag_substitute_cover(session: Session, *, now: datetime, silent_for: timedelta = timedelta(hours=2)) -> int:
-    """JGJ/T 484: a device silent beyond 2 h needs a substitute or manual cover. Commits; idempotent."""
+    """JGJ/T 484: a device silent beyond 2 h needs a substitute or manual cover (caller commits); idempotent."""
     flagged = session.execute(
         text(
             "UPDATE alarm a SET substitute_cover_required = true, version = nextval('alarm_version_seq')"
@@ -109,7 +108,11 @@ def flag_substitute_cover(session: Session, *, now: datetime, silent_for: timede
                 " :now + interval '1 hour', :now, :note"
                 " FROM alarm WHERE id = :id ON CONFLICT DO NOTHING"
             ),
-            {"id": alarm_id, "now": now},
+            {
+                "id": alarm_id,
+                "now": now,
+                "note": "设备失联超过2小时: 安排替代设备或人工照看 substitute device or manual cover",
+            },
         )
         record_transition(
             session,
@@ -121,5 +124,4 @@ def flag_substitute_cover(session: Session, *, now: datetime, silent_for: timede
             now=now,
             reason="设备失联超过2小时 silent for more than 2 h (JGJ/T 484)",
         )
-    session.commit()
     return len(flagged)

@@ -266,8 +266,10 @@ def act(session: Session, *, user: User, alarm_id: int, request: ActionRequest, 
             text(
                 "INSERT INTO task (kind, status, resident_id, household_id, device_serial, alarm_id,"
                 " assignee_staff_id, due_at, created_at, created_by, notes)"
-                " SELECT 'alarm_response', CASE WHEN :staff IS NULL THEN 'open' ELSE 'assigned' END, resident_id,"
-                " household_id, device_serial, id, :staff, :now + interval '30 minutes', :now, :user, :note"
+                " SELECT 'alarm_response',"
+                " CASE WHEN CAST(:staff AS integer) IS NULL THEN 'open' ELSE 'assigned' END,"
+                " resident_id, household_id, device_serial, id, :staff, :now + interval '30 minutes',"
+                " :now, :user, :note"
                 " FROM alarm WHERE id = :id RETURNING id"
             ),
             {"staff": request.staff_id, "now": now, "user": user.id, "note": request.note, "id": alarm_id},

@@ -31,7 +31,8 @@ from eldercare_platform.core.db import engine_for
 from eldercare_platform.core.deps import SessionDep, require_roles
 from eldercare_platform.core.security import decode_access_token
 from eldercare_platform.core.types import utcnow
-from eldercare_platform.residents.service import get_card
+from eldercare_platform.residents.service import age_on, get_card
+from eldercare_platform.residents.views import ResidentCard
 from eldercare_platform.users.models import Role, User
 
 router = APIRouter(prefix="/alarms", tags=["alarm center"])
@@ -132,14 +133,8 @@ def card(alarm_id: int, session: SessionDep, user: ReaderDep, request: Request) 
     if alarm.resident_id is not None:
         found = get_card(session, user=user, resident_id=alarm.resident_id)
         if found is not None:
-            resident = {
-                key: (
-                    value.model_dump(mode="json")
-                    if hasattr(value, "model_dump")
-                    else [v.model_dump(mode="json") for v in value]
-                )
-                for key, value in found.items()
-            }
+            found["age"] = age_on(found["resident"].birth_date, now.date())
+            resident = ResidentCard.model_validate(found, from_attributes=True).model_dump(mode="json")
         record(
             session,
             user_id=user.id,

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from prometheus_client import Counter
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from eldercare_common.logging import configure_logging, get_logger
 from eldercare_common.ops_server import OpsServer
 from eldercare_common.settings import load_settings
+from eldercare_platform.alarms.jobs import EscalationPolicy, escalate, flag_substitute_cover
 from eldercare_platform.core.config import SchedulerSettings
 from eldercare_platform.core.db import engine_for
 from eldercare_platform.core.types import utcnow
@@ -40,9 +42,22 @@ def build_scheduler(settings: SchedulerSettings, engine: Engine) -> BlockingSche
         timezone="UTC",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": settings.misfire_grace_seconds},
     )
+    policy = EscalationPolicy(
+        realert_after=timedelta(seconds=settings.realert_after_seconds),
+        supervisor_after=timedelta(seconds=settings.supervisor_after_seconds),
+    )
+
+    def escalation(session: Session, fire_time: datetime) -> str:
+        return str(escalate(session, now=utcnow(), policy=policy))
+
+    def substitute_cover(session: Session, fire_time: datetime) -> str:
+        return f"flagged {flag_substitute_cover(session, now=utcnow())}"
+
     schedule: list[tuple[str, timedelta, JobFn]] = [
         ("heartbeat", timedelta(seconds=settings.heartbeat_seconds), jobs.heartbeat),
         ("telemetry_retention", timedelta(hours=6), jobs.telemetry_retention),
+        ("alarm_escalation", timedelta(seconds=settings.escalation_check_seconds), escalation),
+        ("substitute_cover", timedelta(minutes=1), substitute_cover),
     ]
     if settings.broker_auth_dir is not None:
         accounts = settings.broker_service_accounts.get_secret_value() if settings.broker_service_accounts else ""
