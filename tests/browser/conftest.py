@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -13,8 +15,12 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from eldercare_common.devstack import MosquittoInstance, free_port, wait_for_port
 from eldercare_common.settings import DEMO_MQTT_PASSWORD
+from eldercare_gateway.service import Gateway
 from eldercare_platform.core.config import ApiSettings
+from eldercare_platform.devices.broker_files import device_password_hashes
 from eldercare_platform.main import create_app
+from tests.conftest import SERVICE_ACCOUNTS, TEST_VAR
+from tests.integration.gateway_support import gateway_settings, running_gateway
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "test" / "screenshots"
@@ -29,24 +35,76 @@ CHROMIUM_ARGS = [
 ]
 
 
+class LiveServer:
+    """The real API under uvicorn on a fixed port, which a test may stop and start (a platform restart)."""
+
+    def __init__(self, settings: ApiSettings) -> None:
+        self.settings = settings
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Serve in a background thread."""
+        config = uvicorn.Config(create_app(self.settings), host="127.0.0.1", port=self.port, log_level="warning")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        wait_for_port("127.0.0.1", self.port)
+
+    def stop(self) -> None:
+        """Shut down (open WebSockets are closed)."""
+        if self._server and self._thread:
+            self._server.should_exit = True
+            self._thread.join(timeout=15)
+
+
 @pytest.fixture(scope="session")
-def live_api(seeded_url: str, mosquitto: MosquittoInstance) -> Iterator[str]:
-    """Base URL of the API on the seeded database, with its broker connection."""
+def browser_broker(seeded_url: str) -> Iterator[MosquittoInstance]:
+    """A broker that knows the seeded district's devices (demo passwords)."""
+    directory = TEST_VAR / f"mosquitto-browser-{os.getpid()}"
+    shutil.rmtree(directory, ignore_errors=True)
+    broker = MosquittoInstance(
+        directory,
+        free_port(),
+        service_accounts=dict(SERVICE_ACCOUNTS),
+        device_hashes=device_password_hashes(seeded_url),
+    )
+    broker.write_config()
+    broker.start()
+    yield broker
+    broker.stop()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser_gateway(seeded_url: str, browser_broker: MosquittoInstance) -> Iterator[Gateway]:
+    """A gateway between that broker and the seeded database."""
+    with running_gateway(gateway_settings(seeded_url, browser_broker, instance=f"br{os.getpid()}")) as gateway:
+        yield gateway
+
+
+@pytest.fixture(scope="session")
+def live_server(seeded_url: str, browser_broker: MosquittoInstance) -> Iterator[LiveServer]:
+    """The API on the seeded database with its broker connection, intake worker and live hub."""
     settings = ApiSettings(
         environment="test",
         database_url=seeded_url,
-        mqtt_url=mosquitto.url,
+        mqtt_url=browser_broker.url,
         mqtt_username="platform",
         mqtt_password=DEMO_MQTT_PASSWORD,
     )
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for_port("127.0.0.1", port)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    server = LiveServer(settings)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_api(live_server: LiveServer) -> str:
+    """Base URL of the live API."""
+    return live_server.url
 
 
 @pytest.fixture(scope="session")

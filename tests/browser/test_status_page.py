@@ -20,15 +20,21 @@ def sign_in(page: Page, base: str, username: str, password: str = DEMO_PASSWORD)
     page.click("button[type=submit]")
 
 
-def test_operator_signs_in_and_sees_health_counts_and_residents(page: Page, live_api: str) -> None:
-    sign_in(page, live_api, "operator1")
+def test_supervisor_signs_in_and_sees_health_counts_and_residents(page: Page, live_api: str) -> None:
+    sign_in(page, live_api, "supervisor_district")
     expect(page).to_have_url(re.compile(r"/ui/status/$"))
     expect(page.locator("[data-check=database]")).to_have_attribute("data-state", "ok")
     expect(page.locator("[data-check=broker]")).to_have_attribute("data-state", "ok", timeout=10_000)
     expect(page.locator("[data-count=residents] .value")).to_have_text("1,000")
     expect(page.locator("#residents tbody tr")).to_have_count(20)
-    expect(page.locator("header")).to_contain_text("坐席")
-    screenshot(page, "status-operator")
+    expect(page.locator("header")).to_contain_text("监管人员")
+    screenshot(page, "status-supervisor")
+
+
+def test_an_operator_lands_on_the_console(page: Page, live_api: str) -> None:
+    sign_in(page, live_api, "operator1")
+    expect(page).to_have_url(re.compile(r"/ui/operator/$"))
+    expect(page.locator("#live")).to_have_attribute("data-state", "open")
 
 
 def test_wrong_password_shows_an_error_in_chinese(page: Page, live_api: str) -> None:
