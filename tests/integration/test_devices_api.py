@@ -127,7 +127,13 @@ def test_commands_and_config_go_through_the_outbox(client: TestClient, db: Sessi
         f"/api/devices/{device_id}/config", headers=headers(client, setup["admin"]), json={"heartbeat_interval_s": 30}
     )
     assert config.status_code == 202
-    rows = db.connection().exec_driver_sql("SELECT payload FROM outbox WHERE topic = 'downlink' ORDER BY id").fetchall()
+    rows = (
+        db.connection()
+        .exec_driver_sql(
+            "SELECT payload FROM outbox WHERE topic = 'downlink' AND payload->>'serial' = 'HA7000001' ORDER BY id"
+        )
+        .fetchall()
+    )
     assert [(r[0]["channel"], r[0]["serial"]) for r in rows] == [("command", "HA7000001"), ("config", "HA7000001")]
     assert rows[0][0]["body"]["command"] == "locate"
     assert rows[1][0]["body"] == {"heartbeat_interval_s": 30}

@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
 import eldercare_platform.models  # noqa: F401 - registers every table on SQLModel.metadata
+from eldercare_platform.migrations.env_filters import include_object
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -22,13 +23,17 @@ def run_migrations_online() -> None:
     url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     connectable = config.attributes.get("connection")
     if connectable is not None:
-        context.configure(connection=connectable, target_metadata=target_metadata, compare_type=True)
+        context.configure(
+            connection=connectable, target_metadata=target_metadata, compare_type=True, include_object=include_object
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+        context.configure(
+            connection=connection, target_metadata=target_metadata, compare_type=True, include_object=include_object
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
