@@ -512,3 +512,78 @@ def test_skewed_device_clocks_neither_reorder_nor_drop(
         fault_pg.url, "SELECT event_id FROM device_event WHERE device_serial = %s ORDER BY received_at", (serial,)
     )
     assert [row[0] for row in ordered] == ["skew-0", "skew-1", "skew-2"]
+
+
+def test_chaos_kills_a_database_outage_and_a_broker_restart_lose_nothing(
+    fault_pg: PostgresInstance, fault_broker: MosquittoInstance, devices: list[str], log_dir: Path
+) -> None:
+    """A mixed stream for about a minute while the gateway is SIGKILLed three times, PostgreSQL is stopped for
+    30 s and Mosquitto is restarted: afterwards every acknowledged alarm is one row, telemetry has no gap."""
+    instance = f"chaos-{os.getpid()}"
+    publisher = FleetPublisher(fault_broker, devices, PASSWORD)
+    gateway = GatewayProcess(database_url=fault_pg.url, broker=fault_broker, instance=instance, log_dir=log_dir)
+    gateway.wait_connected()
+    sent_events: set[tuple[str, str]] = set()
+    seqs = dict.fromkeys(devices, 0)
+    started = time.monotonic()
+    kills = 0
+    database_stopped_at: float | None = None
+    broker_restarted = False
+
+    def tick() -> float:
+        return time.monotonic() - started
+
+    while tick() < 60:
+        for serial in devices:
+            publisher.publish(serial, uplink_topic(serial, "telemetry"), telemetry(seqs[serial]))
+            seqs[serial] += 1
+            if seqs[serial] % 25 == 0:
+                event_id = f"chaos-{seqs[serial]}"
+                publisher.publish(serial, uplink_topic(serial, "event"), event(event_id))
+                sent_events.add((serial, event_id))
+        if kills < 3 and tick() > 4 + kills * 5:
+            gateway.kill()  # SIGKILL, then the same instance comes back and gets its session's messages
+            kills += 1
+            gateway = GatewayProcess(database_url=fault_pg.url, broker=fault_broker, instance=instance, log_dir=log_dir)
+        if database_stopped_at is None and tick() > 20:
+            fault_pg.stop(mode="fast")
+            database_stopped_at = tick()
+        if database_stopped_at is not None and fault_pg.is_running() is False and tick() > database_stopped_at + 30:
+            fault_pg.start()
+        if not broker_restarted and tick() > 52:
+            fault_broker.stop()
+            fault_broker.start()
+            broker_restarted = True
+        time.sleep(0.1)
+    if not fault_pg.is_running():
+        fault_pg.start()
+    try:
+        publisher.wait_all_acknowledged(timeout=180)
+        expected = sum(seqs.values())
+        wait_for(
+            lambda: (
+                psql(fault_pg.url, "SELECT count(*) FROM telemetry WHERE device_serial = ANY(%s)", (devices,))[0][0]
+                >= expected
+            ),
+            timeout=180,
+            what="every telemetry sample",
+        )
+        wait_for(
+            lambda: (
+                psql(fault_pg.url, "SELECT count(*) FROM device_event WHERE device_serial = ANY(%s)", (devices,))[0][0]
+                >= len(sent_events)
+            ),
+            timeout=120,
+            what="every alarm",
+        )
+    finally:
+        publisher.close()
+        gateway.retire(database_url=fault_pg.url, broker=fault_broker, log_dir=log_dir)
+    assert kills == 3 and broker_restarted and database_stopped_at is not None
+    stored = psql(
+        fault_pg.url, "SELECT device_serial, event_id FROM device_event WHERE device_serial = ANY(%s)", (devices,)
+    )
+    assert len(stored) == len(set(stored)) == len(sent_events), "acknowledged alarms == distinct rows, no duplicate"
+    assert set(stored) == sent_events
+    for serial in devices:
+        assert telemetry_seqs(fault_pg.url, serial) == list(range(seqs[serial])), f"gap or duplicate for {serial}"

@@ -1,0 +1,249 @@
+"""Shared benchmark plumbing: private services, a seeded district, gateway/API processes, results.
+
+Every benchmark prints a table with the machine's figures and component versions and writes JSON
+under bench/results/. Numbers are only compared with a baseline measured in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform as stdlib_platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from eldercare_common.devstack import MosquittoInstance, PostgresInstance, free_port, wait_for_port
+from eldercare_common.settings import DEMO_MQTT_PASSWORD
+from eldercare_platform.devices.broker_files import device_password_hashes
+from eldercare_platform.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_VAR = ROOT / "var" / "bench"
+RESULTS = ROOT / "bench" / "results"
+SERVICE_ACCOUNTS = {"gateway": DEMO_MQTT_PASSWORD, "platform": DEMO_MQTT_PASSWORD, "bench": DEMO_MQTT_PASSWORD}
+
+
+def raise_fd_limit(wanted: int = 200_000) -> int:
+    """Allow many sockets (root may raise the hard limit too); returns the soft limit in force."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if os.geteuid() == 0 else min(wanted, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, max(hard, target)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def machine() -> dict[str, Any]:
+    """CPU, memory and versions, printed with every result."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown",
+    )
+    mem_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
+    mosquitto = subprocess.run(["mosquitto", "-h"], capture_output=True, text=True, check=False).stdout.split("\n")[0]
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "kernel": stdlib_platform.release(),
+        "python": sys.version.split()[0],
+        "mosquitto": mosquitto.replace("mosquitto version ", "").strip(),
+        "paho-mqtt": metadata.version("paho-mqtt"),
+        "psycopg": metadata.version("psycopg"),
+        "fastapi": metadata.version("fastapi"),
+        "aiomqtt": metadata.version("aiomqtt"),
+    }
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process (MiB)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    """p50/p95/p99/max of a list of numbers (ms)."""
+    if not values:
+        return {"n": 0}
+    ordered = sorted(values)
+
+    def pick(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+
+    return {"n": len(ordered), "p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "max": round(ordered[-1], 1)}
+
+
+@dataclass
+class Report:
+    """A benchmark's rows, printed as a table and saved as JSON."""
+
+    name: str
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, label: str, value: Any, key: str | None = None) -> None:
+        """One line of the table (and a key in the JSON)."""
+        self.rows.append((label, str(value)))
+        self.data[key or label] = value
+
+    def finish(self) -> Path:
+        """Print and write bench/results/<name>-<time>.json."""
+        info = machine()
+        width = max(len(label) for label, _ in [*self.rows, *((k, "") for k in info)])
+        print(f"\n== {self.name} ==")
+        for key, value in info.items():
+            print(f"  {key:<{width}}  {value}")
+        print("  " + "-" * (width + 20))
+        for label, value in self.rows:
+            print(f"  {label:<{width}}  {value}")
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path = RESULTS / f"{self.name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+        path.write_text(
+            json.dumps(
+                {"benchmark": self.name, "machine": info, "results": self.data, "at": datetime.now(UTC).isoformat()},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        print(f"  results written to {path.relative_to(ROOT)}")
+        return path
+
+
+@dataclass
+class Stack:
+    """Private PostgreSQL and Mosquitto for one benchmark run, plus the processes it starts."""
+
+    postgres: PostgresInstance
+    broker: MosquittoInstance
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        """Database URL."""
+        return self.postgres.url
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """Environment for a child process of ours."""
+        return {
+            **os.environ,
+            "ELDERCARE_ENV": "test",
+            "DATABASE_URL": self.url,
+            "MQTT_URL": self.broker.url,
+            "MQTT_PASSWORD": DEMO_MQTT_PASSWORD,
+            "ELDERCARE_LOG_LEVEL": "WARNING",
+            **extra,
+        }
+
+    def start_gateway(self, instance: str = "bench1", **extra: str) -> subprocess.Popen[bytes]:
+        """A gateway process with metrics on a free port (returned in .metrics_port)."""
+        port = free_port()
+        env = self.env(
+            MQTT_USERNAME="gateway",
+            ELDERCARE_INSTANCE=instance,
+            ELDERCARE_METRICS_PORT=str(port),
+            ELDERCARE_DEVICE_RATE_PER_MINUTE="100000000",
+            ELDERCARE_DEVICE_RATE_BURST="100000000",
+            **extra,
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "eldercare_gateway"],
+            env=env,
+            cwd=ROOT,
+            stderr=(BENCH_VAR / f"gateway-{instance}.log").open("w"),
+        )
+        process.metrics_port = port  # type: ignore[attr-defined]
+        wait_for_port("127.0.0.1", port, timeout=30)
+        self.processes.append(process)
+        return process
+
+    def start_api(self, **extra: str) -> tuple[subprocess.Popen[bytes], str]:
+        """An API process; returns it and its base URL."""
+        port = free_port()
+        env = self.env(MQTT_USERNAME="platform", ELDERCARE_PORT=str(port), **extra)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "eldercare_platform.cli"],
+            env=env,
+            cwd=ROOT,
+            stderr=(BENCH_VAR / "api.log").open("w"),
+        )
+        wait_for_port("127.0.0.1", port, timeout=60)
+        self.processes.append(process)
+        return process, f"http://127.0.0.1:{port}"
+
+    def stop(self, process: subprocess.Popen[bytes]) -> None:
+        """SIGTERM a process and wait."""
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process in self.processes:
+            self.processes.remove(process)
+
+
+@contextmanager
+def stack(*, residents: int = 1000, max_queued: int = 1_000_000) -> Iterator[Stack]:
+    """Fresh services with the demo district seeded (devices with demo passwords)."""
+    from datetime import date
+
+    from eldercare_platform.seed.generator import generate
+    from eldercare_platform.seed.loader import load
+
+    raise_fd_limit()
+    shutil.rmtree(BENCH_VAR, ignore_errors=True)
+    BENCH_VAR.mkdir(parents=True)
+    postgres = PostgresInstance(BENCH_VAR / "pgdata", free_port(), database="bench")
+    postgres.start()
+    with psycopg.connect(postgres.url_for("postgres"), autocommit=True) as conn:
+        conn.execute("ALTER SYSTEM SET max_connections = 300")
+    upgrade(postgres.url)
+    load(postgres.url, generate(residents, seed=1, start_date=date.today()))
+    broker = MosquittoInstance(
+        BENCH_VAR / "mosquitto",
+        free_port(),
+        service_accounts=dict(SERVICE_ACCOUNTS),
+        device_hashes=device_password_hashes(postgres.url),
+        max_queued_messages=max_queued,
+    )
+    broker.write_config()
+    broker.start()
+    bench = Stack(postgres, broker)
+    try:
+        yield bench
+    finally:
+        for process in list(bench.processes):
+            bench.stop(process)
+        broker.stop()
+        postgres.stop(mode="immediate")
+
+
+def wait_until(probe: Any, *, timeout: float, interval: float = 0.05) -> float:
+    """Poll until `probe()` is truthy; returns the monotonic time it became so."""
+    deadline = time.monotonic() + timeout
+    while not probe():
+        if time.monotonic() > deadline:
+            raise TimeoutError("benchmark condition not reached in time")
+        time.sleep(interval)
+    return time.monotonic()

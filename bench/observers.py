@@ -1,0 +1,93 @@
+"""What the benchmarks watch: committed events (LISTEN device_event) and an operator's WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+import psycopg
+import websockets
+
+from eldercare_platform.seed.generator import DEMO_PASSWORD
+
+
+class CommitWatcher:
+    """Records, per (device, event_id), the wall time its commit was announced."""
+
+    def __init__(self, database_url: str) -> None:
+        self.committed: dict[tuple[str, str], float] = {}
+        self._url = database_url
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> CommitWatcher:
+        """Listen in the background."""
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def _run(self) -> None:
+        with psycopg.connect(self._url, autocommit=True) as listen, psycopg.connect(self._url, autocommit=True) as read:
+            listen.execute("LISTEN device_event")
+            self._ready.set()
+            while not self._stop.is_set():
+                for notice in listen.notifies(timeout=0.5):
+                    at = time.time()
+                    ids = [int(i) for i in notice.payload.split(",") if i]
+                    for serial, event_id in read.execute(
+                        "SELECT device_serial, event_id FROM device_event WHERE id = ANY(%s)", (ids,)
+                    ).fetchall():
+                        self.committed.setdefault((serial, event_id), at)
+
+    def stop(self) -> None:
+        """Stop listening."""
+        self._stop.set()
+        self._thread.join(5)
+
+
+def operator_token(api: str, username: str = "operator1") -> str:
+    """A bearer token for a demo operator."""
+    body = urllib.parse.urlencode({"username": username, "password": DEMO_PASSWORD}).encode()
+    with urllib.request.urlopen(f"{api}/api/auth/token", data=body, timeout=10) as response:
+        token: str = json.loads(response.read())["access_token"]
+    return token
+
+
+class ConsoleWatcher:
+    """An operator console's WebSocket: records the first wall time each device's alarm arrived."""
+
+    def __init__(self, api: str) -> None:
+        self.seen: dict[str, float] = {}
+        self.alarm_ids: set[int] = set()
+        self._url = api.replace("http://", "ws://") + f"/api/alarms/live?token={operator_token(api)}&since=999999999"
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def start(self) -> ConsoleWatcher:
+        """Connect in the background."""
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._listen(), self._loop)
+        if not self._ready.wait(20):
+            raise TimeoutError("console websocket did not connect")
+        return self
+
+    async def _listen(self) -> None:
+        async with websockets.connect(self._url, max_size=None, ping_interval=None) as socket:
+            async for raw in socket:
+                message = json.loads(raw)
+                if message["type"] == "hello":
+                    self._ready.set()
+                elif message["type"] == "alarm":
+                    alarm = message["alarm"]
+                    self.alarm_ids.add(alarm["id"])
+                    self.seen.setdefault(alarm["device_serial"], time.time())
+
+    def stop(self) -> None:
+        """Stop the loop."""
+        self._loop.call_soon_threadsafe(self._loop.stop)
