@@ -68,6 +68,7 @@ class Lane:
         self._generation = 0
         self._connected = threading.Event()
         self.last_message_at = time.monotonic()
+        self._received = RECEIVED.labels(self.name)  # resolved once: this runs for every message
         self.store = Store(settings.libpq_url, name=self.name, stop=stop)
         self.writer = BatchWriter(
             lane=self.name,
@@ -127,7 +128,7 @@ class Lane:
             log.warning("lane disconnected", lane=self.name, reason=str(reason))
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        RECEIVED.labels(self.name).inc()
+        self._received.inc()
         self.last_message_at = time.monotonic()
         received_at = datetime.now(UTC)
         result: Accepted | Rejected = decode(
