@@ -68,20 +68,32 @@ def main() -> None:
     parser.add_argument("--telemetry-rate", type=float, default=2000.0)
     parser.add_argument("--probes", type=int, default=200)
     args = parser.parse_args()
-    residents = max(1000, int(args.fleet / 1.45) + 1000)
+    # The demo district has about 1.14 devices per resident.
+    residents = min(50_000, max(1000, int((args.fleet + 2 * args.probes + 50) / 1.1) + 500))
     report = Report("alarm_latency")
     with stack(residents=residents) as bench:
         with psycopg.connect(bench.url) as conn:
-            serials = [r[0] for r in conn.execute("SELECT serial FROM device ORDER BY id").fetchall()]
-        if len(serials) < args.fleet + 2 * args.probes + 50:
-            raise SystemExit(f"only {len(serials)} devices seeded")
-        rest = serials[args.fleet :]  # the first --fleet devices are played by the simulator
-        baseline_probes, loaded_probes, telemetry_devices = (
-            rest[: args.probes],
-            rest[args.probes : 2 * args.probes],
-            rest[2 * args.probes : 2 * args.probes + 50],
-        )
-        gateway = bench.start_gateway("latency")
+            # Probes press on home alarm units, one per household, so that each opens its own alarm.
+            units = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT serial FROM device WHERE kind = 'home_alarm_unit' ORDER BY id DESC LIMIT %s",
+                    (2 * args.probes,),
+                ).fetchall()
+            ]
+            others = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT serial FROM device WHERE NOT (serial = ANY(%s)) ORDER BY id", (units,)
+                ).fetchall()
+            ]
+        if len(units) < 2 * args.probes or len(others) < args.fleet + 50:
+            raise SystemExit(f"not enough devices seeded: {len(units)} units, {len(others)} others")
+        baseline_probes, loaded_probes = units[: args.probes], units[args.probes :]
+        telemetry_devices = others[args.fleet : args.fleet + 50]
+        # The production layout: alarms in a process of their own, telemetry and status in a niced one.
+        gateway = bench.start_gateway("latency-alarm", ELDERCARE_LANES="alarm")
+        bulk = bench.start_gateway("latency-bulk", ELDERCARE_LANES="status,telemetry", ELDERCARE_NICE="10")
         api_process, api = bench.start_api()
         time.sleep(2)
         baseline = probe(bench, api, baseline_probes, "base")
@@ -148,7 +160,7 @@ def main() -> None:
             "met" if loaded["websocket"]["p99"] <= 250 else "missed",
             "websocket_target",
         )
-        report.add("gateway RSS (MiB)", rss_mib(gateway.pid), "gateway_rss_mib")
+        report.add("gateway RSS alarm / bulk (MiB)", f"{rss_mib(gateway.pid)} / {rss_mib(bulk.pid)}", "gateway_rss_mib")
         report.add("API RSS (MiB)", rss_mib(api_process.pid), "api_rss_mib")
         report.add(
             "broker RSS (MiB)", rss_mib(bench.broker.process.pid) if bench.broker.process else 0, "broker_rss_mib"

@@ -69,7 +69,8 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=10.0)
     args = parser.parse_args()
     report = Report("alarm_storm")
-    with stack(residents=max(1000, int(args.devices / 1.45) + 500)) as bench:
+    # About 0.77 households (one alarm unit each) per resident in the demo district.
+    with stack(residents=min(50_000, max(1000, int(args.devices / 0.75) + 500))) as bench:
         with psycopg.connect(bench.url) as conn:
             serials = [
                 r[0]

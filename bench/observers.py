@@ -64,6 +64,7 @@ class ConsoleWatcher:
     def __init__(self, api: str) -> None:
         self.seen: dict[str, float] = {}
         self.alarm_ids: set[int] = set()
+        self.resyncs = 0
         self._url = api.replace("http://", "ws://") + f"/api/alarms/live?token={operator_token(api)}&since=999999999"
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -78,15 +79,27 @@ class ConsoleWatcher:
         return self
 
     async def _listen(self) -> None:
-        async with websockets.connect(self._url, max_size=None, ping_interval=None) as socket:
-            async for raw in socket:
-                message = json.loads(raw)
-                if message["type"] == "hello":
-                    self._ready.set()
-                elif message["type"] == "alarm":
-                    alarm = message["alarm"]
-                    self.alarm_ids.add(alarm["id"])
-                    self.seen.setdefault(alarm["device_serial"], time.time())
+        version = 999_999_999
+        while True:  # like the console: on "resync" or a dropped socket, reconnect and catch up by version
+            url = self._url.replace("since=999999999", f"since={version}")
+            async with websockets.connect(url, max_size=None, ping_interval=None) as socket:
+                async for raw in socket:
+                    message = json.loads(raw)
+                    if message["type"] == "hello":
+                        version = message["version"] if version == 999_999_999 else version
+                        for alarm in message["missed"]:
+                            self._saw(alarm)
+                        self._ready.set()
+                    elif message["type"] == "alarm":
+                        self._saw(message["alarm"])
+                        version = max(version, message["alarm"]["version"])
+                    elif message["type"] == "resync":
+                        self.resyncs += 1
+                        break
+
+    def _saw(self, alarm: dict[str, object]) -> None:
+        self.alarm_ids.add(int(str(alarm["id"])))
+        self.seen.setdefault(str(alarm["device_serial"]), time.time())
 
     def stop(self) -> None:
         """Stop the loop."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import faulthandler
+import os
 import signal
 import threading
 
@@ -28,6 +29,8 @@ def main() -> None:
     settings = load_settings(GatewaySettings)
     configure_logging(process=f"gateway-{settings.instance}", level=settings.log_level, json=settings.log_json)
     log = get_logger("eldercare_gateway")
+    if settings.nice:
+        os.nice(settings.nice)  # a telemetry-only gateway yields the CPU to alarms when the machine is busy
     gateway = Gateway(settings)
     stopping = threading.Event()
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import socket
+
 from pydantic import Field
 
 from eldercare_common.settings import BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMixin
@@ -11,7 +14,19 @@ class GatewaySettings(BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMi
     """Gateway settings (`ELDERCARE_GATEWAY_*` is not used: names are `ELDERCARE_<FIELD>`)."""
 
     metrics_port: int = Field(default=9101, ge=0, le=65535)
-    instance: str = Field(default="gw1", pattern=r"^[A-Za-z0-9_-]{1,32}$", description="Unique per process")
+    instance: str = Field(
+        default_factory=lambda: re.sub(r"[^A-Za-z0-9_-]", "-", socket.gethostname())[:32] or "gw1",
+        pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        description="Unique per process and stable across its restarts (it names the persistent MQTT sessions); "
+        "defaults to the host name, which is what each replica of a container gets",
+    )
+    lanes: str = Field(
+        default="alarm,status,telemetry",
+        pattern=r"^(alarm|status|telemetry)(,(alarm|status|telemetry))*$",
+        description="Lanes this process runs. Run the alarm lane in a process of its own in production: "
+        "lanes in one process share one interpreter lock, so heavy telemetry slows alarms down.",
+    )
+    nice: int = Field(default=0, ge=0, le=19, description="Lower this process's CPU priority (telemetry-only)")
     share_group: str = Field(default="gateway", pattern=r"^[A-Za-z0-9_-]{1,32}$")
     telemetry_batch_rows: int = Field(default=1000, ge=1, le=50_000)
     telemetry_batch_ms: int = Field(default=200, ge=5, le=10_000)

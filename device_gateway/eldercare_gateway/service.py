@@ -29,11 +29,11 @@ class Gateway:
         self.limiter = DeviceRateLimiter(
             rate_per_minute=settings.device_rate_per_minute, burst=settings.device_rate_burst
         )
-        common = {"registry": self.registry, "limiter": self.limiter, "stop": self.stop_event}
+        wanted = set(settings.lanes.split(","))
         self.lanes: list[Lane] = [
-            AlarmLane(settings, **common),  # type: ignore[arg-type]
-            StatusLane(settings, **common),  # type: ignore[arg-type]
-            TelemetryLane(settings, **common),  # type: ignore[arg-type]
+            lane(settings, registry=self.registry, limiter=self.limiter, stop=self.stop_event)
+            for lane in (AlarmLane, StatusLane, TelemetryLane)
+            if lane.name in wanted
         ]
 
     def start(self) -> None:

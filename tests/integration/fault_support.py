@@ -36,6 +36,7 @@ class GatewayProcess:
         args: list[str] | None = None,
     ) -> None:
         self.instance = instance
+        self.extra_env = extra_env
         self.log = log_dir / f"gateway-{instance}-{time.monotonic_ns()}.log"
         env = {
             **os.environ,
@@ -73,10 +74,10 @@ class GatewayProcess:
             assert time.monotonic() < deadline, f"{text!r} not logged: {self.output()[-3000:]}"
             time.sleep(0.05)
 
-    def wait_connected(self, timeout: float = 20) -> None:
-        """Block until all three lanes logged their connection."""
+    def wait_connected(self, timeout: float = 20, lanes: int = 3) -> None:
+        """Block until the lanes logged their connection."""
         deadline = time.monotonic() + timeout
-        while self.output().count('"lane connected"') < 3:
+        while self.output().count('"lane connected"') < lanes:
             assert self.process.poll() is None, self.output()[-3000:]
             assert time.monotonic() < deadline, self.output()[-3000:]
             time.sleep(0.05)

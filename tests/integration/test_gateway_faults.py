@@ -587,3 +587,54 @@ def test_chaos_kills_a_database_outage_and_a_broker_restart_lose_nothing(
     assert set(stored) == sent_events
     for serial in devices:
         assert telemetry_seqs(fault_pg.url, serial) == list(range(seqs[serial])), f"gap or duplicate for {serial}"
+
+
+@pytest.mark.parametrize("devices", [3], indirect=True)
+def test_lanes_split_across_processes(
+    fault_pg: PostgresInstance, fault_broker: MosquittoInstance, devices: list[str], log_dir: Path
+) -> None:
+    """The production layout: the alarm lane in a process of its own, telemetry and status in a niced one."""
+    alarm_only = GatewayProcess(
+        database_url=fault_pg.url,
+        broker=fault_broker,
+        instance=f"al{os.getpid()}",
+        log_dir=log_dir,
+        extra_env={"ELDERCARE_LANES": "alarm"},
+    )
+    bulk = GatewayProcess(
+        database_url=fault_pg.url,
+        broker=fault_broker,
+        instance=f"bk{os.getpid()}",
+        log_dir=log_dir,
+        extra_env={"ELDERCARE_LANES": "status,telemetry", "ELDERCARE_NICE": "10"},
+    )
+    publisher = FleetPublisher(fault_broker, devices, PASSWORD)
+    try:
+        alarm_only.wait_connected(lanes=1)
+        bulk.wait_connected(lanes=2)
+        assert '"lane": "alarm"' in alarm_only.output() and '"lane": "telemetry"' not in alarm_only.output()
+        for serial in devices:
+            for seq in range(50):
+                publisher.publish(serial, uplink_topic(serial, "telemetry"), telemetry(seq))
+            publisher.publish(serial, uplink_topic(serial, "event"), event("split-1"))
+        publisher.wait_all_acknowledged(timeout=30)
+        wait_for(
+            lambda: (
+                psql(fault_pg.url, "SELECT count(*) FROM telemetry WHERE device_serial = ANY(%s)", (devices,))[0][0]
+                == 150
+            ),
+            timeout=30,
+            what="telemetry via the bulk process",
+        )
+        wait_for(
+            lambda: (
+                psql(fault_pg.url, "SELECT count(*) FROM device_event WHERE device_serial = ANY(%s)", (devices,))[0][0]
+                == 3
+            ),
+            timeout=30,
+            what="alarms via the alarm process",
+        )
+    finally:
+        publisher.close()
+        alarm_only.retire(database_url=fault_pg.url, broker=fault_broker, log_dir=log_dir)
+        bulk.retire(database_url=fault_pg.url, broker=fault_broker, log_dir=log_dir)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import psycopg
 from fastapi import WebSocket
+from sqlalchemy import text
 from sqlmodel import Session
 
 from eldercare_common.logging import get_logger
@@ -40,60 +41,105 @@ class Console:
 
 
 class AlarmHub:
-    """Fans alarm changes out to the consoles connected to this process."""
+    """Fans alarm changes out to the consoles connected to this process.
 
-    def __init__(self, database_url: str, sqlalchemy_url: str) -> None:
+    NOTIFY makes it fast; a sweep of `version > last seen` every couple of seconds makes it complete,
+    so a notification lost to a dropped listener connection delays an update, never loses it.
+    """
+
+    def __init__(self, database_url: str, sqlalchemy_url: str, *, sweep_s: float = 2.0) -> None:
         self._url = database_url
         self._sqlalchemy_url = sqlalchemy_url
+        self._sweep_s = sweep_s
         self.consoles: set[Console] = set()
-        self._task: asyncio.Task[None] | None = None
+        self._pending: set[int] = set()
+        self._wake = asyncio.Event()
+        self._last_version = 0
+        self._pushed: dict[int, int] = {}
+        self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        """Start listening (call inside the running event loop)."""
-        self._task = asyncio.create_task(self._listen())
+        """Start listening and publishing (call inside the running event loop)."""
+        self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._publish_loop())]
 
     async def stop(self) -> None:
-        """Stop listening."""
-        if self._task:
-            self._task.cancel()
+        """Stop."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
 
     async def _listen(self) -> None:
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as conn:
                     await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    self._wake.set()  # (re)connected: sweep once for whatever changed meanwhile
                     async for notice in conn.notifies():
-                        ids = {int(notice.payload)}
-                        # Gather a burst (a storm touches many alarms) into one read.
-                        with contextlib.suppress(TimeoutError):
-                            async with asyncio.timeout(0.02):
-                                async for more in conn.notifies():
-                                    ids.add(int(more.payload))
-                        await self.publish(sorted(ids))
+                        self._pending.add(int(notice.payload))
+                        self._wake.set()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("alarm listener lost the database; retrying")
                 await asyncio.sleep(1.0)
 
+    async def _publish_loop(self) -> None:
+        if self._last_version == 0:
+            self._last_version = await asyncio.to_thread(self._max_version)
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._sweep_s)
+            self._wake.clear()
+            await asyncio.sleep(0.002)  # let a burst (a storm touches many alarms) gather into one read
+            ids, self._pending = self._pending, set()
+            try:
+                await self.publish(sorted(ids))
+            except Exception:
+                log.exception("alarm push failed; the sweep will retry")
+
     async def publish(self, ids: list[int]) -> None:
-        """Read the alarms and queue them for every console allowed to see them."""
+        """Read the notified alarms plus any change the sweep finds, and queue them for allowed consoles."""
+        rows = [
+            alarm for alarm in await asyncio.to_thread(self._read, ids) if alarm.version > self._pushed.get(alarm.id, 0)
+        ]  # the sweep and NOTIFY may both bring it
+        for alarm in rows:
+            self._last_version = max(self._last_version, alarm.version)
+            self._pushed[alarm.id] = alarm.version
+        if len(self._pushed) > 100_000:
+            self._pushed.clear()  # only an optimisation: a repeated push is harmless (consoles keep the newest)
         if not self.consoles:
             return
-        rows = await asyncio.to_thread(self._read, ids)
         for console in list(self.consoles):
             for alarm in rows:
                 if console.may_see(alarm):
                     try:
                         console.queue.put_nowait({"type": "alarm", "alarm": alarm.model_dump(mode="json")})
                     except asyncio.QueueFull:
-                        console.queue.put_nowait({"type": "resync"})  # the console will refetch the queue
+                        # A console this far behind starts over: it reconnects and catches up by version.
+                        while not console.queue.empty():
+                            console.queue.get_nowait()
+                        console.queue.put_nowait({"type": "resync"})
+                        break
+
+    def _max_version(self) -> int:
+        with Session(engine_for(self._sqlalchemy_url)) as session:
+            return int(session.execute(text("SELECT coalesce(max(version), 0) FROM alarm")).scalar_one())
 
     def _read(self, ids: list[int]) -> list[AlarmOut]:
+        now = datetime.now(UTC)
         with Session(engine_for(self._sqlalchemy_url)) as session:
-            return alarms_by_ids(session, ids=ids, now=datetime.now(UTC))
+            swept = (
+                session.execute(
+                    text("SELECT id FROM alarm WHERE version > :v ORDER BY version LIMIT 5000"),
+                    {"v": self._last_version},
+                )
+                .scalars()
+                .all()
+            )
+            wanted = sorted(set(ids) | set(swept))
+            return alarms_by_ids(session, ids=wanted, now=now) if wanted else []
 
 
 class IntakeWorker:
