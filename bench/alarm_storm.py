@@ -109,10 +109,20 @@ def main() -> None:
             timeout=120,
             interval=0.1,
         )
-        console_at = wait_until(lambda: all(s in console.seen for s in storm_devices), timeout=120, interval=0.1)
+        try:
+            console_at = wait_until(lambda: all(s in console.seen for s in storm_devices), timeout=120, interval=0.1)
+        except TimeoutError:
+            console_at = float("inf")
+            missing = [s for s in storm_devices if s not in console.seen]
+            with psycopg.connect(bench.url, autocommit=True) as conn:
+                states = conn.execute(
+                    "SELECT a.state, a.version, a.device_serial FROM alarm a WHERE a.device_serial = ANY(%s) LIMIT 5",
+                    (missing,),
+                ).fetchall()
+            report.add("NOT on the console after 120 s", f"{len(missing)} (e.g. {states})", "missing")
         console.stop()
         wall_first = first
-        to_ms = [(console.seen[s] - sent[s]) * 1000 for s in storm_devices]
+        to_ms = [(console.seen[s] - sent[s]) * 1000 for s in storm_devices if s in console.seen]
         events = count("SELECT count(*) FROM device_event WHERE event_id LIKE %s")
         distinct = count("SELECT count(DISTINCT (device_serial, event_id)) FROM device_event WHERE event_id LIKE %s")
         mono_offset = time.monotonic() - time.time()

@@ -52,11 +52,23 @@ async def run_fleet(
     hostile = hostile or []
     gate = ConnectGate(scenario.max_connect_rate)
     storm = Storm()
+    # One source address offers about 28,000 ephemeral ports towards one broker port; past 20,000
+    # devices on loopback, spread the clients over 127.0.0.1, 127.0.0.2, … (all loopback).
+    spread = host.startswith("127.") and len(devices) > 20_000
     sims = [
         SimulatedDevice(
-            d, scenario=scenario, seed=seed, host=host, port=port, stats=stats, gate=gate, stop=stop, storm=storm
+            d,
+            scenario=scenario,
+            seed=seed,
+            host=host,
+            port=port,
+            stats=stats,
+            gate=gate,
+            stop=stop,
+            storm=storm,
+            bind_address=f"127.0.0.{1 + index // 20_000}" if spread else "",
         )
-        for d in devices
+        for index, d in enumerate(devices)
     ]
     started = time.monotonic()
 

@@ -187,6 +187,7 @@ class SimulatedDevice:
         gate: ConnectGate,
         stop: asyncio.Event,
         storm: Storm | None = None,
+        bind_address: str = "",
     ) -> None:
         self.device = device
         self.scenario = scenario
@@ -197,6 +198,7 @@ class SimulatedDevice:
         self.gate = gate
         self.stop = stop
         self.storm = storm or Storm()
+        self.bind_address = bind_address
         self.outbox: dict[str, tuple[str, str, bytes]] = {}  # key -> (channel, topic, payload)
         self.seq = 0
         self.event_counter = 0
@@ -283,6 +285,7 @@ class SimulatedDevice:
             username=self.device.serial,
             password=self.device.password,
             identifier=f"sim-{self.device.serial}",
+            bind_address=self.bind_address,
             will=will,
             clean_session=True,
             keepalive=max(30, round(self.scenario.heartbeat_interval_s * 2)),
