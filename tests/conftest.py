@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +33,42 @@ TEST_VAR = ROOT / "var" / "test"
 SERVICE_ACCOUNTS = {"gateway": DEMO_MQTT_PASSWORD, "platform": DEMO_MQTT_PASSWORD, "tester": DEMO_MQTT_PASSWORD}
 
 
+@contextmanager
+def private_postgres(name: str, database: str) -> Iterator[PostgresInstance]:
+    """A fresh PostgreSQL cluster under var/test/, removed afterwards."""
+    data_dir = TEST_VAR / f"{name}-{os.getpid()}"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    instance = PostgresInstance(data_dir, free_port(), database=database)
+    instance.start()
+    try:
+        yield instance
+    finally:
+        instance.stop(mode="immediate")
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@contextmanager
+def private_broker(name: str, device_hashes: list[tuple[str, str]] | None = None) -> Iterator[MosquittoInstance]:
+    """A fresh Mosquitto with the service accounts (and these devices), removed afterwards."""
+    directory = TEST_VAR / f"{name}-{os.getpid()}"
+    shutil.rmtree(directory, ignore_errors=True)
+    broker = MosquittoInstance(
+        directory, free_port(), service_accounts=dict(SERVICE_ACCOUNTS), device_hashes=device_hashes or []
+    )
+    broker.write_config()
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresInstance]:
     """A fresh private PostgreSQL cluster for the session."""
-    data_dir = TEST_VAR / f"pg-{os.getpid()}"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    instance = PostgresInstance(data_dir, free_port(), database="eldercare_test")
-    instance.start()
-    yield instance
-    instance.stop(mode="immediate")
-    shutil.rmtree(data_dir, ignore_errors=True)
+    with private_postgres("pg", "eldercare_test") as instance:
+        yield instance
 
 
 @pytest.fixture(scope="session")
@@ -92,15 +119,18 @@ def client(api_settings: ApiSettings, db: Session) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="session")
 def mosquitto() -> Iterator[MosquittoInstance]:
-    """A private Mosquitto broker with service accounts; tests add devices with `add_devices`."""
-    directory = TEST_VAR / f"mosquitto-{os.getpid()}"
-    shutil.rmtree(directory, ignore_errors=True)
-    broker = MosquittoInstance(directory, free_port(), service_accounts=dict(SERVICE_ACCOUNTS))
-    broker.write_config()
-    broker.start()
-    yield broker
-    broker.stop()
-    shutil.rmtree(directory, ignore_errors=True)
+    """A private Mosquitto broker with service accounts; tests register devices and sync it."""
+    with private_broker("mosquitto") as broker:
+        yield broker
+
+
+@pytest.fixture(scope="session")
+def seeded_broker(seeded_url: str) -> Iterator[MosquittoInstance]:
+    """A broker that knows every device of the seeded district (their demo passwords)."""
+    from eldercare_platform.devices.broker_files import device_password_hashes
+
+    with private_broker("mosquitto-seeded", device_password_hashes(seeded_url)) as broker:
+        yield broker
 
 
 def psql(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

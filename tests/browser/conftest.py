@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -17,9 +16,7 @@ from eldercare_common.devstack import MosquittoInstance, free_port, wait_for_por
 from eldercare_common.settings import DEMO_MQTT_PASSWORD
 from eldercare_gateway.service import Gateway
 from eldercare_platform.core.config import ApiSettings
-from eldercare_platform.devices.broker_files import device_password_hashes
 from eldercare_platform.main import create_app
-from tests.conftest import SERVICE_ACCOUNTS, TEST_VAR
 from tests.integration.gateway_support import gateway_settings, running_gateway
 
 CHROMIUM = "/usr/bin/chromium"
@@ -61,21 +58,9 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def browser_broker(seeded_url: str) -> Iterator[MosquittoInstance]:
-    """A broker that knows the seeded district's devices (demo passwords)."""
-    directory = TEST_VAR / f"mosquitto-browser-{os.getpid()}"
-    shutil.rmtree(directory, ignore_errors=True)
-    broker = MosquittoInstance(
-        directory,
-        free_port(),
-        service_accounts=dict(SERVICE_ACCOUNTS),
-        device_hashes=device_password_hashes(seeded_url),
-    )
-    broker.write_config()
-    broker.start()
-    yield broker
-    broker.stop()
-    shutil.rmtree(directory, ignore_errors=True)
+def browser_broker(seeded_broker: MosquittoInstance) -> MosquittoInstance:
+    """The broker that knows the seeded district's devices."""
+    return seeded_broker
 
 
 @pytest.fixture(scope="session")

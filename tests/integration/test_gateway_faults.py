@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import subprocess
 import time
 import urllib.request
@@ -22,7 +21,7 @@ from eldercare_common.devstack import MosquittoInstance, PostgresInstance, free_
 from eldercare_common.settings import DEMO_MQTT_PASSWORD
 from eldercare_gateway.protocol import uplink_topic
 from eldercare_platform.migrate import upgrade
-from tests.conftest import SERVICE_ACCOUNTS, TEST_VAR, psql
+from tests.conftest import TEST_VAR, private_broker, private_postgres, psql
 from tests.integration.fault_support import FleetPublisher, GatewayProcess, gateways
 from tests.integration.gateway_support import mosquitto_pub, register_devices, sync_broker, wait_for
 
@@ -32,26 +31,15 @@ PASSWORD = "fault-device-pw"
 
 @pytest.fixture(scope="module")
 def fault_pg() -> Iterator[PostgresInstance]:
-    data_dir = TEST_VAR / f"pg-faults-{os.getpid()}"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    instance = PostgresInstance(data_dir, free_port(), database="faults")
-    instance.start()
-    upgrade(instance.url)
-    yield instance
-    instance.stop(mode="immediate")
-    shutil.rmtree(data_dir, ignore_errors=True)
+    with private_postgres("pg-faults", "faults") as instance:
+        upgrade(instance.url)
+        yield instance
 
 
 @pytest.fixture(scope="module")
 def fault_broker() -> Iterator[MosquittoInstance]:
-    directory = TEST_VAR / f"mosquitto-faults-{os.getpid()}"
-    shutil.rmtree(directory, ignore_errors=True)
-    broker = MosquittoInstance(directory, free_port(), service_accounts=dict(SERVICE_ACCOUNTS))
-    broker.write_config()
-    broker.start()
-    yield broker
-    broker.stop()
-    shutil.rmtree(directory, ignore_errors=True)
+    with private_broker("mosquitto-faults") as broker:
+        yield broker
 
 
 @pytest.fixture

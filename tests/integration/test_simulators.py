@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -14,32 +13,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from eldercare_common.devstack import MosquittoInstance, free_port
+from eldercare_common.devstack import MosquittoInstance
 from eldercare_common.settings import DEMO_MQTT_PASSWORD
 from eldercare_gateway.service import Gateway
-from eldercare_platform.devices.broker_files import device_password_hashes
-from tests.conftest import ROOT, SERVICE_ACCOUNTS, TEST_VAR, psql
+from tests.conftest import ROOT, psql
 from tests.integration.gateway_support import gateway_settings, mosquitto_pub, running_gateway, wait_for
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def sim_broker(seeded_url: str) -> Iterator[MosquittoInstance]:
-    """A broker that knows every device of the seeded district (their demo passwords)."""
-    directory = TEST_VAR / f"mosquitto-sim-{os.getpid()}"
-    shutil.rmtree(directory, ignore_errors=True)
-    broker = MosquittoInstance(
-        directory,
-        free_port(),
-        service_accounts=dict(SERVICE_ACCOUNTS),
-        device_hashes=device_password_hashes(seeded_url),
-    )
-    broker.write_config()
-    broker.start()
-    yield broker
-    broker.stop()
-    shutil.rmtree(directory, ignore_errors=True)
+def sim_broker(seeded_broker: MosquittoInstance) -> MosquittoInstance:
+    """The broker that knows every device of the seeded district."""
+    return seeded_broker
 
 
 @pytest.fixture(scope="module")
