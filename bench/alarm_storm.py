@@ -149,6 +149,7 @@ def main() -> None:
             "press_to_console_ms",
         )
         report.add("event rows / distinct (device, event_id)", f"{events} / {distinct}", "rows_distinct")
+        report.add("console resyncs (fell behind; reconnected, reloaded the queue)", console.resyncs, "resyncs")
         report.add(
             "distinct alarms seen on the console",
             len({s for s in storm_devices if s in console.seen}),

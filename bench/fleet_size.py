@@ -19,7 +19,7 @@ import urllib.request
 
 import psycopg
 
-from bench.harness import ROOT, Report, rss_mib, stack, wait_until
+from bench.harness import ROOT, Report, raise_fd_limit, rss_mib, stack, wait_until
 from eldercare_common.devstack import free_port
 
 
@@ -56,6 +56,7 @@ def main() -> None:
         broker_pid = bench.broker.process.pid
         time.sleep(2)
         report.add("devices registered", available[0] if available else 0, "registered")
+        report.add("open-file limit of this process tree", raise_fd_limit(), "fd_limit")
         report.add(
             "baseline RSS broker / gateway (MiB)", f"{rss_mib(broker_pid)} / {rss_mib(gateway.pid)}", "baseline_rss"
         )
@@ -109,7 +110,11 @@ def main() -> None:
                 )
             finally:
                 sim.terminate()
-                sim.wait(60)
+                try:
+                    sim.wait(60)
+                except subprocess.TimeoutExpired:
+                    sim.kill()  # devices stuck in reconnect back-off do not stop promptly
+                    sim.wait()
                 time.sleep(5)
     report.finish()
 

@@ -65,7 +65,9 @@ class ConsoleWatcher:
         self.seen: dict[str, float] = {}
         self.alarm_ids: set[int] = set()
         self.resyncs = 0
-        self._url = api.replace("http://", "ws://") + f"/api/alarms/live?token={operator_token(api)}&since=999999999"
+        self._api = api
+        self._token = operator_token(api)
+        self._url = api.replace("http://", "ws://") + f"/api/alarms/live?token={self._token}&since=999999999"
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -89,6 +91,9 @@ class ConsoleWatcher:
                         version = message["version"] if version == 999_999_999 else version
                         for alarm in message["missed"]:
                             self._saw(alarm)
+                        if self._ready.is_set():  # a reconnection: reload the open queue, as the console does
+                            for alarm in await asyncio.to_thread(self._open_queue):
+                                self._saw(alarm)
                         self._ready.set()
                     elif message["type"] == "alarm":
                         self._saw(message["alarm"])
@@ -96,6 +101,12 @@ class ConsoleWatcher:
                     elif message["type"] == "resync":
                         self.resyncs += 1
                         break
+
+    def _open_queue(self) -> list[dict[str, object]]:
+        request = urllib.request.Request(f"{self._api}/api/alarms", headers={"Authorization": f"Bearer {self._token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            alarms: list[dict[str, object]] = json.loads(response.read())
+        return alarms
 
     def _saw(self, alarm: dict[str, object]) -> None:
         self.alarm_ids.add(int(str(alarm["id"])))

@@ -343,13 +343,14 @@ function connect() {
     const data = JSON.parse(message.data);
     if (data.type === "hello") {
       const first = version === Number.MAX_SAFE_INTEGER;
-      if (first) {
-        for (const alarm of await api("/api/alarms")) apply(alarm, { alert: false });
-        version = Math.max(data.version, ...[...alarms.values()].map((a) => a.version), 0);
-      } else {
-        for (const alarm of data.missed) apply(alarm);
-        version = Math.max(version, data.version);
-      }
+      if (!first) for (const alarm of data.missed) apply(alarm);
+      // The open queue is the truth: versions are taken before commit, so a change committed late can
+      // carry a lower version than one already seen. Reload it on every (re)connection.
+      const open = await api("/api/alarms");
+      const openIds = new Set(open.map((a) => a.id));
+      for (const id of [...alarms.keys()]) if (!openIds.has(id)) alarms.delete(id);
+      for (const alarm of open) apply(alarm, { alert: !first });
+      version = Math.max(data.version, ...open.map((a) => a.version), version === Number.MAX_SAFE_INTEGER ? 0 : version);
       if (selectedId === null) selectedId = sorted()[0]?.id ?? null;
       refresh();
     } else if (data.type === "alarm") {

@@ -6,10 +6,11 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_fastapi_instrumentator import Instrumentator
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 import eldercare_platform.models  # noqa: F401 - every table registered before the first flush resolves FKs
 from eldercare_common.logging import get_logger
@@ -69,6 +70,12 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True) -> FastAPI
     )
     app.state.settings = settings
     app.state.broker = None
+
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def busy(request: Request, exc: SQLAlchemyTimeoutError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "the platform is busy; retry in a moment"}, status_code=503, headers={"Retry-After": "2"}
+        )
 
     api = APIRouter(prefix="/api")
     routers = (
