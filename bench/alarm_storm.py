@@ -72,10 +72,16 @@ def main() -> None:
     # About 0.77 households (one alarm unit each) per resident in the demo district.
     with stack(residents=min(50_000, max(1000, int(args.devices / 0.75) + 500))) as bench:
         with psycopg.connect(bench.url) as conn:
+            # Home alarm units: one per household, so each press opens an alarm of its own (a household's
+            # other devices would rightly be grouped into the same resident's alarm).
             serials = [
                 r[0]
-                for r in conn.execute("SELECT serial FROM device ORDER BY id LIMIT %s", (args.devices + 1,)).fetchall()
+                for r in conn.execute(
+                    "SELECT serial FROM device WHERE kind = 'home_alarm_unit' ORDER BY id LIMIT %s", (args.devices + 1,)
+                ).fetchall()
             ]
+        if len(serials) < args.devices + 1:
+            raise SystemExit(f"only {len(serials)} home alarm units seeded")
         bench.start_gateway("storm")
         _, api = bench.start_api()
         time.sleep(2)
@@ -116,7 +122,9 @@ def main() -> None:
             missing = [s for s in storm_devices if s not in console.seen]
             with psycopg.connect(bench.url, autocommit=True) as conn:
                 states = conn.execute(
-                    "SELECT a.state, a.version, a.device_serial FROM alarm a WHERE a.device_serial = ANY(%s) LIMIT 5",
+                    "SELECT e.device_serial, e.id, ae.alarm_id, a.device_serial, a.source_key, a.event_count"
+                    " FROM device_event e LEFT JOIN alarm_event ae ON ae.device_event_id = e.id"
+                    " LEFT JOIN alarm a ON a.id = ae.alarm_id WHERE e.device_serial = ANY(%s) LIMIT 3",
                     (missing,),
                 ).fetchall()
             report.add("NOT on the console after 120 s", f"{len(missing)} (e.g. {states})", "missing")

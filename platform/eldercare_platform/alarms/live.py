@@ -67,7 +67,7 @@ class AlarmHub:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
     async def _listen(self) -> None:
@@ -86,8 +86,12 @@ class AlarmHub:
                 await asyncio.sleep(1.0)
 
     async def _publish_loop(self) -> None:
-        if self._last_version == 0:
-            self._last_version = await asyncio.to_thread(self._max_version)
+        while self._last_version == 0:
+            try:
+                self._last_version = await asyncio.to_thread(self._max_version) or -1
+            except Exception:
+                log.warning("alarm hub waiting for the database")
+                await asyncio.sleep(1.0)
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._sweep_s)
