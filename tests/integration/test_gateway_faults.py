@@ -73,6 +73,12 @@ def telemetry(seq: int, at: datetime | None = None) -> bytes:
     ).encode()
 
 
+def wait_for_rows(url: str, table: str, devices: list[str], *, at_least: int, timeout: float, what: str) -> None:
+    """Wait until `table` holds at least `at_least` rows for these devices."""
+    sql = f"SELECT count(*) FROM {table} WHERE device_serial = ANY(%s)"
+    wait_for(lambda: psql(url, sql, (devices,))[0][0] >= at_least, timeout=timeout, what=what)
+
+
 def telemetry_seqs(url: str, serial: str) -> list[int]:
     return [row[0] for row in psql(url, "SELECT seq FROM telemetry WHERE device_serial = %s ORDER BY seq", (serial,))]
 
@@ -157,29 +163,10 @@ def test_ten_thousand_mixed_messages_with_one_percent_malformed(
                 publisher.publish(serial, uplink_topic(serial, "heartbeat"), heartbeat)
         publisher.wait_all_acknowledged(timeout=120)
         total_telemetry = sum(len(v) for v in expected_telemetry.values())
-        wait_for(
-            lambda: (
-                psql(fault_pg.url, "SELECT count(*) FROM telemetry WHERE device_serial = ANY(%s)", (devices,))[0][0]
-                >= total_telemetry
-            ),
-            timeout=120,
-            what="all telemetry",
-        )
-        wait_for(
-            lambda: (
-                psql(fault_pg.url, "SELECT count(*) FROM dead_letter WHERE device_serial = ANY(%s)", (devices,))[0][0]
-                >= malformed
-            ),
-            timeout=60,
-            what="all dead letters",
-        )
-        wait_for(
-            lambda: (
-                psql(fault_pg.url, "SELECT count(*) FROM device_event WHERE device_serial = ANY(%s)", (devices,))[0][0]
-                >= len(expected_events)
-            ),
-            timeout=60,
-            what="all events",
+        wait_for_rows(fault_pg.url, "telemetry", devices, at_least=total_telemetry, timeout=120, what="all telemetry")
+        wait_for_rows(fault_pg.url, "dead_letter", devices, at_least=malformed, timeout=60, what="all dead letters")
+        wait_for_rows(
+            fault_pg.url, "device_event", devices, at_least=len(expected_events), timeout=60, what="all events"
         )
     publisher.close()
     for serial, seqs in expected_telemetry.items():
@@ -227,22 +214,8 @@ def test_broker_restart_and_database_restart_mid_stream_lose_nothing(
             time.sleep(0.01)
         publisher.wait_all_acknowledged(timeout=120)
         expected = len(devices) * per_device
-        wait_for(
-            lambda: (
-                psql(fault_pg.url, "SELECT count(*) FROM telemetry WHERE device_serial = ANY(%s)", (devices,))[0][0]
-                >= expected
-            ),
-            timeout=120,
-            what="every telemetry sample",
-        )
-        wait_for(
-            lambda: (
-                psql(fault_pg.url, "SELECT count(*) FROM device_event WHERE device_serial = ANY(%s)", (devices,))[0][0]
-                >= 4 * len(devices)
-            ),
-            timeout=60,
-            what="every event",
-        )
+        wait_for_rows(fault_pg.url, "telemetry", devices, at_least=expected, timeout=120, what="every telemetry sample")
+        wait_for_rows(fault_pg.url, "device_event", devices, at_least=4 * len(devices), timeout=60, what="every event")
     publisher.close()
     for serial in devices:
         assert telemetry_seqs(fault_pg.url, serial) == list(range(per_device)), f"gap or duplicate for {serial}"
@@ -296,22 +269,8 @@ def test_two_gateways_store_each_message_once(
                 for serial in devices:
                     publisher.publish(serial, uplink_topic(serial, "event"), event(f"pair-{seq}"))
         publisher.wait_all_acknowledged(timeout=60)
-        wait_for(
-            lambda: (
-                psql(fault_pg.url, "SELECT count(*) FROM telemetry WHERE device_serial = ANY(%s)", (devices,))[0][0]
-                >= 200 * len(devices)
-            ),
-            timeout=60,
-            what="all telemetry",
-        )
-        wait_for(
-            lambda: (
-                psql(fault_pg.url, "SELECT count(*) FROM device_event WHERE device_serial = ANY(%s)", (devices,))[0][0]
-                >= 10 * len(devices)
-            ),
-            timeout=60,
-            what="all events",
-        )
+        wait_for_rows(fault_pg.url, "telemetry", devices, at_least=200 * len(devices), timeout=60, what="all telemetry")
+        wait_for_rows(fault_pg.url, "device_event", devices, at_least=10 * len(devices), timeout=60, what="all events")
         share = [_committed(port) for port in ports]
     finally:
         first.retire(database_url=fault_pg.url, broker=fault_broker, log_dir=log_dir)
@@ -548,22 +507,8 @@ def test_chaos_kills_a_database_outage_and_a_broker_restart_lose_nothing(
     try:
         publisher.wait_all_acknowledged(timeout=180)
         expected = sum(seqs.values())
-        wait_for(
-            lambda: (
-                psql(fault_pg.url, "SELECT count(*) FROM telemetry WHERE device_serial = ANY(%s)", (devices,))[0][0]
-                >= expected
-            ),
-            timeout=180,
-            what="every telemetry sample",
-        )
-        wait_for(
-            lambda: (
-                psql(fault_pg.url, "SELECT count(*) FROM device_event WHERE device_serial = ANY(%s)", (devices,))[0][0]
-                >= len(sent_events)
-            ),
-            timeout=120,
-            what="every alarm",
-        )
+        wait_for_rows(fault_pg.url, "telemetry", devices, at_least=expected, timeout=180, what="every telemetry sample")
+        wait_for_rows(fault_pg.url, "device_event", devices, at_least=len(sent_events), timeout=120, what="every alarm")
     finally:
         publisher.close()
         gateway.retire(database_url=fault_pg.url, broker=fault_broker, log_dir=log_dir)
