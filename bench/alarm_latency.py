@@ -16,12 +16,11 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from datetime import UTC, datetime
 
 import psycopg
 
-from bench.harness import ROOT, Report, Stack, percentiles, rss_mib, stack, wait_until
+from bench.harness import ROOT, Report, Stack, gauge, percentiles, rss_mib, stack, wait_until
 from bench.observers import CommitWatcher, ConsoleWatcher
 from bench.publishers import DevicePublishers, telemetry_payload
 from eldercare_common.devstack import free_port
@@ -30,14 +29,7 @@ from eldercare_gateway.protocol import uplink_topic
 
 def fleet_connected(port: int) -> int:
     """The simulator's own gauge of connected devices."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-            for line in response.read().decode().splitlines():
-                if line.startswith("sim_devices_connected "):
-                    return int(float(line.split()[1]))
-    except OSError:
-        return 0
-    return 0
+    return int(gauge(port, "sim_devices_connected"))
 
 
 def probe(bench: Stack, api: str, serials: list[str], label: str) -> dict[str, dict[str, float]]:

@@ -15,24 +15,11 @@ import functools
 import subprocess
 import sys
 import time
-import urllib.request
 
 import psycopg
 
-from bench.harness import ROOT, Report, raise_fd_limit, rss_mib, stack, wait_until
+from bench.harness import ROOT, Report, gauge, raise_fd_limit, rss_mib, stack, wait_until
 from eldercare_common.devstack import free_port
-
-
-def gauge(port: int, name: str) -> float:
-    """A Prometheus gauge from a process's /metrics."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-            for line in response.read().decode().splitlines():
-                if line.startswith(name + " "):
-                    return float(line.split()[1])
-    except OSError:
-        pass
-    return 0.0
 
 
 def connected_at_least(port: int, count: int) -> bool:

@@ -85,10 +85,6 @@ class DeviceRegistry:
             self._misses.pop(serial, None)
         return device
 
-    def all(self) -> list[KnownDevice]:
-        """Every known device."""
-        return list(self._devices.values())
-
     def _reload_quietly(self) -> None:
         try:
             self.reload()

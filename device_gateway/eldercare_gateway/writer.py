@@ -82,8 +82,6 @@ class BatchWriter:
         self._queue: queue.Queue[Item] = queue.Queue(maxsize=queue_max)
         self._stop = stop
         self._thread = threading.Thread(target=self._run, name=f"writer-{lane}", daemon=True)
-        self.committed = 0
-        self.last_commit_at: float | None = None
 
     def start(self) -> None:
         """Start the writer thread."""
@@ -141,8 +139,6 @@ class BatchWriter:
             BATCH_SECONDS.labels(self.lane).observe(time.perf_counter() - started)
             BATCH_ROWS.labels(self.lane).observe(len(batch))
             COMMITTED.labels(self.lane).inc(len(batch))
-            self.committed += len(batch)
-            self.last_commit_at = time.monotonic()
             self._acknowledge(batch)
 
     def _flush_batch(self, batch: Sequence[Item], conn: Connection) -> None:

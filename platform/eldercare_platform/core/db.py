@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -28,12 +27,6 @@ def engine_for(url: str, pool_size: int = 10) -> Engine:
         pool_pre_ping=True,
         connect_args={"options": "-c timezone=UTC"},
     )
-
-
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that is closed when the caller is done (commit is the caller's)."""
-    with Session(engine) as session:
-        yield session
 
 
 def raw_connection(session: Session) -> psycopg.Connection[Any]:
