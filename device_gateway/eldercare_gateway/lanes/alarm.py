@@ -39,42 +39,51 @@ class EventRow:
         return cls(serial, event.event_id, event.type, event.ts, received_at, {"seq": event.seq, "data": event.data})
 
 
+# One statement, so that a batch costs two round trips (this and COMMIT) whatever its size: under
+# load every round trip waits for a core twice (measured: five round trips made the alarm commit's
+# p99 several hundred ms). `CASE` keeps pg_notify from running when nothing was new.
+INSERT_EVENTS = """
+WITH incoming AS (
+    SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::jsonb[])
+        WITH ORDINALITY AS i(device_serial, event_id, event_type, device_time, received_at, payload, n)
+), stored AS (
+    INSERT INTO device_event (device_serial, event_id, event_type, device_time, received_at, payload)
+    SELECT device_serial, event_id, event_type, device_time, received_at, payload FROM incoming ORDER BY n
+    ON CONFLICT ON CONSTRAINT device_event_once DO NOTHING
+    RETURNING id, device_serial, event_type
+), announced AS (
+    INSERT INTO outbox (topic, payload)
+    SELECT 'device_event', jsonb_build_object('device_event_id', id, 'device_serial', device_serial,
+                                              'event_type', event_type)
+    FROM stored ORDER BY id
+)
+SELECT coalesce(array_agg(id ORDER BY id), '{}'),
+       CASE WHEN count(*) > 0 THEN pg_notify(%s, string_agg(id::text, ',' ORDER BY id)) END
+FROM stored
+"""
+
+
 def insert_events(conn: Connection, events: Sequence[EventRow]) -> list[int]:
-    """Insert events, skipping ones already stored (same device and event_id); returns the new ids."""
-    new_ids: list[int] = []
-    with conn.cursor() as cur:
-        for event in events:
-            cur.execute(
-                "INSERT INTO device_event (device_serial, event_id, event_type, device_time, received_at, payload)"
-                " VALUES (%s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT ON CONSTRAINT device_event_once DO NOTHING RETURNING id",
-                (
-                    event.serial,
-                    event.event_id,
-                    event.event_type,
-                    event.device_time,
-                    event.received_at,
-                    Jsonb(event.payload),
-                ),
-            )
-            row = cur.fetchone()
-            if row is not None:
-                new_ids.append(int(row[0]))  # type: ignore[call-overload]
-                cur.execute(
-                    "INSERT INTO outbox (topic, payload) VALUES ('device_event', %s)",
-                    (
-                        Jsonb(
-                            {
-                                "device_event_id": new_ids[-1],
-                                "device_serial": event.serial,
-                                "event_type": event.event_type,
-                            }
-                        ),
-                    ),
-                )
-        if new_ids:
-            cur.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, ",".join(map(str, new_ids))))
-    return new_ids
+    """Insert events, skipping ones already stored (same device and event_id); returns the new ids.
+
+    Each new event gets its outbox row, and the new ids are announced with one NOTIFY, all in the
+    caller's transaction.
+    """
+    if not events:
+        return []
+    row = conn.execute(
+        INSERT_EVENTS,
+        (
+            [e.serial for e in events],
+            [e.event_id for e in events],
+            [e.event_type for e in events],
+            [e.device_time for e in events],
+            [e.received_at for e in events],
+            [Jsonb(e.payload) for e in events],
+            NOTIFY_CHANNEL,
+        ),
+    ).fetchone()
+    return [int(i) for i in row[0]] if row else []  # type: ignore[attr-defined]
 
 
 class AlarmLane(Lane):

