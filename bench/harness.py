@@ -257,7 +257,7 @@ def stack(*, residents: int = 1000, max_queued: int = 1_000_000) -> Iterator[Sta
         conn.execute("ALTER SYSTEM SET max_connections = 300")
         # Commit times straight from PostgreSQL, so no benchmark thread's scheduling enters a latency.
         conn.execute("ALTER SYSTEM SET track_commit_timestamp = on")
-        conn.execute("ALTER SYSTEM SET log_min_duration_statement = 10")  # slow statements, to explain tails
+        conn.execute("ALTER SYSTEM SET log_min_duration_statement = 100")  # slow statements, to explain tails
     postgres.stop()  # both settings take effect only at a start
     postgres.start()
     upgrade(postgres.url)

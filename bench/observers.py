@@ -1,53 +1,19 @@
-"""What the benchmarks watch: committed events (LISTEN device_event) and an operator's WebSocket."""
+"""What the benchmarks watch: an operator's WebSocket, as the console opens it."""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import json
 import threading
 import time
 import urllib.parse
 import urllib.request
 
-import psycopg
 import websockets
 
 from eldercare_platform.seed.generator import DEMO_PASSWORD
-
-
-class CommitWatcher:
-    """Records, per (device, event_id), the wall time its commit was announced."""
-
-    def __init__(self, database_url: str) -> None:
-        self.committed: dict[tuple[str, str], float] = {}
-        self._url = database_url
-        self._stop = threading.Event()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> CommitWatcher:
-        """Listen in the background."""
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def _run(self) -> None:
-        with psycopg.connect(self._url, autocommit=True) as listen, psycopg.connect(self._url, autocommit=True) as read:
-            listen.execute("LISTEN device_event")
-            self._ready.set()
-            while not self._stop.is_set():
-                for notice in listen.notifies(timeout=0.5):
-                    at = time.time()
-                    ids = [int(i) for i in notice.payload.split(",") if i]
-                    for serial, event_id in read.execute(
-                        "SELECT device_serial, event_id FROM device_event WHERE id = ANY(%s)", (ids,)
-                    ).fetchall():
-                        self.committed.setdefault((serial, event_id), at)
-
-    def stop(self) -> None:
-        """Stop listening."""
-        self._stop.set()
-        self._thread.join(5)
 
 
 def operator_token(api: str, username: str = "operator1") -> str:
@@ -113,5 +79,14 @@ class ConsoleWatcher:
         self.seen.setdefault(str(alarm["device_serial"]), time.time())
 
     def stop(self) -> None:
-        """Stop the loop."""
+        """Cancel the listener and wait for it, then stop the loop (no coroutine left pending at exit)."""
+        with contextlib.suppress(concurrent.futures.TimeoutError):
+            asyncio.run_coroutine_threadsafe(self._cancel_listener(), self._loop).result(timeout=5)
         self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    async def _cancel_listener(self) -> None:
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

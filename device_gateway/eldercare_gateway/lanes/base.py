@@ -14,6 +14,7 @@ from prometheus_client import Counter
 from eldercare_common.logging import get_logger
 from eldercare_gateway.config import GatewaySettings
 from eldercare_gateway.decode import Accepted, Rejected, decode
+from eldercare_gateway.mqtt_client import GatewayClient
 from eldercare_gateway.protocol import Uplink, subscription, uplink_topic
 from eldercare_gateway.ratelimit import DeviceRateLimiter
 from eldercare_gateway.registry import DeviceRegistry
@@ -82,7 +83,7 @@ class Lane:
             stop=stop,
         )
         self.client_id = f"eldercare-gw-{settings.instance}-{self.name}"
-        self.client = mqtt.Client(
+        self.client = GatewayClient(
             CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             clean_session=not self.persistent,
@@ -143,8 +144,10 @@ class Lane:
 
     def _acknowledge(self, batch: Sequence[Item]) -> None:
         generation = self._generation
-        for item in batch:
-            if item.qos > 0 and item.generation == generation:
+        current = [item for item in batch if item.qos > 0 and item.generation == generation]
+        self.client.ack_many([item.mid for item in current if item.qos == 1])
+        for item in current:
+            if item.qos == 2:
                 self.client.ack(item.mid, item.qos)
 
     # --- Database side: the writer thread. ---
