@@ -71,7 +71,12 @@ def test_without_timescaledb_the_time_series_tables_are_plain_with_brin(scratch_
     indexes = {
         str(row[0]) for row in psql(scratch_url, "SELECT indexname FROM pg_indexes WHERE tablename = 'telemetry'")
     }
-    assert {"ix_telemetry_device_time", "ix_telemetry_kind_time", "ix_telemetry_time_brin", "ix_telemetry_dedupe"} <= indexes
+    assert {
+        "ix_telemetry_device_time",
+        "ix_telemetry_kind_time",
+        "ix_telemetry_time_brin",
+        "ix_telemetry_dedupe",
+    } <= indexes
 
 
 def test_device_event_is_unique_per_device_and_event_id(scratch_url: str) -> None:
