@@ -73,7 +73,7 @@ def test_alarm_events_one_statement_new_ids_outbox_and_one_notify(conn: Connecti
     assert conn.execute("SELECT count(*) FROM device_event WHERE device_serial LIKE 'WR-%'").fetchone() == (3,)
 
 
-def samples(serial: str, seqs: range, base: datetime) -> list[tuple[object, str, TelemetryPayload]]:
+def samples(serial: str, seqs: range, base: datetime) -> list[tuple[datetime, str, TelemetryPayload]]:
     """Telemetry rows as the lane hands them to `copy_telemetry`."""
     return [
         (
