@@ -2,11 +2,14 @@
 # Installs everything the project needs on Debian/Ubuntu, idempotently.
 #   scripts/bootstrap.sh          runtime: PostgreSQL, Mosquitto, Python venv with the locked dependencies
 #   scripts/bootstrap.sh --test   also Chromium and the npm packages the tests use
+#   scripts/bootstrap.sh --bench  also wrk, the HTTP load generator of bench/api_load.py
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
+want_bench=0
 [[ "${1:-}" == "--test" ]] && want_test=1
+[[ "${1:-}" == "--bench" ]] && want_bench=1
 
 SUDO=""
 if [[ "$(id -u)" != "0" ]]; then
@@ -27,6 +30,9 @@ if [[ $want_test == 1 ]]; then
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
   have_cmd node || need+=(nodejs)
   have_cmd npm || need+=(npm)
+fi
+if [[ $want_bench == 1 ]]; then
+  have_cmd wrk || need+=(wrk)
 fi
 if (( ${#need[@]} )); then
   echo "bootstrap: installing Debian packages: ${need[*]}"

@@ -1,12 +1,19 @@
-"""The API's /health with the real broker: ok for database and broker, 503 when the broker is gone."""
+"""The API's /health with the real broker (ok, or 503 when a component is gone), and the API run with two workers."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from eldercare_common.devstack import MosquittoInstance
+from eldercare_common.devstack import MosquittoInstance, free_port
 from eldercare_common.settings import DEMO_MQTT_PASSWORD
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.main import create_app
@@ -59,3 +66,66 @@ def test_health_is_503_when_the_database_is_unreachable(mosquitto: MosquittoInst
         response = client.get("/health")
         assert response.status_code == 503
         assert response.json()["checks"]["database"].startswith("error:")
+
+
+def test_two_worker_processes_serve_one_port_and_metrics_cover_both(
+    database_url: str, mosquitto: MosquittoInstance, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "ELDERCARE_ENV": "test",
+        "DATABASE_URL": database_url,
+        "MQTT_URL": mosquitto.url,
+        "MQTT_USERNAME": "platform",
+        "MQTT_PASSWORD": DEMO_MQTT_PASSWORD,
+        "ELDERCARE_PORT": str(port),
+        "ELDERCARE_WORKERS": "2",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+    }
+    api = subprocess.Popen([sys.executable, "-m", "eldercare_platform.cli"], env=env, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _status(f"{base}/health") == 200, timeout=60, what="a healthy API with two workers")
+        assert len(_workers(api.pid)) == 2
+        for _ in range(40):
+            assert _status(f"{base}/api/alarms") == 401  # served, whichever worker answers
+        # Every worker writes its own metrics file; /metrics (from either) adds them up.
+        assert len(list(tmp_path.glob("counter_*.db"))) == 2
+        with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+            metrics = response.read().decode()
+        served = sum(
+            float(line.split()[-1])
+            for line in metrics.splitlines()
+            if line.startswith("http_requests_total{") and 'status="4xx"' in line
+        )
+        assert served >= 40, metrics
+    finally:
+        api.send_signal(signal.SIGTERM)
+        api.wait(timeout=30)
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
+
+
+def _workers(pid: int) -> list[int]:
+    """uvicorn's worker processes under `pid` (children started by multiprocessing's spawn), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if parent == pid and "spawn_main" in command:
+            found.append(int(entry.name))
+    return found

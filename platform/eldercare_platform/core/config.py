@@ -27,6 +27,12 @@ class ApiSettings(BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMixin)
     dashboards_dir: Path = REPO_ROOT / "dashboards"
     display_timezone: str = "Asia/Shanghai"
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="uvicorn worker processes on one port; each has its own pool, intake and live hub",
+    )
 
     @model_validator(mode="after")
     def _secrets(self) -> ApiSettings:
