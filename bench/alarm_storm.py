@@ -77,7 +77,9 @@ def main() -> None:
             serials = [
                 r[0]
                 for r in conn.execute(
-                    "SELECT serial FROM device WHERE kind = 'home_alarm_unit' ORDER BY id LIMIT %s", (args.devices + 1,)
+                    "SELECT serial FROM device WHERE kind = 'home_alarm_unit' AND state <> 'retired'"
+                    " ORDER BY id LIMIT %s",
+                    (args.devices + 1,),
                 ).fetchall()
             ]
         if len(serials) < args.devices + 1:

@@ -113,7 +113,7 @@ def main() -> None:
         with psycopg.connect(bench.url, autocommit=True) as conn:
             # A realistic queue: 40 open alarms from 40 households.
             rows = conn.execute(
-                "SELECT serial FROM device WHERE kind = 'home_alarm_unit' ORDER BY id LIMIT 40"
+                "SELECT serial FROM device WHERE kind = 'home_alarm_unit' AND state <> 'retired' ORDER BY id LIMIT 40"
             ).fetchall()
             for index, (serial,) in enumerate(rows):
                 event = conn.execute(

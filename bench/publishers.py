@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
@@ -53,10 +54,17 @@ class DevicePublishers:
             time.sleep(0.05)
 
     def close(self) -> None:
-        """Disconnect all."""
+        """Disconnect all, and free their sockets now.
+
+        paho waits in select(), which cannot watch a descriptor above 1,023; closed clients keep their
+        wake-up socket pair until collected, so without the collection the next few hundred clients
+        got descriptors past that limit and never connected.
+        """
         for client in self.clients.values():
             client.disconnect()
             client.loop_stop()
+        self.clients.clear()
+        gc.collect()
 
 
 def telemetry_payload(seq: int) -> bytes:
