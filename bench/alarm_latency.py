@@ -104,11 +104,19 @@ def main() -> None:
         default="idle",
         help="CPU priority of the simulated fleet and the telemetry feeder (idle: SCHED_IDLE, see docs/benchmarks.md)",
     )
+    parser.add_argument(
+        "--pg-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a PostgreSQL setting for an experiment, e.g. synchronous_commit=off (printed in the report)",
+    )
     args = parser.parse_args()
+    pg_settings = dict(item.split("=", 1) for item in args.pg_setting)
     # The demo district has about 1.14 devices per resident.
     residents = min(50_000, max(1000, int((args.fleet + 2 * args.probes + 50) / 1.1) + 500))
     report = Report("alarm_latency")
-    with stack(residents=residents) as bench:
+    with stack(residents=residents, postgres_settings=pg_settings) as bench:
         with psycopg.connect(bench.url) as conn:
             # Probes press on home alarm units, one per household, so that each opens its own alarm.
             units = [
@@ -186,6 +194,7 @@ def main() -> None:
         fed = json.loads(feeder.communicate(timeout=60)[0].decode().strip().splitlines()[-1])
         report.add("simulated devices connected", fleet_connected(sim_port), "fleet_connected")
         report.add("load generators' CPU priority", args.generators, "generators")
+        report.add("PostgreSQL settings changed for this run", pg_settings or "none", "postgres_settings")
         report.add("telemetry rate asked (msg/s)", args.telemetry_rate, "telemetry_rate")
         report.add("telemetry rate reached (msg/s)", round(fed["sent"] / fed["seconds"]), "telemetry_rate_reached")
         for name, result in (("baseline (idle)", baseline), ("under load", loaded)):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from eldercare_common.devstack import MosquittoInstance, PostgresInstance, free_port, wait_for_port
 from eldercare_common.settings import DEMO_MQTT_PASSWORD
@@ -241,8 +242,13 @@ class Stack:
 
 
 @contextmanager
-def stack(*, residents: int = 1000, max_queued: int = 1_000_000) -> Iterator[Stack]:
-    """Fresh services with the demo district seeded (devices with demo passwords)."""
+def stack(
+    *, residents: int = 1000, max_queued: int = 1_000_000, postgres_settings: dict[str, str] | None = None
+) -> Iterator[Stack]:
+    """Fresh services with the demo district seeded (devices with demo passwords).
+
+    `postgres_settings` are extra server settings for experiments (ALTER SYSTEM, before the restart).
+    """
     from datetime import date
 
     from eldercare_platform.seed.generator import generate
@@ -258,6 +264,8 @@ def stack(*, residents: int = 1000, max_queued: int = 1_000_000) -> Iterator[Sta
         # Commit times straight from PostgreSQL, so no benchmark thread's scheduling enters a latency.
         conn.execute("ALTER SYSTEM SET track_commit_timestamp = on")
         conn.execute("ALTER SYSTEM SET log_min_duration_statement = 100")  # slow statements, to explain tails
+        for name, value in (postgres_settings or {}).items():
+            conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
     postgres.stop()  # both settings take effect only at a start
     postgres.start()
     upgrade(postgres.url)
