@@ -97,7 +97,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fleet", type=int, default=10_000)
     parser.add_argument("--telemetry-rate", type=float, default=13750.0)
-    parser.add_argument("--probes", type=int, default=300)
+    parser.add_argument(
+        "--probes",
+        type=int,
+        default=300,
+        help="SOS per phase, one paho client each: at most about 300 (paho's select() sees descriptors below 1,024)",
+    )
     parser.add_argument(
         "--generators",
         choices=("idle", "normal"),
