@@ -104,6 +104,19 @@ def api_settings(database_url: str) -> ApiSettings:
     return ApiSettings(environment="test", database_url=database_url, mqtt_url="mqtt://127.0.0.1:1")
 
 
+def platform_settings(
+    database_url: str, broker: MosquittoInstance, *, mqtt_password: str = DEMO_MQTT_PASSWORD
+) -> ApiSettings:
+    """API settings (test mode) on this database, connected to `broker` as the platform's account."""
+    return ApiSettings(
+        environment="test",
+        database_url=database_url,
+        mqtt_url=broker.url,
+        mqtt_username="platform",
+        mqtt_password=mqtt_password,
+    )
+
+
 @pytest.fixture
 def client(api_settings: ApiSettings, db: Session) -> Iterator[TestClient]:
     """The API with its database session bound to the test's rolled-back transaction, no broker."""

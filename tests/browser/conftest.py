@@ -13,10 +13,10 @@ import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from eldercare_common.devstack import MosquittoInstance, free_port, wait_for_port
-from eldercare_common.settings import DEMO_MQTT_PASSWORD
 from eldercare_gateway.service import Gateway
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.main import create_app
+from tests.conftest import platform_settings
 from tests.integration.gateway_support import gateway_settings, running_gateway
 
 CHROMIUM = "/usr/bin/chromium"
@@ -73,13 +73,7 @@ def browser_gateway(seeded_url: str, browser_broker: MosquittoInstance) -> Itera
 @pytest.fixture(scope="session")
 def live_server(seeded_url: str, browser_broker: MosquittoInstance) -> Iterator[LiveServer]:
     """The API on the seeded database with its broker connection, intake worker and live hub."""
-    settings = ApiSettings(
-        environment="test",
-        database_url=seeded_url,
-        mqtt_url=browser_broker.url,
-        mqtt_username="platform",
-        mqtt_password=DEMO_MQTT_PASSWORD,
-    )
+    settings = platform_settings(seeded_url, browser_broker)
     server = LiveServer(settings)
     server.start()
     yield server

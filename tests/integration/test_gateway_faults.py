@@ -73,10 +73,14 @@ def telemetry(seq: int, at: datetime | None = None) -> bytes:
     ).encode()
 
 
+def row_count(url: str, table: str, devices: list[str]) -> int:
+    """Rows of `table` for these devices."""
+    return int(psql(url, f"SELECT count(*) FROM {table} WHERE device_serial = ANY(%s)", (devices,))[0][0])
+
+
 def wait_for_rows(url: str, table: str, devices: list[str], *, at_least: int, timeout: float, what: str) -> None:
     """Wait until `table` holds at least `at_least` rows for these devices."""
-    sql = f"SELECT count(*) FROM {table} WHERE device_serial = ANY(%s)"
-    wait_for(lambda: psql(url, sql, (devices,))[0][0] >= at_least, timeout=timeout, what=what)
+    wait_for(lambda: row_count(url, table, devices) >= at_least, timeout=timeout, what=what)
 
 
 def telemetry_seqs(url: str, serial: str) -> list[int]:
@@ -551,22 +555,14 @@ def test_lanes_split_across_processes(
                 publisher.publish(serial, uplink_topic(serial, "telemetry"), telemetry(seq))
             publisher.publish(serial, uplink_topic(serial, "event"), event("split-1"))
         publisher.wait_all_acknowledged(timeout=30)
-        wait_for(
-            lambda: (
-                psql(fault_pg.url, "SELECT count(*) FROM telemetry WHERE device_serial = ANY(%s)", (devices,))[0][0]
-                == 150
-            ),
-            timeout=30,
-            what="telemetry via the bulk process",
+        wait_for_rows(
+            fault_pg.url, "telemetry", devices, at_least=150, timeout=30, what="telemetry via the bulk process"
         )
-        wait_for(
-            lambda: (
-                psql(fault_pg.url, "SELECT count(*) FROM device_event WHERE device_serial = ANY(%s)", (devices,))[0][0]
-                == 3
-            ),
-            timeout=30,
-            what="alarms via the alarm process",
+        wait_for_rows(
+            fault_pg.url, "device_event", devices, at_least=3, timeout=30, what="alarms via the alarm process"
         )
+        assert row_count(fault_pg.url, "telemetry", devices) == 150
+        assert row_count(fault_pg.url, "device_event", devices) == 3
     finally:
         publisher.close()
         alarm_only.retire(database_url=fault_pg.url, broker=fault_broker, log_dir=log_dir)

@@ -15,19 +15,13 @@ from fastapi.testclient import TestClient
 
 from eldercare_common.devstack import MosquittoInstance, free_port
 from eldercare_common.settings import DEMO_MQTT_PASSWORD
-from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.main import create_app
+from tests.conftest import platform_settings
 from tests.integration.gateway_support import wait_for
 
 
 def test_health_reports_database_and_broker(database_url: str, mosquitto: MosquittoInstance) -> None:
-    settings = ApiSettings(
-        environment="test",
-        database_url=database_url,
-        mqtt_url=mosquitto.url,
-        mqtt_username="platform",
-        mqtt_password=DEMO_MQTT_PASSWORD,
-    )
+    settings = platform_settings(database_url, mosquitto)
     with TestClient(create_app(settings)) as client:
         body = wait_for(
             lambda: client.get("/health").json() if client.get("/health").status_code == 200 else None,
@@ -40,13 +34,7 @@ def test_health_reports_database_and_broker(database_url: str, mosquitto: Mosqui
 
 
 def test_health_is_503_when_the_broker_refuses(database_url: str, mosquitto: MosquittoInstance) -> None:
-    settings = ApiSettings(
-        environment="test",
-        database_url=database_url,
-        mqtt_url=mosquitto.url,
-        mqtt_username="platform",
-        mqtt_password="wrong-password",
-    )
+    settings = platform_settings(database_url, mosquitto, mqtt_password="wrong-password")
     with TestClient(create_app(settings)) as client:
         time.sleep(1.0)
         response = client.get("/health")
@@ -55,13 +43,7 @@ def test_health_is_503_when_the_broker_refuses(database_url: str, mosquitto: Mos
 
 
 def test_health_is_503_when_the_database_is_unreachable(mosquitto: MosquittoInstance) -> None:
-    settings = ApiSettings(
-        environment="test",
-        database_url="postgresql://x:y@127.0.0.1:1/none",
-        mqtt_url=mosquitto.url,
-        mqtt_username="platform",
-        mqtt_password=DEMO_MQTT_PASSWORD,
-    )
+    settings = platform_settings("postgresql://x:y@127.0.0.1:1/none", mosquitto)
     with TestClient(create_app(settings)) as client:
         response = client.get("/health")
         assert response.status_code == 503

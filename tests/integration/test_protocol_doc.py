@@ -14,13 +14,11 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from eldercare_common.devstack import MosquittoInstance
-from eldercare_common.settings import DEMO_MQTT_PASSWORD
-from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.core.db import engine_for
 from eldercare_platform.devices.jobs import BrokerCredentialSync
 from eldercare_platform.main import create_app
 from eldercare_platform.scheduler.runner import run_once
-from tests.conftest import SERVICE_ACCOUNTS, psql
+from tests.conftest import SERVICE_ACCOUNTS, platform_settings, psql
 from tests.integration.gateway_support import (
     committed_user,
     gateway_settings,
@@ -50,13 +48,7 @@ def test_the_documented_sos_reaches_the_database_and_call_received_reaches_the_d
     household = psql(
         database_url, "SELECT household_id FROM device WHERE serial = %s", (register_devices(database_url, 1)[0],)
     )[0][0]
-    settings = ApiSettings(
-        environment="test",
-        database_url=database_url,
-        mqtt_url=mosquitto.url,
-        mqtt_username="platform",
-        mqtt_password=DEMO_MQTT_PASSWORD,
-    )
+    settings = platform_settings(database_url, mosquitto)
     with TestClient(create_app(settings)) as api, running_gateway(gateway_settings(database_url, mosquitto)):
 
         def login(username: str) -> dict[str, str]:
