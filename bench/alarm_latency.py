@@ -37,7 +37,6 @@ from bench.harness import (
 )
 from bench.observers import ConsoleWatcher
 from bench.publishers import DevicePublishers
-from eldercare_common.devstack import free_port
 from eldercare_gateway.protocol import uplink_topic
 
 
@@ -122,16 +121,8 @@ def main() -> None:
     residents = min(50_000, max(1000, int((args.fleet + 2 * args.probes + 50) / 1.1) + 500))
     report = Report("alarm_latency")
     with stack(residents=residents, postgres_settings=pg_settings) as bench:
+        units = bench.home_alarm_units(2 * args.probes, newest_first=True)
         with psycopg.connect(bench.url) as conn:
-            # Probes press on home alarm units, one per household, so that each opens its own alarm.
-            units = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT serial FROM device WHERE kind = 'home_alarm_unit' AND state <> 'retired'"
-                    " ORDER BY id DESC LIMIT %s",
-                    (2 * args.probes,),
-                ).fetchall()
-            ]
             others = [
                 r[0]
                 for r in conn.execute(
@@ -153,27 +144,8 @@ def main() -> None:
         loaded_publishers = DevicePublishers("127.0.0.1", bench.broker.port, loaded_probes)
 
         generators = outside_load if args.generators == "idle" else None
-        sim_port = free_port()
-        sim = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "eldercare_sim",
-                "--count",
-                str(args.fleet),
-                "--scenario",
-                str(ROOT / "bench" / "scenarios" / "quiet.yaml"),
-                "--metrics-port",
-                str(sim_port),
-                "--progress",
-                "60",
-            ],
-            env=bench.env(),
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=generators,
-        )
+        sim = bench.start_fleet(args.fleet, progress_s=60, preexec_fn=generators)
+        sim_port: int = sim.metrics_port  # type: ignore[attr-defined]
         bench.processes.append(sim)
         wait_until(lambda: fleet_connected(sim_port) >= args.fleet, timeout=600, interval=1.0)
         feeder = subprocess.Popen(

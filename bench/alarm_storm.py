@@ -71,17 +71,7 @@ def main() -> None:
     report = Report("alarm_storm")
     # About 0.77 households (one alarm unit each) per resident in the demo district.
     with stack(residents=min(50_000, max(1000, int(args.devices / 0.75) + 500))) as bench:
-        with psycopg.connect(bench.url) as conn:
-            # Home alarm units: one per household, so each press opens an alarm of its own (a household's
-            # other devices would rightly be grouped into the same resident's alarm).
-            serials = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT serial FROM device WHERE kind = 'home_alarm_unit' AND state <> 'retired'"
-                    " ORDER BY id LIMIT %s",
-                    (args.devices + 1,),
-                ).fetchall()
-            ]
+        serials = bench.home_alarm_units(args.devices + 1)
         if len(serials) < args.devices + 1:
             raise SystemExit(f"only {len(serials)} home alarm units seeded")
         bench.start_gateway("storm")

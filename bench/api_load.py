@@ -112,10 +112,7 @@ def main() -> None:
         time.sleep(2)
         with psycopg.connect(bench.url, autocommit=True) as conn:
             # A realistic queue: 40 open alarms from 40 households.
-            rows = conn.execute(
-                "SELECT serial FROM device WHERE kind = 'home_alarm_unit' AND state <> 'retired' ORDER BY id LIMIT 40"
-            ).fetchall()
-            for index, (serial,) in enumerate(rows):
+            for index, serial in enumerate(bench.home_alarm_units(40)):
                 event = conn.execute(
                     "INSERT INTO device_event (device_serial, event_id, event_type, device_time) VALUES (%s, %s, 'sos',"
                     " now()) RETURNING id",

@@ -13,13 +13,11 @@ from __future__ import annotations
 import argparse
 import functools
 import subprocess
-import sys
 import time
 
 import psycopg
 
-from bench.harness import ROOT, Report, gauge, raise_fd_limit, rss_mib, stack, wait_until
-from eldercare_common.devstack import free_port
+from bench.harness import Report, gauge, raise_fd_limit, rss_mib, stack, wait_until
 
 
 def connected_at_least(port: int, count: int) -> bool:
@@ -48,26 +46,8 @@ def main() -> None:
             "baseline RSS broker / gateway (MiB)", f"{rss_mib(broker_pid)} / {rss_mib(gateway.pid)}", "baseline_rss"
         )
         for count in steps:
-            port = free_port()
-            sim = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "eldercare_sim",
-                    "--count",
-                    str(count),
-                    "--scenario",
-                    str(ROOT / "bench" / "scenarios" / "quiet.yaml"),
-                    "--metrics-port",
-                    str(port),
-                    "--progress",
-                    "600",
-                ],
-                env=bench.env(),
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            sim = bench.start_fleet(count, progress_s=600)
+            port: int = sim.metrics_port  # type: ignore[attr-defined]
             started = time.monotonic()
             try:
                 wait_until(functools.partial(connected_at_least, port, count), timeout=count / 200 + 120, interval=1.0)

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -193,6 +193,21 @@ class Stack:
             **extra,
         }
 
+    def home_alarm_units(self, count: int, *, newest_first: bool = False) -> list[str]:
+        """Serials of up to `count` home alarm units the broker lets in (retired devices have no account).
+
+        One per household, so each press opens an alarm of its own: a household's other devices belong
+        to the same resident, and their presses are rightly grouped into that resident's open alarm.
+        """
+        order = "DESC" if newest_first else "ASC"
+        with psycopg.connect(self.url) as conn:
+            rows = conn.execute(
+                "SELECT serial FROM device WHERE kind = 'home_alarm_unit' AND state <> 'retired'"
+                f" ORDER BY id {order} LIMIT %s",
+                (count,),
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
     def start_gateway(self, instance: str = "bench1", **extra: str) -> subprocess.Popen[bytes]:
         """A gateway process with metrics on a free port (returned in .metrics_port)."""
         port = free_port()
@@ -213,6 +228,38 @@ class Stack:
         process.metrics_port = port  # type: ignore[attr-defined]
         wait_for_port("127.0.0.1", port, timeout=30)
         self.processes.append(process)
+        return process
+
+    def start_fleet(
+        self, count: int, *, progress_s: int, preexec_fn: Callable[[], None] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """The simulator keeping `count` devices connected with 60 s heartbeats (bench/scenarios/quiet.yaml).
+
+        Its metrics port is in `.metrics_port`. It is not added to `processes`: a caller that keeps it to
+        the end appends it, one that stops it itself does not.
+        """
+        port = free_port()
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "eldercare_sim",
+                "--count",
+                str(count),
+                "--scenario",
+                str(ROOT / "bench" / "scenarios" / "quiet.yaml"),
+                "--metrics-port",
+                str(port),
+                "--progress",
+                str(progress_s),
+            ],
+            env=self.env(),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=preexec_fn,
+        )
+        process.metrics_port = port  # type: ignore[attr-defined]
         return process
 
     def start_api(self, **extra: str) -> tuple[subprocess.Popen[bytes], str]:
