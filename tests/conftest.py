@@ -161,6 +161,15 @@ def _utc(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+def migrated_database(postgres: PostgresInstance, name: str) -> str:
+    """A database of its own on the session's cluster, created afresh and migrated; returns its URL."""
+    postgres.drop_database(name)
+    postgres.create_database(name)
+    url = postgres.url_for(name)
+    upgrade(url)
+    return url
+
+
 @pytest.fixture(scope="session")
 def seeded_url(postgres: PostgresInstance) -> str:
     """A separate database migrated and loaded with the 1,000-resident demo district (seed 7)."""
@@ -169,9 +178,6 @@ def seeded_url(postgres: PostgresInstance) -> str:
     from eldercare_platform.seed.generator import generate
     from eldercare_platform.seed.loader import load
 
-    postgres.drop_database("eldercare_seeded")
-    postgres.create_database("eldercare_seeded")
-    url = postgres.url_for("eldercare_seeded")
-    upgrade(url)
+    url = migrated_database(postgres, "eldercare_seeded")
     load(url, generate(1000, seed=7, start_date=date.today()))
     return url

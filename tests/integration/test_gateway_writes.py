@@ -16,7 +16,7 @@ from eldercare_common.devstack import PostgresInstance
 from eldercare_gateway.lanes.alarm import NOTIFY_CHANNEL, EventRow, insert_events
 from eldercare_gateway.lanes.telemetry import MOVE_NEW_ROWS, STAGE_DDL, copy_telemetry
 from eldercare_gateway.protocol import TelemetryPayload
-from eldercare_platform.migrate import upgrade
+from tests.conftest import migrated_database
 
 Connection = psycopg.Connection[tuple[object, ...]]
 
@@ -24,11 +24,7 @@ Connection = psycopg.Connection[tuple[object, ...]]
 @pytest.fixture(scope="module")
 def writes_url(postgres: PostgresInstance) -> str:
     """A database of its own: these tests fill device_event, outbox and telemetry."""
-    postgres.drop_database("eldercare_writes")
-    postgres.create_database("eldercare_writes")
-    url = postgres.url_for("eldercare_writes")
-    upgrade(url)
-    return url
+    return migrated_database(postgres, "eldercare_writes")
 
 
 @pytest.fixture
