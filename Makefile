@@ -3,15 +3,20 @@ SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
 
-.PHONY: demo test bootstrap bootstrap-test lint typecheck unit docs compose-check clean
+.PHONY: demo test test-shifted-clock bootstrap bootstrap-test lint typecheck unit docs compose-check clean
 
 ## make demo: install what is missing, start the whole system with a seeded district, print the URLs
 demo: bootstrap
 	$(PY) scripts/run_demo.py
 
-## make test: install what the tests need (Chromium, npm test servers too), lint, type-check, run every test
+## make test: install what the tests need (Chromium, npm test servers too), lint, type-check, run every test,
+## then the time-sensitive tests again with this process's clock a year ahead (no test may depend on today)
 test: bootstrap-test lint typecheck
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory test-shifted-clock
+
+test-shifted-clock:
+	$(PY) -m pytest -m time_sensitive --clock-shift-days=365
 
 bootstrap:
 	@bash scripts/bootstrap.sh

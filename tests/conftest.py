@@ -3,6 +3,11 @@
 The services are real: started from Debian's binaries under var/test/, on free ports, and stopped
 at the end. A missing binary fails the run with a message saying to run `make test` (which installs
 it); CI never skips these.
+
+Time: no test depends on today's date. The API under test runs on a `FixedClock` at `TEST_NOW`, and
+test data is dated relative to it. `--clock-shift-days=N` (or `ELDERCARE_TEST_CLOCK_SHIFT_DAYS=N`)
+moves this process's clock N days ahead with time-machine for the whole session; `make test` runs
+the `time_sensitive` tests a second time that way, a year ahead (docs/development.md, "Time").
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +29,7 @@ from sqlmodel import Session
 
 from eldercare_common.devstack import MosquittoInstance, PostgresInstance, free_port
 from eldercare_common.settings import DEMO_MQTT_PASSWORD
+from eldercare_platform.core.clock import FixedClock
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.core.deps import get_db
 from eldercare_platform.main import create_app
@@ -31,6 +38,57 @@ from eldercare_platform.migrate import upgrade
 ROOT = Path(__file__).resolve().parents[1]
 TEST_VAR = ROOT / "var" / "test"
 SERVICE_ACCOUNTS = {"gateway": DEMO_MQTT_PASSWORD, "platform": DEMO_MQTT_PASSWORD, "tester": DEMO_MQTT_PASSWORD}
+
+TEST_NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai: "now" of the API under test
+SEED_START = date(2026, 11, 16)  # the seeded district's week of shifts, which contains TEST_NOW
+CLOCK_SHIFT = pytest.StashKey[timedelta]()
+_TRAVEL = pytest.StashKey[object]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-shift-days",
+        type=int,
+        default=int(os.environ.get("ELDERCARE_TEST_CLOCK_SHIFT_DAYS", "0") or 0),
+        help="move this process's clock N days ahead for the whole run (time-machine); "
+        "PostgreSQL, Mosquitto and child processes keep the real clock",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    days: int = config.getoption("--clock-shift-days")
+    config.stash[CLOCK_SHIFT] = timedelta(days=days)
+    if days:
+        import time_machine
+
+        traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
+        traveller.start()
+        config.stash[_TRAVEL] = traveller
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_TRAVEL, None)
+    if traveller is not None:
+        traveller.stop()  # type: ignore[attr-defined]
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    shift = config.stash.get(CLOCK_SHIFT, timedelta(0))
+    if not shift:
+        return None
+    return f"process clock shifted {shift.days:+d} days (time-machine); PostgreSQL keeps the real clock"
+
+
+@pytest.fixture(scope="session")
+def clock_shift(pytestconfig: pytest.Config) -> timedelta:
+    """How far this run moved the process clock (zero unless --clock-shift-days was given)."""
+    return pytestconfig.stash[CLOCK_SHIFT]
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """The clock of the API under test: standing at TEST_NOW (tests may `set` or `advance` it)."""
+    return FixedClock(TEST_NOW)
 
 
 @contextmanager
@@ -118,9 +176,9 @@ def platform_settings(
 
 
 @pytest.fixture
-def client(api_settings: ApiSettings, db: Session) -> Iterator[TestClient]:
-    """The API with its database session bound to the test's rolled-back transaction, no broker."""
-    app = create_app(api_settings, connect_broker=False)
+def client(api_settings: ApiSettings, db: Session, clock: FixedClock) -> Iterator[TestClient]:
+    """The API on the test's `clock`, its database session bound to the test's rolled-back transaction, no broker."""
+    app = create_app(api_settings, connect_broker=False, clock=clock)
 
     def override() -> Iterator[Session]:
         yield db
@@ -172,12 +230,10 @@ def migrated_database(postgres: PostgresInstance, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def seeded_url(postgres: PostgresInstance) -> str:
-    """A separate database migrated and loaded with the 1,000-resident demo district (seed 7)."""
-    from datetime import date
-
+    """A separate database, migrated and loaded with the 1,000-resident demo district (seed 7) from SEED_START."""
     from eldercare_platform.seed.generator import generate
     from eldercare_platform.seed.loader import load
 
     url = migrated_database(postgres, "eldercare_seeded")
-    load(url, generate(1000, seed=7, start_date=date.today()))
+    load(url, generate(1000, seed=7, start_date=SEED_START))
     return url

@@ -20,6 +20,7 @@ from eldercare_platform.alarms.views import router as alarms_router
 from eldercare_platform.alarms.views import types_router as alarm_types_router
 from eldercare_platform.areas.views import router as areas_router
 from eldercare_platform.core.broker import BrokerLink
+from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.core.db import engine_for
 from eldercare_platform.device_events.views import router as device_events_router
@@ -32,8 +33,12 @@ from eldercare_platform.users.views import router as users_router
 log = get_logger(__name__)
 
 
-def create_app(settings: ApiSettings, *, connect_broker: bool = True) -> FastAPI:
-    """Build the app for these settings; `connect_broker=False` leaves MQTT out (unit tests)."""
+def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+    """Build the app for these settings; `connect_broker=False` leaves MQTT out (unit tests).
+
+    `clock` is the one "now" of the app: views (through `NowDep`), the intake worker and the live hub
+    all read it. Tests pass a `FixedClock`.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -43,9 +48,9 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True) -> FastAPI
             broker.start()
             publisher.start()
         app.state.broker = broker
-        hub = AlarmHub(settings.libpq_url, settings.sqlalchemy_url)
+        hub = AlarmHub(settings.libpq_url, settings.sqlalchemy_url, clock=clock)
         app.state.alarm_hub = hub
-        intake = IntakeWorker(settings.libpq_url, settings.sqlalchemy_url) if connect_broker else None
+        intake = IntakeWorker(settings.libpq_url, settings.sqlalchemy_url, clock=clock) if connect_broker else None
         if connect_broker:
             hub.start()
         if intake:
@@ -69,6 +74,7 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True) -> FastAPI
         openapi_url="/api/openapi.json",
     )
     app.state.settings = settings
+    app.state.clock = clock
     app.state.broker = None
 
     @app.exception_handler(SQLAlchemyTimeoutError)

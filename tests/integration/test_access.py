@@ -13,9 +13,11 @@ from sqlmodel import Session, select
 from eldercare_common.settings import DEMO_JWT_SECRET
 from eldercare_platform.areas.models import AreaLevel
 from eldercare_platform.audit.models import AuditLog
-from eldercare_platform.core.types import utcnow
+from eldercare_platform.core.clock import FixedClock
 from eldercare_platform.users.models import Role
 from tests import factories as f
+
+pytestmark = pytest.mark.time_sensitive  # token expiry is judged by the API's clock
 
 PROTECTED = [
     ("get", "/api/auth/me"),
@@ -92,20 +94,21 @@ def test_wrong_password_is_401_and_audited(client: TestClient, db: Session, city
     assert [row.entity_id for row in failures] == [city["operator"].username]  # type: ignore[attr-defined]
 
 
-def test_expired_or_forged_token_is_401(client: TestClient, city: dict[str, object]) -> None:
+def test_expired_or_forged_token_is_401(client: TestClient, city: dict[str, object], clock: FixedClock) -> None:
     user = city["operator"]
+    now = clock.now()
     expired = jwt.encode(
-        {"sub": str(user.id), "role": "operator", "exp": utcnow() - timedelta(minutes=1)},  # type: ignore[attr-defined]
+        {"sub": str(user.id), "role": "operator", "exp": now - timedelta(minutes=1)},  # type: ignore[attr-defined]
         DEMO_JWT_SECRET,
         algorithm="HS256",
     )
     forged = jwt.encode(
-        {"sub": str(user.id), "role": "admin", "exp": utcnow() + timedelta(hours=1)},  # type: ignore[attr-defined]
+        {"sub": str(user.id), "role": "admin", "exp": now + timedelta(hours=1)},  # type: ignore[attr-defined]
         "another-secret-another-secret-xx",
         algorithm="HS256",
     )
     role_swap = jwt.encode(
-        {"sub": str(user.id), "role": "admin", "exp": utcnow() + timedelta(hours=1)},  # type: ignore[attr-defined]
+        {"sub": str(user.id), "role": "admin", "exp": now + timedelta(hours=1)},  # type: ignore[attr-defined]
         DEMO_JWT_SECRET,
         algorithm="HS256",
     )

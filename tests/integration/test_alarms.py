@@ -1,4 +1,8 @@
-"""The alarm center's API and jobs on PostgreSQL: intake, grouping, every transition, rules, escalation, scope."""
+"""The alarm center's API and jobs on PostgreSQL: intake, grouping, every transition, rules, escalation, scope.
+
+Events are raised at T0, the instant the API under test stands at (the `clock` fixture): nothing here
+depends on today's date.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +22,10 @@ from eldercare_platform.alarms.models import ResolveRequest
 from eldercare_platform.areas.models import AreaLevel
 from eldercare_platform.users.models import Role, User
 from tests import factories as f
+from tests.conftest import TEST_NOW
 
-T0 = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai
+pytestmark = pytest.mark.time_sensitive
+T0 = TEST_NOW  # 2026-11-22 14:00 in Shanghai; the API's FixedClock stands here
 
 
 def raise_event(db: Session, serial: str, event_type: str, *, at: datetime = T0, event_id: str | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
@@ -12,6 +13,9 @@ from eldercare_platform.core.config import SchedulerSettings
 from eldercare_platform.scheduler.__main__ import build_scheduler
 from eldercare_platform.scheduler.jobs import telemetry_retention
 from eldercare_platform.scheduler.runner import run_once, slot_start
+from tests.conftest import TEST_NOW
+
+pytestmark = pytest.mark.time_sensitive
 
 
 def _runs(engine: Engine, job: str) -> list[tuple[str, str | None]]:
@@ -68,7 +72,7 @@ def test_a_failed_job_rolls_back_its_work_and_is_recorded(engine: Engine) -> Non
 
 
 def test_retention_deletes_only_old_rows_on_plain_postgres(engine: Engine) -> None:
-    now = datetime.now(UTC)
+    now = TEST_NOW
     with engine.begin() as conn:
         conn.execute(
             text(

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
 
+from eldercare_platform.core.clock import FixedClock
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.main import create_app
 from eldercare_platform.seed.generator import DEMO_PASSWORD, DEMO_USERS, generate
 from eldercare_platform.seed.loader import DatabaseNotEmptyError, is_seeded, load
-from tests.conftest import psql
+from tests.conftest import SEED_START, TEST_NOW, psql
 
 
 @pytest.fixture(scope="module")
 def seeded_client(seeded_url: str) -> Iterator[TestClient]:
-    app = create_app(ApiSettings(environment="test", database_url=seeded_url), connect_broker=False)
+    app = create_app(
+        ApiSettings(environment="test", database_url=seeded_url), connect_broker=False, clock=FixedClock(TEST_NOW)
+    )
     with TestClient(app) as client:
         yield client
 
@@ -29,7 +31,7 @@ def _token(client: TestClient, username: str) -> dict[str, str]:
 
 
 def test_row_counts_match_the_generator(seeded_url: str) -> None:
-    expected = generate(1000, seed=7, start_date=date.today()).counts()
+    expected = generate(1000, seed=7, start_date=SEED_START).counts()
     for table, count in expected.items():
         assert psql(seeded_url, f"SELECT count(*) FROM {table}")[0][0] == count, table
     assert expected["resident"] == 1000

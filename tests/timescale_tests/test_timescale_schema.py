@@ -37,6 +37,12 @@ def rows(dsn: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ..
         return cur.fetchall() if cur.description else []
 
 
+def database_now(dsn: str) -> datetime:
+    """The database server's clock: TimescaleDB's policies judge a chunk's age by it, not by this process's."""
+    moment: datetime = rows(dsn, "SELECT now()")[0][0]
+    return moment
+
+
 def test_extension_and_every_table(tsdb: str) -> None:
     assert rows(tsdb, "SELECT extname FROM pg_extension WHERE extname = 'timescaledb'") == [("timescaledb",)]
     tables = {r[0] for r in rows(tsdb, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
@@ -109,13 +115,14 @@ def test_gap_filled_series_for_a_silent_period(tsdb: str) -> None:
     assert [(r[1], r[2]) for r in series] == [(60, 60), (None, 60), (None, 60), (60, 60)]
 
 
+@pytest.mark.time_sensitive
 def test_compression_policy_compresses_old_chunks_and_data_stays_readable(tsdb: str) -> None:
     job = rows(
         tsdb,
         "SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = 'policy_compression'"
         " AND hypertable_name = 'telemetry'",
     )[0][0]
-    _load_vitals(tsdb, "VMTS00003", datetime.now(UTC) - timedelta(days=30), 30)
+    _load_vitals(tsdb, "VMTS00003", database_now(tsdb) - timedelta(days=30), 30)
     rows(tsdb, f"CALL run_job({job})")
     compressed = rows(
         tsdb,
@@ -125,14 +132,16 @@ def test_compression_policy_compresses_old_chunks_and_data_stays_readable(tsdb: 
     assert rows(tsdb, "SELECT count(*) FROM telemetry WHERE device_serial = 'VMTS00003'") == [(30,)]
 
 
+@pytest.mark.time_sensitive
 def test_retention_policy_drops_chunks_past_400_days(tsdb: str) -> None:
     job = rows(
         tsdb,
         "SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention'"
         " AND hypertable_name = 'telemetry'",
     )[0][0]
-    _load_vitals(tsdb, "VMTS00004", datetime.now(UTC) - timedelta(days=500), 10)
-    _load_vitals(tsdb, "VMTS00005", datetime.now(UTC) - timedelta(days=2), 10)
+    now = database_now(tsdb)
+    _load_vitals(tsdb, "VMTS00004", now - timedelta(days=500), 10)
+    _load_vitals(tsdb, "VMTS00005", now - timedelta(days=2), 10)
     rows(tsdb, f"CALL run_job({job})")
     remaining = dict(
         rows(

@@ -9,10 +9,12 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from eldercare_common.mqtt_auth import demo_device_password
 from eldercare_common.mqtt_auth import verify_password as verify_device_password
 from eldercare_common.settings import DEMO_DEVICE_SECRET
+from eldercare_platform.core.clock import FixedClock
 from eldercare_platform.core.security import verify_password
 from eldercare_platform.devices.models import DeviceKind
 from eldercare_platform.facilities.models import CareCenterKind
@@ -435,9 +437,13 @@ def test_different_seed_gives_different_data(small: DemoData) -> None:
     ]
 
 
+@pytest.mark.time_sensitive
 def test_default_start_date_is_today_in_shanghai() -> None:
-    data = generate(1_000, seed=3)
-    assert data.start_date in (today_in_shanghai(), today_in_shanghai() - timedelta(days=1))
+    # 16:00 UTC on 7 March is already 8 March in Shanghai; the process clock is pinned there.
+    with time_machine.travel(datetime(2030, 3, 7, 16, 0, tzinfo=UTC), tick=False):
+        data = generate(1_000, seed=3)
+    assert data.start_date == date(2030, 3, 8)
+    assert today_in_shanghai(FixedClock(datetime(2030, 3, 7, 15, 59, tzinfo=UTC))) == date(2030, 3, 7)
     first_day = min(s["starts_at"] for s in data.shift if s["starts_at"].astimezone(SHANGHAI).hour == 8)
     assert first_day.astimezone(SHANGHAI).date() == data.start_date
 

@@ -7,15 +7,15 @@ tasks and the outbox mark commit together.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import RowMapping, text
 from sqlmodel import Session
 
 from eldercare_platform.alarms.service import record_transition
+from eldercare_platform.core.clock import LOCAL_TIMEZONE
 
-SHANGHAI = timezone(timedelta(hours=8))
 NIGHT_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4, 5})
 
 # Under load every round trip waits for a core, so a batch is claimed together with everything the
@@ -60,7 +60,7 @@ SELECT * FROM upserted
 
 def _alarm_type(event_type: str, received_at: datetime) -> str | None:
     """The alarm an event raises, or None (bed exits count only at night, local time)."""
-    if event_type == "bed_exit" and received_at.astimezone(SHANGHAI).hour not in NIGHT_HOURS:
+    if event_type == "bed_exit" and received_at.astimezone(LOCAL_TIMEZONE).hour not in NIGHT_HOURS:
         return None
     return event_type
 

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import psycopg
 from fastapi import WebSocket
@@ -22,6 +21,7 @@ from eldercare_common.logging import get_logger
 from eldercare_platform.alarms.intake import intake_pending
 from eldercare_platform.alarms.models import AlarmOut
 from eldercare_platform.alarms.service import NOTIFY_CHANNEL, alarms_by_ids
+from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock
 from eldercare_platform.core.db import engine_for
 
 log = get_logger(__name__)
@@ -47,9 +47,12 @@ class AlarmHub:
     so a notification lost to a dropped listener connection delays an update, never loses it.
     """
 
-    def __init__(self, database_url: str, sqlalchemy_url: str, *, sweep_s: float = 2.0) -> None:
+    def __init__(
+        self, database_url: str, sqlalchemy_url: str, *, sweep_s: float = 2.0, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self._url = database_url
         self._sqlalchemy_url = sqlalchemy_url
+        self._clock = clock
         self._sweep_s = sweep_s
         self.consoles: set[Console] = set()
         self._pending: set[int] = set()
@@ -132,7 +135,7 @@ class AlarmHub:
             return int(session.execute(text("SELECT coalesce(max(version), 0) FROM alarm")).scalar_one())
 
     def _read(self, ids: list[int]) -> list[AlarmOut]:
-        now = datetime.now(UTC)
+        now = self._clock.now()
         with Session(engine_for(self._sqlalchemy_url)) as session:
             swept = (
                 session.execute(
@@ -149,9 +152,10 @@ class AlarmHub:
 class IntakeWorker:
     """Turns pending device events into alarms, woken by NOTIFY (and every second, to be safe)."""
 
-    def __init__(self, database_url: str, sqlalchemy_url: str) -> None:
+    def __init__(self, database_url: str, sqlalchemy_url: str, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self._url = database_url
         self._sqlalchemy_url = sqlalchemy_url
+        self._clock = clock
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="alarm-intake", daemon=True)
 
@@ -172,7 +176,7 @@ class IntakeWorker:
                     conn.execute("LISTEN device_event")
                     while not self._stop.is_set():
                         with Session(engine) as session:
-                            touched = intake_pending(session, now=datetime.now(UTC))
+                            touched = intake_pending(session, now=self._clock.now())
                         if touched:
                             continue
                         for _ in conn.notifies(timeout=1.0, stop_after=1):

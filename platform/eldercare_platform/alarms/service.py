@@ -25,6 +25,7 @@ from eldercare_platform.alarms.models import (
     TransitionOut,
 )
 from eldercare_platform.areas.service import scope_path
+from eldercare_platform.core.clock import local_date
 from eldercare_platform.core.db import raw_connection
 from eldercare_platform.users.models import Role, User
 
@@ -88,7 +89,7 @@ def open_queue(session: Session, *, user: User, now: datetime) -> list[AlarmOut]
         text(ALARM_SELECT + " WHERE a.state <> 'resolved'" + clause + " ORDER BY a.priority, a.opened_at, a.id"),
         params,
     )
-    return [_out(row, now.date()) for row in rows]
+    return [_out(row, local_date(now)) for row in rows]
 
 
 def changes_since(session: Session, *, user: User, version: int, now: datetime, limit: int = 500) -> list[AlarmOut]:
@@ -98,7 +99,7 @@ def changes_since(session: Session, *, user: User, version: int, now: datetime, 
         text(ALARM_SELECT + " WHERE a.version > :version" + clause + " ORDER BY a.version LIMIT :limit"),
         {**params, "version": version, "limit": limit},
     )
-    return [_out(row, now.date()) for row in rows]
+    return [_out(row, local_date(now)) for row in rows]
 
 
 def get_alarm(session: Session, *, user: User, alarm_id: int, now: datetime) -> AlarmOut:
@@ -107,13 +108,13 @@ def get_alarm(session: Session, *, user: User, alarm_id: int, now: datetime) -> 
     row = session.execute(text(ALARM_SELECT + " WHERE a.id = :id" + clause), {**params, "id": alarm_id}).first()
     if row is None:
         raise AlarmNotFoundError(f"alarm {alarm_id} not found")
-    return _out(row, now.date())
+    return _out(row, local_date(now))
 
 
 def alarms_by_ids(session: Session, *, ids: list[int], now: datetime) -> list[AlarmOut]:
     """Alarms by id, unscoped (the live hub filters per connection)."""
     rows = session.execute(text(ALARM_SELECT + " WHERE a.id = ANY(:ids) ORDER BY a.version"), {"ids": ids})
-    return [_out(row, now.date()) for row in rows]
+    return [_out(row, local_date(now)) for row in rows]
 
 
 def trace(session: Session, *, alarm_id: int) -> list[TransitionOut]:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated, Any
 
 import jwt
@@ -27,10 +28,10 @@ from eldercare_platform.alarms.models import (
 )
 from eldercare_platform.areas.service import scope_path
 from eldercare_platform.audit.service import record
+from eldercare_platform.core.clock import local_date
 from eldercare_platform.core.db import engine_for
-from eldercare_platform.core.deps import SessionDep, require_roles
+from eldercare_platform.core.deps import NowDep, SessionDep, get_clock, require_roles
 from eldercare_platform.core.security import decode_access_token
-from eldercare_platform.core.types import utcnow
 from eldercare_platform.residents.service import age_on, get_card
 from eldercare_platform.residents.views import ResidentCard
 from eldercare_platform.users.models import Role, User
@@ -69,7 +70,9 @@ def _errors() -> Iterator[None]:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
 
 
-def _change(session: Session, user: User, alarm_id: int, apply: Callable[[], Any]) -> tuple[AlarmOut, Any]:
+def _change(
+    session: Session, user: User, alarm_id: int, now: datetime, apply: Callable[[], Any]
+) -> tuple[AlarmOut, Any]:
     with _errors():
         try:
             result = apply()
@@ -77,27 +80,26 @@ def _change(session: Session, user: User, alarm_id: int, apply: Callable[[], Any
         except Exception:
             session.rollback()
             raise
-        return service.get_alarm(session, user=user, alarm_id=alarm_id, now=utcnow()), result
+        return service.get_alarm(session, user=user, alarm_id=alarm_id, now=now), result
 
 
 @router.get("", response_model=list[AlarmOut])
-def queue(session: SessionDep, user: ReaderDep) -> list[AlarmOut]:
+def queue(session: SessionDep, user: ReaderDep, now: NowDep) -> list[AlarmOut]:
     """Open alarms in the user's scope by priority, then waiting time."""
-    return service.open_queue(session, user=user, now=utcnow())
+    return service.open_queue(session, user=user, now=now)
 
 
 @router.get("/changes", response_model=Changes)
-def changes(session: SessionDep, user: ReaderDep, since: Annotated[int, Query(ge=0)] = 0) -> Changes:
+def changes(session: SessionDep, user: ReaderDep, now: NowDep, since: Annotated[int, Query(ge=0)] = 0) -> Changes:
     """Alarms changed after version `since` (open or not), and the newest version."""
-    alarms = service.changes_since(session, user=user, version=since, now=utcnow())
+    alarms = service.changes_since(session, user=user, version=since, now=now)
     latest = session.execute(text("SELECT coalesce(max(version), 0) FROM alarm")).scalar_one()
     return Changes(alarms=alarms, version=int(latest))
 
 
 @router.get("/handover", response_model=list[dict[str, Any]])
-def handover(session: SessionDep, user: ReaderDep) -> list[dict[str, Any]]:
+def handover(session: SessionDep, user: ReaderDep, now: NowDep) -> list[dict[str, Any]]:
     """Shift hand-over (交接班): every open alarm with its latest notes and actions."""
-    now = utcnow()
     alarms = service.open_queue(session, user=user, now=now)
     return [
         {
@@ -109,31 +111,30 @@ def handover(session: SessionDep, user: ReaderDep) -> list[dict[str, Any]]:
 
 
 @router.get("/{alarm_id}", response_model=AlarmOut)
-def one(alarm_id: int, session: SessionDep, user: ReaderDep) -> AlarmOut:
+def one(alarm_id: int, session: SessionDep, user: ReaderDep, now: NowDep) -> AlarmOut:
     """One alarm."""
     with _errors():
-        return service.get_alarm(session, user=user, alarm_id=alarm_id, now=utcnow())
+        return service.get_alarm(session, user=user, alarm_id=alarm_id, now=now)
 
 
 @router.get("/{alarm_id}/trace", response_model=list[TransitionOut])
-def alarm_trace(alarm_id: int, session: SessionDep, user: ReaderDep) -> list[TransitionOut]:
+def alarm_trace(alarm_id: int, session: SessionDep, user: ReaderDep, now: NowDep) -> list[TransitionOut]:
     """Who did what, when and why (全程留痕)."""
     with _errors():
-        service.get_alarm(session, user=user, alarm_id=alarm_id, now=utcnow())
+        service.get_alarm(session, user=user, alarm_id=alarm_id, now=now)
     return service.trace(session, alarm_id=alarm_id)
 
 
 @router.get("/{alarm_id}/card")
-def card(alarm_id: int, session: SessionDep, user: ReaderDep, request: Request) -> dict[str, Any]:
+def card(alarm_id: int, session: SessionDep, user: ReaderDep, request: Request, now: NowDep) -> dict[str, Any]:
     """The resident card at a glance, nearest caregivers, and the device's last 24 h. Audited."""
-    now = utcnow()
     with _errors():
         alarm = service.get_alarm(session, user=user, alarm_id=alarm_id, now=now)
     resident: dict[str, Any] | None = None
     if alarm.resident_id is not None:
         found = get_card(session, user=user, resident_id=alarm.resident_id)
         if found is not None:
-            found["age"] = age_on(found["resident"].birth_date, now.date())
+            found["age"] = age_on(found["resident"].birth_date, local_date(now))
             resident = ResidentCard.model_validate(found, from_attributes=True).model_dump(mode="json")
         record(
             session,
@@ -155,43 +156,49 @@ def card(alarm_id: int, session: SessionDep, user: ReaderDep, request: Request) 
 
 
 @router.post("/{alarm_id}/acknowledge", response_model=AlarmOut)
-def acknowledge(alarm_id: int, session: SessionDep, user: HandlerDep) -> AlarmOut:
+def acknowledge(alarm_id: int, session: SessionDep, user: HandlerDep, now: NowDep) -> AlarmOut:
     """Take the alarm. Exactly one of two operators clicking together wins; the other gets 409."""
     alarm, _ = _change(
-        session, user, alarm_id, lambda: service.acknowledge(session, user=user, alarm_id=alarm_id, now=utcnow())
+        session, user, alarm_id, now, lambda: service.acknowledge(session, user=user, alarm_id=alarm_id, now=now)
     )
     return alarm
 
 
 @router.post("/{alarm_id}/actions", response_model=TaskCreated)
-def action(alarm_id: int, body: ActionRequest, session: SessionDep, user: HandlerDep) -> TaskCreated:
+def action(alarm_id: int, body: ActionRequest, session: SessionDep, user: HandlerDep, now: NowDep) -> TaskCreated:
     """Call back, notify contacts, dispatch someone, or call 120/119/110."""
     alarm, task_id = _change(
-        session, user, alarm_id, lambda: service.act(session, user=user, alarm_id=alarm_id, request=body, now=utcnow())
+        session,
+        user,
+        alarm_id,
+        now,
+        lambda: service.act(session, user=user, alarm_id=alarm_id, request=body, now=now),
     )
     return TaskCreated(alarm=alarm, task_id=task_id)
 
 
 @router.post("/{alarm_id}/resolve", response_model=AlarmOut)
-def resolve(alarm_id: int, body: ResolveRequest, session: SessionDep, user: HandlerDep) -> AlarmOut:
+def resolve(alarm_id: int, body: ResolveRequest, session: SessionDep, user: HandlerDep, now: NowDep) -> AlarmOut:
     """Close with an outcome and how the resident was reached."""
     alarm, _ = _change(
         session,
         user,
         alarm_id,
-        lambda: service.resolve(session, user=user, alarm_id=alarm_id, request=body, now=utcnow()),
+        now,
+        lambda: service.resolve(session, user=user, alarm_id=alarm_id, request=body, now=now),
     )
     return alarm
 
 
 @router.post("/{alarm_id}/notes", response_model=AlarmOut)
-def note(alarm_id: int, body: NoteRequest, session: SessionDep, user: HandlerDep) -> AlarmOut:
+def note(alarm_id: int, body: NoteRequest, session: SessionDep, user: HandlerDep, now: NowDep) -> AlarmOut:
     """Add a note to the alarm's trace."""
     alarm, _ = _change(
         session,
         user,
         alarm_id,
-        lambda: service.add_note(session, user=user, alarm_id=alarm_id, note=body.text, now=utcnow()),
+        now,
+        lambda: service.add_note(session, user=user, alarm_id=alarm_id, note=body.text, now=now),
     )
     return alarm
 
@@ -204,7 +211,9 @@ def alarm_types(session: SessionDep, user: ReaderDep) -> list[dict[str, Any]]:
 
 
 @types_router.put("/{alarm_type}")
-def update_alarm_type(alarm_type: str, body: PriorityUpdate, session: SessionDep, admin: AdminDep) -> dict[str, Any]:
+def update_alarm_type(
+    alarm_type: str, body: PriorityUpdate, session: SessionDep, admin: AdminDep, now: NowDep
+) -> dict[str, Any]:
     """Change a type's priority and SLA (admins); applies to alarms opened from now on."""
     row = (
         session.execute(
@@ -212,7 +221,7 @@ def update_alarm_type(alarm_type: str, body: PriorityUpdate, session: SessionDep
                 "UPDATE alarm_type SET priority = :priority, ack_within_s = coalesce(:ack, ack_within_s),"
                 " reach_within_s = coalesce(:reach, reach_within_s),"
                 " resolve_within_s = coalesce(:resolve, resolve_within_s),"
-                " updated_at = now(), updated_by = :user WHERE type = :type RETURNING *"
+                " updated_at = :now, updated_by = :user WHERE type = :type RETURNING *"
             ),
             {
                 "priority": body.priority,
@@ -220,6 +229,7 @@ def update_alarm_type(alarm_type: str, body: PriorityUpdate, session: SessionDep
                 "reach": body.reach_within_s,
                 "resolve": body.resolve_within_s,
                 "user": admin.id,
+                "now": now,
                 "type": alarm_type,
             },
         )
@@ -246,7 +256,10 @@ def _websocket_user(websocket: WebSocket, token: str | None) -> User | None:
         return None
     try:
         claims = decode_access_token(
-            token, secret=settings.jwt_secret.get_secret_value(), algorithm=settings.jwt_algorithm
+            token,
+            secret=settings.jwt_secret.get_secret_value(),
+            algorithm=settings.jwt_algorithm,
+            now=get_clock(websocket).now(),
         )
     except jwt.InvalidTokenError:
         return None
@@ -276,7 +289,8 @@ async def live(websocket: WebSocket, token: str | None = None, since: int = 0) -
 
         def catch_up() -> Changes:
             with Session(engine_for(settings.sqlalchemy_url, settings.db_pool_size)) as session:
-                alarms = service.changes_since(session, user=user, version=since, now=utcnow(), limit=5000)
+                now = get_clock(websocket).now()
+                alarms = service.changes_since(session, user=user, version=since, now=now, limit=5000)
                 latest = session.execute(text("SELECT coalesce(max(version), 0) FROM alarm")).scalar_one()
             return Changes(alarms=alarms, version=int(latest))
 

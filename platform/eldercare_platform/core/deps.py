@@ -1,15 +1,18 @@
-"""Typed FastAPI dependencies: settings, database session, current user, role guards."""
+"""Typed FastAPI dependencies: settings, clock, database session, current user, role guards."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Annotated
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.requests import HTTPConnection
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
+from eldercare_platform.core.clock import Clock
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.core.db import engine_for
 from eldercare_platform.core.security import decode_access_token
@@ -25,6 +28,23 @@ def get_settings(request: Request) -> ApiSettings:
 
 
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+
+
+def get_clock(connection: HTTPConnection) -> Clock:
+    """The clock the app was created with (`app.state.clock`); works for HTTP and WebSocket routes."""
+    clock: Clock = connection.app.state.clock
+    return clock
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+def get_now(clock: ClockDep) -> datetime:
+    """The request's "now" (aware UTC), read once so that every step of one request agrees on it."""
+    return clock.now()
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
 
 
 def get_db(settings: SettingsDep) -> Iterator[Session]:
@@ -43,14 +63,14 @@ _UNAUTHENTICATED = HTTPException(
 )
 
 
-def get_current_user(session: SessionDep, token: TokenDep, settings: SettingsDep) -> User:
-    """The active user named by the bearer token; 401 otherwise."""
+def get_current_user(session: SessionDep, token: TokenDep, settings: SettingsDep, now: NowDep) -> User:
+    """The active user named by the bearer token; 401 otherwise (expiry is judged by the app's clock)."""
     if not token:
         raise _UNAUTHENTICATED
     assert settings.jwt_secret is not None  # filled in by ApiSettings
     try:
         claims = decode_access_token(
-            token, secret=settings.jwt_secret.get_secret_value(), algorithm=settings.jwt_algorithm
+            token, secret=settings.jwt_secret.get_secret_value(), algorithm=settings.jwt_algorithm, now=now
         )
         user_id = int(claims["sub"])
     except (jwt.InvalidTokenError, ValueError, KeyError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -10,10 +10,15 @@ from sqlalchemy import CheckConstraint, DateTime, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field
 
+from eldercare_platform.core.clock import SYSTEM_CLOCK
+
 
 def utcnow() -> datetime:
-    """Timezone-aware now in UTC: every stored time is UTC (`timestamptz`)."""
-    return datetime.now(UTC)
+    """Timezone-aware now in UTC, for record-keeping column defaults (`created_at`) only.
+
+    Anything that decides with the time takes `now` from the injected clock (`core.clock`) instead.
+    """
+    return SYSTEM_CLOCK.now()
 
 
 def timestamp_field(*, nullable: bool = False, default_now: bool = False, index: bool = False) -> Any:

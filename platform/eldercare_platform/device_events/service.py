@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from eldercare_gateway.downlink import enqueue_downlink
-from eldercare_gateway.protocol import Downlink, FeedbackPayload, FeedbackState, now_utc
+from eldercare_gateway.protocol import Downlink, FeedbackPayload, FeedbackState
 from eldercare_platform.areas.service import scope_path
 from eldercare_platform.core.db import raw_connection
 from eldercare_platform.users.models import User
@@ -41,14 +41,16 @@ def recent_events(session: Session, *, user: User, limit: int, since: datetime |
     return [dict(row) for row in rows]
 
 
-def send_feedback(session: Session, *, device_event_id: int, state: FeedbackState, message: str | None) -> int | None:
+def send_feedback(
+    session: Session, *, device_event_id: int, state: FeedbackState, message: str | None, now: datetime
+) -> int | None:
     """Queue feedback for the device that raised the event; None if the event does not exist."""
     row = session.execute(
         text("SELECT device_serial, event_id FROM device_event WHERE id = :id"), {"id": device_event_id}
     ).first()
     if row is None:
         return None
-    payload = FeedbackPayload(event_id=row.event_id, state=state, ts=now_utc(), message=message)
+    payload = FeedbackPayload(event_id=row.event_id, state=state, ts=now, message=message)
     return enqueue_downlink(
         raw_connection(session), serial=row.device_serial, channel=Downlink.FEEDBACK, payload=payload
     )

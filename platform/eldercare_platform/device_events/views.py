@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from eldercare_gateway.protocol import FeedbackState
 from eldercare_platform.audit.service import record
-from eldercare_platform.core.deps import SessionDep, require_roles
+from eldercare_platform.core.deps import NowDep, SessionDep, require_roles
 from eldercare_platform.device_events.service import recent_events, send_feedback
 from eldercare_platform.devices.views import Queued
 from eldercare_platform.users.models import Role, User
@@ -57,9 +57,10 @@ def feedback(
     body: FeedbackRequest,
     session: SessionDep,
     user: Annotated[User, Depends(require_roles(Role.OPERATOR, Role.ADMIN))],
+    now: NowDep,
 ) -> Queued:
     """Tell the device its call was received / help is on the way / it was cancelled."""
-    outbox_id = send_feedback(session, device_event_id=device_event_id, state=body.state, message=body.message)
+    outbox_id = send_feedback(session, device_event_id=device_event_id, state=body.state, message=body.message, now=now)
     if outbox_id is None:
         raise HTTPException(status_code=404, detail="device event not found")
     record(

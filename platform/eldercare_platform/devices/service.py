@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -15,12 +16,10 @@ from eldercare_gateway.protocol import (
     ConfigPayload,
     Downlink,
     device_topic_prefix,
-    now_utc,
 )
 from eldercare_platform.areas.models import Area
 from eldercare_platform.areas.service import area_filter
 from eldercare_platform.core.db import raw_connection
-from eldercare_platform.core.types import utcnow
 from eldercare_platform.devices.models import Device, DeviceCreate, DeviceCredential
 from eldercare_platform.residents.models import Household
 from eldercare_platform.users.models import User
@@ -97,19 +96,19 @@ def register_device(session: Session, *, data: DeviceCreate) -> tuple[Device, Is
     return device, _issue(session, device)
 
 
-def rotate_credential(session: Session, *, device: Device) -> IssuedCredential:
+def rotate_credential(session: Session, *, device: Device, now: datetime) -> IssuedCredential:
     """Revoke the device's active credentials and issue a new one."""
     session.execute(
         text("UPDATE device_credential SET revoked_at = :now WHERE device_id = :id AND revoked_at IS NULL"),
-        {"now": utcnow(), "id": device.id},
+        {"now": now, "id": device.id},
     )
     session.flush()
     return _issue(session, device)
 
 
-def send_command(session: Session, *, device: Device, command: str, command_id: str) -> int:
+def send_command(session: Session, *, device: Device, command: str, command_id: str, now: datetime) -> int:
     """Queue a test/locate command to the device; returns the outbox id."""
-    payload = CommandPayload.model_validate({"command_id": command_id, "command": command, "ts": now_utc()})
+    payload = CommandPayload.model_validate({"command_id": command_id, "command": command, "ts": now})
     return enqueue_downlink(raw_connection(session), serial=device.serial, channel=Downlink.COMMAND, payload=payload)
 
 

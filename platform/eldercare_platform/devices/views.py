@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
 from eldercare_platform.audit.service import record
-from eldercare_platform.core.deps import SessionDep, require_roles
+from eldercare_platform.core.deps import NowDep, SessionDep, require_roles
 from eldercare_platform.devices.models import Device, DeviceBase, DeviceCreate, DevicePublic
 from eldercare_platform.devices.service import (
     IssuedCredential,
@@ -129,20 +129,20 @@ def provision_device(data: DeviceCreate, session: SessionDep, admin: AdminDep) -
 
 
 @router.post("/{device_id}/credentials", response_model=MqttCredential)
-def rotate_device_credential(device_id: int, session: SessionDep, admin: AdminDep) -> MqttCredential:
+def rotate_device_credential(device_id: int, session: SessionDep, admin: AdminDep, now: NowDep) -> MqttCredential:
     """Revoke the device's password and issue a new one (shown once)."""
     device = _device_or_404(session, device_id)
-    issued = rotate_credential(session, device=device)
+    issued = rotate_credential(session, device=device, now=now)
     record(session, user_id=admin.id, action="update", entity="device_credential", entity_id=device.id)
     session.commit()
     return _credential(issued)
 
 
 @router.post("/{device_id}/commands", response_model=Queued, status_code=status.HTTP_202_ACCEPTED)
-def command_device(device_id: int, body: CommandRequest, session: SessionDep, user: OperatorDep) -> Queued:
+def command_device(device_id: int, body: CommandRequest, session: SessionDep, user: OperatorDep, now: NowDep) -> Queued:
     """Ask a device to self-test or to beep so it can be found."""
     device = _device_or_404(session, device_id)
-    outbox_id = send_command(session, device=device, command=body.command, command_id=body.command_id)
+    outbox_id = send_command(session, device=device, command=body.command, command_id=body.command_id, now=now)
     record(
         session,
         user_id=user.id,

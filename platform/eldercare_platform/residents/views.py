@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -10,7 +9,8 @@ from pydantic import BaseModel
 
 from eldercare_platform.areas.models import AreaPublic
 from eldercare_platform.audit.service import record
-from eldercare_platform.core.deps import SessionDep, require_roles
+from eldercare_platform.core.clock import local_date
+from eldercare_platform.core.deps import NowDep, SessionDep, require_roles
 from eldercare_platform.devices.models import DeviceBase
 from eldercare_platform.residents.models import (
     EmergencyContactBase,
@@ -79,6 +79,7 @@ class ResidentCard(BaseModel):
 def get_residents(
     session: SessionDep,
     user: ReaderDep,
+    now: NowDep,
     area_id: int | None = None,
     category: str | None = None,
     name: Annotated[str | None, Query(max_length=64)] = None,
@@ -89,7 +90,7 @@ def get_residents(
     total, rows = list_residents(
         session, user=user, area_id=area_id, category=category, name=name, limit=limit, offset=offset
     )
-    today = date.today()
+    today = local_date(now)  # ages count in the residents' calendar (Asia/Shanghai), by the app's clock
     return ResidentPage(
         total=total,
         items=[
@@ -110,7 +111,7 @@ def get_residents(
 
 
 @router.get("/{resident_id}", response_model=ResidentCard)
-def get_resident_card(resident_id: int, session: SessionDep, user: ReaderDep, request: Request) -> Any:
+def get_resident_card(resident_id: int, session: SessionDep, user: ReaderDep, request: Request, now: NowDep) -> Any:
     """The full resident card. The read is written to the audit log."""
     card = get_card(session, user=user, resident_id=resident_id)
     if card is None:
@@ -124,5 +125,5 @@ def get_resident_card(resident_id: int, session: SessionDep, user: ReaderDep, re
         client_ip=request.client.host if request.client else None,
     )
     session.commit()
-    card["age"] = age_on(card["resident"].birth_date, date.today())
+    card["age"] = age_on(card["resident"].birth_date, local_date(now))
     return card

@@ -16,9 +16,9 @@ from eldercare_common.logging import configure_logging, get_logger
 from eldercare_common.ops_server import OpsServer
 from eldercare_common.settings import load_settings
 from eldercare_platform.alarms.jobs import EscalationPolicy, escalate, flag_substitute_cover
+from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock
 from eldercare_platform.core.config import SchedulerSettings
 from eldercare_platform.core.db import engine_for
-from eldercare_platform.core.types import utcnow
 from eldercare_platform.devices.jobs import BrokerCredentialSync
 from eldercare_platform.scheduler import jobs
 from eldercare_platform.scheduler.runner import JobFn, run_once, slot_start
@@ -28,16 +28,19 @@ log = get_logger(__name__)
 JOB_RUNS = Counter("scheduler_job_runs_total", "Job firings", ["job", "outcome"])
 
 
-def _fire(engine: Engine, name: str, interval: timedelta, work: JobFn) -> Callable[[], None]:
+def _fire(engine: Engine, name: str, interval: timedelta, work: JobFn, clock: Clock) -> Callable[[], None]:
     def fire() -> None:
-        ran = run_once(engine, job=name, fire_time=slot_start(utcnow(), interval), work=work)
+        ran = run_once(engine, job=name, fire_time=slot_start(clock.now(), interval), work=work, clock=clock)
         JOB_RUNS.labels(name, "ran" if ran else "skipped").inc()
 
     return fire
 
 
-def build_scheduler(settings: SchedulerSettings, engine: Engine) -> BlockingScheduler:
-    """The scheduler with every interval job registered (each one idempotent through `run_once`)."""
+def build_scheduler(settings: SchedulerSettings, engine: Engine, *, clock: Clock = SYSTEM_CLOCK) -> BlockingScheduler:
+    """The scheduler with every interval job registered (each one idempotent through `run_once`).
+
+    Every job reads "now" from `clock` (APScheduler only decides *when* to fire).
+    """
     scheduler = BlockingScheduler(
         timezone="UTC",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": settings.misfire_grace_seconds},
@@ -48,10 +51,10 @@ def build_scheduler(settings: SchedulerSettings, engine: Engine) -> BlockingSche
     )
 
     def escalation(session: Session, fire_time: datetime) -> str:
-        return str(escalate(session, now=utcnow(), policy=policy))
+        return str(escalate(session, now=clock.now(), policy=policy))
 
     def substitute_cover(session: Session, fire_time: datetime) -> str:
-        return f"flagged {flag_substitute_cover(session, now=utcnow())}"
+        return f"flagged {flag_substitute_cover(session, now=clock.now())}"
 
     schedule: list[tuple[str, timedelta, JobFn]] = [
         ("heartbeat", timedelta(seconds=settings.heartbeat_seconds), jobs.heartbeat),
@@ -65,11 +68,11 @@ def build_scheduler(settings: SchedulerSettings, engine: Engine) -> BlockingSche
         schedule.append(("broker_credentials_sync", timedelta(seconds=settings.broker_sync_seconds), sync))
     for name, interval, work in schedule:
         scheduler.add_job(
-            _fire(engine, name, interval, work),
+            _fire(engine, name, interval, work, clock),
             "interval",
             seconds=interval.total_seconds(),
             id=name,
-            next_run_time=utcnow(),
+            next_run_time=clock.now(),
         )
     return scheduler
 

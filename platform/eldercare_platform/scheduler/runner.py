@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from eldercare_common.logging import get_logger
-from eldercare_platform.core.types import utcnow
+from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock
 
 log = get_logger(__name__)
 
@@ -28,8 +28,11 @@ def slot_start(now: datetime, interval: timedelta) -> datetime:
     return datetime.fromtimestamp(epoch - (epoch % seconds), tz=UTC)
 
 
-def run_once(engine: Engine, *, job: str, fire_time: datetime, work: JobFn) -> bool:
-    """Run `work(session, fire_time)` unless this (job, fire_time) already ran; True if it ran now."""
+def run_once(engine: Engine, *, job: str, fire_time: datetime, work: JobFn, clock: Clock = SYSTEM_CLOCK) -> bool:
+    """Run `work(session, fire_time)` unless this (job, fire_time) already ran; True if it ran now.
+
+    `clock` stamps the run's start and end (the scheduler passes its own clock).
+    """
     with Session(engine) as session:
         locked = session.execute(text("SELECT pg_try_advisory_xact_lock(hashtext(:job))"), {"job": job}).scalar()
         if not locked:
@@ -39,7 +42,7 @@ def run_once(engine: Engine, *, job: str, fire_time: datetime, work: JobFn) -> b
                 "INSERT INTO job_run (job, fire_time, started_at, status) VALUES (:job, :fire, :now, 'running')"
                 " ON CONFLICT ON CONSTRAINT job_run_once DO NOTHING RETURNING id"
             ),
-            {"job": job, "fire": fire_time, "now": utcnow()},
+            {"job": job, "fire": fire_time, "now": clock.now()},
         ).scalar()
         if inserted is None:
             session.rollback()
@@ -49,17 +52,17 @@ def run_once(engine: Engine, *, job: str, fire_time: datetime, work: JobFn) -> b
         except Exception as exc:
             session.rollback()
             log.exception("job failed", job=job, fire_time=fire_time.isoformat())
-            _record_failure(engine, job=job, fire_time=fire_time, error=f"{type(exc).__name__}: {exc}")
+            _record_failure(engine, job=job, fire_time=fire_time, error=f"{type(exc).__name__}: {exc}", now=clock.now())
             return False
         session.execute(
             text("UPDATE job_run SET status = 'succeeded', finished_at = :now, detail = :detail WHERE id = :id"),
-            {"now": utcnow(), "detail": (detail or "")[:2000], "id": inserted},
+            {"now": clock.now(), "detail": (detail or "")[:2000], "id": inserted},
         )
         session.commit()
         return True
 
 
-def _record_failure(engine: Engine, *, job: str, fire_time: datetime, error: str) -> None:
+def _record_failure(engine: Engine, *, job: str, fire_time: datetime, error: str, now: datetime) -> None:
     with Session(engine) as session:
         session.execute(
             text(
@@ -67,6 +70,6 @@ def _record_failure(engine: Engine, *, job: str, fire_time: datetime, error: str
                 " VALUES (:job, :fire, :now, :now, 'failed', :detail)"
                 " ON CONFLICT ON CONSTRAINT job_run_once DO NOTHING"
             ),
-            {"job": job, "fire": fire_time, "now": utcnow(), "detail": error[:2000]},
+            {"job": job, "fire": fire_time, "now": now, "detail": error[:2000]},
         )
         session.commit()

@@ -35,6 +35,7 @@ from eldercare_common.mqtt_auth import SALT_BYTES, demo_device_password
 from eldercare_common.mqtt_auth import hash_password as hash_mqtt_password
 from eldercare_common.settings import DEMO_DEVICE_SECRET
 from eldercare_platform.areas.models import AreaLevel
+from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock, local_date
 from eldercare_platform.devices.models import DeviceKind, DeviceState
 from eldercare_platform.facilities.models import CareCenterKind, MealPointKind
 from eldercare_platform.residents.models import (
@@ -267,9 +268,9 @@ def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
-def today_in_shanghai() -> date:
-    """Today's date in Asia/Shanghai (the default `start_date`)."""
-    return datetime.now(LOCAL_TZ).date()
+def today_in_shanghai(clock: Clock = SYSTEM_CLOCK) -> date:
+    """Today's date in Asia/Shanghai by `clock` (the seed command's default `start_date`)."""
+    return local_date(clock.now())
 
 
 @dataclass

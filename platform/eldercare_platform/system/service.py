@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import Engine, text
 
 from eldercare_platform.core.broker import BrokerLink
@@ -24,8 +26,11 @@ def broker_check(link: BrokerLink | None) -> str:
     return "ok" if link.connected else "error: not connected"
 
 
-def headline_counts(engine: Engine) -> dict[str, int]:
-    """Residents, households, devices, online devices, staff: the figures on the status page."""
+def headline_counts(engine: Engine, *, now: datetime) -> dict[str, int]:
+    """Residents, households, devices, online devices, staff: the figures on the status page.
+
+    "The last 24 h" are counted back from `now`, the platform's clock (never the database server's `now()`).
+    """
     with engine.connect() as conn:
         row = (
             conn.execute(
@@ -35,11 +40,12 @@ def headline_counts(engine: Engine) -> dict[str, int]:
                     " (SELECT count(*) FROM device) AS devices,"
                     " (SELECT count(*) FROM device_status WHERE online) AS devices_online,"
                     " (SELECT count(*) FROM staff WHERE active) AS staff,"
-                    " (SELECT count(*) FROM device_event WHERE received_at > now() - interval '24 hours')"
+                    " (SELECT count(*) FROM device_event WHERE received_at > :since)"
                     " AS events_24h,"
-                    " (SELECT count(*) FROM dead_letter WHERE received_at > now() - interval '24 hours')"
+                    " (SELECT count(*) FROM dead_letter WHERE received_at > :since)"
                     " AS dead_letters_24h"
-                )
+                ),
+                {"since": now - timedelta(hours=24)},
             )
             .mappings()
             .one()

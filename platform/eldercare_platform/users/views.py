@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from eldercare_platform.audit.service import record
-from eldercare_platform.core.deps import CurrentUser, SessionDep, SettingsDep, require_roles
+from eldercare_platform.core.deps import CurrentUser, NowDep, SessionDep, SettingsDep, require_roles
 from eldercare_platform.core.security import create_access_token
 from eldercare_platform.users.models import Role, User, UserCreate, UserPublic
 from eldercare_platform.users.service import authenticate, create_user
@@ -34,9 +34,10 @@ def login(
     session: SessionDep,
     settings: SettingsDep,
     request: Request,
+    now: NowDep,
 ) -> Token:
     """Exchange username and password for a bearer token valid for one shift."""
-    user = authenticate(session, username=form.username, password=form.password)
+    user = authenticate(session, username=form.username, password=form.password, now=now)
     client_ip = request.client.host if request.client else None
     if user is None:
         record(
@@ -62,6 +63,7 @@ def login(
         secret=settings.jwt_secret.get_secret_value(),
         algorithm=settings.jwt_algorithm,
         minutes=settings.access_token_minutes,
+        now=now,
     )
     return Token(access_token=token, expires_in=settings.access_token_minutes * 60, role=user.role)
 
