@@ -225,7 +225,7 @@ def top_level_members(text: str) -> dict[str, str] | None:
     None when the text does not start as an object. A member whose key cannot be read ends the scan.
     Later duplicates win, as with `json.loads`.
     """
-    i = _skip_ws(text, 0)
+    i = _skip_ws(text, 1 if text.startswith("\ufeff") else 0)  # a byte order mark is no reason to drop a call
     if i >= len(text) or text[i] != "{":
         return None
     members: dict[str, str] = {}
@@ -303,9 +303,9 @@ def salvage_event(
         return None
     readable, event_id = _member(members, "event_id")
     if not (readable and valid_event_id(event_id)):
-        # Resends of the same broken id are the same event; with no id at all, the same bytes are.
-        seed = members["event_id"].encode("utf-8", errors="replace") if "event_id" in members else raw
-        event_id = derived_event_id(serial.encode() + b"\x00" + seed)
+        # A redelivery (the same bytes) is the same event. Not the broken id alone: firmware sending
+        # the same bad id for every call would then have every later call taken for a duplicate.
+        event_id = derived_event_id(serial.encode() + b"\x00" + raw)
     readable, ts_value = _member(members, "ts")
     ts = _parse_ts(ts_value) if readable else None
     ts_raw = (ts_value if isinstance(ts_value, str) else members.get("ts")) if "ts" in members else None
