@@ -38,8 +38,18 @@ class GatewaySettings(BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMi
         "the gateway resubscribes would be dropped). Off: every gateway takes all telemetry; rows stay unique.",
     )
     registry_refresh_s: float = Field(default=30.0, ge=1.0)
-    device_rate_per_minute: int = Field(default=240, ge=1, description="Per device, every lane together")
+    device_rate_per_minute: int = Field(
+        default=240, ge=1, description="Per device, telemetry and status together (events are never limited)"
+    )
     device_rate_burst: int = Field(default=60, ge=1)
+    device_time_max_behind_s: int = Field(
+        default=7 * 86_400,
+        ge=0,
+        description="An event's device time further behind the receive time is not stored (clock_suspect)",
+    )
+    device_time_max_ahead_s: int = Field(
+        default=300, ge=0, description="An event's device time further ahead of the receive time is not stored"
+    )
     low_battery_pct: int = Field(default=20, ge=1, le=99)
     silent_after_heartbeats: int = Field(default=3, ge=1, description="Missed heartbeats before 'silent'")
     silent_check_s: float = Field(default=15.0, ge=1.0)

@@ -21,7 +21,8 @@ MAX_PAYLOAD_BYTES = 16 * 1024
 SERIAL_PATTERN = r"^[A-Za-z0-9_-]{3,64}$"
 
 Serial = Annotated[str, StringConstraints(pattern=SERIAL_PATTERN)]
-EventId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+EVENT_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"  # and 1–64 characters
+EventId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=EVENT_ID_PATTERN)]
 
 
 class Uplink(StrEnum):
@@ -55,6 +56,10 @@ class EventType(StrEnum):
     ABNORMAL_VITALS = "abnormal_vitals"
     TAMPER = "tamper"
     CANCEL = "cancel"  # the resident pressed cancel on the unit
+
+
+EMERGENCY_TYPES: frozenset[str] = frozenset(EventType) - {EventType.CANCEL}
+"""Event types that open an alarm: kept whatever else is wrong with the message (docs/device-protocol.md)."""
 
 
 class FaultType(StrEnum):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
 
 import psycopg
 
 from eldercare_common.logging import get_logger
 from eldercare_gateway.config import GatewaySettings
 from eldercare_gateway.lanes.alarm import AlarmLane
-from eldercare_gateway.lanes.base import Lane
+from eldercare_gateway.lanes.base import Lane, utc_now
 from eldercare_gateway.lanes.status import StatusLane
 from eldercare_gateway.lanes.telemetry import TelemetryLane
 from eldercare_gateway.ratelimit import DeviceRateLimiter
@@ -22,7 +24,7 @@ log = get_logger(__name__)
 class Gateway:
     """Owns the lanes; `start()` returns once the registry is loaded and the lanes are connecting."""
 
-    def __init__(self, settings: GatewaySettings) -> None:
+    def __init__(self, settings: GatewaySettings, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.settings = settings
         self.stop_event = threading.Event()
         self.registry = DeviceRegistry(settings.libpq_url, refresh_s=settings.registry_refresh_s)
@@ -31,7 +33,7 @@ class Gateway:
         )
         wanted = set(settings.lanes.split(","))
         self.lanes: list[Lane] = [
-            lane(settings, registry=self.registry, limiter=self.limiter, stop=self.stop_event)
+            lane(settings, registry=self.registry, limiter=self.limiter, stop=self.stop_event, clock=clock)
             for lane in (AlarmLane, StatusLane, TelemetryLane)
             if lane.name in wanted
         ]

@@ -118,12 +118,12 @@ def test_clock_skew_is_accepted_and_receive_time_is_kept(device_ts: str) -> None
         ),
         (
             "eldercare/v1/dev/HA0000001/up/event",
-            b'{"event_id":"e","type":"sos","ts":"2026-01-01T00:00:00"}',
+            b'{"event_id":"e","type":"cancel","ts":"2026-01-01T00:00:00"}',
             "schema: ts",
         ),
         (
             "eldercare/v1/dev/HA0000001/up/event",
-            b'{"event_id":"e","type":"sos","ts":"2026-01-01T00:00:00Z","x":1}',
+            b'{"event_id":"e","type":"cancel","ts":"2026-01-01T00:00:00Z","x":1}',
             "schema: x",
         ),
         ("eldercare/v1/dev/ZZ9999999/up/event", b"{}", "unknown device"),

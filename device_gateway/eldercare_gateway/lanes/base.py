@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
+import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 from prometheus_client import Counter
 
 from eldercare_common.logging import get_logger
 from eldercare_gateway.config import GatewaySettings
-from eldercare_gateway.decode import Accepted, Rejected, decode
+from eldercare_gateway.decode import Accepted, Rejected, Salvaged, decode
+from eldercare_gateway.event_store import insert_events
+from eldercare_gateway.events import ClockBounds, EventRow, clean_text, minimal_event
 from eldercare_gateway.mqtt_client import GatewayClient
-from eldercare_gateway.protocol import Uplink, subscription, uplink_topic
+from eldercare_gateway.protocol import EMERGENCY_TYPES, EventPayload, Uplink, subscription, uplink_topic
 from eldercare_gateway.ratelimit import DeviceRateLimiter
 from eldercare_gateway.registry import DeviceRegistry
 from eldercare_gateway.store import Store
@@ -25,17 +28,28 @@ log = get_logger(__name__)
 
 RECEIVED = Counter("gateway_messages_received_total", "Messages received", ["lane"])
 REJECTED = Counter("gateway_messages_rejected_total", "Messages sent to dead letters", ["lane", "reason"])
+SALVAGED = Counter(
+    "gateway_events_salvaged_total", "Emergency events kept from messages that broke the contract", ["lane"]
+)
 
 
 def write_dead_letters(conn: Connection, rejected: Sequence[tuple[str, bytes, Rejected, datetime]]) -> None:
-    """Insert dead-letter rows: topic, raw bytes, reason."""
+    """Insert dead-letter rows: topic, raw bytes, reason (text columns cleaned of what PostgreSQL refuses)."""
     if not rejected:
         return
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO dead_letter (received_at, topic, payload, reason, device_serial) VALUES (%s, %s, %s, %s, %s)",
-            [(at, topic[:512], raw, r.reason, r.serial) for topic, raw, r, at in rejected],
+            [
+                (at, clean_text(topic, 512), raw, clean_text(r.reason, 500), r.serial and clean_text(r.serial, 200))
+                for topic, raw, r, at in rejected
+            ],
         )
+
+
+def utc_now() -> datetime:
+    """The gateway's receive time (tests inject their own clock)."""
+    return datetime.now(UTC)
 
 
 class Lane:
@@ -61,11 +75,17 @@ class Lane:
         registry: DeviceRegistry,
         limiter: DeviceRateLimiter,
         stop: threading.Event,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.settings = settings
         self.registry = registry
         self.limiter = limiter
         self.stop_event = stop
+        self.clock = clock
+        self.bounds = ClockBounds(
+            max_behind=timedelta(seconds=settings.device_time_max_behind_s),
+            max_ahead=timedelta(seconds=settings.device_time_max_ahead_s),
+        )
         self._generation = 0
         self._connected = threading.Event()
         self.last_message_at = time.monotonic()
@@ -131,15 +151,19 @@ class Lane:
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         self._received.inc()
         self.last_message_at = time.monotonic()
-        received_at = datetime.now(UTC)
-        result: Accepted | Rejected = decode(
-            message.topic, bytes(message.payload), registry=self.registry, received_at=received_at
-        )
+        received_at = self.clock()
+        raw = bytes(message.payload)
+        result = decode(message.topic, raw, registry=self.registry, received_at=received_at, bounds=self.bounds)
         if isinstance(result, Accepted) and result.channel not in self.channels:
             result = Rejected(f"topic: channel {result.channel} on the {self.name} lane", result.device.serial)
-        if isinstance(result, Accepted) and not self.limiter.allow(result.device.serial):
+        # Rate limits protect the database from chatty telemetry and status; events are never limited.
+        if (
+            isinstance(result, Accepted)
+            and result.channel is not Uplink.EVENT
+            and not self.limiter.allow(result.device.serial)
+        ):
             result = Rejected("rate limited: device sends too fast", result.device.serial)
-        work = result if isinstance(result, Accepted) else (message.topic, bytes(message.payload), result, received_at)
+        work = result if isinstance(result, (Accepted, Salvaged)) else (message.topic, raw, result, received_at)
         self.writer.put(Item(work=work, mid=message.mid, qos=message.qos, generation=self._generation))
 
     def _acknowledge(self, batch: Sequence[Item]) -> None:
@@ -153,22 +177,57 @@ class Lane:
     # --- Database side: the writer thread. ---
     def _flush(self, conn: Connection, batch: Sequence[Item]) -> None:
         accepted = [item.work for item in batch if isinstance(item.work, Accepted)]
-        rejected = [item.work for item in batch if not isinstance(item.work, Accepted)]
+        salvaged = [item.work.row for item in batch if isinstance(item.work, Salvaged)]
+        rejected = [item.work for item in batch if not isinstance(item.work, (Accepted, Salvaged))]
         for _, _, reason, _ in rejected:
             REJECTED.labels(self.name, reason.reason.split(":")[0][:24]).inc()
         write_dead_letters(conn, rejected)
+        if salvaged:
+            SALVAGED.labels(self.name).inc(len(salvaged))
+            insert_events(conn, salvaged)
         if accepted:
             self.write(conn, accepted)
 
     def _poison(self, conn: Connection, item: Item, error: Exception) -> None:
+        """The database refused this item even alone: keep an emergency as the least an alarm needs, else
+        dead-letter it. Runs in the writer's transaction; the event attempt has a savepoint of its own."""
         work = item.work
-        if isinstance(work, Accepted):
-            raw = work.payload.model_dump_json().encode()
-            topic = uplink_topic(work.device.serial, work.channel)
-            rejected = Rejected(f"database refused: {type(error).__name__}: {error}"[:300], work.device.serial)
-            write_dead_letters(conn, [(topic, raw, rejected, work.received_at)])
-        else:
+        if not isinstance(work, (Accepted, Salvaged)):
             write_dead_letters(conn, [work])
+            return
+        why = f"database refused: {type(error).__name__}: {error}"[:300]
+        serial, channel, received_at, raw = self._identity(work)
+        rejected = Rejected(why, serial)
+        event = self._emergency_fallback(work, why)
+        if event is not None:
+            try:
+                with conn.transaction():
+                    insert_events(conn, [event])
+                SALVAGED.labels(self.name).inc()
+                log.error("database refused an emergency event; kept its essentials", lane=self.name, error=why)
+                return
+            except (psycopg.OperationalError, psycopg.InterfaceError):
+                raise
+            except Exception as exc:  # even the essentials were refused: at least the dead letter
+                rejected = Rejected(f"{why}; essentials refused too: {type(exc).__name__}"[:300], serial)
+        write_dead_letters(conn, [(uplink_topic(serial, channel), raw, rejected, received_at)])
+
+    @staticmethod
+    def _identity(work: Accepted | Salvaged) -> tuple[str, Uplink, datetime, bytes]:
+        if isinstance(work, Salvaged):
+            return work.row.serial, work.channel, work.row.received_at, work.row.payload_raw or b""
+        raw = work.raw or work.payload.model_dump_json().encode()
+        return work.device.serial, work.channel, work.received_at, raw
+
+    def _emergency_fallback(self, work: Accepted | Salvaged, why: str) -> EventRow | None:
+        """The minimal event row for an emergency the database refused, or None for anything else."""
+        if isinstance(work, Salvaged):
+            row = work.row
+            return minimal_event(row.serial, row.event_id, row.event_type, row.received_at, row.payload_raw or b"", why)
+        if isinstance(work.payload, EventPayload) and work.payload.type in EMERGENCY_TYPES:
+            event = work.payload
+            return minimal_event(work.device.serial, event.event_id, event.type, work.received_at, work.raw, why)
+        return None
 
     def write(self, conn: Connection, accepted: Sequence[Accepted]) -> None:
         """Write a batch of accepted uplinks of this lane's channels."""

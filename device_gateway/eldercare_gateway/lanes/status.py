@@ -8,14 +8,16 @@ Fault event ids derive from the triggering timestamp, so a redelivered heartbeat
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from eldercare_common.logging import get_logger
 from eldercare_gateway.decode import Accepted
-from eldercare_gateway.lanes.alarm import EventRow, insert_events
+from eldercare_gateway.event_store import insert_events
+from eldercare_gateway.events import DEFAULT_BOUNDS, ClockBounds, EventRow
 from eldercare_gateway.lanes.base import Lane
 from eldercare_gateway.protocol import FaultType, HeartbeatPayload, StatusPayload, Uplink
 from eldercare_gateway.store import Store
@@ -59,12 +61,27 @@ RETURNING s.device_serial, s.last_seen_at
 """
 
 
+def _trigger_key(trigger: datetime) -> str:
+    try:
+        return str(int(trigger.timestamp()))
+    except (OverflowError, ValueError):  # a device clock at year 1 or 9999: still one id per trigger time
+        return "t" + hashlib.sha256(trigger.isoformat().encode()).hexdigest()[:16]
+
+
 def fault_event(
-    serial: str, fault: FaultType, trigger: datetime, received_at: datetime, data: dict[str, Any]
+    serial: str,
+    fault: FaultType,
+    trigger: datetime,
+    received_at: datetime,
+    data: dict[str, Any],
+    bounds: ClockBounds | None = DEFAULT_BOUNDS,
 ) -> EventRow:
     """A device-fault event. Its id derives from the triggering message's own time (the device's
-    heartbeat time, or the last-seen time for silence), so a replay of it is a duplicate."""
-    return EventRow(serial, f"gw-{fault}-{int(trigger.timestamp())}", fault, trigger, received_at, {"data": data})
+    heartbeat time, or the last-seen time for silence), so a replay of it is a duplicate; its device
+    time is bounded like any event's."""
+    return EventRow.build(
+        serial, f"gw-{fault}-{_trigger_key(trigger)}", fault, trigger, received_at, {"data": data}, bounds=bounds
+    )
 
 
 class StatusLane(Lane):
@@ -119,10 +136,13 @@ class StatusLane(Lane):
                                 hb.ts,
                                 item.received_at,
                                 {"battery": hb.battery, "threshold": threshold},
+                                self.bounds,
                             )
                         )
                     if hb.mains is False and old_mains is not False:
-                        faults.append(fault_event(serial, FaultType.MAINS_LOST, hb.ts, item.received_at, {}))
+                        faults.append(
+                            fault_event(serial, FaultType.MAINS_LOST, hb.ts, item.received_at, {}, self.bounds)
+                        )
                 cur.executemany(
                     UPSERT_HEARTBEAT,
                     [
@@ -160,8 +180,9 @@ class StatusLane(Lane):
                     str(serial),
                     FaultType.DEVICE_SILENT,
                     last_seen,
-                    datetime.now(UTC),
+                    self.clock(),
                     {"last_seen_at": last_seen.isoformat()},
+                    None,  # the gateway's own last-seen time, not a device clock
                 )
                 for serial, last_seen in rows
                 if isinstance(last_seen, datetime)

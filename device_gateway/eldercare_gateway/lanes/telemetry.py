@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from psycopg.types.json import Jsonb
 
 from eldercare_gateway.decode import Accepted
+from eldercare_gateway.events import readable_time
 from eldercare_gateway.lanes.base import Lane
 from eldercare_gateway.protocol import TelemetryPayload, Uplink
 from eldercare_gateway.writer import Connection
@@ -52,7 +53,9 @@ def copy_telemetry(conn: Connection, rows: Sequence[tuple[object, str, Telemetry
         cur.execute(STAGE_DDL)
         with cur.copy("COPY telemetry_stage (time, device_serial, seq, device_time, kind, data) FROM STDIN") as copy:
             for received_at, serial, payload in rows:
-                copy.write_row((received_at, serial, payload.seq, payload.ts, payload.kind, Jsonb(payload.data)))
+                # A device time nobody could read back (year 1 at +14:00) is stored as NULL; the rest as sent.
+                device_time = readable_time(payload.ts)
+                copy.write_row((received_at, serial, payload.seq, device_time, payload.kind, Jsonb(payload.data)))
         # Never a prepared statement: its generic plan, fixed while the table was small, scanned the
         # whole table for every batch (measured: 13 ms → 70 ms per 1,000 rows within 300,000 rows).
         cur.execute(MOVE_NEW_ROWS, prepare=False)

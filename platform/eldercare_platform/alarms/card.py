@@ -45,7 +45,7 @@ def last_day(session: Session, *, household_id: int | None, device_serial: str, 
     events = (
         session.execute(
             text(
-                "SELECT device_serial, event_type, received_at, device_time FROM device_event"
+                "SELECT device_serial, event_type, received_at, device_time, clock_suspect FROM device_event"
                 " WHERE device_serial = ANY(:s) AND received_at >= :since ORDER BY received_at DESC LIMIT 100"
             ),
             {"s": serials, "since": since},

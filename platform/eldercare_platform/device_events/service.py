@@ -16,6 +16,7 @@ from eldercare_platform.users.models import User
 
 RECENT_EVENTS = """
 SELECT e.id, e.device_serial, e.event_id, e.event_type, e.device_time, e.received_at,
+       e.clock_suspect, e.device_time_raw, e.salvage_reason,
        d.kind AS device_kind, r.id AS resident_id, r.name AS resident_name, a.name AS community
 FROM device_event e
 LEFT JOIN device d ON d.serial = e.device_serial

@@ -25,8 +25,13 @@ class DeviceEventOut(BaseModel):
     device_serial: str
     event_id: str
     event_type: str
-    device_time: datetime
-    received_at: datetime
+    device_time: datetime | None = Field(description="The device's clock; null when implausible (clock_suspect)")
+    received_at: datetime = Field(description="When the gateway received it: events are ordered by this")
+    clock_suspect: bool = False
+    device_time_raw: str | None = Field(default=None, description="What the device sent as ts, when clock_suspect")
+    salvage_reason: str | None = Field(
+        default=None, description="Set when the message broke the protocol and the event was kept anyway"
+    )
     device_kind: str | None
     resident_id: int | None
     resident_name: str | None
