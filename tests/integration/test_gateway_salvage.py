@@ -32,6 +32,7 @@ from eldercare_gateway.decode import DeadLetterReason
 from eldercare_gateway.protocol import MAX_PAYLOAD_BYTES, Uplink, uplink_topic
 from eldercare_gateway.service import Gateway
 from eldercare_platform.alarms.intake import intake_pending
+from eldercare_platform.core.clock import FixedClock as AppClock
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.main import create_app
 from eldercare_platform.migrate import upgrade
@@ -341,7 +342,7 @@ def test_every_dead_letter_reason_spares_an_emergency_whose_device_and_type_can_
 
 
 def test_impossible_device_clocks_are_flagged_and_the_api_still_answers(
-    url: str, engine: Engine, broker: MosquittoInstance, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+    url: str, engine: Engine, broker: MosquittoInstance, gateway: Gateway
 ) -> None:
     [serial] = devices(url, broker, 1)
     stamps = {
@@ -379,8 +380,8 @@ def test_impossible_device_clocks_are_flagged_and_the_api_still_answers(
 
     settings = ApiSettings(environment="test", database_url=url, mqtt_url="mqtt://127.0.0.1:1")
     committed_user(url, username="salvage-operator", role="operator")
-    monkeypatch.setattr("eldercare_platform.alarms.views.utcnow", lambda: T0 + timedelta(minutes=1))
-    with TestClient(create_app(settings, connect_broker=False)) as client:
+    clock = AppClock(T0 + timedelta(minutes=1))
+    with TestClient(create_app(settings, connect_broker=False, clock=clock)) as client:
         token = client.post("/api/auth/token", data={"username": "salvage-operator", "password": "test-password-123"})
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
         response = client.get("/api/device-events", params={"limit": 500}, headers=headers)
