@@ -59,7 +59,9 @@ def feedback(
     user: Annotated[User, Depends(require_roles(Role.OPERATOR, Role.ADMIN))],
 ) -> Queued:
     """Tell the device its call was received / help is on the way / it was cancelled."""
-    outbox_id = send_feedback(session, device_event_id=device_event_id, state=body.state, message=body.message)
+    outbox_id = send_feedback(
+        session, user=user, device_event_id=device_event_id, state=body.state, message=body.message
+    )
     if outbox_id is None:
         raise HTTPException(status_code=404, detail="device event not found")
     record(
