@@ -68,7 +68,7 @@ class Scope:
 
     @property
     def params(self) -> dict[str, Any]:
-        """The bind parameters the SQL fragments use (exactly those)."""
+        """The bind parameters the SQL fragments may use (a fragment may use none, e.g. `false`)."""
         if self.kind is ScopeKind.AREA:
             return {"scope_path": self.area_path}
         if self.kind is ScopeKind.INSTITUTION:
@@ -162,7 +162,7 @@ class Scope:
 
     def clause(self, sql: str) -> TextClause:
         """A fragment from the methods above as a clause for a SQLModel `select(...).where(...)`."""
-        return text(sql).bindparams(**self.params)
+        return text(sql).bindparams(**{key: value for key, value in self.params.items() if f":{key}" in sql})
 
 
 EVERYTHING = Scope(ScopeKind.ALL)
