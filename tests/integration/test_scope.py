@@ -587,6 +587,24 @@ def test_a_malformed_first_message_closes_the_socket_with_4400(scope_client: Tes
     assert refused.value.code == code
 
 
+@pytest.mark.timeout(60)
+def test_the_socket_closes_when_its_token_expires(scope_client: TestClient, world: World) -> None:
+    [(user_id,)] = psql(world.url, "SELECT id FROM app_user WHERE username = 'operator1'")
+    short = jwt.encode(
+        {"sub": str(user_id), "role": "operator", "exp": datetime.now(UTC) + timedelta(seconds=2)}, DEMO_JWT_SECRET
+    )
+    with scope_client.websocket_connect(LIVE) as socket:
+        socket.send_json({"type": "auth", "token": short})
+        assert socket.receive_json()["type"] == "hello"
+        socket.send_bytes(b"\x00 not text")  # ignored, not an error
+        socket.send_text("ping")
+        assert socket.receive_json() == {"type": "pong"}
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                socket.receive_json()
+    assert closed.value.code == 4401 and closed.value.reason == "token expired"
+
+
 def test_a_token_in_the_url_is_refused(scope_client: TestClient) -> None:
     token = _token(scope_client, "operator1")
     with (

@@ -360,8 +360,10 @@ async def live(websocket: WebSocket, since: Annotated[int, Query(ge=0)] = 0) -> 
         tasks = [asyncio.create_task(pump()), asyncio.create_task(expire())]
         try:
             while True:
-                message = await websocket.receive_text()
-                if message == "ping":
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    raise WebSocketDisconnect(message.get("code", 1000))
+                if message.get("text") == "ping":  # anything else (binary frames too) is ignored
                     await websocket.send_json({"type": "pong"})
         finally:
             for task in tasks:
@@ -371,8 +373,6 @@ async def live(websocket: WebSocket, since: Annotated[int, Query(ge=0)] = 0) -> 
                     await task
     except WebSocketDisconnect:
         pass
-    except RuntimeError:
-        pass  # the expiry closed the socket while a receive was pending
     finally:
         if console is not None:
             hub.consoles.discard(console)
