@@ -33,7 +33,7 @@ class ConsoleWatcher:
         self.resyncs = 0
         self._api = api
         self._token = operator_token(api)
-        self._url = api.replace("http://", "ws://") + f"/api/alarms/live?token={self._token}&since=999999999"
+        self._url = api.replace("http://", "ws://") + "/api/alarms/live?since=999999999"
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -51,6 +51,7 @@ class ConsoleWatcher:
         while True:  # like the console: on "resync" or a dropped socket, reconnect and catch up by version
             url = self._url.replace("since=999999999", f"since={version}")
             async with websockets.connect(url, max_size=None, ping_interval=None) as socket:
+                await socket.send(json.dumps({"type": "auth", "token": self._token}))  # never in the URL
                 async for raw in socket:
                     message = json.loads(raw)
                     if message["type"] == "hello":

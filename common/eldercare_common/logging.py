@@ -3,9 +3,40 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import structlog
+
+# Credentials that must never reach a log line, whichever logger wrote it (uvicorn's request lines
+# carry the URL, exceptions may carry a header): `token=` / `access_token=` in a URL or message,
+# Authorization header values, and anything shaped like a JWT. Values stop at a backslash so a
+# JSON-escaped quote stays intact.
+_REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?i)\b((?:access_|refresh_|id_)?token=)[^&\s\"'#;,\\]+"), r"\1[REDACTED]"),
+    (
+        re.compile(r"(?i)(\bauthorization[\"']?\s*[:=,]\s*[\"']?)(?:(?:bearer|basic)\s+)?[^\s\"',;\\]+"),
+        r"\1[REDACTED]",
+    ),
+    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[REDACTED]"),
+    (re.compile(r"(?i)([\"']?(?:access_token|token)[\"']?\s*:\s*[\"'])[^\"'\\]+"), r"\1[REDACTED]"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), "[REDACTED-JWT]"),
+)
+
+
+def redact(line: str) -> str:
+    """The line with tokens and Authorization values replaced by `[REDACTED]`."""
+    for pattern, replacement in _REDACTIONS:
+        line = pattern.sub(replacement, line)
+    return line
+
+
+class RedactingFormatter(structlog.stdlib.ProcessorFormatter):
+    """structlog's formatter, with `redact` applied to every finished line (message, fields, traceback)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Format, then redact."""
+        return redact(super().format(record))
 
 
 def configure_logging(*, process: str, level: str = "INFO", json: bool | None = None) -> None:
@@ -29,7 +60,7 @@ def configure_logging(*, process: str, level: str = "INFO", json: bool | None = 
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
+    formatter = RedactingFormatter(
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,

@@ -333,9 +333,11 @@ function setLive(state) {
 function connect() {
   setLive("connecting");
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${location.host}/api/alarms/live?token=${encodeURIComponent(token())}&since=${version}`);
+  // The token goes in the first message, never in the URL (URLs end up in logs).
+  socket = new WebSocket(`${scheme}://${location.host}/api/alarms/live?since=${version}`);
   let pinger = null;
   socket.onopen = () => {
+    socket.send(JSON.stringify({ type: "auth", token: token() }));
     setLive("open");
     pinger = setInterval(() => socket.readyState === 1 && socket.send("ping"), 20000);
   };
@@ -360,8 +362,9 @@ function connect() {
       socket.close();
     }
   };
-  socket.onclose = () => {
+  socket.onclose = (event) => {
     clearInterval(pinger);
+    if (event.code === 4401) return logout(); // token expired or refused: sign in again
     setLive("closed");
     setTimeout(connect, 1000 + Math.random() * 1000);
   };

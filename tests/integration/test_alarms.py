@@ -421,9 +421,8 @@ def test_caregivers_never_see_the_queue(client: TestClient, db: Session, world: 
         "/api/alarm-types",
     ):
         assert client.get(path, headers=care).status_code == 403, path
-    token = care["Authorization"].split()[1]
-    with pytest.raises(Exception), client.websocket_connect(f"/api/alarms/live?token={token}") as socket:  # noqa: B017
-        socket.receive_json()
+    # The live socket refuses caregivers too (close code 4403): tests/integration/test_scope.py, whose
+    # users are committed where the socket's own database session can read them.
 
 
 def test_a_supervisor_sees_only_their_area_and_cannot_act(

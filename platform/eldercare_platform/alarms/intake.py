@@ -24,7 +24,7 @@ CLAIM_BATCH = """
 SELECT o.id AS outbox_id, e.id, e.device_serial, e.event_type, e.received_at, d.household_id, d.care_center_id,
        coalesce(d.resident_id, (SELECT min(r.id) FROM resident r WHERE r.household_id = d.household_id
                                 AND r.status = 'active')) AS resident_id,
-       coalesce(ha.path, ca.path) AS area_path,
+       coalesce(ha.path, ca.path, ia.path) AS area_path,
        t.type IS NOT NULL AS known_type, coalesce(t.is_device_fault, false) AS is_device_fault
 FROM outbox o
 LEFT JOIN device_event e ON e.id = (o.payload->>'device_event_id')::bigint
@@ -33,6 +33,8 @@ LEFT JOIN household h ON h.id = d.household_id
 LEFT JOIN area ha ON ha.id = h.area_id
 LEFT JOIN care_center c ON c.id = d.care_center_id
 LEFT JOIN area ca ON ca.id = c.area_id
+LEFT JOIN institution i ON i.id = d.institution_id
+LEFT JOIN area ia ON ia.id = i.area_id
 LEFT JOIN alarm_type t ON t.type = e.event_type
 WHERE o.topic = 'device_event' AND o.processed_at IS NULL
 ORDER BY o.id LIMIT :limit

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from eldercare_platform.alarms.service import record_transition
+from eldercare_platform.core.scope import scope_of
+from eldercare_platform.users.models import Role, User
 
 
 @dataclass(frozen=True)
@@ -50,25 +52,40 @@ def escalate(session: Session, *, now: datetime, policy: EscalationPolicy) -> di
     supervised = session.execute(
         text(
             "UPDATE alarm SET escalation_level = 2, escalated_at = :now, version = nextval('alarm_version_seq')"
-            " WHERE state = 'new' AND escalation_level < 2 AND opened_at <= :cutoff RETURNING id, area_path, type"
+            " WHERE state = 'new' AND escalation_level < 2 AND opened_at <= :cutoff"
+            " RETURNING id, area_path, type, (SELECT institution_id FROM device WHERE serial = device_serial)"
         ),
         {"now": now, "cutoff": now - policy.supervisor_after},
     ).all()
-    for alarm_id, area_path, alarm_type in supervised:
+    # Admins and every supervisor whose scope covers the alarm (the one scope rule, core/scope.py).
+    watchers = (
+        [
+            (user.id, scope_of(session, user))
+            for user in session.exec(
+                select(User)
+                .where(col(User.active), col(User.role).in_([Role.ADMIN, Role.SUPERVISOR]))
+                .order_by(col(User.id))
+            )
+        ]
+        if supervised
+        else []
+    )
+    for alarm_id, area_path, alarm_type, institution_id in supervised:
         told = (
             session.execute(
                 text(
                     "INSERT INTO notification (user_id, alarm_id, kind, message, created_at)"
-                    " SELECT u.id, :alarm, 'escalation', :message, :now FROM app_user u"
-                    " LEFT JOIN area a ON a.id = u.scope_area_id"
-                    " WHERE u.active AND (u.role = 'admin' OR (u.role = 'supervisor' AND a.path IS NOT NULL"
-                    "   AND coalesce(:path, '') LIKE a.path || '%'))"
+                    " SELECT u, :alarm, 'escalation', :message, :now FROM unnest(CAST(:users AS integer[])) AS u"
                     " ON CONFLICT DO NOTHING RETURNING user_id"
                 ),
                 {
                     "alarm": alarm_id,
                     "now": now,
-                    "path": area_path,
+                    "users": [
+                        user_id
+                        for user_id, scope in watchers
+                        if scope.sees(area_path=area_path, institution_id=institution_id)
+                    ],
                     "message": f"告警 #{alarm_id} ({alarm_type}) 超时未接 unanswered for {policy.supervisor_after}",
                 },
             )

@@ -23,6 +23,7 @@ from eldercare_platform.alarms.models import AlarmOut
 from eldercare_platform.alarms.service import NOTIFY_CHANNEL, alarms_by_ids
 from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock
 from eldercare_platform.core.db import engine_for
+from eldercare_platform.core.scope import Scope
 
 log = get_logger(__name__)
 
@@ -32,12 +33,12 @@ class Console:
     """One connected console and what it may see."""
 
     websocket: WebSocket
-    scope: str | None  # area path prefix for a supervisor; None sees everything
+    scope: Scope  # the user's scope (core/scope.py)
     queue: asyncio.Queue[dict[str, object]] = field(default_factory=lambda: asyncio.Queue(maxsize=10_000))
 
     def may_see(self, alarm: AlarmOut) -> bool:
-        """Scope filter."""
-        return self.scope is None or (alarm.area_path or "").startswith(self.scope)
+        """The scope rule, applied to every alarm before it is pushed."""
+        return self.scope.sees(area_path=alarm.area_path, institution_id=alarm.institution_id)
 
 
 class AlarmHub:

@@ -112,6 +112,7 @@ class AlarmOut(BaseModel):
     resident_age: int | None
     household_id: int | None
     area_path: str | None
+    institution_id: int | None = Field(default=None, description="The institution whose device raised it, if any")
     address: str | None
     community: str | None
     device_serial: str

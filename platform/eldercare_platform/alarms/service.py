@@ -24,10 +24,10 @@ from eldercare_platform.alarms.models import (
     ResolveRequest,
     TransitionOut,
 )
-from eldercare_platform.areas.service import scope_path
 from eldercare_platform.core.clock import local_date
 from eldercare_platform.core.db import raw_connection
-from eldercare_platform.users.models import Role, User
+from eldercare_platform.core.scope import scope_of
+from eldercare_platform.users.models import User
 
 NOTIFY_CHANNEL = "alarm_changed"
 ACTIVE = (AlarmState.ACKNOWLEDGED, AlarmState.IN_PROGRESS)
@@ -49,6 +49,7 @@ ALARM_SELECT = """
 SELECT a.*, t.label_zh AS type_label_zh, t.label_en AS type_label_en,
        r.name AS resident_name, r.birth_date, h.address, ar.name AS community,
        u.full_name AS acknowledged_by_name,
+       (SELECT dv.institution_id FROM device dv WHERE dv.serial = a.device_serial) AS institution_id,
        ARRAY(SELECT o.id FROM alarm o WHERE o.source_key = a.source_key AND o.id <> a.id
              AND o.state <> 'resolved' ORDER BY o.id) AS linked
 FROM alarm a
@@ -73,13 +74,11 @@ def _out(row: Any, today: date) -> AlarmOut:
 
 
 def _scope_clause(session: Session, user: User) -> tuple[str, dict[str, Any]]:
-    """SQL restricting alarms to what the user may see."""
-    if user.role == Role.SUPERVISOR:
-        path = scope_path(session, user=user)
-        if path is None:
-            return " AND false", {}
-        return " AND a.area_path LIKE :scope || '%'", {"scope": path}
-    return "", {}
+    """SQL restricting alarms (alias `a`) to the user's scope (`core/scope.py`)."""
+    scope = scope_of(session, user)
+    if scope.unrestricted:
+        return "", {}
+    return f" AND {scope.alarms_sql('a')}", scope.params
 
 
 def open_queue(session: Session, *, user: User, now: datetime) -> list[AlarmOut]:

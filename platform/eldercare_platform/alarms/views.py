@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import jwt
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import Session
@@ -26,11 +27,11 @@ from eldercare_platform.alarms.models import (
     ResolveRequest,
     TransitionOut,
 )
-from eldercare_platform.areas.service import scope_path
 from eldercare_platform.audit.service import record
 from eldercare_platform.core.clock import local_date
 from eldercare_platform.core.db import engine_for
-from eldercare_platform.core.deps import NowDep, SessionDep, get_clock, require_roles
+from eldercare_platform.core.deps import NowDep, SessionDep, get_clock, require_roles, user_for_token
+from eldercare_platform.core.scope import Scope, scope_of
 from eldercare_platform.core.security import decode_access_token
 from eldercare_platform.residents.service import age_on, get_card
 from eldercare_platform.residents.views import ResidentCard
@@ -250,42 +251,96 @@ def update_alarm_type(
     return dict(row)
 
 
-def _websocket_user(websocket: WebSocket, token: str | None) -> User | None:
-    settings = websocket.app.state.settings
-    if not token:
-        return None
-    try:
-        claims = decode_access_token(
-            token,
-            secret=settings.jwt_secret.get_secret_value(),
-            algorithm=settings.jwt_algorithm,
-            now=get_clock(websocket).now(),
-        )
-    except jwt.InvalidTokenError:
-        return None
+# Close codes of the live socket (4000-4999 are the application's own, like HTTP statuses + 4000).
+WS_BAD_MESSAGE = 4400  # the first message is not {"type": "auth", "token": ...}
+WS_UNAUTHENTICATED = 4401  # no, a bad or an expired token; no auth message in time; a token in the URL
+WS_FORBIDDEN = 4403  # a role that may not watch alarms (caregivers)
+AUTH_TIMEOUT_S = 5.0
+LIVE_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class _Watcher:
+    """Who opened the socket, what they may see, and when their token runs out."""
+
+    user: User
+    scope: Scope
+    expires_at: datetime
+
+
+def _websocket_user(settings: Any, token: str, now: datetime) -> _Watcher | None:
+    """The user, scope and token expiry for a live socket, or None when the token does not name an active user."""
     with Session(engine_for(settings.sqlalchemy_url, settings.db_pool_size), expire_on_commit=False) as session:
-        user = session.get(User, int(claims["sub"]))
-        if user is None or not user.active or user.role != claims.get("role"):
+        user = user_for_token(session, settings, token, now=now)
+        if user is None:
             return None
-        if user.role not in (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN):
-            return None
-        user.__dict__["_scope"] = scope_path(session, user=user)
-        return user
+        claims = decode_access_token(
+            token, secret=settings.jwt_secret.get_secret_value(), algorithm=settings.jwt_algorithm, now=now
+        )
+        return _Watcher(user=user, scope=scope_of(session, user), expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+
+
+async def _first_message(websocket: WebSocket) -> tuple[str, int | None] | int:
+    """The token (and `since`) of the auth message, or the close code to refuse with."""
+    try:
+        message = await asyncio.wait_for(websocket.receive(), timeout=AUTH_TIMEOUT_S)
+    except TimeoutError:
+        return WS_UNAUTHENTICATED
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    try:
+        body = json.loads(message.get("text") or "")
+    except ValueError:
+        return WS_BAD_MESSAGE
+    if not isinstance(body, dict) or body.get("type") != "auth" or not isinstance(body.get("token"), str):
+        return WS_BAD_MESSAGE
+    since = body.get("since")
+    if since is not None and (isinstance(since, bool) or not isinstance(since, int) or since < 0):
+        return WS_BAD_MESSAGE
+    return body["token"], since
+
+
+_REASONS = {
+    WS_BAD_MESSAGE: 'the first message must be {"type": "auth", "token": "<access token>"}',
+    WS_UNAUTHENTICATED: "not authenticated",
+    WS_FORBIDDEN: "this role may not watch alarms",
+}
 
 
 @router.websocket("/live")
-async def live(websocket: WebSocket, token: str | None = None, since: int = 0) -> None:
-    """Push alarm changes. Send `?since=<version>` after a reconnect to receive what was missed first."""
-    user = await asyncio.to_thread(_websocket_user, websocket, token)
-    if user is None:
-        await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason="not authenticated or not allowed")
-        return
+async def live(websocket: WebSocket, since: Annotated[int, Query(ge=0)] = 0) -> None:
+    """Push alarm changes in the user's scope.
+
+    The client's first message authenticates: `{"type": "auth", "token": "<access token>"}` within
+    5 s (never `?token=` in the URL: URLs are logged). After a reconnect, `?since=<version>` (or
+    `"since"` in the auth message) sends what was missed first. Refusals close the socket with 4401
+    (not authenticated), 4403 (role not allowed) or 4400 (malformed first message); the socket is
+    closed with 4401 when the token expires.
+    """
     await websocket.accept()
+    if "token" in websocket.query_params:
+        await websocket.close(code=WS_UNAUTHENTICATED, reason="token in the URL refused: send it in the first message")
+        return
+    settings = websocket.app.state.settings
     hub = websocket.app.state.alarm_hub
-    console = Console(websocket=websocket, scope=user.__dict__.get("_scope"))
-    hub.consoles.add(console)
+    console: Console | None = None
     try:
-        settings = websocket.app.state.settings
+        first = await _first_message(websocket)
+        if isinstance(first, int):
+            await websocket.close(code=first, reason=_REASONS[first])
+            return
+        token, asked = first
+        since = since if asked is None else asked
+        watcher = await asyncio.to_thread(_websocket_user, settings, token, get_clock(websocket).now())
+        if watcher is None:
+            await websocket.close(code=WS_UNAUTHENTICATED, reason=_REASONS[WS_UNAUTHENTICATED])
+            return
+        if watcher.user.role not in LIVE_ROLES:
+            await websocket.close(code=WS_FORBIDDEN, reason=_REASONS[WS_FORBIDDEN])
+            return
+        user = watcher.user
+        console = Console(websocket=websocket, scope=watcher.scope)
+        hub.consoles.add(console)
 
         def catch_up() -> Changes:
             with Session(engine_for(settings.sqlalchemy_url, settings.db_pool_size)) as session:
@@ -308,17 +363,26 @@ async def live(websocket: WebSocket, token: str | None = None, since: int = 0) -
             while True:
                 await websocket.send_json(await console.queue.get())
 
-        sender = asyncio.create_task(pump())
+        async def expire() -> None:
+            await asyncio.sleep(max(0.0, (watcher.expires_at - get_clock(websocket).now()).total_seconds()))
+            await websocket.close(code=WS_UNAUTHENTICATED, reason="token expired")
+
+        tasks = [asyncio.create_task(pump()), asyncio.create_task(expire())]
         try:
             while True:
-                message = await websocket.receive_text()
-                if message == "ping":
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    raise WebSocketDisconnect(message.get("code", 1000))
+                if message.get("text") == "ping":  # anything else (binary frames too) is ignored
                     await websocket.send_json({"type": "pong"})
         finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
     except WebSocketDisconnect:
         pass
     finally:
-        hub.consoles.discard(console)
+        if console is not None:
+            hub.consoles.discard(console)

@@ -63,20 +63,40 @@ _UNAUTHENTICATED = HTTPException(
 )
 
 
-def get_current_user(session: SessionDep, token: TokenDep, settings: SettingsDep, now: NowDep) -> User:
-    """The active user named by the bearer token; 401 otherwise (expiry is judged by the app's clock)."""
+_MAX_USER_ID = 2**31 - 1  # app_user.id is an integer column
+
+
+def user_for_token(session: Session, settings: ApiSettings, token: str | None, *, now: datetime) -> User | None:
+    """The active user a bearer token names, or None for anything else (missing, malformed, forged,
+    expired by the app's clock, a `sub` that is not a user id, a user deactivated or whose role changed).
+
+    Shared by HTTP requests and the alarm WebSocket; it never raises for a bad token.
+    """
     if not token:
-        raise _UNAUTHENTICATED
+        return None
     assert settings.jwt_secret is not None  # filled in by ApiSettings
     try:
         claims = decode_access_token(
             token, secret=settings.jwt_secret.get_secret_value(), algorithm=settings.jwt_algorithm, now=now
         )
-        user_id = int(claims["sub"])
-    except (jwt.InvalidTokenError, ValueError, KeyError):
-        raise _UNAUTHENTICATED from None
+    except jwt.InvalidTokenError:
+        return None
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject.isascii() or not subject.isdecimal():
+        return None
+    user_id = int(subject)
+    if not 0 < user_id <= _MAX_USER_ID:
+        return None
     user = session.get(User, user_id)
     if user is None or not user.active or user.role != claims.get("role"):
+        return None
+    return user
+
+
+def get_current_user(session: SessionDep, token: TokenDep, settings: SettingsDep, now: NowDep) -> User:
+    """The active user named by the bearer token; 401 otherwise (expiry is judged by the app's clock)."""
+    user = user_for_token(session, settings, token, now=now)
+    if user is None:
         raise _UNAUTHENTICATED
     return user
 

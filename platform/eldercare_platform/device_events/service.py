@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from eldercare_gateway.downlink import enqueue_downlink
 from eldercare_gateway.protocol import Downlink, FeedbackPayload, FeedbackState
-from eldercare_platform.areas.service import scope_path
 from eldercare_platform.core.db import raw_connection
+from eldercare_platform.core.scope import scope_of
 from eldercare_platform.users.models import User
 
 RECENT_EVENTS = """
@@ -27,7 +27,7 @@ LEFT JOIN LATERAL (
     WHERE id = d.resident_id OR (d.resident_id IS NULL AND household_id = d.household_id)
     ORDER BY id LIMIT 1
 ) r ON true
-WHERE (CAST(:scope AS text) IS NULL OR a.path LIKE CAST(:scope AS text) || '%')
+WHERE {scope}
   AND (CAST(:since AS timestamptz) IS NULL OR e.received_at >= CAST(:since AS timestamptz))
 ORDER BY e.received_at DESC, e.id DESC
 LIMIT :limit
@@ -36,18 +36,21 @@ LIMIT :limit
 
 def recent_events(session: Session, *, user: User, limit: int, since: datetime | None = None) -> list[dict[str, Any]]:
     """Newest events first, by the gateway's receive time (device clocks may be wrong)."""
+    scope = scope_of(session, user)
     rows = session.execute(
-        text(RECENT_EVENTS), {"scope": scope_path(session, user=user), "since": since, "limit": limit}
+        text(RECENT_EVENTS.format(scope=scope.events_sql("e"))), {**scope.params, "since": since, "limit": limit}
     ).mappings()
     return [dict(row) for row in rows]
 
 
 def send_feedback(
-    session: Session, *, device_event_id: int, state: FeedbackState, message: str | None, now: datetime
+    session: Session, *, user: User, device_event_id: int, state: FeedbackState, message: str | None, now: datetime
 ) -> int | None:
-    """Queue feedback for the device that raised the event; None if the event does not exist."""
+    """Queue feedback for the device that raised the event; None if the event does not exist in the user's scope."""
+    scope = scope_of(session, user)
     row = session.execute(
-        text("SELECT device_serial, event_id FROM device_event WHERE id = :id"), {"id": device_event_id}
+        text(f"SELECT e.device_serial, e.event_id FROM device_event e WHERE e.id = :id AND {scope.events_sql('e')}"),
+        {**scope.params, "id": device_event_id},
     ).first()
     if row is None:
         return None

@@ -65,7 +65,9 @@ def feedback(
     now: NowDep,
 ) -> Queued:
     """Tell the device its call was received / help is on the way / it was cancelled."""
-    outbox_id = send_feedback(session, device_event_id=device_event_id, state=body.state, message=body.message, now=now)
+    outbox_id = send_feedback(
+        session, user=user, device_event_id=device_event_id, state=body.state, message=body.message, now=now
+    )
     if outbox_id is None:
         raise HTTPException(status_code=404, detail="device event not found")
     record(

@@ -17,11 +17,9 @@ from eldercare_gateway.protocol import (
     Downlink,
     device_topic_prefix,
 )
-from eldercare_platform.areas.models import Area
-from eldercare_platform.areas.service import area_filter
 from eldercare_platform.core.db import raw_connection
+from eldercare_platform.core.scope import scope_of
 from eldercare_platform.devices.models import Device, DeviceCreate, DeviceCredential
-from eldercare_platform.residents.models import Household
 from eldercare_platform.users.models import User
 
 
@@ -34,20 +32,25 @@ def list_devices(
     limit: int = 100,
     offset: int = 0,
 ) -> list[Device]:
-    """Devices the user may see (a scoped supervisor: homes in their area)."""
+    """Devices in the user's scope (`core/scope.py`)."""
     query = select(Device)
-    scope = area_filter(session, user=user)
-    if scope is not None:
-        query = (
-            query.join(Household, col(Household.id) == Device.household_id)
-            .join(Area, col(Area.id) == Household.area_id)
-            .where(scope)
-        )
+    scope = scope_of(session, user)
+    if not scope.unrestricted:
+        query = query.where(scope.clause(scope.devices_sql("device")))
     if kind:
         query = query.where(Device.kind == kind)
     if household_id is not None:
         query = query.where(Device.household_id == household_id)
     return list(session.exec(query.order_by(col(Device.id)).limit(limit).offset(offset)).all())
+
+
+def get_device(session: Session, *, user: User, device_id: int) -> Device | None:
+    """One device, or None when it does not exist or is outside the user's scope."""
+    scope = scope_of(session, user)
+    query = select(Device).where(Device.id == device_id)
+    if not scope.unrestricted:
+        query = query.where(scope.clause(scope.devices_sql("device")))
+    return session.exec(query).first()
 
 
 def status_of(session: Session, *, serials: list[str]) -> dict[str, dict[str, Any]]:

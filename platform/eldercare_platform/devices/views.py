@@ -14,6 +14,7 @@ from eldercare_platform.core.deps import NowDep, SessionDep, require_roles
 from eldercare_platform.devices.models import Device, DeviceBase, DeviceCreate, DevicePublic
 from eldercare_platform.devices.service import (
     IssuedCredential,
+    get_device,
     list_devices,
     register_device,
     rotate_credential,
@@ -100,8 +101,8 @@ def _credential(issued: IssuedCredential) -> MqttCredential:
     )
 
 
-def _device_or_404(session: SessionDep, device_id: int) -> Device:
-    device = session.get(Device, device_id)
+def _device_or_404(session: SessionDep, device_id: int, user: User) -> Device:
+    device = get_device(session, user=user, device_id=device_id)
     if device is None:
         raise HTTPException(status_code=404, detail="device not found")
     return device
@@ -131,7 +132,7 @@ def provision_device(data: DeviceCreate, session: SessionDep, admin: AdminDep) -
 @router.post("/{device_id}/credentials", response_model=MqttCredential)
 def rotate_device_credential(device_id: int, session: SessionDep, admin: AdminDep, now: NowDep) -> MqttCredential:
     """Revoke the device's password and issue a new one (shown once)."""
-    device = _device_or_404(session, device_id)
+    device = _device_or_404(session, device_id, admin)
     issued = rotate_credential(session, device=device, now=now)
     record(session, user_id=admin.id, action="update", entity="device_credential", entity_id=device.id)
     session.commit()
@@ -141,7 +142,7 @@ def rotate_device_credential(device_id: int, session: SessionDep, admin: AdminDe
 @router.post("/{device_id}/commands", response_model=Queued, status_code=status.HTTP_202_ACCEPTED)
 def command_device(device_id: int, body: CommandRequest, session: SessionDep, user: OperatorDep, now: NowDep) -> Queued:
     """Ask a device to self-test or to beep so it can be found."""
-    device = _device_or_404(session, device_id)
+    device = _device_or_404(session, device_id, user)
     outbox_id = send_command(session, device=device, command=body.command, command_id=body.command_id, now=now)
     record(
         session,
@@ -158,7 +159,7 @@ def command_device(device_id: int, body: CommandRequest, session: SessionDep, us
 @router.put("/{device_id}/config", response_model=Queued, status_code=status.HTTP_202_ACCEPTED)
 def configure_device(device_id: int, body: ConfigRequest, session: SessionDep, admin: AdminDep) -> Queued:
     """Change the heartbeat interval; the device gets it as a retained config message."""
-    device = _device_or_404(session, device_id)
+    device = _device_or_404(session, device_id, admin)
     outbox_id = set_heartbeat_interval(session, device=device, seconds=body.heartbeat_interval_s)
     record(
         session,

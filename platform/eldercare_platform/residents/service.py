@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from eldercare_platform.areas.models import Area
-from eldercare_platform.areas.service import area_filter
+from eldercare_platform.core.scope import scope_of
 from eldercare_platform.devices.models import Device
 from eldercare_platform.residents.models import EmergencyContact, Household, Resident
 from eldercare_platform.users.models import User
@@ -35,9 +35,9 @@ def list_residents(
         .join(Household, col(Household.id) == Resident.household_id)
         .join(Area, col(Area.id) == Household.area_id)
     )
-    scope = area_filter(session, user=user)
-    if scope is not None:
-        query = query.where(scope)
+    scope = scope_of(session, user)
+    if not scope.unrestricted:
+        query = query.where(scope.clause(scope.residents_sql("resident")))
     if area_id is not None:
         area = session.get(Area, area_id)
         query = query.where(col(Area.path).startswith(area.path if area else "/nonexistent/"))
@@ -58,9 +58,9 @@ def get_card(session: Session, *, user: User, resident_id: int) -> dict[str, Any
         .join(Area, col(Area.id) == Household.area_id)
         .where(Resident.id == resident_id)
     )
-    scope = area_filter(session, user=user)
-    if scope is not None:
-        query = query.where(scope)
+    scope = scope_of(session, user)
+    if not scope.unrestricted:
+        query = query.where(scope.clause(scope.residents_sql("resident")))
     row = session.exec(query).first()
     if row is None:
         return None

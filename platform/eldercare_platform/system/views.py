@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 
 from eldercare_common.ops_server import health_payload
 from eldercare_platform.core.db import engine_for
-from eldercare_platform.core.deps import CurrentUser, NowDep, SettingsDep
+from eldercare_platform.core.deps import CurrentUser, NowDep, SessionDep, SettingsDep
+from eldercare_platform.core.scope import scope_of
 from eldercare_platform.system.service import broker_check, database_check, headline_counts
 
 health_router = APIRouter(tags=["system"])
@@ -29,11 +30,12 @@ def health(request: Request, settings: SettingsDep) -> JSONResponse:
 
 
 @router.get("/status")
-def system_status(request: Request, settings: SettingsDep, user: CurrentUser, now: NowDep) -> dict[str, Any]:
-    """Component health, headline counts and the display time zone, for every signed-in role."""
-    engine = engine_for(settings.sqlalchemy_url, settings.db_pool_size)
+def system_status(
+    request: Request, settings: SettingsDep, user: CurrentUser, session: SessionDep, now: NowDep
+) -> dict[str, Any]:
+    """Component health, the display time zone, and headline counts within the user's scope."""
     checks = _checks(request, settings)
-    counts = headline_counts(engine, now=now) if checks["database"] == "ok" else {}
+    counts = headline_counts(session, scope_of(session, user), now=now) if checks["database"] == "ok" else {}
     return {
         "checks": checks,
         "counts": counts,

@@ -1,0 +1,782 @@
+"""One scope rule everywhere: every GET endpoint and the live WebSocket, for every role and every kind of scope.
+
+The world is the seeded demo district (1,000 residents, seed 7) in a database of this module's own,
+plus a second district, a device at each of two institutions, a home device in three communities
+and in the other district, a care-center device, an open alarm and a device event at each, and
+users of every role and every kind of scope: the whole city (operator, admin, caregiver), a
+supervisor scoped to the city area, the district, a street, a community, the other district, and
+to each of two institutions (`supervisor_home` is the seeded one from issue 9).
+
+What each user should see is computed here independently of the platform (walking area parent
+links, not path prefixes) and compared *exactly* with what every endpoint returns: nothing outside
+the scope comes back, and everything inside does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from fastapi.routing import APIWebSocketRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session, col, select
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocketDisconnect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect as ws_connect
+
+from eldercare_common.devstack import MosquittoInstance, PostgresInstance, free_port
+from eldercare_common.settings import DEMO_JWT_SECRET, DEMO_MQTT_PASSWORD
+from eldercare_platform.alarms.intake import intake_pending
+from eldercare_platform.alarms.jobs import EscalationPolicy, escalate
+from eldercare_platform.areas.models import Area, AreaLevel
+from eldercare_platform.core.config import ApiSettings
+from eldercare_platform.core.security import hash_password
+from eldercare_platform.devices.models import Device, DeviceKind
+from eldercare_platform.main import create_app
+from eldercare_platform.seed.generator import DEMO_PASSWORD, generate
+from eldercare_platform.seed.loader import load
+from eldercare_platform.users.models import Role, User
+from tests import factories as f
+from tests.conftest import migrated_database, psql
+from tests.integration.gateway_support import wait_for
+
+READERS = {Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}  # roles that may read residents, devices, events, alarms
+LIVE = "/api/alarms/live"
+
+
+# --- the world ---
+
+
+@dataclass
+class World:
+    """Ids of what this module added, and its users' scopes as (kind, id)."""
+
+    url: str
+    users: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+    markers: dict[str, str] = field(default_factory=dict)  # unique text (name, address, serial) → device serial
+    serials: dict[str, str] = field(default_factory=dict)  # role in the world → device serial
+    added_residents: list[int] = field(default_factory=list)
+
+
+def _event(session: Session, serial: str, event_type: str, at: datetime) -> None:
+    """What the gateway's alarm lane writes: the device event and its outbox row."""
+    event_id = session.execute(
+        text(
+            "INSERT INTO device_event (device_serial, event_id, event_type, device_time, received_at)"
+            " VALUES (:s, :e, :t, :at, :at) RETURNING id"
+        ),
+        {"s": serial, "e": f"{event_type}-{serial}-{at.timestamp()}", "t": event_type, "at": at},
+    ).scalar_one()
+    session.execute(
+        text("INSERT INTO outbox (topic, payload) VALUES ('device_event', jsonb_build_object('device_event_id', :id))"),
+        {"id": event_id},
+    )
+
+
+def _user(session: Session, username: str, *, area: Area | None = None, institution: int | None = None) -> None:
+    session.add(
+        User(
+            username=username,
+            full_name=f"测试{username}",
+            role=Role.SUPERVISOR,
+            scope_area_id=area.id if area else None,
+            scope_institution_id=institution,
+            password_hash=hash_password(DEMO_PASSWORD),
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def world(postgres: PostgresInstance) -> World:
+    url = migrated_database(postgres, "eldercare_scope")
+    load(url, generate(1000, seed=7, start_date=date(2026, 1, 5)))
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"), poolclass=NullPool)
+    result = World(url=url)
+    with Session(engine, expire_on_commit=False) as s:
+        city = s.exec(select(Area).where(Area.level == AreaLevel.CITY)).one()
+        district = s.exec(select(Area).where(Area.level == AreaLevel.DISTRICT)).one()
+        street_a, street_b = s.exec(select(Area).where(Area.parent_id == district.id).order_by(col(Area.id))).all()[:2]
+        community_a1, community_a2 = s.exec(
+            select(Area).where(Area.parent_id == street_a.id).order_by(col(Area.id))
+        ).all()[:2]
+        community_b = s.exec(select(Area).where(Area.parent_id == street_b.id).order_by(col(Area.id))).first()
+        assert community_b is not None
+        other_district = f.area(s, name="武进区", level=AreaLevel.DISTRICT, parent=city)
+        other_street = f.area(s, name="湖塘镇", level=AreaLevel.STREET, parent=other_district)
+        other_community = f.area(s, name="花园社区", level=AreaLevel.COMMUNITY, parent=other_street)
+        homes = {"a1": community_a1, "a2": community_a2, "b": community_b, "other": other_community}
+        for key, community in homes.items():
+            person = f.resident(s, community=community, name=f"范围{key}老人")
+            unit = f.device(s, household_id=person.household_id, serial=f"SCOPE-HOME-{key}")
+            result.serials[f"home_{key}"] = unit.serial
+            result.markers[person.name] = unit.serial
+            assert person.id is not None
+            result.added_residents.append(person.id)
+            result.markers[unit.serial] = unit.serial
+        home_institution = s.exec(select(User).where(User.username == "supervisor_home")).one().scope_institution_id
+        other_institution = s.execute(
+            text("SELECT min(id) FROM institution WHERE id <> :i"), {"i": home_institution}
+        ).scalar_one()
+        for key, institution in (("inst_home", home_institution), ("inst_other", other_institution)):
+            device = Device(serial=f"SCOPE-{key}", kind=DeviceKind.ROOM_SENSOR, model="T-1", institution_id=institution)
+            s.add(device)
+            result.serials[key] = device.serial
+            result.markers[device.serial] = device.serial
+        center_device = s.exec(
+            select(Device).where(col(Device.care_center_id).is_not(None)).order_by(col(Device.id))
+        ).first()
+        assert center_device is not None
+        result.serials["center"] = center_device.serial
+        _user(s, "supervisor_city", area=city)
+        _user(s, "supervisor_community", area=community_a1)
+        _user(s, "supervisor_other_district", area=other_district)
+        _user(s, "supervisor_home2", institution=other_institution)
+        s.flush()
+        now = s.execute(text("SELECT now()")).scalar_one()
+        for serial in result.serials.values():
+            s.execute(
+                text("INSERT INTO device_status (device_serial, online, last_seen_at) VALUES (:s, true, :t)"),
+                {"s": serial, "t": now},
+            )
+            _event(s, serial, "sos", now - timedelta(hours=1))
+        _event(s, result.serials["home_b"], "checkin", now - timedelta(days=2))  # an event with no alarm, not recent
+        assert len(intake_pending(s, now=now)) == len(result.serials)
+        s.commit()
+        for username, area_id, institution_id, role in s.execute(
+            text("SELECT username, scope_area_id, scope_institution_id, role FROM app_user")
+        ).all():
+            if institution_id is not None:
+                result.users[username] = ("institution", institution_id)
+            elif area_id is not None:
+                result.users[username] = ("area", area_id)
+            else:
+                assert role != Role.SUPERVISOR
+                result.users[username] = ("all", None)
+    engine.dispose()
+    assert {kind for kind, _ in result.users.values()} == {"all", "area", "institution"}
+    return result
+
+
+# --- what each user should see, computed independently of the platform ---
+
+
+class Oracle:
+    """Locations of everything, read straight from the tables; scope by walking parent links."""
+
+    def __init__(self, url: str) -> None:
+        self.parent = dict(psql(url, "SELECT id, parent_id FROM area"))
+        self.household_area = dict(psql(url, "SELECT id, area_id FROM household"))
+        center_area = dict(psql(url, "SELECT id, area_id FROM care_center"))
+        institution_area = dict(psql(url, "SELECT id, area_id FROM institution"))
+        self.residents = {
+            rid: (hid, status) for rid, hid, status in psql(url, "SELECT id, household_id, status FROM resident")
+        }
+        self.devices: dict[int, tuple[int, int | None]] = {}
+        self.device_by_serial: dict[str, tuple[int, int | None]] = {}
+        for did, serial, hh, cc, inst in psql(
+            url, "SELECT id, serial, household_id, care_center_id, institution_id FROM device"
+        ):
+            area = self.household_area[hh] if hh else center_area[cc] if cc else institution_area[inst]
+            self.devices[did] = self.device_by_serial[serial] = (area, inst)
+        self.events = {eid: serial for eid, serial in psql(url, "SELECT id, device_serial FROM device_event")}
+        self.recent_events = {
+            eid for (eid,) in psql(url, "SELECT id FROM device_event WHERE received_at > now() - interval '24 hours'")
+        }
+        self.alarms = {aid: serial for aid, serial in psql(url, "SELECT id, device_serial FROM alarm")}
+        self.staff = {
+            sid: (area, inst, active)
+            for sid, area, inst, active in psql(url, "SELECT id, home_area_id, institution_id, active FROM staff")
+        }
+        self.online = {serial for (serial,) in psql(url, "SELECT device_serial FROM device_status WHERE online")}
+
+    def _chain(self, area: int | None) -> set[int]:
+        seen: set[int] = set()
+        while area is not None:
+            seen.add(area)
+            area = self.parent[area]
+        return seen
+
+    def sees(self, scope: tuple[str, int | None], area: int | None, institution: int | None) -> bool:
+        kind, target = scope
+        if kind == "all":
+            return True
+        if kind == "area":
+            return target in self._chain(area)
+        return institution is not None and institution == target
+
+    def residents_of(self, scope: tuple[str, int | None]) -> set[int]:
+        return {rid for rid, (hid, _) in self.residents.items() if self.sees(scope, self.household_area[hid], None)}
+
+    def devices_of(self, scope: tuple[str, int | None]) -> set[int]:
+        return {did for did, loc in self.devices.items() if self.sees(scope, *loc)}
+
+    def serial_seen(self, scope: tuple[str, int | None], serial: str) -> bool:
+        return serial in self.device_by_serial and self.sees(scope, *self.device_by_serial[serial])
+
+    def events_of(self, scope: tuple[str, int | None]) -> set[int]:
+        return {eid for eid, serial in self.events.items() if self.serial_seen(scope, serial)}
+
+    def alarms_of(self, scope: tuple[str, int | None]) -> set[int]:
+        return {aid for aid, serial in self.alarms.items() if self.serial_seen(scope, serial)}
+
+    def counts_of(self, scope: tuple[str, int | None]) -> dict[str, int]:
+        residents = self.residents_of(scope)
+        return {
+            "residents": sum(1 for rid in residents if self.residents[rid][1] == "active"),
+            "households": sum(1 for area in self.household_area.values() if self.sees(scope, area, None)),
+            "devices": len(self.devices_of(scope)),
+            "devices_online": sum(1 for serial in self.online if self.serial_seen(scope, serial)),
+            "staff": sum(1 for area, inst, active in self.staff.values() if active and self.sees(scope, area, inst)),
+            "events_24h": len(self.events_of(scope) & self.recent_events),
+        }
+
+
+# --- the walk ---
+
+
+@dataclass
+class Walk:
+    """A signed-in user walking the API."""
+
+    client: TestClient
+    world: World
+    oracle: Oracle
+    username: str
+    role: Role
+    headers: dict[str, str]
+
+    @property
+    def scope(self) -> tuple[str, int | None]:
+        return self.world.users[self.username]
+
+    @property
+    def reader(self) -> bool:
+        return self.role in READERS
+
+    def get(self, path: str, expect: int | None = None) -> Any:
+        """GET as this user; checks the status and that no out-of-scope marker appears anywhere in the body."""
+        response = self.client.get(path, headers=self.headers, follow_redirects=False)
+        assert response.status_code < 500 or path == "/health", (path, response.text)  # 503: this app has no broker
+        if expect is not None:
+            assert response.status_code == expect, (self.username, path, response.status_code, response.text[:300])
+        for marker, serial in self.world.markers.items():
+            if not self.oracle.serial_seen(self.scope, serial):
+                assert marker not in response.text, f"{self.username} got {marker} (out of scope) from {path}"
+        return response.json() if "json" in response.headers.get("content-type", "") else response.text
+
+    def readable(self, path: str) -> Any | None:
+        """The body for a reader; a 403 (and None) for the other roles."""
+        if not self.reader:
+            self.get(path, expect=403)
+            return None
+        return self.get(path, expect=200)
+
+    def paged(self, path: str, limit: int) -> list[dict[str, Any]] | None:
+        if not self.reader:
+            self.get(f"{path}?limit=1", expect=403)
+            return None
+        items: list[dict[str, Any]] = []
+        while True:
+            body = self.get(f"{path}?limit={limit}&offset={len(items)}", expect=200)
+            page = body["items"] if isinstance(body, dict) else body
+            items += page
+            if len(page) < limit:
+                return items
+
+
+def _residents(walk: Walk) -> None:
+    items = walk.paged("/api/residents", 500)
+    if items is not None:
+        expected = walk.oracle.residents_of(walk.scope)
+        assert {item["id"] for item in items} == expected
+        assert walk.get("/api/residents?limit=1")["total"] == len(expected)
+
+
+def _resident_card(walk: Walk) -> None:
+    sample = sorted(walk.oracle.residents)[::97] + walk.world.added_residents  # a spread of the seeded ones, and ours
+    for rid in sample:
+        hid = walk.oracle.residents[rid][0]
+        visible = walk.oracle.sees(walk.scope, walk.oracle.household_area[hid], None)
+        walk.get(f"/api/residents/{rid}", expect=(200 if visible else 404) if walk.reader else 403)
+
+
+def _devices(walk: Walk) -> None:
+    items = walk.paged("/api/devices", 1000)
+    if items is not None:
+        assert {item["id"] for item in items} == walk.oracle.devices_of(walk.scope)
+
+
+def _device_events(walk: Walk) -> None:
+    items = walk.readable("/api/device-events?limit=500")
+    if items is not None:
+        assert {item["id"] for item in items} == walk.oracle.events_of(walk.scope)
+
+
+def _alarm_ids(walk: Walk, path: str, pick: Callable[[Any], list[int]]) -> None:
+    body = walk.readable(path)
+    if body is not None:
+        assert set(pick(body)) == walk.oracle.alarms_of(walk.scope), path
+
+
+def _each_alarm(walk: Walk, suffix: str) -> None:
+    visible = walk.oracle.alarms_of(walk.scope)
+    for aid in sorted(walk.oracle.alarms):
+        body = walk.get(f"/api/alarms/{aid}{suffix}", expect=(200 if aid in visible else 404) if walk.reader else 403)
+        if suffix == "/card" and aid in visible and walk.reader and body["resident"] is not None:
+            rid = body["resident"]["resident"]["id"]
+            assert rid in walk.oracle.residents_of(walk.scope)
+
+
+def _system_status(walk: Walk) -> None:
+    counts = walk.get("/api/system/status", expect=200)["counts"]
+    expected = walk.oracle.counts_of(walk.scope)
+    assert {k: v for k, v in counts.items() if k != "dead_letters_24h"} == expected
+    assert ("dead_letters_24h" in counts) == (walk.scope[0] == "all")
+
+
+def _me(walk: Walk) -> None:
+    assert walk.get("/api/auth/me", expect=200)["username"] == walk.username
+
+
+def _users(walk: Walk) -> None:
+    body = walk.get("/api/users", expect=200 if walk.role == Role.ADMIN else 403)
+    if walk.role == Role.ADMIN:
+        assert walk.username in {u["username"] for u in body}
+
+
+def _live_hello(walk: Walk) -> None:
+    with walk.client.websocket_connect(f"{LIVE}?since=0") as socket:
+        socket.send_json({"type": "auth", "token": walk.headers["Authorization"].split()[1]})
+        if not walk.reader:
+            with pytest.raises(WebSocketDisconnect) as refused:
+                socket.receive_json()
+            assert refused.value.code == 4403
+            return
+        hello = socket.receive_json()
+    assert hello["type"] == "hello" and hello["user"] == walk.username
+    assert {alarm["id"] for alarm in hello["missed"]} == walk.oracle.alarms_of(walk.scope)
+    for marker, serial in walk.world.markers.items():
+        if not walk.oracle.serial_seen(walk.scope, serial):
+            assert marker not in json.dumps(hello, ensure_ascii=False)
+
+
+def _plain(path: str, expect: int) -> Callable[[Walk], None]:
+    """An endpoint that returns nothing located: every user gets `expect`, and no out-of-scope marker."""
+    return lambda walk: walk.get(path, expect=expect)
+
+
+# Every GET route of the app and the WebSocket, each with its check. A route missing here fails
+# test_every_get_route_and_the_socket_are_walked: a new endpoint cannot skip the scope test.
+CHECKS: dict[str, Callable[[Walk], None]] = {
+    "/health": _plain("/health", 503),  # no personal data; 503 as no broker is connected here
+    "/metrics": _plain("/metrics", 200),
+    "/": _plain("/", 307),
+    "/api/openapi.json": _plain("/api/openapi.json", 200),
+    "/api/docs": _plain("/api/docs", 200),
+    "/docs/oauth2-redirect": _plain("/docs/oauth2-redirect", 200),
+    "/redoc": _plain("/redoc", 200),
+    "/api/auth/me": _me,
+    "/api/users": _users,
+    "/api/areas": _plain("/api/areas", 200),  # names and codes of areas: every signed-in role
+    "/api/alarm-types": lambda walk: walk.readable("/api/alarm-types"),
+    "/api/residents": _residents,
+    "/api/residents/{resident_id}": _resident_card,
+    "/api/devices": _devices,
+    "/api/device-events": _device_events,
+    "/api/alarms": lambda walk: _alarm_ids(walk, "/api/alarms", lambda body: [a["id"] for a in body]),
+    "/api/alarms/changes": lambda walk: _alarm_ids(
+        walk, "/api/alarms/changes?since=0", lambda body: [a["id"] for a in body["alarms"]]
+    ),
+    "/api/alarms/handover": lambda walk: _alarm_ids(
+        walk, "/api/alarms/handover", lambda body: [item["alarm"]["id"] for item in body]
+    ),
+    "/api/alarms/{alarm_id}": lambda walk: _each_alarm(walk, ""),
+    "/api/alarms/{alarm_id}/trace": lambda walk: _each_alarm(walk, "/trace"),
+    "/api/alarms/{alarm_id}/card": lambda walk: _each_alarm(walk, "/card"),
+    "/api/system/status": _system_status,
+    f"WS {LIVE}": _live_hello,
+}
+
+
+@pytest.fixture(scope="module")
+def scope_client(world: World) -> Iterator[TestClient]:
+    app = create_app(ApiSettings(environment="test", database_url=world.url), connect_broker=False)
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def oracle(world: World) -> Oracle:
+    return Oracle(world.url)
+
+
+def _token(client: TestClient, username: str) -> str:
+    response = client.post("/api/auth/token", data={"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def _routes(client: TestClient) -> set[str]:
+    """Every GET route and WebSocket the app serves, included routers flattened (as the OpenAPI document is built)."""
+    found = set()
+    for route in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
+        if isinstance(route.original_route, APIWebSocketRoute | WebSocketRoute):
+            found.add(f"WS {route.path}")
+        elif "GET" in (route.methods or set()):
+            found.add(str(route.path))
+    return found
+
+
+def test_every_get_route_and_the_socket_are_walked(scope_client: TestClient) -> None:
+    assert _routes(scope_client) == set(CHECKS), "add the new route to CHECKS with what it may return to whom"
+
+
+USERNAMES = [
+    "admin",
+    "operator1",
+    "caregiver1",
+    "supervisor_city",
+    "supervisor_district",
+    "supervisor_street",
+    "supervisor_community",
+    "supervisor_other_district",
+    "supervisor_home",
+    "supervisor_home2",
+]
+
+
+@pytest.mark.parametrize("username", USERNAMES)
+def test_every_endpoint_returns_exactly_the_users_scope(
+    scope_client: TestClient, world: World, oracle: Oracle, username: str
+) -> None:
+    role = Role(psql(world.url, "SELECT role FROM app_user WHERE username = %s", (username,))[0][0])
+    walk = Walk(
+        scope_client, world, oracle, username, role, {"Authorization": f"Bearer {_token(scope_client, username)}"}
+    )
+    for route, check in CHECKS.items():
+        try:
+            check(walk)
+        except AssertionError as exc:
+            raise AssertionError(f"{username} on {route}: {exc}") from exc
+
+
+def test_the_walk_is_not_vacuous(world: World, oracle: Oracle) -> None:
+    """Every kind of thing is seen by a scoped user and hidden from another; every scoped user sees something."""
+    scoped = [name for name in USERNAMES if world.users[name][0] != "all"]
+    narrower = [name for name in scoped if name != "supervisor_city"]  # the city area holds every place here
+    for what in (oracle.residents_of, oracle.devices_of, oracle.events_of, oracle.alarms_of):
+        everything = what(("all", None))
+        assert what(world.users["supervisor_city"]) == everything, what.__name__
+        for name in narrower:
+            assert what(world.users[name]) < everything, (what.__name__, name)
+        seen_by_someone_narrower = set().union(*(what(world.users[name]) for name in narrower))
+        assert seen_by_someone_narrower == everything, what.__name__
+    for name in scoped:
+        assert oracle.alarms_of(world.users[name]) and oracle.devices_of(world.users[name]), name
+        assert oracle.events_of(world.users[name]), name
+
+
+def test_the_institution_supervisor_of_issue_9(scope_client: TestClient, world: World) -> None:
+    """supervisor_home: only its institution's device events and alarms, no city-wide status counts."""
+    headers = {"Authorization": f"Bearer {_token(scope_client, 'supervisor_home')}"}
+    events = scope_client.get("/api/device-events", headers=headers).json()
+    assert {e["device_serial"] for e in events} == {world.serials["inst_home"]}
+    assert all(e["resident_name"] is None for e in events)
+    assert {a["device_serial"] for a in scope_client.get("/api/alarms", headers=headers).json()} == {
+        world.serials["inst_home"]
+    }
+    counts = scope_client.get("/api/system/status", headers=headers).json()["counts"]
+    assert counts["residents"] == 0 and counts["households"] == 0 and counts["devices"] == 1
+    assert "dead_letters_24h" not in counts
+
+
+def test_escalation_tells_only_the_supervisors_whose_scope_covers_the_alarm(world: World) -> None:
+    engine = create_engine(world.url.replace("postgresql://", "postgresql+psycopg://"), poolclass=NullPool)
+    with engine.connect() as connection:
+        outer = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        now = session.execute(text("SELECT now()")).scalar_one()
+        escalate(session, now=now + timedelta(hours=1), policy=EscalationPolicy())
+        told = {
+            (serial, username)
+            for serial, username in session.execute(
+                text(
+                    "SELECT a.device_serial, u.username FROM notification n JOIN alarm a ON a.id = n.alarm_id"
+                    " JOIN app_user u ON u.id = n.user_id"
+                )
+            ).all()
+        }
+        outer.rollback()
+    engine.dispose()
+    assert (world.serials["inst_home"], "supervisor_home") in told
+    assert (world.serials["inst_other"], "supervisor_home2") in told
+    assert (world.serials["inst_other"], "supervisor_home") not in told
+    assert (world.serials["home_a1"], "supervisor_home") not in told
+    assert (world.serials["home_a1"], "supervisor_community") in told
+    assert (world.serials["home_a2"], "supervisor_community") not in told
+    assert (world.serials["home_other"], "supervisor_district") not in told
+    assert (world.serials["inst_home"], "admin") in told
+    assert not any(username == "operator1" for _, username in told)
+
+
+# --- bad tokens: a clean 401 / close code, never a server error ---
+
+
+def _forged(sub: object, **extra: object) -> str:
+    claims = {"sub": sub, "role": "operator", "exp": datetime.now(UTC) + timedelta(hours=1), **extra}
+    return jwt.encode(claims, DEMO_JWT_SECRET, algorithm="HS256")
+
+
+BAD_TOKENS = {
+    "non-numeric sub": _forged("abc"),
+    "sub beyond an integer id": _forged("99999999999999999999"),
+    "negative sub": _forged("-1"),
+    "numeric sub as a number": _forged(1),
+    "no sub": jwt.encode({"role": "operator", "exp": datetime.now(UTC) + timedelta(hours=1)}, DEMO_JWT_SECRET),
+    "expired": _forged("2", exp=datetime(2020, 1, 1, tzinfo=UTC)),
+    "not a JWT": "not-a-jwt",
+    "empty": "",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_TOKENS))
+def test_a_bad_token_is_a_clean_401_over_http(scope_client: TestClient, name: str) -> None:
+    response = scope_client.get("/api/alarms", headers={"Authorization": f"Bearer {BAD_TOKENS[name]}"})
+    assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("name", sorted(BAD_TOKENS))
+def test_a_bad_token_closes_the_socket_with_4401(scope_client: TestClient, name: str) -> None:
+    with scope_client.websocket_connect(LIVE) as socket:
+        socket.send_json({"type": "auth", "token": BAD_TOKENS[name]})
+        with pytest.raises(WebSocketDisconnect) as refused:
+            socket.receive_json()
+    assert refused.value.code == 4401
+
+
+@pytest.mark.parametrize(
+    ("first", "code"),
+    [
+        ("ping", 4400),
+        ('{"type": "hello"}', 4400),
+        ('{"type": "auth", "token": 5}', 4400),
+        ('{"type": "auth", "token": "x", "since": -1}', 4400),
+        ("[]", 4400),
+    ],
+)
+def test_a_malformed_first_message_closes_the_socket_with_4400(scope_client: TestClient, first: str, code: int) -> None:
+    with scope_client.websocket_connect(LIVE) as socket:
+        socket.send_text(first)
+        with pytest.raises(WebSocketDisconnect) as refused:
+            socket.receive_json()
+    assert refused.value.code == code
+
+
+@pytest.mark.timeout(60)
+def test_the_socket_closes_when_its_token_expires(scope_client: TestClient, world: World) -> None:
+    [(user_id,)] = psql(world.url, "SELECT id FROM app_user WHERE username = 'operator1'")
+    short = jwt.encode(
+        {"sub": str(user_id), "role": "operator", "exp": datetime.now(UTC) + timedelta(seconds=2)}, DEMO_JWT_SECRET
+    )
+    with scope_client.websocket_connect(LIVE) as socket:
+        socket.send_json({"type": "auth", "token": short})
+        assert socket.receive_json()["type"] == "hello"
+        socket.send_bytes(b"\x00 not text")  # ignored, not an error
+        socket.send_text("ping")
+        assert socket.receive_json() == {"type": "pong"}
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                socket.receive_json()
+    assert closed.value.code == 4401 and closed.value.reason == "token expired"
+
+
+def test_a_token_in_the_url_is_refused(scope_client: TestClient) -> None:
+    token = _token(scope_client, "operator1")
+    with (
+        scope_client.websocket_connect(f"{LIVE}?token={token}") as socket,
+        pytest.raises(WebSocketDisconnect) as refused,
+    ):
+        socket.receive_json()
+    assert refused.value.code == 4401 and "URL" in (refused.value.reason or "")
+
+
+# --- the real API process: pushes and logs ---
+
+
+@dataclass
+class LiveApi:
+    """`eldercare-api` as deployed (uvicorn, structlog JSON logs to stderr), with its stderr in a file."""
+
+    base: str
+    log: Path
+
+    def token(self, username: str) -> str:
+        body = f"username={username}&password={DEMO_PASSWORD}".encode()
+        with urllib.request.urlopen(f"{self.base}/api/auth/token", data=body, timeout=10) as response:
+            return str(json.loads(response.read())["access_token"])
+
+    def socket_url(self, query: str = "") -> str:
+        return self.base.replace("http://", "ws://") + LIVE + query
+
+
+def _status(url: str, headers: dict[str, str] | None = None) -> int:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
+
+
+@pytest.fixture(scope="module")
+def live_api(world: World, mosquitto: MosquittoInstance, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("api-log") / "stderr.log"
+    env = {
+        **os.environ,
+        "ELDERCARE_ENV": "test",
+        "DATABASE_URL": world.url,
+        "MQTT_URL": mosquitto.url,
+        "MQTT_USERNAME": "platform",
+        "MQTT_PASSWORD": DEMO_MQTT_PASSWORD,
+        "ELDERCARE_PORT": str(port),
+        "ELDERCARE_WORKERS": "1",
+        "ELDERCARE_LOG_LEVEL": "INFO",
+        "ELDERCARE_LOG_JSON": "true",
+    }
+    with log.open("wb") as sink:
+        api = subprocess.Popen([sys.executable, "-m", "eldercare_platform.cli"], env=env, stderr=sink)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_for(lambda: _status(f"{base}/health") == 200, timeout=60, what="the API to become healthy")
+            yield LiveApi(base=base, log=log)
+        finally:
+            api.send_signal(signal.SIGTERM)
+            api.wait(timeout=30)
+
+
+class Watcher:
+    """A console's socket on the real API, authenticated with its first message."""
+
+    def __init__(self, live: LiveApi, username: str) -> None:
+        self.username = username
+        self.socket = ws_connect(live.socket_url(), open_timeout=10)
+        self.socket.send(json.dumps({"type": "auth", "token": live.token(username)}))
+        hello = json.loads(self.socket.recv(timeout=10))
+        assert hello["type"] == "hello" and hello["user"] == username, hello
+        self.received: list[dict[str, Any]] = []
+
+    def until(self, serial: str, alarm_type: str, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """Every alarm pushed up to and including the first of `alarm_type` from `serial`."""
+        deadline = datetime.now(UTC) + timedelta(seconds=timeout)
+        while True:
+            remaining = (deadline - datetime.now(UTC)).total_seconds()
+            assert remaining > 0, f"{self.username} never got the {alarm_type} of {serial}: {self.received}"
+            message = json.loads(self.socket.recv(timeout=remaining))
+            if message["type"] == "alarm":
+                self.received.append(message["alarm"])
+                if message["alarm"]["device_serial"] == serial and message["alarm"]["type"] == alarm_type:
+                    return self.received
+
+
+def test_the_socket_pushes_an_alarm_inside_the_scope_and_never_one_outside(
+    live_api: LiveApi, world: World, oracle: Oracle
+) -> None:
+    watchers = {
+        name: Watcher(live_api, name)
+        for name in ("supervisor_home", "supervisor_street", "supervisor_community", "operator1")
+    }
+    try:
+        engine = create_engine(world.url.replace("postgresql://", "postgresql+psycopg://"), poolclass=NullPool)
+        outside = [world.serials["inst_other"], world.serials["home_other"], world.serials["home_b"]]
+        inside = [world.serials["home_a1"], world.serials["inst_home"]]
+        with Session(engine) as session:  # first the alarms outside every watcher's scope but the operator's…
+            now = session.execute(text("SELECT now()")).scalar_one()
+            for serial in outside:
+                _event(session, serial, "fall", now)
+            session.commit()
+        wait_for(
+            lambda: (
+                len(psql(world.url, "SELECT 1 FROM alarm WHERE type = 'fall' AND device_serial = ANY(%s)", (outside,)))
+                == len(outside)
+            ),
+            timeout=30,
+            what="the API's intake to open the outside alarms",
+        )
+        with Session(engine) as session:  # …then one inside each supervisor's scope
+            for serial in inside:
+                _event(session, serial, "fall", now)
+            session.commit()
+        engine.dispose()
+        expected = {
+            "supervisor_home": world.serials["inst_home"],
+            "supervisor_street": world.serials["home_a1"],
+            "supervisor_community": world.serials["home_a1"],
+        }
+        for name, serial in expected.items():
+            scope = world.users[name]
+            pushed = watchers[name].until(serial, "fall")  # everything pushed to it before, in order
+            assert all(oracle.serial_seen(scope, alarm["device_serial"]) for alarm in pushed), (name, pushed)
+            assert not {alarm["device_serial"] for alarm in pushed} & set(outside), name
+        operator = watchers["operator1"]
+        for serial in [*outside, *inside]:
+            if not any(a["device_serial"] == serial and a["type"] == "fall" for a in operator.received):
+                operator.until(serial, "fall")
+    finally:
+        for watcher in watchers.values():
+            watcher.socket.close()
+
+
+def _first_close(url: str, first: str | None = None) -> int | None:
+    """Open a socket, optionally send a first message, and return the close code it gets.
+
+    None when a message came instead, or when the handshake itself was refused.
+    """
+    try:
+        with ws_connect(url, open_timeout=10) as socket:
+            if first is not None:
+                socket.send(first)
+            socket.recv(timeout=10)
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+    except InvalidStatus:
+        return None
+    return None
+
+
+def test_tokens_never_reach_the_log(live_api: LiveApi) -> None:
+    token = live_api.token("operator1")
+    bad = _forged("not-a-number")
+    # A client still putting the token in the URL, a token whose sub is no user id, tokens on HTTP.
+    in_url = _first_close(live_api.socket_url(f"?token={token}&since=0"))
+    bad_sub = _first_close(live_api.socket_url(), json.dumps({"type": "auth", "token": bad}))
+    assert _status(f"{live_api.base}/api/alarms?token={token}", {"Authorization": f"Bearer {token}"}) == 200
+    assert _status(f"{live_api.base}/api/alarms", {"Authorization": f"Bearer {bad}"}) == 401
+    wait_for(lambda: "token=" in live_api.log.read_text(), timeout=10, what="the socket's request line in the log")
+    logged = live_api.log.read_text()
+    assert token not in logged and bad not in logged
+    for part in (*token.split("."), *bad.split(".")):
+        assert len(part) < 20 or part not in logged  # not even a piece of a signature or claims
+    assert "token=[REDACTED]" in logged, "the request line is logged, with the token redacted"
+    assert "Traceback" not in logged
+    for line in logged.splitlines():
+        if line.startswith("{"):
+            json.loads(line)  # redaction keeps every JSON line valid
+    assert in_url == 4401, "a token in the URL is refused"
+    assert bad_sub == 4401, "a sub that is no user id is refused cleanly"
