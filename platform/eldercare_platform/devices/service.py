@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import text
@@ -21,21 +21,33 @@ from eldercare_platform.areas.models import Area
 from eldercare_platform.areas.service import area_filter
 from eldercare_platform.core.db import raw_connection
 from eldercare_platform.core.types import utcnow
-from eldercare_platform.devices.models import Device, DeviceCreate, DeviceCredential
+from eldercare_platform.devices.models import Device, DeviceCreate, DeviceCredential, DeviceKind, DeviceState
 from eldercare_platform.residents.models import Household
 from eldercare_platform.users.models import User
+
+
+@dataclass(frozen=True)
+class DeviceFilters:
+    """What GET /api/devices can filter by; None means "any"."""
+
+    serial: str | None = None
+    kind: DeviceKind | None = None
+    state: DeviceState | None = None
+    household_id: int | None = None
+    care_center_id: int | None = None
+    institution_id: int | None = None
+    resident_id: int | None = None
 
 
 def list_devices(
     session: Session,
     *,
     user: User,
-    kind: str | None = None,
-    household_id: int | None = None,
+    filters: DeviceFilters = DeviceFilters(),
     limit: int = 100,
     offset: int = 0,
 ) -> list[Device]:
-    """Devices the user may see (a scoped supervisor: homes in their area)."""
+    """Devices the user may see (a scoped supervisor: homes in their area), matching every filter given."""
     query = select(Device)
     scope = area_filter(session, user=user)
     if scope is not None:
@@ -44,10 +56,9 @@ def list_devices(
             .join(Area, col(Area.id) == Household.area_id)
             .where(scope)
         )
-    if kind:
-        query = query.where(Device.kind == kind)
-    if household_id is not None:
-        query = query.where(Device.household_id == household_id)
+    for name, value in asdict(filters).items():
+        if value is not None:
+            query = query.where(col(getattr(Device, name)) == value)
     return list(session.exec(query.order_by(col(Device.id)).limit(limit).offset(offset)).all())
 
 
