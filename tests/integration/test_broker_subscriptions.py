@@ -14,7 +14,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from eldercare_common.devstack import MosquittoInstance
@@ -40,7 +40,7 @@ def broker() -> Iterator[MosquittoInstance]:
 class Device:
     """A paho client as the device MINE, recording SUBACK codes and received messages."""
 
-    def __init__(self, broker: MosquittoInstance, protocol: mqtt.MQTTProtocolVersion) -> None:
+    def __init__(self, broker: MosquittoInstance, protocol: MQTTProtocolVersion) -> None:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"acl-{MINE}-{protocol}", protocol=protocol)
         self.client.username_pw_set(MINE, PASSWORD)
         self.subacks: dict[int, list[ReasonCode]] = {}
@@ -58,7 +58,7 @@ class Device:
             self._acked.notify_all()
 
     def _on_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
-        self.received.append((message.topic, message.payload, bool(message.retain)))
+        self.received.append((message.topic, bytes(message.payload), bool(message.retain)))
         if message.topic == f"{ROOT}/{MINE}/down/command":
             self.own_arrived.set()
 
@@ -92,7 +92,7 @@ def publish_as(broker: MosquittoInstance, username: str, password: str, messages
 
 @pytest.mark.parametrize("protocol", [mqtt.MQTTv311, mqtt.MQTTv5], ids=["mqtt3.1.1", "mqtt5"])
 def test_foreign_subscriptions_are_granted_but_deliver_nothing(
-    broker: MosquittoInstance, protocol: mqtt.MQTTProtocolVersion
+    broker: MosquittoInstance, protocol: MQTTProtocolVersion
 ) -> None:
     # Retained messages already on the broker for the other device: a downlink config and its status.
     publish_as(broker, "platform", DEMO_MQTT_PASSWORD, [(f"{ROOT}/{OTHER}/down/config", True)])
@@ -115,7 +115,7 @@ def test_foreign_subscriptions_are_granted_but_deliver_nothing(
 
 @pytest.mark.parametrize("protocol", [mqtt.MQTTv311, mqtt.MQTTv5], ids=["mqtt3.1.1", "mqtt5"])
 def test_foreign_publishes_are_dropped_and_mqtt5_hears_not_authorized(
-    broker: MosquittoInstance, protocol: mqtt.MQTTProtocolVersion
+    broker: MosquittoInstance, protocol: MQTTProtocolVersion
 ) -> None:
     heard: list[str] = []
     own_arrived = threading.Event()
