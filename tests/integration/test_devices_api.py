@@ -57,7 +57,13 @@ def test_provisioning_returns_the_password_once_and_stores_only_a_hash(
         "/api/devices?household_id={}".format(setup["household_id"]), headers=headers(client, setup["admin"])
     )
     assert "password" not in listed.text
-    assert db.exec(select(AuditLog).where(AuditLog.entity == "device", AuditLog.action == "create")).one()
+    device_id = body["device"]["id"]  # type: ignore[index]
+    # This device's row: other test modules commit audit rows of their own to the same database.
+    assert db.exec(
+        select(AuditLog).where(
+            AuditLog.entity == "device", AuditLog.action == "create", AuditLog.entity_id == device_id
+        )
+    ).one()
 
 
 def test_rotation_revokes_the_old_password(client: TestClient, db: Session, setup: dict[str, object]) -> None:
