@@ -1,4 +1,11 @@
 # One image for the platform's Python processes (API, gateway, scheduler, simulators); the command picks one.
+
+# The browser assets the API serves itself (Swagger UI, ReDoc): npm packages pinned in web/package-lock.json.
+FROM node:20-bookworm-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --omit=dev --omit=peer --ignore-scripts --no-audit --no-fund --loglevel=error
+
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
@@ -10,7 +17,12 @@ COPY platform ./platform
 COPY device_gateway ./device_gateway
 COPY simulators ./simulators
 COPY dashboards ./dashboards
+# Only the two folders the docs pages load, not the whole node_modules tree.
+COPY --from=web /web/node_modules/swagger-ui-dist ./web/node_modules/swagger-ui-dist
+COPY --from=web /web/node_modules/redoc/bundles ./web/node_modules/redoc/bundles
 RUN uv pip install --system --no-cache --no-deps . && useradd --system --uid 10001 eldercare
+# The package is installed into site-packages, so tell the API where the pages and assets are.
+ENV ELDERCARE_DASHBOARDS_DIR=/app/dashboards ELDERCARE_WEB_VENDOR_DIR=/app/web/node_modules
 USER eldercare
 EXPOSE 8000 9101 9102 9103
 CMD ["eldercare-api"]

@@ -203,6 +203,7 @@ class Stack:
         with psycopg.connect(self.url) as conn:
             rows = conn.execute(
                 "SELECT serial FROM device WHERE kind = 'home_alarm_unit' AND state <> 'retired'"
+                " AND household_id IS NOT NULL"  # not the demo's spare unit on a care center's shelf
                 f" ORDER BY id {order} LIMIT %s",
                 (count,),
             ).fetchall()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on Debian/Ubuntu, idempotently.
-#   scripts/bootstrap.sh          runtime: PostgreSQL, Mosquitto, Python venv with the locked dependencies
+#   scripts/bootstrap.sh          runtime: PostgreSQL, Mosquitto, Node/npm, Python venv with the locked dependencies,
+#                                 and web/node_modules (Swagger UI and ReDoc, served by the API at /api/docs, /api/redoc)
 #   scripts/bootstrap.sh --test   also Chromium and the npm packages the tests use
 #   scripts/bootstrap.sh --bench  also wrk, the HTTP load generator of bench/api_load.py
 set -euo pipefail
@@ -25,11 +26,11 @@ have_cmd mosquitto || [[ -x /usr/sbin/mosquitto ]] || need+=(mosquitto)
 have_cmd mosquitto_pub || need+=(mosquitto-clients)
 have_cmd runuser || need+=(util-linux)
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
+have_cmd node || need+=(nodejs)
+have_cmd npm || need+=(npm)
 if [[ $want_test == 1 ]]; then
   have_cmd chromium || need+=(chromium)
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
-  have_cmd node || need+=(nodejs)
-  have_cmd npm || need+=(npm)
 fi
 if [[ $want_bench == 1 ]]; then
   have_cmd wrk || need+=(wrk)
@@ -57,6 +58,14 @@ if [[ ! -f $stamp ]] || ! cmp -s requirements.lock "$stamp"; then
   .venv/bin/uv pip sync -q --python .venv/bin/python requirements.lock
   .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
   cp requirements.lock "$stamp"
+fi
+
+# The API's docs pages load Swagger UI and ReDoc from web/node_modules (never a CDN: intranets are offline).
+# --ignore-scripts: these are prebuilt browser bundles, nothing to build (and no install-time telemetry).
+web_stamp=web/node_modules/.lock-stamp
+if [[ ! -f $web_stamp ]] || ! cmp -s web/package-lock.json "$web_stamp"; then
+  npm ci --prefix web --omit=dev --omit=peer --ignore-scripts --no-audit --no-fund --loglevel=error
+  cp web/package-lock.json "$web_stamp"
 fi
 
 if [[ $want_test == 1 ]]; then

@@ -2,29 +2,88 @@
 
 Starts private PostgreSQL and Mosquitto under var/demo (unless DATABASE_URL / MQTT_URL point
 elsewhere), migrates, seeds once, then runs the gateway, the API, the scheduler and the simulators
-as child processes. Ctrl-C stops every process it started; running it again reuses the data.
+as child processes. Ctrl-C stops every process it started, dependents first (simulators; gateway, API
+and scheduler; Mosquitto; PostgreSQL); running it again reuses the data. It prints the credentials of
+the district's spare home alarm unit, which no simulator plays, with commands to press its button.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
+
+import psycopg
 
 from eldercare_common.devstack import MosquittoInstance, PostgresInstance
-from eldercare_common.settings import DEMO_MQTT_PASSWORD
+from eldercare_common.mqtt_auth import demo_device_password
+from eldercare_common.settings import DEMO_DEVICE_SECRET, DEMO_MQTT_PASSWORD, DEMO_SPARE_DEVICE_SERIAL
+from eldercare_gateway.protocol import device_topic_prefix
 from eldercare_platform.devices.broker_files import device_password_hashes
 from eldercare_platform.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 SERVICE_ACCOUNTS = {"gateway": DEMO_MQTT_PASSWORD, "platform": DEMO_MQTT_PASSWORD}
+# What each part needs: stopping goes from the top down, so nothing loses what it depends on while it
+# still runs (the gateway acknowledges its last batch to a live broker after committing it to a live
+# database). Parts of one tier stop together.
+STOP_TIERS: dict[str, int] = {
+    "simulators": 0,  # play devices against the broker
+    "gateway": 1,  # broker → database
+    "api": 1,  # database, broker (downlinks)
+    "scheduler": 1,  # database, broker credentials
+    "mosquitto": 2,
+    "postgresql": 3,
+}
+
+
+def stop_order(started: Sequence[str]) -> list[tuple[str, ...]]:
+    """The parts that were started, grouped by tier in the order to stop them (dependents first).
+
+    Within a tier, the reverse of the start order. An unknown part is refused rather than guessed.
+    """
+    unknown = [name for name in started if name not in STOP_TIERS]
+    if unknown:
+        raise ValueError(f"no stop tier for {unknown}; add them to STOP_TIERS")
+    tiers: dict[int, list[str]] = {}
+    for name in reversed(started):
+        tiers.setdefault(STOP_TIERS[name], []).append(name)
+    return [tuple(tiers[tier]) for tier in sorted(tiers)]
+
+
+def spare_device_text(*, host: str, port: int, serial: str = DEMO_SPARE_DEVICE_SERIAL) -> str:
+    """How to be the district's spare home alarm unit by hand: its credentials and two commands to paste."""
+    password = demo_device_password(serial, DEMO_DEVICE_SECRET)
+    prefix = device_topic_prefix(serial)
+    connect = f"-h {host} -p {port} -u {serial} -P {shlex.quote(password)} -q 1"
+    # A fresh event_id per press (the platform stores an event once per device and event_id), a real offset.
+    sos = """{"event_id":"try-'"$(date +%s)"'","type":"sos","ts":"'"$(date -Iseconds)"'"}"""
+    return (
+        "Spare home alarm unit (no simulator plays it; docs/device-protocol.md uses it):\n"
+        f"  serial / MQTT username  {serial}\n"
+        f"  MQTT password           {password}\n"
+        "  listen for the platform's answers:\n"
+        f"    mosquitto_sub {connect} -t '{prefix}/down/#' -v\n"
+        "  press its SOS button (then answer the call at the console as operator1):\n"
+        f"    mosquitto_pub {connect} -t {prefix}/up/event -m '{sos}'\n"
+    )
+
+
+def has_spare_device(database_url: str, serial: str = DEMO_SPARE_DEVICE_SERIAL) -> bool:
+    """Whether the database has the spare unit, active (a district seeded before it existed has not)."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT 1 FROM device WHERE serial = %s AND state = 'active'", (serial,)).fetchone()
+    return row is not None
 
 
 class Supervisor:
@@ -41,6 +100,11 @@ class Supervisor:
         self.children.append((name, child))
         return child
 
+    @property
+    def names(self) -> set[str]:
+        """The children started so far."""
+        return {name for name, _ in self.children}
+
     def check(self) -> str | None:
         """The name of a child that died, if any."""
         for name, child in self.children:
@@ -48,19 +112,38 @@ class Supervisor:
                 return name
         return None
 
-    def stop_all(self) -> None:
-        """SIGTERM each child's group, then SIGKILL what is left after 10 s."""
-        for _, child in reversed(self.children):
+    def stop(self, names: Sequence[str]) -> None:
+        """SIGTERM these children's groups together, then SIGKILL what is left after 10 s; say what happened."""
+        chosen = [(name, child) for name, child in self.children if name in names]
+        for _, child in chosen:
             if child.poll() is None:
                 os.killpg(child.pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
-        for name, child in reversed(self.children):
+        for name, child in chosen:
             try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                code = child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                print(f"  {name} did not stop in time; killing it")
+                print(f"  {name} did not stop in time; killing it", flush=True)
                 os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
+                code = child.wait()
+            # uvicorn re-raises the SIGTERM it handled, so -15 is a clean stop too.
+            note = "" if code in (0, -signal.SIGTERM) else f" (exit status {code})"
+            print(f"  stopped {name}{note}", flush=True)
+
+
+def stop_broker(broker: MosquittoInstance) -> None:
+    """Stop our Mosquitto, saying so if it had gone already (it must outlive everything that uses it)."""
+    process = broker.process
+    if process is not None and process.poll() is not None:
+        print(f"  mosquitto had already exited (exit status {process.returncode})", flush=True)
+    broker.stop()
+    print("  stopped mosquitto", flush=True)
+
+
+def broker_address(mqtt_url: str) -> tuple[str, int]:
+    """Host and port of an mqtt:// URL, as a device would connect."""
+    parts = urlsplit(mqtt_url)
+    return parts.hostname or "127.0.0.1", parts.port or 1883
 
 
 def wait_healthy(url: str, timeout: float) -> bool:
@@ -86,6 +169,12 @@ def main() -> int:
         type=int,
         default=int(os.environ.get("DEMO_DEVICES", "300")),
         help="How many registry devices the simulator plays",
+    )
+    parser.add_argument(
+        "--scenario",
+        type=Path,
+        default=Path(os.environ.get("DEMO_SCENARIO", ROOT / "simulators" / "scenarios" / "demo.yaml")),
+        help="The simulated fleet's behaviour (default: demo.yaml, real-world call rates)",
     )
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("ELDERCARE_PORT", "8000")))
     parser.add_argument("--data", type=Path, default=ROOT / "var" / "demo")
@@ -190,7 +279,7 @@ def main() -> int:
                 "--count",
                 str(args.devices),
                 "--scenario",
-                str(ROOT / "simulators" / "scenarios" / "demo.yaml"),
+                str(args.scenario),
                 "--progress",
                 "30",
                 "--metrics-port",
@@ -201,15 +290,25 @@ def main() -> int:
         print(
             "\nEldercare demo is running (Ctrl-C stops everything):\n"
             f"  Console & dashboards  {api}/ui/\n"
-            f"  API docs (OpenAPI)    {api}/api/docs\n"
+            f"  API docs (OpenAPI)    {api}/api/docs   (ReDoc: {api}/api/redoc)\n"
             f"  API health            {api}/health\n"
             f"  Gateway health        http://127.0.0.1:{gateway_port}/health   (metrics: /metrics)\n"
             f"  Scheduler health      http://127.0.0.1:{scheduler_port}/health\n"
             f"  Simulators health     http://127.0.0.1:{sim_port}/health\n"
             f"  MQTT broker           {mqtt_url}\n"
-            f"  Logs                  {logs}/\n"
+            f"  Logs                  {logs}/\n",
+            flush=True,
         )
         subprocess.run([PYTHON, "-m", "eldercare_platform.seed", "--print-users"], env=base_env, check=False, cwd=ROOT)
+        mqtt_host, mqtt_port_now = broker_address(mqtt_url)
+        if has_spare_device(database_url):
+            print("\n" + spare_device_text(host=mqtt_host, port=mqtt_port_now), flush=True)
+        else:
+            print(
+                f"\n(This district was seeded before it had the spare unit {DEMO_SPARE_DEVICE_SERIAL}: "
+                f"`make clean && make demo` reseeds it; or provision a device with POST /api/devices.)",
+                flush=True,
+            )
         while not stop:
             dead = supervisor.check()
             if dead:
@@ -218,13 +317,18 @@ def main() -> int:
             time.sleep(0.5)
         return 0
     finally:
-        print("\nstopping…")
-        supervisor.stop_all()
-        if broker:
-            broker.stop()
-        if postgres:
-            postgres.stop()
-        print("stopped: no process of the demo is left running")
+        print("\nstopping (dependents first)…", flush=True)
+        started = [name for name, _ in supervisor.children]
+        started += ["mosquitto"] if broker else []
+        started += ["postgresql"] if postgres else []
+        for tier in stop_order(started):
+            supervisor.stop([name for name in tier if name in supervisor.names])
+            if broker and "mosquitto" in tier:
+                stop_broker(broker)
+            if postgres and "postgresql" in tier:
+                postgres.stop()
+                print("  stopped postgresql", flush=True)
+        print("stopped: no process of the demo is left running", flush=True)
 
 
 if __name__ == "__main__":

@@ -272,7 +272,11 @@ class MosquittoInstance:
         if not self.config_path.exists():
             self.write_config()
         log = (log_path or self.directory / "mosquitto.log").open("ab")
-        self.process = subprocess.Popen([binary, "-c", str(self.config_path)], stdout=log, stderr=log)
+        # A session of its own: a terminal's Ctrl-C (SIGINT to the whole foreground group) must not stop the
+        # broker before the processes that use it; whoever started it stops it, in dependency order.
+        self.process = subprocess.Popen(
+            [binary, "-c", str(self.config_path)], stdout=log, stderr=log, start_new_session=True
+        )
         wait_for_port("127.0.0.1", self.port)
 
     def reload(self) -> None:

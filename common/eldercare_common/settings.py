@@ -20,6 +20,10 @@ DEMO_JWT_SECRET = "demo-jwt-secret-change-me-0123456789abcdef"
 DEMO_MQTT_PASSWORD = "demo-mqtt-password"
 DEMO_DEVICE_SECRET = "demo-device-secret"
 DEMO_SECRETS = {DEMO_JWT_SECRET, DEMO_MQTT_PASSWORD, DEMO_DEVICE_SECRET}
+# A home alarm unit of the demo district that no simulator plays: the one a person presses by hand
+# (docs/device-protocol.md's examples, the commands `make demo` prints). Its password is derived from
+# DEMO_DEVICE_SECRET like every seeded device's.
+DEMO_SPARE_DEVICE_SERIAL = "HA9000001"
 MIN_SECRET_LENGTH = 16
 
 

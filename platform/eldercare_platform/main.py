@@ -19,6 +19,7 @@ from eldercare_platform.alarms.live import AlarmHub, IntakeWorker
 from eldercare_platform.alarms.views import router as alarms_router
 from eldercare_platform.alarms.views import types_router as alarm_types_router
 from eldercare_platform.areas.views import router as areas_router
+from eldercare_platform.core.api_docs import add_api_docs
 from eldercare_platform.core.broker import BrokerLink
 from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock
 from eldercare_platform.core.config import ApiSettings
@@ -70,9 +71,11 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
         title="Eldercare platform API (虚拟养老院)",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # Swagger UI and ReDoc come from our own origin: core/api_docs.py
+        redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    add_api_docs(app, vendor_dir=settings.web_vendor_dir, openapi_url="/api/openapi.json")
     app.state.settings = settings
     app.state.clock = clock
     app.state.broker = None

@@ -8,6 +8,7 @@ from pathlib import Path
 import psycopg
 
 from eldercare_common.mqtt_auth import demo_device_password
+from eldercare_common.settings import DEMO_SPARE_DEVICE_SERIAL
 from eldercare_sim.fleet import SimDevice
 
 HOME_KINDS = frozenset(
@@ -27,9 +28,12 @@ def devices_from_db(
     offset: int = 0,
     newest_first: bool = False,
 ) -> list[SimDevice]:
-    """Active devices from the registry; passwords derived from the demo device secret."""
-    query = "SELECT serial, kind FROM device WHERE state = 'active'"
-    params: list[object] = []
+    """Active devices from the registry; passwords derived from the demo device secret.
+
+    The demo's spare unit (DEMO_SPARE_DEVICE_SERIAL) is never played: it is the one a person presses by hand.
+    """
+    query = "SELECT serial, kind FROM device WHERE state = 'active' AND serial <> %s"
+    params: list[object] = [DEMO_SPARE_DEVICE_SERIAL]
     if kinds:
         query += " AND kind = ANY(%s)"
         params.append(kinds)

@@ -1,4 +1,6 @@
-"""`make demo` for real: everything comes up healthy, Ctrl-C leaves no process, a second run reuses the data."""
+"""`make demo` for real: everything comes up healthy, the printed spare unit can call, Ctrl-C (to the whole
+terminal group, as a terminal sends it) stops everything dependents first and leaves no process, and a
+second run reuses the data."""
 
 from __future__ import annotations
 
@@ -11,17 +13,19 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from eldercare_common.devstack import free_port
+from eldercare_common.settings import DEMO_SPARE_DEVICE_SERIAL
 from eldercare_platform.seed.generator import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, object]]:
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
     request = urllib.request.Request(url, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
@@ -69,6 +73,7 @@ def _start(data: Path, api_port: int, offset: int) -> tuple[subprocess.Popen[str
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "DEMO_MARKER": str(data)},
+        start_new_session=True,  # a terminal of its own: Ctrl-C goes to this whole group
     )
     deadline = time.monotonic() + 240
     while "Eldercare demo is running" not in log.read_text():
@@ -78,11 +83,45 @@ def _start(data: Path, api_port: int, offset: int) -> tuple[subprocess.Popen[str
     return process, log
 
 
-def _stop(process: subprocess.Popen[str], data: Path) -> None:
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=60) == 0
+def _stop(process: subprocess.Popen[str], data: Path, log: Path) -> None:
+    """Ctrl-C as a terminal sends it: SIGINT to every process of the foreground group, the demo's included."""
+    os.killpg(process.pid, signal.SIGINT)
+    assert process.wait(timeout=60) == 0, log.read_text()[-3000:]
     time.sleep(0.5)
     assert _pids_mentioning(str(data)) == set(), "a process of the demo outlived Ctrl-C"
+    output = log.read_text().split("stopping (dependents first)", 1)[1]
+    assert "had already exited" not in output, output
+    order = [line.split()[1] for line in output.splitlines() if line.startswith("  stopped ")]
+    tier = {"simulators": 0, "gateway": 1, "api": 1, "scheduler": 1, "mosquitto": 2, "postgresql": 3}
+    assert sorted(order) == sorted(tier), output
+    assert [tier[name] for name in order] == sorted(tier[name] for name in order), f"stopped in order {order}"
+    # The gateway never lost its broker while it ran: it stopped before Mosquitto did.
+    gateway_log = (data / "logs" / "gateway.log").read_text()
+    last_run = gateway_log.rsplit("gateway starting", 1)[-1]
+    assert "lane disconnected" not in last_run.split("gateway stopping", 1)[0], last_run[-2000:]
+
+
+def _press_the_spare_unit(log: Path, api: str, headers: dict[str, str]) -> None:
+    """Paste the printed mosquitto_pub into bash: the SOS reaches the platform as the spare unit's event."""
+    deadline = time.monotonic() + 60  # printed after the demo users, by a process of its own
+    while "mosquitto_pub " not in (output := log.read_text()):
+        assert time.monotonic() < deadline, output[-3000:]
+        time.sleep(0.5)
+    assert f"serial / MQTT username  {DEMO_SPARE_DEVICE_SERIAL}" in output, output[-3000:]
+    command = next(line.strip() for line in output.splitlines() if line.strip().startswith("mosquitto_pub "))
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=20, check=False)
+    assert result.returncode == 0, result.stderr
+    deadline = time.monotonic() + 20
+    while True:
+        status, events = _get(f"{api}/api/device-events", headers)
+        assert status == 200, events
+        assert isinstance(events, list)
+        if any(e["device_serial"] == DEMO_SPARE_DEVICE_SERIAL and e["event_type"] == "sos" for e in events):
+            break
+        assert time.monotonic() < deadline, "the spare unit's SOS did not arrive"
+        time.sleep(0.5)
+    status, devices = _get(f"{api}/api/devices?serial={DEMO_SPARE_DEVICE_SERIAL}", headers)
+    assert status == 200 and [d["serial"] for d in devices] == [DEMO_SPARE_DEVICE_SERIAL], devices
 
 
 def test_demo_comes_up_and_stops_cleanly() -> None:
@@ -124,9 +163,10 @@ def test_demo_comes_up_and_stops_cleanly() -> None:
             assert time.monotonic() < deadline, f"no simulated device came online: {body}"
             time.sleep(1)
         assert counts["residents"] == 1000
+        _press_the_spare_unit(log, api, headers)
     finally:
         if process.poll() is None:
-            _stop(process, data)
+            _stop(process, data, log)
 
     process, log = _start(data, api_port, offset)
     try:
@@ -134,5 +174,5 @@ def test_demo_comes_up_and_stops_cleanly() -> None:
         _, body = _get(f"{api}/health")
         assert body["status"] == "ok"
     finally:
-        _stop(process, data)
+        _stop(process, data, log)
     shutil.rmtree(data, ignore_errors=True)

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from eldercare_common.mqtt_auth import verify_password
 from eldercare_platform.areas.models import AreaLevel
 from eldercare_platform.audit.models import AuditLog
-from eldercare_platform.devices.models import DeviceCredential
+from eldercare_platform.devices.models import DeviceCredential, DeviceKind, DeviceState
 from eldercare_platform.users.models import Role
 from tests import factories as f
 
@@ -57,7 +57,13 @@ def test_provisioning_returns_the_password_once_and_stores_only_a_hash(
         "/api/devices?household_id={}".format(setup["household_id"]), headers=headers(client, setup["admin"])
     )
     assert "password" not in listed.text
-    assert db.exec(select(AuditLog).where(AuditLog.entity == "device", AuditLog.action == "create")).one()
+    device_id = body["device"]["id"]  # type: ignore[index]
+    # This device's row: other test modules commit audit rows of their own to the same database.
+    assert db.exec(
+        select(AuditLog).where(
+            AuditLog.entity == "device", AuditLog.action == "create", AuditLog.entity_id == device_id
+        )
+    ).one()
 
 
 def test_rotation_revokes_the_old_password(client: TestClient, db: Session, setup: dict[str, object]) -> None:
@@ -204,3 +210,49 @@ def test_feedback_is_queued_for_the_device(client: TestClient, db: Session, setu
     )
     assert payload is not None
     assert payload["body"]["state"] == "help_on_the_way" and payload["body"]["event_id"] == "e-77"
+
+
+def test_the_device_list_filters_by_serial_and_the_other_columns(
+    client: TestClient, db: Session, setup: dict[str, object]
+) -> None:
+    """`?serial=` used to be ignored (every device came back); each documented filter must narrow the list."""
+    household = setup["household_id"]
+    assert isinstance(household, int)
+    other_home = f.resident(db, community=f.area(db, name="红梅社区", level=AreaLevel.COMMUNITY)).household_id
+    alarm = f.device(db, household_id=household, serial="HA7100001")
+    smoke = f.device(db, household_id=household, serial="SM7100001", kind=DeviceKind.SMOKE_SENSOR)
+    elsewhere = f.device(db, household_id=other_home, serial="HA7100002")
+    elsewhere.state = DeviceState.MAINTENANCE
+    db.add(elsewhere)
+    db.flush()
+    admin = headers(client, setup["admin"])
+
+    def serials(query: str) -> list[str]:
+        response = client.get(f"/api/devices?{query}", headers=admin)
+        assert response.status_code == 200, response.text
+        return [d["serial"] for d in response.json() if d["serial"] in {"HA7100001", "SM7100001", "HA7100002"}]
+
+    assert serials("serial=HA7100002") == ["HA7100002"]
+    assert [d["serial"] for d in client.get("/api/devices?serial=HA7100002", headers=admin).json()] == ["HA7100002"]
+    assert client.get("/api/devices?serial=NOSUCH1", headers=admin).json() == []
+    assert serials("kind=smoke_sensor") == ["SM7100001"]
+    assert serials("state=maintenance") == ["HA7100002"]
+    assert serials(f"household_id={household}&kind=home_alarm_unit") == ["HA7100001"]
+    assert serials(f"household_id={household}&serial=HA7100002") == []
+    assert alarm.id and smoke.id
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("serail=HA7100001", "serail"), ("kind=toaster", "kind"), ("state=lost", "state"), ("serial=HA 1", "serial")],
+)
+def test_a_misspelt_filter_or_bad_value_is_422_not_ignored(
+    client: TestClient, setup: dict[str, object], query: str, field: str
+) -> None:
+    response = client.get(f"/api/devices?{query}", headers=headers(client, setup["admin"]))
+    assert response.status_code == 422, response.text
+    assert field in response.text
+
+
+def test_unknown_filters_do_not_leak_past_authentication(client: TestClient) -> None:
+    assert client.get("/api/devices?serail=HA7100001").status_code == 401

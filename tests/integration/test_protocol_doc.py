@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from eldercare_common.devstack import MosquittoInstance
+from eldercare_common.settings import DEMO_SPARE_DEVICE_SERIAL
 from eldercare_platform.core.db import engine_for
 from eldercare_platform.devices.jobs import BrokerCredentialSync
 from eldercare_platform.main import create_app
@@ -31,6 +32,20 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "device-protocol.md").read_text(encoding="utf-8")
 
 
+def doc_serial() -> str:
+    """The device the doc's examples are run as."""
+    found = re.search(r"<!-- example: sos -->\n```bash\n.*? -u (\S+) ", DOC, re.DOTALL)
+    assert found is not None, "the doc's SOS example names no device"
+    return found.group(1)
+
+
+def test_the_examples_use_the_demos_spare_unit_which_no_simulator_plays() -> None:
+    """A newcomer follows the doc on `make demo`: its examples must be a device the simulators leave alone."""
+    assert doc_serial() == DEMO_SPARE_DEVICE_SERIAL
+    listen = re.search(r"<!-- example: subscribe -->\n```bash\n(.*?)```", DOC, re.DOTALL)
+    assert listen is not None and f"-u {DEMO_SPARE_DEVICE_SERIAL} " in listen.group(1)
+
+
 def doc_command(name: str, *, host: str, port: int, password: str) -> list[str]:
     """The shell command under `<!-- example: name -->`, with the placeholders filled in."""
     block = re.search(rf"<!-- example: {name} -->\n```bash\n(.*?)```", DOC, re.DOTALL)
@@ -43,6 +58,7 @@ def doc_command(name: str, *, host: str, port: int, password: str) -> list[str]:
 def test_the_documented_sos_reaches_the_database_and_call_received_reaches_the_device(
     database_url: str, mosquitto: MosquittoInstance
 ) -> None:
+    serial = doc_serial()
     committed_user(database_url, username="doc.admin", role="admin")
     committed_user(database_url, username="doc.operator", role="operator")
     household = psql(
@@ -59,16 +75,17 @@ def test_the_documented_sos_reaches_the_database_and_call_received_reaches_the_d
         created = api.post(
             "/api/devices",
             headers=login("doc.admin"),
-            json={"serial": "HA0000001", "kind": "home_alarm_unit", "model": "YK-100", "household_id": household},
+            json={"serial": serial, "kind": "home_alarm_unit", "model": "YK-100", "household_id": household},
         )
         assert created.status_code == 201, created.text
         credential = created.json()["mqtt"]
-        assert credential["username"] == "HA0000001" and len(credential["password"]) >= 20
-        assert credential["downlink_subscription"] == "eldercare/v1/dev/HA0000001/down/#"
+        assert credential["username"] == serial and len(credential["password"]) >= 20
+        assert credential["downlink_subscription"] == f"eldercare/v1/dev/{serial}/down/#"
         assert (
             psql(
                 database_url,
-                "SELECT count(*) FROM device_credential WHERE username = 'HA0000001' AND password_hash LIKE '$7$%%'",
+                "SELECT count(*) FROM device_credential WHERE username = %s AND password_hash LIKE '$7$%%'",
+                (serial,),
             )[0][0]
             == 1
         )
@@ -99,7 +116,8 @@ def test_the_documented_sos_reaches_the_database_and_call_received_reaches_the_d
         wait_for(
             lambda: psql(
                 database_url,
-                "SELECT 1 FROM device_event WHERE device_serial = 'HA0000001' AND event_id = 'doc-example-1'",
+                "SELECT 1 FROM device_event WHERE device_serial = %s AND event_id = 'doc-example-1'",
+                (serial,),
             ),
             timeout=5,
             what="the documented SOS",
@@ -125,7 +143,7 @@ def test_the_documented_sos_reaches_the_database_and_call_received_reaches_the_d
         message_lines = [line for line in out.splitlines() if line.startswith("eldercare/")]
         assert len(message_lines) == 1, out
         topic, body = message_lines[0].split(" ", 1)
-        assert topic == "eldercare/v1/dev/HA0000001/down/feedback"
+        assert topic == f"eldercare/v1/dev/{serial}/down/feedback"
         feedback = json.loads(body)
         assert (feedback["event_id"], feedback["state"]) == ("doc-example-1", "call_received")
         assert (

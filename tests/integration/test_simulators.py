@@ -14,8 +14,9 @@ import pytest
 import yaml
 
 from eldercare_common.devstack import MosquittoInstance
-from eldercare_common.settings import DEMO_MQTT_PASSWORD
+from eldercare_common.settings import DEMO_DEVICE_SECRET, DEMO_MQTT_PASSWORD, DEMO_SPARE_DEVICE_SERIAL
 from eldercare_gateway.service import Gateway
+from eldercare_sim.sources import devices_from_db
 from tests.conftest import ROOT, psql
 from tests.integration.gateway_support import gateway_settings, mosquitto_pub, running_gateway, wait_for
 
@@ -175,7 +176,12 @@ def test_hostile_clients_are_dead_lettered_or_refused_and_the_rest_carry_on(
         "bad_version",
     }
     hostile = [
-        row[0] for row in psql(seeded_url, "SELECT serial FROM device WHERE state = 'active' ORDER BY id DESC LIMIT 2")
+        row[0]
+        for row in psql(
+            seeded_url,
+            "SELECT serial FROM device WHERE state = 'active' AND serial <> %s ORDER BY id DESC LIMIT 2",
+            (DEMO_SPARE_DEVICE_SERIAL,),
+        )
     ]
     reasons = {
         row[0]
@@ -191,3 +197,15 @@ def test_hostile_clients_are_dead_lettered_or_refused_and_the_rest_carry_on(
     assert sorted(replays) == sorted((serial, 1) for serial in hostile), "a replay is stored once"
     assert summary["acked"]["event"] > 0, "the honest devices were served all along"
     assert all(lane.connected for lane in sim_gateway.lanes)
+
+
+def test_no_simulator_plays_the_spare_unit(seeded_url: str) -> None:
+    """The spare is for a person: not in the fleet, not among the hostile clients (the newest devices)."""
+    assert psql(seeded_url, "SELECT state FROM device WHERE serial = %s", (DEMO_SPARE_DEVICE_SERIAL,)) == [("active",)]
+    everyone = devices_from_db(seeded_url, device_secret=DEMO_DEVICE_SECRET, limit=None)
+    newest = devices_from_db(seeded_url, device_secret=DEMO_DEVICE_SECRET, limit=5, newest_first=True)
+    homes = devices_from_db(seeded_url, device_secret=DEMO_DEVICE_SECRET, limit=None, kinds=["home_alarm_unit"])
+    active = psql(seeded_url, "SELECT count(*) FROM device WHERE state = 'active'")[0][0]
+    assert len(everyone) == active - 1
+    for fleet in (everyone, newest, homes):
+        assert DEMO_SPARE_DEVICE_SERIAL not in {d.serial for d in fleet}

@@ -13,7 +13,7 @@ import time_machine
 
 from eldercare_common.mqtt_auth import demo_device_password
 from eldercare_common.mqtt_auth import verify_password as verify_device_password
-from eldercare_common.settings import DEMO_DEVICE_SECRET
+from eldercare_common.settings import DEMO_DEVICE_SECRET, DEMO_SPARE_DEVICE_SERIAL
 from eldercare_platform.core.clock import FixedClock
 from eldercare_platform.core.security import verify_password
 from eldercare_platform.devices.models import DeviceKind
@@ -76,11 +76,30 @@ def test_one_alarm_unit_per_household_owned_by_the_household(small: DemoData) ->
     first_resident: dict[int, int] = {}
     for resident in small.resident:
         first_resident.setdefault(resident["household_id"], resident["id"])
-    alarm_units = [d for d in small.device if d["kind"] == DeviceKind.HOME_ALARM_UNIT.value]
+    alarm_units = [
+        d
+        for d in small.device
+        if d["kind"] == DeviceKind.HOME_ALARM_UNIT.value and d["serial"] != DEMO_SPARE_DEVICE_SERIAL
+    ]
     assert sorted(d["household_id"] for d in alarm_units) == sorted(h["id"] for h in small.household)
     for unit in alarm_units:
         assert unit["resident_id"] == first_resident[unit["household_id"]]
         assert unit["care_center_id"] is None and unit["institution_id"] is None
+
+
+def test_one_spare_unit_on_the_first_care_centers_shelf(small: DemoData) -> None:
+    """The unit a person presses by hand: last, owned by the first care center, no resident."""
+    spares = [d for d in small.device if d["serial"] == DEMO_SPARE_DEVICE_SERIAL]
+    assert spares == [small.device[-1]]
+    (spare,) = spares
+    assert spare["kind"] == DeviceKind.HOME_ALARM_UNIT.value and spare["state"] == "active"
+    assert spare["care_center_id"] == small.care_center[0]["id"]
+    assert spare["household_id"] is None and spare["resident_id"] is None
+    (credential,) = [c for c in small.device_credential if c["device_id"] == spare["id"]]
+    assert credential["username"] == DEMO_SPARE_DEVICE_SERIAL
+    assert verify_device_password(
+        demo_device_password(spare["serial"], DEMO_DEVICE_SECRET), credential["password_hash"]
+    )
 
 
 def test_care_center_terminals(small: DemoData) -> None:
@@ -93,7 +112,11 @@ def test_care_center_terminals(small: DemoData) -> None:
         "camera": 2,
     }
     for center in small.care_center:
-        kinds = Counter(d["kind"] for d in small.device if d["care_center_id"] == center["id"])
+        kinds = Counter(
+            d["kind"]
+            for d in small.device
+            if d["care_center_id"] == center["id"] and d["serial"] != DEMO_SPARE_DEVICE_SERIAL
+        )
         assert dict(kinds) == expected
 
 

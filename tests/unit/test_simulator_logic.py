@@ -19,7 +19,12 @@ from eldercare_gateway.protocol import (
 )
 from eldercare_sim.fleet import ConnectGate, FleetStats, SimDevice, SimulatedDevice, telemetry_data
 from eldercare_sim.hostile import ATTACKS, hostile_message
-from eldercare_sim.scenario import Scenario
+from eldercare_sim.scenario import (
+    REAL_SOS_PER_DEVICE_PER_DAY,
+    Scenario,
+    calls_per_member_per_day,
+    expected_calls_per_day,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,3 +107,26 @@ def test_scenario_typos_are_refused(tmp_path: Path) -> None:
     bad.write_text("heartbeat_intervall_s: 30\n", encoding="utf-8")
     with pytest.raises(ValidationError):
         Scenario.load(bad)
+
+
+def test_the_real_call_rate_is_derived_from_lanzhous_figures() -> None:
+    """472,100 calls a year by 88,000 members: 5.4 a year, ≈ 0.0147 a day; 300 units ≈ 4.4 calls a day."""
+    assert calls_per_member_per_day() == pytest.approx(472_100 / 88_000 / 365)
+    assert calls_per_member_per_day() * 365 == pytest.approx(5.365, abs=0.001)
+    assert REAL_SOS_PER_DEVICE_PER_DAY == 0.0147
+    assert expected_calls_per_day(300) == pytest.approx(4.41)
+    assert Scenario().sos_per_device_per_day == REAL_SOS_PER_DEVICE_PER_DAY
+    with pytest.raises(ValueError, match="members"):
+        calls_per_member_per_day(members=0)
+
+
+@pytest.mark.parametrize("name", ["demo", "city-day"])
+def test_the_demo_and_city_scenarios_call_at_the_real_rate(name: str) -> None:
+    """The demo used to press 20 SOS per unit a day (≈ 3 unanswered calls a minute for its 300 devices)."""
+    scenario = Scenario.load(ROOT / "simulators" / "scenarios" / f"{name}.yaml")
+    assert scenario.sos_per_device_per_day == REAL_SOS_PER_DEVICE_PER_DAY
+    # Falls and fires are rarer than calls, most of which are not emergencies at all.
+    assert scenario.fall_per_device_per_day < scenario.sos_per_device_per_day
+    assert scenario.smoke_per_device_per_day < scenario.fall_per_device_per_day
+    # The demo's 300 devices (about 200 home units) then make a handful of calls a day, not thousands.
+    assert expected_calls_per_day(300, scenario.sos_per_device_per_day) < 5

@@ -25,6 +25,10 @@ class ApiSettings(BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMixin)
     jwt_algorithm: str = "HS256"
     access_token_minutes: int = Field(default=12 * 60, ge=5, le=24 * 60, description="One operator shift")
     dashboards_dir: Path = REPO_ROOT / "dashboards"
+    web_vendor_dir: Path = Field(
+        default=REPO_ROOT / "web" / "node_modules",
+        description="npm packages served by the API (Swagger UI, ReDoc); installed by scripts/bootstrap.sh",
+    )
     display_timezone: str = "Asia/Shanghai"
     db_pool_size: int = Field(default=10, ge=1, le=200)
     workers: int = Field(

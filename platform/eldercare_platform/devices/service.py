@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,28 +19,39 @@ from eldercare_gateway.protocol import (
 )
 from eldercare_platform.core.db import raw_connection
 from eldercare_platform.core.scope import scope_of
-from eldercare_platform.devices.models import Device, DeviceCreate, DeviceCredential
+from eldercare_platform.devices.models import Device, DeviceCreate, DeviceCredential, DeviceKind, DeviceState
 from eldercare_platform.users.models import User
+
+
+@dataclass(frozen=True)
+class DeviceFilters:
+    """What GET /api/devices can filter by; None means "any"."""
+
+    serial: str | None = None
+    kind: DeviceKind | None = None
+    state: DeviceState | None = None
+    household_id: int | None = None
+    care_center_id: int | None = None
+    institution_id: int | None = None
+    resident_id: int | None = None
 
 
 def list_devices(
     session: Session,
     *,
     user: User,
-    kind: str | None = None,
-    household_id: int | None = None,
+    filters: DeviceFilters = DeviceFilters(),
     limit: int = 100,
     offset: int = 0,
 ) -> list[Device]:
-    """Devices in the user's scope (`core/scope.py`)."""
+    """Devices in the user's scope (`core/scope.py`), matching every filter given."""
     query = select(Device)
     scope = scope_of(session, user)
     if not scope.unrestricted:
         query = query.where(scope.clause(scope.devices_sql("device")))
-    if kind:
-        query = query.where(Device.kind == kind)
-    if household_id is not None:
-        query = query.where(Device.household_id == household_id)
+    for name, value in asdict(filters).items():
+        if value is not None:
+            query = query.where(col(getattr(Device, name)) == value)
     return list(session.exec(query.order_by(col(Device.id)).limit(limit).offset(offset)).all())
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
 from eldercare_platform.audit.service import record
 from eldercare_platform.core.deps import NowDep, SessionDep, require_roles
-from eldercare_platform.devices.models import Device, DeviceBase, DeviceCreate, DevicePublic
+from eldercare_platform.devices.models import Device, DeviceBase, DeviceCreate, DeviceKind, DevicePublic, DeviceState
 from eldercare_platform.devices.service import (
+    DeviceFilters,
     IssuedCredential,
     get_device,
     list_devices,
@@ -41,17 +43,62 @@ class DeviceWithStatus(DeviceBase):
     mains_power: bool | None = None
 
 
+DEVICE_LIST_PARAMS = frozenset(
+    {"serial", "kind", "state", "household_id", "care_center_id", "institution_id", "resident_id", "limit", "offset"}
+)
+
+
+def only_known_params(request: Request) -> None:
+    """A misspelt or unsupported filter is a 422, not silently ignored (which would list every device)."""
+    unknown = sorted(set(request.query_params) - DEVICE_LIST_PARAMS)
+    if unknown:
+        known = ", ".join(sorted(DEVICE_LIST_PARAMS))
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", name),
+                    "msg": f"Unknown query parameter; the filters are {known}",
+                    "type": "extra_forbidden",
+                }
+                for name in unknown
+            ]
+        )
+
+
 @router.get("", response_model=list[DeviceWithStatus])
 def get_devices(
+    request: Request,
     session: SessionDep,
     user: Annotated[User, Depends(require_roles(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN))],
-    kind: str | None = None,
+    serial: Annotated[
+        str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="Exactly this serial")
+    ] = None,
+    kind: DeviceKind | None = None,
+    state: DeviceState | None = None,
     household_id: int | None = None,
+    care_center_id: int | None = None,
+    institution_id: int | None = None,
+    resident_id: int | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[DeviceWithStatus]:
-    """Devices in the user's scope with their live status."""
-    devices = list_devices(session, user=user, kind=kind, household_id=household_id, limit=limit, offset=offset)
+    """Devices in the user's scope with their live status, filtered by every parameter given (AND)."""
+    only_known_params(request)  # after authentication: a stranger learns nothing from a 422
+    devices = list_devices(
+        session,
+        user=user,
+        filters=DeviceFilters(
+            serial=serial,
+            kind=kind,
+            state=state,
+            household_id=household_id,
+            care_center_id=care_center_id,
+            institution_id=institution_id,
+            resident_id=resident_id,
+        ),
+        limit=limit,
+        offset=offset,
+    )
     status = status_of(session, serials=[d.serial for d in devices])
     return [DeviceWithStatus.model_validate({**d.model_dump(), **status.get(d.serial, {})}) for d in devices]
 

@@ -33,7 +33,7 @@ from pwdlib import PasswordHash
 
 from eldercare_common.mqtt_auth import SALT_BYTES, demo_device_password
 from eldercare_common.mqtt_auth import hash_password as hash_mqtt_password
-from eldercare_common.settings import DEMO_DEVICE_SECRET
+from eldercare_common.settings import DEMO_DEVICE_SECRET, DEMO_SPARE_DEVICE_SERIAL
 from eldercare_platform.areas.models import AreaLevel
 from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock, local_date
 from eldercare_platform.devices.models import DeviceKind, DeviceState
@@ -886,6 +886,27 @@ class _Builder:
             for kind, count in CARE_CENTER_DEVICES:
                 for _ in range(count):
                     self.data.device.append(self._device_row(kind, installed, care_center_id=center["id"]))
+        # The spare: a home alarm unit on the first care center's shelf (备用机) that no simulator plays, for
+        # a person to press by hand. Last, so every other device keeps its id; no random draw, so the rest
+        # of the data set is the same as without it.
+        models, firmwares = DEVICE_MODELS[DeviceKind.HOME_ALARM_UNIT]
+        self.data.device.append(
+            {
+                "id": len(self.data.device) + 1,
+                "serial": DEMO_SPARE_DEVICE_SERIAL,
+                "kind": DeviceKind.HOME_ALARM_UNIT.value,
+                "model": models[0],
+                "firmware": firmwares[-1],
+                "household_id": None,
+                "care_center_id": self.data.care_center[0]["id"],
+                "institution_id": None,
+                "resident_id": None,
+                "heartbeat_interval_s": HEARTBEAT_INTERVAL_S,
+                "state": DeviceState.ACTIVE.value,
+                "credential_ref": f"mqtt:{DEMO_SPARE_DEVICE_SERIAL}",
+                "installed_at": self.data.device[-1]["installed_at"],
+            }
+        )
         # Broker credentials: the demo password is derived from the serial; salts from the seed.
         salt_rng = random.Random(f"{self.seed}:device-credential-salt")
         salts = [salt_rng.randbytes(SALT_BYTES) for _ in self.data.device]
