@@ -388,8 +388,8 @@ CHECKS: dict[str, Callable[[Walk], None]] = {
     "/": _plain("/", 307),
     "/api/openapi.json": _plain("/api/openapi.json", 200),
     "/api/docs": _plain("/api/docs", 200),
-    "/docs/oauth2-redirect": _plain("/docs/oauth2-redirect", 200),
-    "/redoc": _plain("/redoc", 200),
+    "/api/docs/oauth2-redirect": _plain("/api/docs/oauth2-redirect", 200),
+    "/api/redoc": _plain("/api/redoc", 200),
     "/api/auth/me": _me,
     "/api/users": _users,
     "/api/areas": _plain("/api/areas", 200),  # names and codes of areas: every signed-in role
