@@ -340,6 +340,10 @@ def _each_alarm(walk: Walk, suffix: str) -> None:
         if suffix == "/card" and aid in visible and walk.reader and body["resident"] is not None:
             rid = body["resident"]["resident"]["id"]
             assert rid in walk.oracle.residents_of(walk.scope)
+        if suffix == "/card" and aid in visible and walk.reader:
+            for caregiver in body["caregivers"]:  # staff names and phones: only those in scope
+                area, institution, _ = walk.oracle.staff[caregiver["id"]]
+                assert walk.oracle.sees(walk.scope, area, institution), (walk.username, caregiver["id"])
 
 
 def _system_status(walk: Walk) -> None:
@@ -503,6 +507,25 @@ def test_the_institution_supervisor_of_issue_9(scope_client: TestClient, world: 
     counts = scope_client.get("/api/system/status", headers=headers).json()["counts"]
     assert counts["residents"] == 0 and counts["households"] == 0 and counts["devices"] == 1
     assert "dead_letters_24h" not in counts
+
+
+def test_the_alarm_cards_caregivers_are_only_staff_in_the_users_scope(
+    scope_client: TestClient, world: World, oracle: Oracle
+) -> None:
+    """Staff names and phones on an alarm card: a community supervisor sees only the community's staff."""
+    [alarm_id] = [aid for aid, serial in oracle.alarms.items() if serial == world.serials["home_a1"]][:1]
+    cards = {
+        name: scope_client.get(
+            f"/api/alarms/{alarm_id}/card", headers={"Authorization": f"Bearer {_token(scope_client, name)}"}
+        ).json()
+        for name in ("operator1", "supervisor_community")
+    }
+    scope = world.users["supervisor_community"]
+    outside = [c["id"] for c in cards["operator1"]["caregivers"] if not oracle.sees(scope, *oracle.staff[c["id"]][:2])]
+    assert outside, "the operator's nearest caregivers should reach past the community, or this test proves nothing"
+    mine = [c["id"] for c in cards["supervisor_community"]["caregivers"]]
+    assert mine, "the community has caregivers of its own"
+    assert all(oracle.sees(scope, *oracle.staff[sid][:2]) for sid in mine), mine
 
 
 def test_escalation_tells_only_the_supervisors_whose_scope_covers_the_alarm(world: World) -> None:

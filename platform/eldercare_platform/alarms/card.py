@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_platform.core.scope import Scope
+
 NEAREST_CAREGIVERS = """
 WITH home AS (SELECT latitude AS lat, longitude AS lon FROM household WHERE id = :household),
 centroid AS (SELECT area_id, avg(latitude) AS lat, avg(longitude) AS lon FROM household
@@ -21,15 +23,18 @@ FROM staff s
 JOIN area a ON a.id = s.home_area_id
 LEFT JOIN centroid c ON c.area_id = s.home_area_id
 CROSS JOIN home
-WHERE s.active AND s.role IN ('caregiver', 'nurse', 'social_worker', 'coordinator', 'volunteer')
+WHERE s.active AND s.role IN ('caregiver', 'nurse', 'social_worker', 'coordinator', 'volunteer') AND {in_scope}
 ORDER BY on_shift DESC, distance_km NULLS LAST, s.id
 LIMIT :limit
 """
 
 
-def nearest_caregivers(session: Session, *, household_id: int, now: datetime, limit: int = 5) -> list[dict[str, Any]]:
-    """Field staff by availability (on shift now first), then distance from their zone to the home."""
-    rows = session.execute(text(NEAREST_CAREGIVERS), {"household": household_id, "now": now, "limit": limit})
+def nearest_caregivers(
+    session: Session, *, scope: Scope, household_id: int, now: datetime, limit: int = 5
+) -> list[dict[str, Any]]:
+    """Field staff in the user's scope: on shift now first, then by distance from their zone to the home."""
+    sql = NEAREST_CAREGIVERS.format(in_scope=scope.staff_sql("s"))
+    rows = session.execute(text(sql), {**scope.params, "household": household_id, "now": now, "limit": limit})
     return [dict(row._mapping) for row in rows]
 
 

@@ -147,7 +147,11 @@ def card(alarm_id: int, session: SessionDep, user: ReaderDep, request: Request, 
             client_ip=request.client.host if request.client else None,
         )
         session.commit()
-    caregivers = nearest_caregivers(session, household_id=alarm.household_id, now=now) if alarm.household_id else []
+    caregivers = (
+        nearest_caregivers(session, scope=scope_of(session, user), household_id=alarm.household_id, now=now)
+        if alarm.household_id
+        else []
+    )
     return {
         "alarm": alarm.model_dump(mode="json"),
         "resident": resident,
