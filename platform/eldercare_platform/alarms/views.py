@@ -35,12 +35,14 @@ from eldercare_platform.core.types import utcnow
 from eldercare_platform.residents.service import age_on, get_card
 from eldercare_platform.residents.views import ResidentCard
 from eldercare_platform.users.models import Role, User
+from eldercare_platform.users.permissions import Permission, roles_with
 
 router = APIRouter(prefix="/alarms", tags=["alarm center"])
 types_router = APIRouter(prefix="/alarm-types", tags=["alarm center"])
-ReaderDep = Annotated[User, Depends(require_roles(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN))]
-HandlerDep = Annotated[User, Depends(require_roles(Role.OPERATOR, Role.ADMIN))]
-AdminDep = Annotated[User, Depends(require_roles(Role.ADMIN))]
+# The guards come from the permission table that /api/auth/me reports, so pages show exactly what works.
+ReaderDep = Annotated[User, Depends(require_roles(*roles_with(Permission.ALARMS_READ)))]
+HandlerDep = Annotated[User, Depends(require_roles(*roles_with(Permission.ALARMS_HANDLE)))]
+AdminDep = Annotated[User, Depends(require_roles(*roles_with(Permission.ALARM_TYPES_EDIT)))]
 
 
 class Changes(BaseModel):
