@@ -1,6 +1,8 @@
 // The operator console (接警台): live queue over WebSocket, resident card, one-click actions, hand-over.
-import { api, logout, token } from "/ui/shared/api.js";
-import { STRINGS, currentLocale, formatTime, t, toggleLocale, translatePage } from "/ui/shared/i18n.js";
+import { ApiError, api, can, landingFor, logout, me, token } from "/ui/shared/api.js";
+import {
+  STRINGS, currentLocale, errorText, fmt, formatTime, label as codeLabel, reasonText, t, toggleLocale, translatePage,
+} from "/ui/shared/i18n.js";
 
 Object.assign(STRINGS["zh-CN"], {
   consoleTitle: "接警台", queue: "告警队列", priorityShort: "级", type: "类型", waiting: "等待", sla: "时限",
@@ -22,7 +24,10 @@ Object.assign(STRINGS["zh-CN"], {
   vitals: "生命体征", noRecords: "无记录", km: "公里", years: "岁", system: "系统",
   opened: "生成告警", event_attached: "重复呼叫", call_back: "回拨", notify_contacts: "通知联系人",
   call_emergency: "呼叫急救/消防", escalate: "超时升级", resident_cancelled: "老人取消",
-  substitute_cover: "需替代照看",
+  substitute_cover: "需替代照看", loading: "正在加载老人信息…", cardFailed: "无法显示此告警的详情",
+  waitForCard: "所选告警的详情尚未加载完成，暂不能操作",
+  keysHelpReadOnly: "快捷键: ↑/↓ 或 J/K 选择 · H 交接班", reached: "已接通", no_answer: "无人接听", busy: "占线",
+  acknowledged_by: "接警人", staleSelection: "所选告警已变化，操作已取消",
 });
 Object.assign(STRINGS.en, {
   consoleTitle: "Alarm console", queue: "Alarm queue", priorityShort: "P", type: "Type", waiting: "Waiting", sla: "SLA",
@@ -46,6 +51,10 @@ Object.assign(STRINGS.en, {
   km: "km", years: "y", system: "system", opened: "opened", event_attached: "pressed again", call_back: "call back",
   notify_contacts: "contacts notified", call_emergency: "emergency services called", escalate: "escalated",
   resident_cancelled: "resident cancelled", substitute_cover: "substitute cover needed",
+  loading: "Loading the resident card…", cardFailed: "This alarm's details cannot be shown",
+  waitForCard: "The selected alarm's details have not arrived yet; no action for now",
+  keysHelpReadOnly: "Keys: ↑/↓ or J/K select · H hand-over", reached: "reached", no_answer: "no answer", busy: "busy",
+  acknowledged_by: "taken by", staleSelection: "The selected alarm changed; the action was cancelled",
 });
 
 const OUTCOMES = ["assisted_by_phone", "assisted_at_home", "taken_to_hospital", "false_alarm", "device_test",
@@ -61,6 +70,12 @@ let version = Number.MAX_SAFE_INTEGER;
 let socket = null;
 let soundEnabled = localStorage.getItem("console.sound") === "on";
 const cardCache = new Map();
+const cardLoads = new Map(); // alarm id → the card request in flight
+// What the detail panel shows: the card of exactly one alarm, or null while it is cleared (loading, failed,
+// nothing selected). Actions are possible only when `loaded.id` is the selected alarm's id.
+let loaded = null;
+let loadSeq = 0;
+let canHandle = false; // the user may act on alarms (permission alarms.handle from /api/auth/me)
 
 const $ = (sel) => document.querySelector(sel);
 const el = (tag, attrs = {}, ...children) => {
@@ -72,7 +87,8 @@ const el = (tag, attrs = {}, ...children) => {
   for (const child of children.flat()) node.append(child instanceof Node ? child : document.createTextNode(child ?? ""));
   return node;
 };
-const label = (alarm) => (currentLocale() === "en" ? alarm.type_label_en : alarm.type_label_zh);
+// The server's label for the reader's language (the priority table's), else the page's own words for the code.
+const label = (alarm) => (currentLocale() === "en" ? alarm.type_label_en : alarm.type_label_zh) || codeLabel("alarmType", alarm.type);
 
 function duration(ms) {
   const s = Math.max(0, Math.round(Math.abs(ms) / 1000));
@@ -99,9 +115,10 @@ function beep(times = 3) {
     osc.stop(audio.currentTime + i * 0.35 + 0.2);
   }
 }
-function banner(text) {
+function banner(text, kind = "alert") {
   const node = $("#banner");
   node.textContent = text;
+  node.dataset.kind = kind;
   node.hidden = false;
   clearTimeout(banner.timer);
   banner.timer = setTimeout(() => { node.hidden = true; }, 8000);
@@ -123,6 +140,7 @@ function apply(alarm, { alert = true } = {}) {
   if (alarm.state === "resolved") alarms.delete(alarm.id);
   else alarms.set(alarm.id, alarm);
   cardCache.delete(alarm.id);
+  cardLoads.delete(alarm.id); // a card requested before this change is shown once, not kept
   if (alert && !before && alarm.state === "new" && alarm.priority <= 2) {
     banner(`${t("newCritical")}: ${label(alarm)} · ${alarm.resident_name ?? alarm.device_serial} · ${alarm.community ?? ""}`);
     beep(3);
@@ -160,12 +178,46 @@ function renderQueue() {
 }
 
 // --- detail and card ---
-async function loadCard(id) {
-  if (!cardCache.has(id)) {
-    const [card, trace] = await Promise.all([api(`/api/alarms/${id}/card`), api(`/api/alarms/${id}/trace`)]);
-    cardCache.set(id, { card, trace });
+function loadCard(id) {
+  if (cardCache.has(id)) return Promise.resolve(cardCache.get(id));
+  if (!cardLoads.has(id)) {
+    const request = Promise.all([api(`/api/alarms/${id}/card`), api(`/api/alarms/${id}/trace`)])
+      .then(([card, trace]) => {
+        // A card must be the card of the alarm asked for; anything else is never shown.
+        if (card?.alarm?.id !== id) throw new ApiError({ code: "card_unavailable", fields: { alarm_id: id } });
+        const entry = { id, card, trace };
+        if (cardLoads.get(id) === request) cardCache.set(id, entry);
+        return entry;
+      })
+      .finally(() => { if (cardLoads.get(id) === request) cardLoads.delete(id); });
+    cardLoads.set(id, request);
   }
-  return cardCache.get(id);
+  return cardLoads.get(id);
+}
+
+// The alarm the actions may act on: the loaded card's alarm, and only while it is the selected one.
+function actionableId() {
+  if (!canHandle || !loaded || loaded.id !== selectedId || loaded.card.alarm.id !== loaded.id) return null;
+  return loaded.id;
+}
+
+// Why no action is possible right now, on the banner.
+function refuseAction() {
+  const state = $("#detail").dataset.state;
+  if (state === "failed") banner($("#detail [data-detail-message]")?.textContent || t("cardFailed"), "error");
+  else banner(t(state === "loading" ? "waitForCard" : "staleSelection"), "error");
+}
+
+// Run an action for the loaded card's alarm; refuse (and say so) when the selection moved on.
+function onLoaded(handler) {
+  return () => {
+    const id = actionableId();
+    if (id === null) {
+      if (canHandle) refuseAction();
+      return;
+    }
+    handler(id, loaded.card);
+  };
 }
 
 function actionButton(key, labelKey, kbd, enabled, handler, cls = "") {
@@ -173,36 +225,78 @@ function actionButton(key, labelKey, kbd, enabled, handler, cls = "") {
     t(labelKey), kbd ? el("kbd", {}, kbd) : "");
 }
 
-async function renderDetail() {
-  const panel = $("#detail");
-  const alarm = alarms.get(selectedId);
-  if (!alarm) {
-    panel.replaceChildren(el("p", { class: "muted" }, t("selectAlarm")));
-    return;
-  }
-  const { card, trace } = await loadCard(alarm.id);
-  if (selectedId !== alarm.id) return;
-  const acting = alarm.state === "acknowledged" || alarm.state === "in_progress";
-  const r = card.resident;
-  const head = el("div", { class: "detail-head" },
+function actionBar(alarm, card) {
+  if (!canHandle) return el("p", { class: "muted read-only", "data-read-only": "" }, t("readOnlyConsole"));
+  const ready = card !== null;
+  const acting = ready && (alarm.state === "acknowledged" || alarm.state === "in_progress");
+  return el("div", { class: "actions", "data-ready": ready ? "yes" : "no" },
+    actionButton("acknowledge", "acknowledge", "A", ready && alarm.state === "new", onLoaded((id) => acknowledge(id)), "primary"),
+    actionButton("call-reached", "callReached", "C", acting, onLoaded((id) => act(id, { action: "call_back", result: "reached" }))),
+    actionButton("call-no-answer", "callNoAnswer", "X", acting, onLoaded((id) => act(id, { action: "call_back", result: "no_answer" }))),
+    actionButton("notify", "notifyContacts", "", acting, onLoaded((id) => act(id, { action: "notify_contacts", result: "reached" }))),
+    actionButton("dispatch", "dispatch", "D", acting, onLoaded((id, c) => dispatch(id, c.caregivers[0]?.id))),
+    actionButton("call-120", "call120", "E", acting, onLoaded((id) => act(id, { action: "call_emergency", service: "120" })), "danger"),
+    actionButton("call-119", "call119", "", acting, onLoaded((id) => act(id, { action: "call_emergency", service: "119" })), "danger"),
+    actionButton("resolve", "resolve", "R", acting, onLoaded((id) => openResolve(id)), "primary"));
+}
+
+function detailHead(alarm) {
+  return el("div", { class: "detail-head" },
     el("h2", {}, `#${alarm.id} ${label(alarm)}`),
     el("span", { class: `state ${alarm.state}` }, t(alarm.state)),
     el("span", { class: "muted" }, `${t("device")} ${alarm.device_serial} · ${alarm.event_count} ${t("events")} · ${formatTime(alarm.opened_at)}`),
+    alarm.acknowledged_by_name ? el("span", { class: "muted" }, `${t("acknowledged_by")}: ${alarm.acknowledged_by_name}`) : "",
     alarm.dispatched ? el("span", { class: "state in_progress" }, t("dispatched")) : "",
     alarm.substitute_cover_required ? el("span", { class: "state new" }, t("substituteCover")) : "",
     alarm.linked.length ? el("span", { class: "muted" }, `${t("linked")}: ${alarm.linked.map((i) => `#${i}`).join(" ")}`) : "");
-  const actions = el("div", { class: "actions" },
-    actionButton("acknowledge", "acknowledge", "A", alarm.state === "new", () => acknowledge(alarm.id), "primary"),
-    actionButton("call-reached", "callReached", "C", acting, () => act(alarm.id, { action: "call_back", result: "reached" })),
-    actionButton("call-no-answer", "callNoAnswer", "X", acting, () => act(alarm.id, { action: "call_back", result: "no_answer" })),
-    actionButton("notify", "notifyContacts", "", acting, () => act(alarm.id, { action: "notify_contacts", result: "reached" })),
-    actionButton("dispatch", "dispatch", "D", acting, () => dispatch(alarm.id, card.caregivers[0]?.id)),
-    actionButton("call-120", "call120", "E", acting, () => act(alarm.id, { action: "call_emergency", service: "120" }), "danger"),
-    actionButton("call-119", "call119", "", acting, () => act(alarm.id, { action: "call_emergency", service: "119" }), "danger"),
-    actionButton("resolve", "resolve", "R", acting, () => openResolve(alarm.id), "primary"));
+}
+
+// Clear the panel: nothing of any earlier card stays on screen, and every action is disabled.
+function clearDetail(message, state) {
+  loaded = null;
+  const panel = $("#detail");
+  panel.dataset.alarmId = "";
+  panel.dataset.state = state;
+  const alarm = alarms.get(selectedId);
+  panel.replaceChildren(...(alarm ? [detailHead(alarm), actionBar(alarm, null)] : []),
+    el("p", { class: state === "failed" ? "error" : "muted", "data-detail-message": state }, message));
+}
+
+function deviceStatusText(s) {
+  const parts = [`${s.device_serial}: ${t(s.online ? "device.online" : "device.offline")}`,
+    s.battery_pct === null || s.battery_pct === undefined ? t("device.batteryUnknown") : fmt("device.battery", { pct: s.battery_pct })];
+  if (s.mains_power === false) parts.push(t("device.mainsOff"));
+  if (s.last_seen_at) parts.push(fmt("device.lastSeen", { at: formatTime(s.last_seen_at) }));
+  return parts.join(" · ");
+}
+
+function vitalsText(v) {
+  const values = Object.entries(v.data || {}).filter(([, value]) => value !== null && value !== undefined)
+    .map(([key, value]) => `${codeLabel("vital", key)} ${typeof value === "boolean" ? t(value ? "yes" : "no") : value}`);
+  return `${formatTime(v.time)} ${values.join(" ")}`;
+}
+
+function traceText(x) {
+  const d = x.detail || {};
+  const extra = [d.result ? t(d.result) : "", d.service || "", d.outcome ? t(d.outcome) : "",
+    d.reach_method ? t(d.reach_method) : ""].filter(Boolean).join(" ");
+  const reason = reasonText(x.reason, d);
+  return `${formatTime(x.at)} · ${t(x.action)}${extra ? " " + extra : ""} · ${x.user_name ?? t("system")}${reason ? " · " + reason : ""}`;
+}
+
+function drawDetail(alarm, entry) {
+  const { card, trace } = entry;
+  const panel = $("#detail");
+  const previousNote = panel.dataset.alarmId === String(alarm.id) ? $("#note-input") : null;
+  loaded = entry;
+  panel.dataset.alarmId = String(alarm.id);
+  panel.dataset.state = "loaded";
+  const acting = alarm.state === "acknowledged" || alarm.state === "in_progress";
+  const r = card.resident;
   const noteInput = el("input", { id: "note-input", placeholder: t("note"), maxlength: "2000" });
-  const noteBox = el("div", { class: "note-box" }, noteInput,
-    el("button", { type: "button", onclick: () => addNote(alarm.id, noteInput) }, t("addNote")));
+  if (previousNote) noteInput.value = previousNote.value;
+  const noteBox = canHandle ? el("div", { class: "note-box" }, noteInput,
+    el("button", { type: "button", "data-action": "note", onclick: onLoaded((id) => addNote(id, noteInput)) }, t("addNote"))) : "";
   const residentBlock = r ? el("div", { class: "card-block" },
     el("div", { class: "grid2" },
       el("div", { class: "kv" }, el("b", {}, t("resident")),
@@ -221,21 +315,50 @@ async function renderDetail() {
       r.members.map((m) => m.name).join("、")) : "") : "";
   const caregivers = el("div", { class: "card-block" }, el("h3", {}, t("caregivers")),
     el("ul", {}, ...card.caregivers.map((c) => el("li", {},
-      `${c.name} · ${c.zone} · ${c.distance_km ?? "?"} ${t("km")} · ${t(c.on_shift ? "onShift" : "offShift")}`,
+      `${c.name} · ${c.zone} · ${c.distance_km ?? t("unknown")} ${t("km")} · ${t(c.on_shift ? "onShift" : "offShift")}`,
       el("a", { class: "call", href: `tel:${c.phone}` }, `${t("call")}`),
-      el("button", { type: "button", disabled: !acting, onclick: () => dispatch(alarm.id, c.id) }, t("dispatch"))))));
+      canHandle ? el("button", { type: "button", "data-action": "dispatch-to", disabled: !acting,
+        onclick: onLoaded((id) => dispatch(id, c.id)) }, t("dispatch")) : ""))));
   const day = card.last_24h;
   const history = el("div", { class: "card-block" }, el("h3", {}, t("last24h")),
     el("ul", {}, ...(day.events.length ? day.events.slice(0, 8).map((e) =>
-      el("li", {}, `${formatTime(e.received_at)} · ${e.device_serial} · ${e.event_type}`)) : [el("li", {}, t("noRecords"))])),
+      el("li", {}, `${formatTime(e.received_at)} · ${e.device_serial} · ${codeLabel("alarmType", e.event_type)}`)) : [el("li", {}, t("noRecords"))])),
     day.vitals.length ? el("div", { class: "kv" }, el("b", {}, t("vitals")),
-      day.vitals.slice(0, 3).map((v) => `${formatTime(v.time)} ${JSON.stringify(v.data)}`).join(" · ")) : "",
-    day.device_status.length ? el("div", { class: "kv muted" }, day.device_status.map((s) =>
-      `${s.device_serial}: ${s.online ? "online" : "offline"} · ${s.battery_pct ?? "?"}% · ${formatTime(s.last_seen_at)}`).join(" | ")) : "");
+      day.vitals.slice(0, 3).map(vitalsText).join(" · ")) : "",
+    day.device_status.length ? el("div", { class: "kv muted", "data-device-status": "" },
+      day.device_status.map(deviceStatusText).join(" | ")) : "");
   const traceBlock = el("div", { class: "card-block" }, el("h3", {}, t("trace")),
-    el("ul", { class: "trace" }, ...trace.map((x) => el("li", {},
-      `${formatTime(x.at)} · ${t(x.action)} · ${x.user_name ?? t("system")}${x.reason ? " · " + x.reason : ""}`))));
-  panel.replaceChildren(head, actions, noteBox, residentBlock, caregivers, history, traceBlock);
+    el("ul", { class: "trace" }, ...trace.map((x) => el("li", {}, traceText(x)))));
+  panel.replaceChildren(detailHead(alarm), actionBar(alarm, card), noteBox, residentBlock, caregivers, history, traceBlock);
+}
+
+async function renderDetail() {
+  const id = selectedId;
+  const alarm = alarms.get(id);
+  if (!alarm) {
+    clearDetail(t("selectAlarm"), "empty");
+    return;
+  }
+  const seq = ++loadSeq;
+  if (cardCache.has(id)) {
+    drawDetail(alarm, cardCache.get(id));
+    return;
+  }
+  // The card is on its way: the same alarm's previous card may stay (with the alarm's new state), another
+  // alarm's never does.
+  if (loaded && loaded.id === id) drawDetail(alarm, loaded);
+  else clearDetail(t("loading"), "loading");
+  let entry;
+  try {
+    entry = await loadCard(id);
+  } catch (error) {
+    if (seq !== loadSeq || selectedId !== id) return; // a newer selection owns the panel now
+    clearDetail(`${t("cardFailed")}: ${errorText(error)}`, "failed");
+    showError(error, id);
+    return;
+  }
+  if (seq !== loadSeq || selectedId !== id || !alarms.has(id)) return;
+  drawDetail(alarms.get(id), entry);
 }
 
 function select(id) {
@@ -244,31 +367,21 @@ function select(id) {
   renderDetail().catch(showError);
 }
 
-function showError(error) {
-  banner(error.detail || error.message || String(error));
+// An error on the banner in the reader's language; `alarmId` names the alarm it concerns.
+function showError(error, alarmId = null) {
+  banner(alarmId === null ? errorText(error) : fmt("alarmError", { id: alarmId, message: errorText(error) }), "error");
 }
 
-async function post(path, body) {
-  const response = await fetch(path, {
-    method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${token()}` },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (response.status === 401) logout();
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const error = new Error(typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail));
-    error.detail = error.message;
-    throw error;
-  }
-  return data;
+function post(path, body) {
+  return api(path, { method: "POST", json: body ?? undefined });
 }
 
 async function acknowledge(id) {
-  try { apply(await post(`/api/alarms/${id}/acknowledge`), { alert: false }); } catch (e) { showError(e); }
+  try { apply(await post(`/api/alarms/${id}/acknowledge`), { alert: false }); } catch (e) { showError(e, id); }
   refresh();
 }
 async function act(id, body) {
-  try { apply((await post(`/api/alarms/${id}/actions`, body)).alarm, { alert: false }); } catch (e) { showError(e); }
+  try { apply((await post(`/api/alarms/${id}/actions`, body)).alarm, { alert: false }); } catch (e) { showError(e, id); }
   refresh();
 }
 async function dispatch(id, staffId) {
@@ -277,12 +390,14 @@ async function dispatch(id, staffId) {
 async function addNote(id, input) {
   if (!input.value.trim()) return;
   try { apply(await post(`/api/alarms/${id}/notes`, { text: input.value.trim() }), { alert: false }); input.value = ""; }
-  catch (e) { showError(e); }
+  catch (e) { showError(e, id); }
   refresh();
 }
 
 function openResolve(id) {
   const dialog = $("#resolve-dialog");
+  const alarm = alarms.get(id);
+  $("#resolve-dialog h2").textContent = `${t("resolveTitle")} #${id}${alarm ? ` ${label(alarm)} · ${alarm.resident_name ?? alarm.device_serial}` : ""}`;
   $("#outcome").replaceChildren(...OUTCOMES.map((o) => el("option", { value: o }, t(o))));
   $("#reach-method").replaceChildren(...REACH.map((o) => el("option", { value: o }, t(o))));
   $("#resolve-error").textContent = "";
@@ -294,6 +409,10 @@ $("#resolve-form").addEventListener("submit", async (event) => {
   if (event.submitter?.value !== "ok") return;
   event.preventDefault();
   const id = Number(dialog.dataset.alarmId);
+  if (actionableId() !== id) { // the selection or its card changed while the dialog was open
+    $("#resolve-error").textContent = t("staleSelection");
+    return;
+  }
   try {
     apply(await post(`/api/alarms/${id}/resolve`, { outcome: $("#outcome").value, reach_method: $("#reach-method").value,
       notes: $("#resolve-notes").value || null }), { alert: false });
@@ -302,7 +421,7 @@ $("#resolve-form").addEventListener("submit", async (event) => {
     if (selectedId === id) selectedId = sorted()[0]?.id ?? null;
     refresh();
   } catch (e) {
-    $("#resolve-error").textContent = e.detail || e.message;
+    $("#resolve-error").textContent = errorText(e);
   }
 });
 
@@ -319,7 +438,7 @@ async function toggleHandover() {
   const items = await api("/api/alarms/handover");
   $("#handover-body").replaceChildren(items.length ? el("table", {}, el("tbody", {}, ...items.map(({ alarm, recent }) =>
     el("tr", {}, el("td", {}, `#${alarm.id}`), el("td", {}, label(alarm)), el("td", {}, alarm.resident_name ?? alarm.device_serial),
-      el("td", {}, t(alarm.state)), el("td", {}, recent.map((x) => `${formatTime(x.at)} ${t(x.action)}${x.reason ? ": " + x.reason : ""}`).join(" / ")))))) :
+      el("td", {}, t(alarm.state)), el("td", {}, recent.map(traceText).join(" / ")))))) :
     el("p", { class: "muted" }, t("noAlarms")));
 }
 $("#handover-toggle").addEventListener("click", () => toggleHandover().catch(showError));
@@ -328,6 +447,34 @@ $("#handover-toggle").addEventListener("click", () => toggleHandover().catch(sho
 function setLive(state) {
   $("#live").dataset.state = state;
   $("#live-text").textContent = t(`live_${state}`);
+}
+
+// The console is not for this role: say so and point to the page that is, instead of reconnecting forever.
+function refuse(user) {
+  clearInterval(refuse.queueTimer);
+  document.body.dataset.mode = "refused";
+  $("#live").hidden = true;
+  for (const id of ["#sound", "#handover-toggle", "#counts"]) $(id).hidden = true;
+  $("#banner").hidden = true;
+  const main = el("main", { class: "refused" }, el("section", { class: "panel", id: "refused" },
+    el("h2", {}, fmt("consoleRefused", { role: t(user.role) })),
+    el("p", {}, el("a", { href: landingFor(user), id: "landing-link" }, t("goToMyPage")))));
+  $("main.console").replaceWith(main);
+  $("#handover").hidden = true;
+}
+
+// Did the server close the socket as a matter of policy (1008, or an application code 4xxx: not signed in, not
+// allowed)? Then ask who we are: signed out goes to the sign-in page, not allowed gets the refusal, and only a
+// user who is allowed after all tries again, slowly.
+function refusedByServer(event) {
+  if (event.code !== 1008 && !(event.code >= 4000 && event.code < 5000)) return false;
+  me(true).then((user) => {
+    if (!can(user, "alarms.read")) refuse(user);
+    else setTimeout(connect, 5000 + Math.random() * 5000);
+  }).catch((error) => {
+    if (error.status !== 401) setTimeout(connect, 5000 + Math.random() * 5000); // 401: api() signed us out
+  });
+  return true;
 }
 
 function connect() {
@@ -366,34 +513,59 @@ function connect() {
     clearInterval(pinger);
     if (event.code === 4401) return logout(); // token expired or refused: sign in again
     setLive("closed");
+    if (refusedByServer(event)) return; // not allowed (1008, 4xxx): no endless reconnecting
     setTimeout(connect, 1000 + Math.random() * 1000);
   };
 }
 
 // --- keyboard ---
 document.addEventListener("keydown", (event) => {
+  if (document.body.dataset.mode === "refused") return;
   if (event.target.matches("input, textarea, select") || $("#resolve-dialog").open) return;
   const list = sorted();
   const index = list.findIndex((a) => a.id === selectedId);
-  const alarm = alarms.get(selectedId);
   const key = event.key.toLowerCase();
   if (key === "arrowdown" || key === "j") select(list[Math.min(list.length - 1, index + 1)]?.id ?? null);
   else if (key === "arrowup" || key === "k") select(list[Math.max(0, index - 1)]?.id ?? null);
   else if (key === "h") toggleHandover().catch(showError);
-  else if (!alarm) return;
-  else if (key === "a") acknowledge(alarm.id);
-  else if (key === "c") act(alarm.id, { action: "call_back", result: "reached" });
-  else if (key === "x") act(alarm.id, { action: "call_back", result: "no_answer" });
-  else if (key === "d") dispatch(alarm.id, cardCache.get(alarm.id)?.card.caregivers[0]?.id);
-  else if (key === "e") act(alarm.id, { action: "call_emergency", service: "120" });
-  else if (key === "r") openResolve(alarm.id);
-  else if (key === "n") { event.preventDefault(); $("#note-input")?.focus(); }
-  else return;
+  else if (!canHandle || !"acxdern".includes(key) || key.length !== 1) return;
+  else if (actionableId() === null) refuseAction(); // the selected alarm's card is not (yet) loaded: no action
+  else {
+    const button = { a: "acknowledge", c: "call-reached", x: "call-no-answer", d: "dispatch", e: "call-120", r: "resolve" }[key];
+    if (button) {
+      const node = $(`#detail button[data-action="${button}"]`);
+      if (node && !node.disabled) node.click(); // the same checks as a click, and nothing a disabled button refuses
+    } else if (key === "n") {
+      event.preventDefault();
+      $("#note-input")?.focus();
+    }
+  }
   event.preventDefault();
 });
 
 $("#lang").addEventListener("click", toggleLocale);
 $("#logout").addEventListener("click", logout);
-api("/api/auth/me").then((me) => { $("#who").textContent = `${me.full_name} (${t(me.role)})`; });
-setInterval(renderQueue, 1000);
-connect();
+
+async function start() {
+  let user;
+  try {
+    user = await me();
+  } catch (error) {
+    if (error.status === 401) return; // api() has sent the user to the sign-in page
+    banner(errorText(error), "error");
+    setTimeout(start, 3000);
+    return;
+  }
+  $("#who").textContent = `${user.full_name} (${t(user.role)})`;
+  if (!can(user, "alarms.read")) {
+    refuse(user);
+    return;
+  }
+  canHandle = can(user, "alarms.handle");
+  document.body.dataset.mode = canHandle ? "handle" : "read-only";
+  if (!canHandle) $(".keys").textContent = t("keysHelpReadOnly");
+  renderDetail().catch(showError);
+  refuse.queueTimer = setInterval(renderQueue, 1000);
+  connect();
+}
+start();

@@ -42,6 +42,75 @@ export const STRINGS = {
     living_alone: "独居", empty_nest: "空巢", left_behind: "留守", lost_only_child: "失独",
     disabled: "失能", semi_disabled: "半失能", dementia: "认知障碍",
     operator: "坐席", caregiver: "护理员", supervisor: "监管人员", admin: "管理员",
+    // Codes the API returns, by kind (label(kind, code) looks these up; pages never show a raw code).
+    "alarmType.sos": "紧急呼叫", "alarmType.fall": "跌倒", "alarmType.smoke": "烟雾报警", "alarmType.gas": "燃气泄漏",
+    "alarmType.abnormal_vitals": "生命体征异常", "alarmType.water": "漏水", "alarmType.bed_exit": "夜间离床",
+    "alarmType.inactivity": "长时间无活动", "alarmType.door_open": "门未关", "alarmType.tamper": "设备被拆",
+    "alarmType.device_silent": "设备失联", "alarmType.mains_lost": "市电断开", "alarmType.low_battery": "电量低",
+    "alarmType.cancel": "老人取消呼叫",
+    "deviceKind.home_alarm_unit": "一键通呼叫器", "deviceKind.fall_detector": "跌倒探测器", "deviceKind.smoke_sensor": "烟感",
+    "deviceKind.gas_sensor": "燃气探测器", "deviceKind.water_sensor": "水浸探测器", "deviceKind.door_contact": "门磁",
+    "deviceKind.vitals_monitor": "生命体征监测仪", "deviceKind.smart_mattress": "智能床垫",
+    "deviceKind.checkin_terminal": "智能服务终端", "deviceKind.room_sensor": "环境传感器",
+    "deviceKind.canteen_checkin": "助餐签到机", "deviceKind.camera": "摄像头",
+    "device.online": "在线", "device.offline": "离线", "device.battery": "电量 {pct}%", "device.batteryUnknown": "电量未知",
+    "device.mainsOn": "市电正常", "device.mainsOff": "市电断开", "device.lastSeen": "最后在线 {at}",
+    "vital.heart_rate": "心率", "vital.spo2": "血氧", "vital.systolic": "收缩压", "vital.diastolic": "舒张压",
+    "vital.temperature": "体温", "vital.in_bed": "在床", "vital.respiration_rate": "呼吸", "vital.movement": "体动",
+    "vital.humidity": "湿度", "vital.co2_ppm": "二氧化碳", "yes": "是", "no": "否", "unknown": "未知",
+    "check.ok": "正常", "check.disabled": "未启用", "check.error": "故障",
+    "scope.all": "全部辖区", "scope.area": "辖区", "scope.institution": "机构", "scope.zone": "服务片区",
+    "scope.none": "未设定",
+    "reason.escalation_realert": "超过 {after} 无人接警：已再次提醒全体坐席",
+    "reason.escalation_supervisor": "超过 {after} 仍无人接警：已通知值班主管",
+    "reason.device_silent_substitute_cover": "设备失联超过 {silent}：需安排替代设备或人工照看",
+    "reason.resident_pressed_cancel": "老人按下了取消键",
+    "duration.h": "{n}小时", "duration.m": "{n}分钟", "duration.s": "{n}秒", "duration.join": "",
+    // Errors, by the API's `code` (see docs/alarm-center.md); `http.<status>` when the code is unknown.
+    "error.network_error": "无法连接服务器，请检查网络后重试",
+    "error.card_unavailable": "无法加载该告警的老人信息",
+    "error.bad_request": "请求无法识别，请刷新页面后重试",
+    "error.not_authenticated": "登录已失效，请重新登录", "error.invalid_credentials": "用户名或密码错误",
+    "error.forbidden": "您的角色无权进行此操作",
+    "error.not_found": "未找到相关记录（或不在您的负责范围内）",
+    "error.resident_not_found": "未找到该老人（或不在您的负责范围内）",
+    "error.alarm_not_found": "未找到该告警（或不在您的负责范围内）",
+    "error.device_not_found": "未找到该设备（或不在您的负责范围内）",
+    "error.device_event_not_found": "未找到该设备事件", "error.alarm_type_not_found": "未知的告警类型",
+    "error.method_not_allowed": "不支持此操作", "error.not_acceptable": "不支持此操作",
+    "error.alarm_already_acknowledged": "已由 {by} 于 {at} 接警",
+    "error.alarm_resolved": "已结案，不能再操作",
+    "error.alarm_state_conflict": "当前状态为“{state}”，不能执行此操作",
+    "error.serial_taken": "该设备序列号已被使用", "error.device_owner_required": "请指定设备所属的家庭或机构",
+    "error.username_taken": "该用户名已被使用", "error.staff_already_linked": "该工作人员已有账号",
+    "error.scope_invalid": "监管人员需且只能指定一个辖区或机构", "error.duplicate": "记录已存在",
+    "error.conflict": "操作冲突：数据已被他人更改，请刷新后重试",
+    "error.validation_error": "提交的内容有误，请检查后重试", "error.nul_character": "提交的内容含有非法字符",
+    "error.result_required": "请选择通话结果：已接通、无人接听或占线",
+    "error.service_required": "请选择呼叫的电话：120、119 或 110",
+    "error.dispatch_required": "未联系上老人：请先派人上门（或呼叫120/119/110）再结案",
+    "error.staff_not_found": "所选人员不存在", "error.staff_inactive": "所选人员已停用，请改派他人",
+    "error.unknown_reference": "引用的记录不存在", "error.invalid_value": "提交的值无效",
+    "error.unprocessable": "请求无法处理，请检查后重试",
+    "error.payload_too_large": "提交的内容过大", "error.unsupported_media_type": "不支持的提交格式",
+    "error.too_many_requests": "操作过于频繁，请稍后重试",
+    "error.internal_error": "服务器内部错误，请稍后重试或联系管理员",
+    "error.busy": "系统繁忙，请稍后重试", "error.unavailable": "服务暂不可用，请稍后重试",
+    "alarmError": "告警 #{id}：{message}",
+    "http.400": "请求无法识别，请刷新页面后重试", "http.401": "登录已失效，请重新登录", "http.403": "您的角色无权进行此操作",
+    "http.404": "未找到相关记录", "http.409": "操作冲突：数据已被他人更改，请刷新后重试",
+    "http.413": "提交的内容过大", "http.422": "提交的内容有误，请检查后重试", "http.429": "操作过于频繁，请稍后重试",
+    "http.500": "服务器内部错误，请稍后重试或联系管理员", "http.503": "系统繁忙，请稍后重试",
+    "http.other": "请求失败（{status}），请稍后重试",
+    // Pages and roles
+    "myPage": "我的页面", "myPageTitle": "我的工作台", "username.label": "账号", "role": "角色", "scope": "负责范围",
+    "permissions": "可用功能", "myWorkSoon": "护理员的派单、上门任务等工作页面将随护理员 App 提供；在此之前请按调度电话安排工作。",
+    "pagesForYou": "您可以使用的页面", "consoleRefused": "您的角色（{role}）不能使用接警台。",
+    "goToMyPage": "前往适合您的页面", "readOnlyConsole": "只读：您可以查看告警，但不能处理",
+    "perm.alarms.read": "查看告警", "perm.alarms.handle": "处理告警", "perm.alarm_types.edit": "维护告警优先级",
+    "perm.residents.read": "查看老人档案", "perm.devices.read": "查看设备", "perm.devices.command": "向设备下发指令",
+    "perm.devices.admin": "设备开通与管理", "perm.users.admin": "账号管理", "perm.system.status": "查看系统状态",
+    "noPermissions": "暂无",
   },
   en: {
     title: "Virtual Nursing Home Platform",
@@ -85,6 +154,75 @@ export const STRINGS = {
     advanced_age: "80+", living_alone: "Living alone", empty_nest: "Empty nest", left_behind: "Left behind",
     lost_only_child: "Lost only child", disabled: "Disabled", semi_disabled: "Semi-disabled", dementia: "Dementia",
     operator: "Operator", caregiver: "Caregiver", supervisor: "Supervisor", admin: "Administrator",
+    "alarmType.sos": "SOS call", "alarmType.fall": "Fall", "alarmType.smoke": "Smoke", "alarmType.gas": "Gas leak",
+    "alarmType.abnormal_vitals": "Abnormal vitals", "alarmType.water": "Water leak", "alarmType.bed_exit": "Bed exit at night",
+    "alarmType.inactivity": "Inactivity", "alarmType.door_open": "Door left open", "alarmType.tamper": "Tamper",
+    "alarmType.device_silent": "Device silent", "alarmType.mains_lost": "Mains power lost", "alarmType.low_battery": "Low battery",
+    "alarmType.cancel": "Resident cancelled",
+    "deviceKind.home_alarm_unit": "Home alarm unit", "deviceKind.fall_detector": "Fall detector",
+    "deviceKind.smoke_sensor": "Smoke sensor", "deviceKind.gas_sensor": "Gas sensor", "deviceKind.water_sensor": "Water sensor",
+    "deviceKind.door_contact": "Door contact", "deviceKind.vitals_monitor": "Vitals monitor",
+    "deviceKind.smart_mattress": "Smart mattress", "deviceKind.checkin_terminal": "Check-in terminal",
+    "deviceKind.room_sensor": "Room sensor", "deviceKind.canteen_checkin": "Canteen check-in", "deviceKind.camera": "Camera",
+    "device.online": "online", "device.offline": "offline", "device.battery": "battery {pct}%",
+    "device.batteryUnknown": "battery unknown", "device.mainsOn": "mains on", "device.mainsOff": "mains lost",
+    "device.lastSeen": "last seen {at}",
+    "vital.heart_rate": "Heart rate", "vital.spo2": "SpO₂", "vital.systolic": "Systolic", "vital.diastolic": "Diastolic",
+    "vital.temperature": "Temperature", "vital.in_bed": "In bed", "vital.respiration_rate": "Respiration",
+    "vital.movement": "Movement", "vital.humidity": "Humidity", "vital.co2_ppm": "CO₂", yes: "yes", no: "no",
+    unknown: "unknown",
+    "check.ok": "OK", "check.disabled": "disabled", "check.error": "failing",
+    "scope.all": "All areas", "scope.area": "Area", "scope.institution": "Institution", "scope.zone": "Service zone",
+    "scope.none": "Not set",
+    "reason.escalation_realert": "Unanswered for {after}: every operator alerted again",
+    "reason.escalation_supervisor": "Still unanswered after {after}: the supervisor on duty is told",
+    "reason.device_silent_substitute_cover": "Device silent for more than {silent}: substitute device or manual cover",
+    "reason.resident_pressed_cancel": "The resident pressed cancel",
+    "duration.h": "{n} h", "duration.m": "{n} min", "duration.s": "{n} s", "duration.join": " ",
+    "error.network_error": "Cannot reach the server; check the network and retry",
+    "error.card_unavailable": "The resident card could not be loaded",
+    "error.bad_request": "The request could not be read; reload the page and retry",
+    "error.not_authenticated": "Your session has ended; sign in again", "error.invalid_credentials": "Incorrect username or password",
+    "error.forbidden": "Your role may not do this",
+    "error.not_found": "Not found (or outside your scope)", "error.resident_not_found": "Resident not found (or outside your scope)",
+    "error.alarm_not_found": "Alarm not found (or outside your scope)",
+    "error.device_not_found": "Device not found (or outside your scope)", "error.device_event_not_found": "Device event not found",
+    "error.alarm_type_not_found": "Unknown alarm type", "error.method_not_allowed": "Not supported",
+    "error.not_acceptable": "Not supported",
+    "error.alarm_already_acknowledged": "already acknowledged by {by} at {at}",
+    "error.alarm_resolved": "already resolved; no more actions",
+    "error.alarm_state_conflict": "it is {state}; this action is not possible now",
+    "error.serial_taken": "This serial number is taken", "error.device_owner_required": "Name the device's household or institution",
+    "error.username_taken": "This username is taken", "error.staff_already_linked": "This staff member already has an account",
+    "error.scope_invalid": "A supervisor needs exactly one scope: an area or an institution", "error.duplicate": "Already exists",
+    "error.conflict": "Conflict: someone changed this first; refresh and retry",
+    "error.validation_error": "Some input is invalid; check and retry", "error.nul_character": "The input contains an invalid character",
+    "error.result_required": "Choose how the call went: reached, no answer or busy",
+    "error.service_required": "Choose the service called: 120, 119 or 110",
+    "error.dispatch_required": "The resident was not reached: dispatch someone (or call 120/119/110) before closing",
+    "error.staff_not_found": "That staff member does not exist", "error.staff_inactive": "That staff member is no longer active; send someone else",
+    "error.unknown_reference": "A referenced record does not exist", "error.invalid_value": "Invalid value",
+    "error.unprocessable": "The request cannot be processed; check and retry",
+    "error.payload_too_large": "Too large", "error.unsupported_media_type": "Unsupported format",
+    "error.too_many_requests": "Too many requests; retry in a moment",
+    "error.internal_error": "Server error; retry later or call the administrator",
+    "error.busy": "The platform is busy; retry in a moment", "error.unavailable": "The service is unavailable; retry later",
+    "alarmError": "Alarm #{id}: {message}",
+    "http.400": "The request could not be read; reload the page and retry", "http.401": "Your session has ended; sign in again",
+    "http.403": "Your role may not do this", "http.404": "Not found",
+    "http.409": "Conflict: someone changed this first; refresh and retry",
+    "http.413": "Too large", "http.422": "Some input is invalid; check and retry", "http.429": "Too many requests; retry in a moment",
+    "http.500": "Server error; retry later or call the administrator", "http.503": "The platform is busy; retry in a moment",
+    "http.other": "Request failed ({status}); retry later",
+    "myPage": "My page", "myPageTitle": "My page", "username.label": "Account", "role": "Role", "scope": "Scope",
+    "permissions": "What you may do",
+    "myWorkSoon": "Work pages for caregivers (dispatches, home visits) arrive with the caregiver app; until then the dispatcher calls you.",
+    "pagesForYou": "Pages you can use", "consoleRefused": "Your role ({role}) cannot use the alarm console.",
+    "goToMyPage": "Go to your page", "readOnlyConsole": "Read-only: you may see alarms but not handle them",
+    "perm.alarms.read": "See alarms", "perm.alarms.handle": "Handle alarms", "perm.alarm_types.edit": "Edit alarm priorities",
+    "perm.residents.read": "See resident records", "perm.devices.read": "See devices", "perm.devices.command": "Command devices",
+    "perm.devices.admin": "Provision devices", "perm.users.admin": "Manage accounts", "perm.system.status": "See system status",
+    "noPermissions": "none",
   },
 };
 
@@ -95,6 +233,64 @@ export function currentLocale() {
 export function t(key) {
   const table = STRINGS[currentLocale()] || STRINGS["zh-CN"];
   return table[key] ?? STRINGS["zh-CN"][key] ?? key;
+}
+
+// The translation of `key`, or undefined when neither language has it.
+export function lookup(key) {
+  const table = STRINGS[currentLocale()] || STRINGS["zh-CN"];
+  return table[key] ?? STRINGS["zh-CN"][key];
+}
+
+// Fill `{name}` placeholders of a translated template.
+export function fmt(key, params = {}) {
+  return (lookup(key) ?? key).replace(/\{(\w+)\}/g, (all, name) => (params[name] === undefined || params[name] === null ? "—" : String(params[name])));
+}
+
+// A code the API returns (alarm type, device kind, check state...) in words; `fallback` (e.g. a label the server
+// sent) when the page does not know the code, and the code itself only as the very last resort.
+export function label(kind, code, fallback) {
+  if (code === null || code === undefined || code === "") return t("unknown");
+  return lookup(`${kind}.${code}`) ?? fallback ?? String(code);
+}
+
+// Seconds as "1分30秒" / "1 min 30 s".
+export function humanSeconds(seconds) {
+  const total = Math.max(0, Math.round(Number(seconds) || 0));
+  const parts = [];
+  const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+  if (h) parts.push(fmt("duration.h", { n: h }));
+  if (m) parts.push(fmt("duration.m", { n: m }));
+  if (s || !parts.length) parts.push(fmt("duration.s", { n: s }));
+  return parts.join(lookup("duration.join") ?? "");
+}
+
+// A trace line's reason: system reasons are codes with parameters in `detail` (translated here); anything else
+// (an operator's note, or a reason stored as text before reasons became codes) is shown as written.
+export function reasonText(reason, detail = {}) {
+  if (!reason) return "";
+  const code = detail?.reason_code;
+  if (code && code === reason && lookup(`reason.${code}`)) {
+    return fmt(`reason.${code}`, { ...detail, after: humanSeconds(detail.after_s), silent: humanSeconds(detail.silent_for_s) });
+  }
+  return reason;
+}
+
+// An API error (see api.js: ApiError) in the reader's language: by its `code`, then by HTTP status. English
+// `detail` texts from the server are shown only to English readers, never instead of a Chinese message.
+export function errorText(error) {
+  const fields = { ...(error?.fields || {}) };
+  const code = error?.code;
+  if (code && lookup(`error.${code}`)) {
+    if (fields.at) fields.at = formatTime(fields.at);
+    if (fields.state) fields.state = t(fields.state);
+    return fmt(`error.${code}`, fields);
+  }
+  const status = error?.status;
+  if (currentLocale() === "en" && typeof error?.detail === "string" && error.detail) return error.detail;
+  if (status && lookup(`http.${status}`)) return t(`http.${status}`);
+  if (status >= 500) return t("http.500");
+  if (status) return fmt("http.other", { status });
+  return t("error.network_error");
 }
 
 export function toggleLocale() {

@@ -16,6 +16,7 @@ import eldercare_platform.models  # noqa: F401 - every table registered before t
 from eldercare_common.logging import get_logger
 from eldercare_gateway.downlink import DownlinkPublisher
 from eldercare_platform.alarms.live import AlarmHub, IntakeWorker
+from eldercare_platform.alarms.views import AlarmHTTPError, alarm_http_error
 from eldercare_platform.alarms.views import router as alarms_router
 from eldercare_platform.alarms.views import types_router as alarm_types_router
 from eldercare_platform.areas.views import router as areas_router
@@ -100,6 +101,9 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
     for router in routers:
         api.include_router(router)
     app.include_router(api)
+    # A refused alarm request in the error shape with its code and context (`by`, `at`): Starlette picks this
+    # handler over any generic HTTPException handler, as it matches the more specific class.
+    app.add_exception_handler(AlarmHTTPError, alarm_http_error)
     app.include_router(health_router)
     Instrumentator(excluded_handlers=["/metrics", "/health"]).instrument(app).expose(app, include_in_schema=False)
 

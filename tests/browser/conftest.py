@@ -21,6 +21,7 @@ from tests.integration.gateway_support import gateway_settings, running_gateway
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "test" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -105,9 +106,13 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """Save a screenshot under var/test/screenshots for a human to look at."""
+def screenshot(page: Page, name: str, *, docs: bool = False) -> Path:
+    """Save a screenshot under var/test/screenshots for a human to look at; `docs=True` also (re)writes
+    docs/screenshots/<name>.png, the picture the documentation shows."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}-{int(time.time())}.png"
     page.screenshot(path=str(path), full_page=True)
+    if docs:
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (DOCS_SCREENSHOTS / f"{name}.png").write_bytes(path.read_bytes())
     return path

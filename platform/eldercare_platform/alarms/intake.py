@@ -168,7 +168,8 @@ def _resident_cancelled(session: Session, *, source: str, event: Any, now: datet
         to_state=row.state,
         user_id=None,
         now=now,
-        reason="老人按下取消键 the resident pressed cancel",
+        reason="resident_pressed_cancel",  # a code the pages translate (see alarms/jobs.py)
+        detail={"reason_code": "resident_pressed_cancel"},
     )
     return int(row.id)
 

@@ -24,6 +24,13 @@ class EscalationPolicy:
     supervisor_after: timedelta = timedelta(seconds=90)
 
 
+# Trace reasons the system writes are codes (pages translate them, with the parameters in `detail`); the same
+# code is repeated as `detail.reason_code` so a page never mistakes an operator's free-text note for a code.
+REASON_REALERT = "escalation_realert"  # nobody acknowledged: every operator is alerted again
+REASON_SUPERVISOR = "escalation_supervisor"  # still unanswered: the supervisors in scope are notified
+REASON_SUBSTITUTE_COVER = "device_silent_substitute_cover"  # JGJ/T 484: silent > 2 h, substitute or manual cover
+
+
 def escalate(session: Session, *, now: datetime, policy: EscalationPolicy) -> dict[str, int]:
     """Raise the escalation level of alarms still `new` past each threshold (caller commits); idempotent."""
     realerted = (
@@ -46,8 +53,8 @@ def escalate(session: Session, *, now: datetime, policy: EscalationPolicy) -> di
             to_state="new",
             user_id=None,
             now=now,
-            reason="无人接警: 再次提醒全体坐席 re-alert every operator",
-            detail={"level": 1},
+            reason=REASON_REALERT,
+            detail={"level": 1, "reason_code": REASON_REALERT, "after_s": int(policy.realert_after.total_seconds())},
         )
     supervised = session.execute(
         text(
@@ -100,8 +107,13 @@ def escalate(session: Session, *, now: datetime, policy: EscalationPolicy) -> di
             to_state="new",
             user_id=None,
             now=now,
-            reason="超时未接: 通知值班主管 the supervisor on duty is told",
-            detail={"level": 2, "notified_users": list(told)},
+            reason=REASON_SUPERVISOR,
+            detail={
+                "level": 2,
+                "notified_users": list(told),
+                "reason_code": REASON_SUPERVISOR,
+                "after_s": int(policy.supervisor_after.total_seconds()),
+            },
         )
     return {"realerted": len(realerted), "supervisor": len(supervised)}
 
@@ -139,6 +151,7 @@ def flag_substitute_cover(session: Session, *, now: datetime, silent_for: timede
             to_state=state,
             user_id=None,
             now=now,
-            reason="设备失联超过2小时 silent for more than 2 h (JGJ/T 484)",
+            reason=REASON_SUBSTITUTE_COVER,
+            detail={"reason_code": REASON_SUBSTITUTE_COVER, "silent_for_s": int(silent_for.total_seconds())},
         )
     return len(flagged)

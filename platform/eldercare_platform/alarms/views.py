@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import Session
+from starlette.responses import JSONResponse
 
 from eldercare_platform.alarms import service
 from eldercare_platform.alarms.card import last_day, nearest_caregivers
@@ -36,12 +37,14 @@ from eldercare_platform.core.security import decode_access_token
 from eldercare_platform.residents.service import age_on, get_card
 from eldercare_platform.residents.views import ResidentCard
 from eldercare_platform.users.models import Role, User
+from eldercare_platform.users.permissions import Permission, roles_with
 
 router = APIRouter(prefix="/alarms", tags=["alarm center"])
 types_router = APIRouter(prefix="/alarm-types", tags=["alarm center"])
-ReaderDep = Annotated[User, Depends(require_roles(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN))]
-HandlerDep = Annotated[User, Depends(require_roles(Role.OPERATOR, Role.ADMIN))]
-AdminDep = Annotated[User, Depends(require_roles(Role.ADMIN))]
+# The guards come from the permission table that /api/auth/me reports, so pages show exactly what works.
+ReaderDep = Annotated[User, Depends(require_roles(*roles_with(Permission.ALARMS_READ)))]
+HandlerDep = Annotated[User, Depends(require_roles(*roles_with(Permission.ALARMS_HANDLE)))]
+AdminDep = Annotated[User, Depends(require_roles(*roles_with(Permission.ALARM_TYPES_EDIT)))]
 
 
 class Changes(BaseModel):
@@ -58,17 +61,32 @@ class TaskCreated(BaseModel):
     task_id: int | None = None
 
 
+class AlarmHTTPError(HTTPException):
+    """A refused alarm request: the English `detail`, a machine `code` pages translate, and context fields."""
+
+    def __init__(self, status_code: int, detail: str, code: str, context: dict[str, Any] | None = None) -> None:
+        super().__init__(status_code=status_code, detail=detail)
+        self.code = code
+        self.context = {k: v for k, v in (context or {}).items() if k not in ("detail", "code", "errors")}
+
+
+async def alarm_http_error(request: Request, exc: Exception) -> JSONResponse:
+    """The API's error shape, `{"detail", "code", ...context}` (e.g. `by` and `at` of a lost race)."""
+    assert isinstance(exc, AlarmHTTPError)
+    return JSONResponse({"detail": exc.detail, "code": exc.code, **exc.context}, status_code=exc.status_code)
+
+
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Domain errors → HTTP: 404 not found, 409 illegal transition or lost race, 422 broken rule."""
+    """Domain errors → HTTP: 404 not found, 409 illegal transition or lost race, 422 broken rule (by `code`)."""
     try:
         yield
     except service.AlarmNotFoundError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
+        raise AlarmHTTPError(404, str(exc), "alarm_not_found") from exc
     except service.AlarmConflictError as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
+        raise AlarmHTTPError(409, str(exc), exc.code, exc.context) from exc
     except service.AlarmRuleError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+        raise AlarmHTTPError(422, str(exc), exc.code, exc.context) from exc
 
 
 def _change(

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
+from eldercare_platform.areas.models import Area
 from eldercare_platform.audit.service import record
 from eldercare_platform.core.deps import CurrentUser, NowDep, SessionDep, SettingsDep, require_roles
 from eldercare_platform.core.security import create_access_token
+from eldercare_platform.facilities.models import Institution
+from eldercare_platform.roster.models import Staff
 from eldercare_platform.users.models import Role, User, UserCreate, UserPublic
+from eldercare_platform.users.permissions import permissions_of
 from eldercare_platform.users.service import authenticate, create_user
 
 router = APIRouter(tags=["auth & users"])
@@ -68,10 +72,43 @@ def login(
     return Token(access_token=token, expires_in=settings.access_token_minutes * 60, role=user.role)
 
 
-@router.get("/auth/me", response_model=UserPublic)
-def me(user: CurrentUser) -> User:
-    """The signed-in user."""
-    return user
+class Scope(BaseModel):
+    """What the user's records cover, for people to read: everything, an area subtree, an institution, or the
+    zone a field worker covers (`name` is that area's or institution's name)."""
+
+    kind: Literal["all", "area", "institution", "zone", "none"]
+    name: str | None = None
+
+
+class Me(UserPublic):
+    """The signed-in user, what they may do (permission names) and what their records cover."""
+
+    permissions: list[str]
+    scope: Scope
+
+
+def _scope_of(session: Session, user: User) -> Scope:
+    if user.scope_area_id is not None:
+        area = session.get(Area, user.scope_area_id)
+        return Scope(kind="area", name=area.name if area else None)
+    if user.scope_institution_id is not None:
+        institution = session.get(Institution, user.scope_institution_id)
+        return Scope(kind="institution", name=institution.name if institution else None)
+    if user.role in (Role.OPERATOR, Role.ADMIN):
+        return Scope(kind="all")
+    if user.staff_id is not None:
+        staff = session.get(Staff, user.staff_id)
+        zone = session.get(Area, staff.home_area_id) if staff else None
+        return Scope(kind="zone", name=zone.name if zone else None)
+    return Scope(kind="none")
+
+
+@router.get("/auth/me", response_model=Me)
+def me(user: CurrentUser, session: SessionDep) -> Me:
+    """The signed-in user with `permissions` (pages show only what the user may use) and `scope`."""
+    return Me.model_validate(
+        user, from_attributes=True, update={"permissions": permissions_of(user.role), "scope": _scope_of(session, user)}
+    )
 
 
 @router.get("/users", response_model=list[UserPublic], dependencies=[Depends(require_roles(Role.ADMIN))])
