@@ -74,8 +74,14 @@ def configure_logging(*, process: str, level: str = "INFO", json: bool | None = 
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     structlog.contextvars.bind_contextvars(process=process)
-    for noisy in ("uvicorn.access",):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # uvicorn (or anything else that set up logging first) may have given its loggers handlers of
+    # their own that do not propagate: such lines would bypass the redacting formatter. Every line
+    # goes through the root handler above.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

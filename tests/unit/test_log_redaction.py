@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -17,9 +18,14 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIiwicm9sZSI6Im9wZXJhdG9yIn0.c2lnbmF0dXJl
 def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
+    # An in-process uvicorn of an earlier test (the browser tests') leaves its loggers at its own level.
+    uvicorn_error = logging.getLogger("uvicorn.error")
+    uvicorn_level = uvicorn_error.level
+    uvicorn_error.setLevel(logging.NOTSET)
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    uvicorn_error.setLevel(uvicorn_level)
 
 
 @pytest.mark.parametrize(
@@ -61,3 +67,22 @@ def test_every_logger_writes_redacted_lines(capsys: pytest.CaptureFixture[str], 
         json.loads(line)  # still valid JSON
         assert JWT not in line and "c2lnbmF0dXJl" not in line
     assert "token=[REDACTED]" in lines[0] and "token=[REDACTED]" in lines[1]
+
+
+def test_uvicorns_own_handlers_cannot_bypass_redaction(
+    capsys: pytest.CaptureFixture[str], restore_logging: None
+) -> None:
+    """uvicorn's default log config gives its loggers handlers that do not propagate; ours takes them over."""
+    access = logging.getLogger("uvicorn.access")
+    own = logging.StreamHandler(sys.stderr)
+    access.addHandler(own)
+    access.propagate = False
+    try:
+        configure_logging(process="test", level="INFO", json=True)
+        access.warning('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", f"/api/alarms?token={JWT}", "1.1", 401)
+        err = capsys.readouterr().err
+        assert err.count("token=[REDACTED]") == 1 and JWT not in err
+        assert access.propagate and own not in access.handlers
+    finally:
+        access.removeHandler(own)
+        access.propagate = True

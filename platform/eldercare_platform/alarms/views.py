@@ -36,7 +36,7 @@ from eldercare_platform.core.scope import Scope, scope_of
 from eldercare_platform.core.security import decode_access_token
 from eldercare_platform.residents.service import age_on, get_card
 from eldercare_platform.residents.views import ResidentCard
-from eldercare_platform.users.models import Role, User
+from eldercare_platform.users.models import User
 from eldercare_platform.users.permissions import Permission, roles_with
 
 router = APIRouter(prefix="/alarms", tags=["alarm center"])
@@ -278,7 +278,7 @@ WS_BAD_MESSAGE = 4400  # the first message is not {"type": "auth", "token": ...}
 WS_UNAUTHENTICATED = 4401  # no, a bad or an expired token; no auth message in time; a token in the URL
 WS_FORBIDDEN = 4403  # a role that may not watch alarms (caregivers)
 AUTH_TIMEOUT_S = 5.0
-LIVE_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
+LIVE_ROLES = frozenset(roles_with(Permission.ALARMS_READ))  # the same table as the HTTP guards
 
 
 @dataclass(frozen=True)
