@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from eldercare_platform.core.params import BodyId
+
 
 class AlarmState(StrEnum):
     """new → acknowledged (an operator took it) → in_progress (actions under way) → resolved."""
@@ -68,8 +70,8 @@ class ActionRequest(BaseModel):
 
     action: Action
     result: CallResult | None = Field(default=None, description="For call_back and notify_contacts")
-    contact_ids: list[int] = Field(default_factory=list, description="For notify_contacts")
-    staff_id: int | None = Field(default=None, description="For dispatch: who goes")
+    contact_ids: list[BodyId] = Field(default_factory=list, max_length=50, description="For notify_contacts")
+    staff_id: BodyId | None = Field(default=None, description="For dispatch: who goes (an active staff id)")
     service: str | None = Field(default=None, pattern=r"^(120|119|110)$", description="For call_emergency")
     note: str | None = Field(default=None, max_length=1000)
 

@@ -5,7 +5,7 @@ matches; the other gets an AlarmConflictError naming who was first.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -37,11 +37,28 @@ class AlarmNotFoundError(LookupError):
 
 
 class AlarmConflictError(Exception):
-    """The alarm is not in a state that allows this (someone else was first, or it is closed)."""
+    """The alarm is not in a state that allows this (someone else was first, or it is closed).
+
+    `code` says which (`alarm_resolved`, `alarm_already_acknowledged`, `alarm_state_conflict`); `context`
+    holds the facts for the console's own message (`state`, and `by`, `at` for who took it when).
+    """
+
+    def __init__(self, message: str, *, code: str = "alarm_state_conflict", **context: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.context = context
 
 
 class AlarmRuleError(ValueError):
-    """The request breaks a handling rule (e.g. closing an unreached call without dispatching)."""
+    """The request breaks a handling rule (e.g. closing an unreached call without dispatching).
+
+    `code` names the rule; `context` the values concerned.
+    """
+
+    def __init__(self, message: str, *, code: str = "alarm_rule_broken", **context: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.context = context
 
 
 ALARM_SELECT = """
@@ -182,10 +199,18 @@ def _current(session: Session, alarm_id: int) -> Any:
 def _refuse(session: Session, alarm_id: int, wanted: str) -> AlarmConflictError:
     state, acked_at, acked_by = _current(session, alarm_id)
     if state == AlarmState.RESOLVED:
-        return AlarmConflictError(f"alarm {alarm_id} is already resolved; it cannot be {wanted}")
+        return AlarmConflictError(
+            f"alarm {alarm_id} is already resolved; it cannot be {wanted}", code="alarm_resolved", state=state
+        )
     if wanted == "acknowledged" and acked_by:
-        return AlarmConflictError(f"alarm {alarm_id} was already acknowledged by {acked_by} at {acked_at:%H:%M:%S} UTC")
-    return AlarmConflictError(f"alarm {alarm_id} is {state}; it cannot be {wanted} now")
+        return AlarmConflictError(
+            f"alarm {alarm_id} was already acknowledged by {acked_by} at {acked_at:%H:%M:%S} UTC",
+            code="alarm_already_acknowledged",
+            state=state,
+            by=acked_by,
+            at=acked_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        )
+    return AlarmConflictError(f"alarm {alarm_id} is {state}; it cannot be {wanted} now", state=state)
 
 
 def _check_scope(session: Session, *, user: User, alarm_id: int) -> None:
@@ -211,6 +236,15 @@ def _feedback(session: Session, *, alarm_id: int, state: FeedbackState, message:
         return
     payload = FeedbackPayload(event_id=row.event_id, state=state, ts=now, message=message)
     enqueue_downlink(raw_connection(session), serial=row.device_serial, channel=Downlink.FEEDBACK, payload=payload)
+
+
+def _check_staff(session: Session, staff_id: int) -> None:
+    """Only an existing, active staff member can be sent (else the task would name nobody: an FK error)."""
+    row = session.execute(text("SELECT active FROM staff WHERE id = :id"), {"id": staff_id}).first()
+    if row is None:
+        raise AlarmRuleError(f"staff {staff_id} does not exist", code="staff_not_found", staff_id=staff_id)
+    if not row.active:
+        raise AlarmRuleError(f"staff {staff_id} is no longer active", code="staff_inactive", staff_id=staff_id)
 
 
 def acknowledge(session: Session, *, user: User, alarm_id: int, now: datetime) -> None:
@@ -246,9 +280,11 @@ def act(session: Session, *, user: User, alarm_id: int, request: ActionRequest, 
     reached = request.action == Action.CALL_BACK and request.result == CallResult.REACHED
     dispatching = request.action in (Action.DISPATCH, Action.CALL_EMERGENCY)
     if request.action in (Action.CALL_BACK, Action.NOTIFY_CONTACTS) and request.result is None:
-        raise AlarmRuleError(f"{request.action} needs a result: reached, no_answer or busy")
+        raise AlarmRuleError(f"{request.action} needs a result: reached, no_answer or busy", code="result_required")
     if request.action == Action.CALL_EMERGENCY and request.service is None:
-        raise AlarmRuleError("call_emergency needs the service called: 120, 119 or 110")
+        raise AlarmRuleError("call_emergency needs the service called: 120, 119 or 110", code="service_required")
+    if request.action == Action.DISPATCH and request.staff_id is not None:
+        _check_staff(session, request.staff_id)
     previous = session.execute(
         text(
             "UPDATE alarm a SET state = 'in_progress', version = nextval('alarm_version_seq'),"
@@ -311,7 +347,10 @@ def resolve(session: Session, *, user: User, alarm_id: int, request: ResolveRequ
     if current.state not in ACTIVE:
         raise _refuse(session, alarm_id, "resolved")
     if request.reach_method == ReachMethod.NOT_REACHED and not current.dispatched:
-        raise AlarmRuleError("the resident was not reached: dispatch someone (or call 120/119/110) before closing")
+        raise AlarmRuleError(
+            "the resident was not reached: dispatch someone (or call 120/119/110) before closing",
+            code="dispatch_required",
+        )
     session.execute(
         text(
             "UPDATE alarm SET state = 'resolved', resolved_at = :now, resolved_by = :user, outcome = :outcome,"

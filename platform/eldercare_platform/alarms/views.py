@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 import jwt
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect, status
+from fastapi import APIRouter, Depends, Path, Request, WebSocket, WebSocketDisconnect, status
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import Session
@@ -29,6 +29,8 @@ from eldercare_platform.areas.service import scope_path
 from eldercare_platform.audit.service import record
 from eldercare_platform.core.db import engine_for
 from eldercare_platform.core.deps import SessionDep, require_roles
+from eldercare_platform.core.errors import ConflictError, NotFoundError, UnprocessableError, errors
+from eldercare_platform.core.params import BigDbId, Version
 from eldercare_platform.core.security import decode_access_token
 from eldercare_platform.core.types import utcnow
 from eldercare_platform.residents.service import age_on, get_card
@@ -58,15 +60,15 @@ class TaskCreated(BaseModel):
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Domain errors → HTTP: 404 not found, 409 illegal transition or lost race, 422 broken rule."""
+    """Domain errors → HTTP: 404 not found, 409 illegal transition or lost race, 422 broken rule (by `code`)."""
     try:
         yield
     except service.AlarmNotFoundError as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
+        raise NotFoundError(str(exc), code="alarm_not_found") from exc
     except service.AlarmConflictError as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
+        raise ConflictError(str(exc), code=exc.code, **exc.context) from exc
     except service.AlarmRuleError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+        raise UnprocessableError(str(exc), code=exc.code, **exc.context) from exc
 
 
 def _change(session: Session, user: User, alarm_id: int, apply: Callable[[], Any]) -> tuple[AlarmOut, Any]:
@@ -87,7 +89,7 @@ def queue(session: SessionDep, user: ReaderDep) -> list[AlarmOut]:
 
 
 @router.get("/changes", response_model=Changes)
-def changes(session: SessionDep, user: ReaderDep, since: Annotated[int, Query(ge=0)] = 0) -> Changes:
+def changes(session: SessionDep, user: ReaderDep, since: Version = 0) -> Changes:
     """Alarms changed after version `since` (open or not), and the newest version."""
     alarms = service.changes_since(session, user=user, version=since, now=utcnow())
     latest = session.execute(text("SELECT coalesce(max(version), 0) FROM alarm")).scalar_one()
@@ -108,23 +110,23 @@ def handover(session: SessionDep, user: ReaderDep) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/{alarm_id}", response_model=AlarmOut)
-def one(alarm_id: int, session: SessionDep, user: ReaderDep) -> AlarmOut:
+@router.get("/{alarm_id}", response_model=AlarmOut, responses=errors(404))
+def one(alarm_id: BigDbId, session: SessionDep, user: ReaderDep) -> AlarmOut:
     """One alarm."""
     with _errors():
         return service.get_alarm(session, user=user, alarm_id=alarm_id, now=utcnow())
 
 
-@router.get("/{alarm_id}/trace", response_model=list[TransitionOut])
-def alarm_trace(alarm_id: int, session: SessionDep, user: ReaderDep) -> list[TransitionOut]:
+@router.get("/{alarm_id}/trace", response_model=list[TransitionOut], responses=errors(404))
+def alarm_trace(alarm_id: BigDbId, session: SessionDep, user: ReaderDep) -> list[TransitionOut]:
     """Who did what, when and why (全程留痕)."""
     with _errors():
         service.get_alarm(session, user=user, alarm_id=alarm_id, now=utcnow())
     return service.trace(session, alarm_id=alarm_id)
 
 
-@router.get("/{alarm_id}/card")
-def card(alarm_id: int, session: SessionDep, user: ReaderDep, request: Request) -> dict[str, Any]:
+@router.get("/{alarm_id}/card", responses=errors(404))
+def card(alarm_id: BigDbId, session: SessionDep, user: ReaderDep, request: Request) -> dict[str, Any]:
     """The resident card at a glance, nearest caregivers, and the device's last 24 h. Audited."""
     now = utcnow()
     with _errors():
@@ -154,8 +156,8 @@ def card(alarm_id: int, session: SessionDep, user: ReaderDep, request: Request) 
     }
 
 
-@router.post("/{alarm_id}/acknowledge", response_model=AlarmOut)
-def acknowledge(alarm_id: int, session: SessionDep, user: HandlerDep) -> AlarmOut:
+@router.post("/{alarm_id}/acknowledge", response_model=AlarmOut, responses=errors(404, 409))
+def acknowledge(alarm_id: BigDbId, session: SessionDep, user: HandlerDep) -> AlarmOut:
     """Take the alarm. Exactly one of two operators clicking together wins; the other gets 409."""
     alarm, _ = _change(
         session, user, alarm_id, lambda: service.acknowledge(session, user=user, alarm_id=alarm_id, now=utcnow())
@@ -163,8 +165,8 @@ def acknowledge(alarm_id: int, session: SessionDep, user: HandlerDep) -> AlarmOu
     return alarm
 
 
-@router.post("/{alarm_id}/actions", response_model=TaskCreated)
-def action(alarm_id: int, body: ActionRequest, session: SessionDep, user: HandlerDep) -> TaskCreated:
+@router.post("/{alarm_id}/actions", response_model=TaskCreated, responses=errors(404, 409, 422))
+def action(alarm_id: BigDbId, body: ActionRequest, session: SessionDep, user: HandlerDep) -> TaskCreated:
     """Call back, notify contacts, dispatch someone, or call 120/119/110."""
     alarm, task_id = _change(
         session, user, alarm_id, lambda: service.act(session, user=user, alarm_id=alarm_id, request=body, now=utcnow())
@@ -172,8 +174,8 @@ def action(alarm_id: int, body: ActionRequest, session: SessionDep, user: Handle
     return TaskCreated(alarm=alarm, task_id=task_id)
 
 
-@router.post("/{alarm_id}/resolve", response_model=AlarmOut)
-def resolve(alarm_id: int, body: ResolveRequest, session: SessionDep, user: HandlerDep) -> AlarmOut:
+@router.post("/{alarm_id}/resolve", response_model=AlarmOut, responses=errors(404, 409, 422))
+def resolve(alarm_id: BigDbId, body: ResolveRequest, session: SessionDep, user: HandlerDep) -> AlarmOut:
     """Close with an outcome and how the resident was reached."""
     alarm, _ = _change(
         session,
@@ -184,8 +186,8 @@ def resolve(alarm_id: int, body: ResolveRequest, session: SessionDep, user: Hand
     return alarm
 
 
-@router.post("/{alarm_id}/notes", response_model=AlarmOut)
-def note(alarm_id: int, body: NoteRequest, session: SessionDep, user: HandlerDep) -> AlarmOut:
+@router.post("/{alarm_id}/notes", response_model=AlarmOut, responses=errors(404))
+def note(alarm_id: BigDbId, body: NoteRequest, session: SessionDep, user: HandlerDep) -> AlarmOut:
     """Add a note to the alarm's trace."""
     alarm, _ = _change(
         session,
@@ -203,8 +205,10 @@ def alarm_types(session: SessionDep, user: ReaderDep) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-@types_router.put("/{alarm_type}")
-def update_alarm_type(alarm_type: str, body: PriorityUpdate, session: SessionDep, admin: AdminDep) -> dict[str, Any]:
+@types_router.put("/{alarm_type}", responses=errors(404))
+def update_alarm_type(
+    alarm_type: Annotated[str, Path(max_length=64)], body: PriorityUpdate, session: SessionDep, admin: AdminDep
+) -> dict[str, Any]:
     """Change a type's priority and SLA (admins); applies to alarms opened from now on."""
     row = (
         session.execute(
@@ -227,7 +231,7 @@ def update_alarm_type(alarm_type: str, body: PriorityUpdate, session: SessionDep
         .first()
     )
     if row is None:
-        raise HTTPException(status_code=404, detail=f"unknown alarm type {alarm_type}")
+        raise NotFoundError(f"unknown alarm type {alarm_type}", code="alarm_type_not_found")
     record(
         session,
         user_id=admin.id,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
 from eldercare_platform.audit.service import record
 from eldercare_platform.core.deps import SessionDep, require_roles
+from eldercare_platform.core.errors import NotFoundError, constraint_refusal, errors
+from eldercare_platform.core.params import DbId, DbIdQuery, Offset
 from eldercare_platform.devices.models import Device, DeviceBase, DeviceCreate, DevicePublic
 from eldercare_platform.devices.service import (
     IssuedCredential,
@@ -45,9 +47,9 @@ def get_devices(
     session: SessionDep,
     user: Annotated[User, Depends(require_roles(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN))],
     kind: str | None = None,
-    household_id: int | None = None,
+    household_id: DbIdQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[DeviceWithStatus]:
     """Devices in the user's scope with their live status."""
     devices = list_devices(session, user=user, kind=kind, household_id=household_id, limit=limit, offset=offset)
@@ -103,11 +105,22 @@ def _credential(issued: IssuedCredential) -> MqttCredential:
 def _device_or_404(session: SessionDep, device_id: int) -> Device:
     device = session.get(Device, device_id)
     if device is None:
-        raise HTTPException(status_code=404, detail="device not found")
+        raise NotFoundError("device not found", code="device_not_found")
     return device
 
 
-@router.post("", response_model=ProvisionedDevice, status_code=status.HTTP_201_CREATED)
+_DEVICE_REFUSALS = {
+    "device_serial_key": (409, "serial_taken", "serial already registered"),
+    "uq_device_credential_active_username": (409, "serial_taken", "serial already registered"),
+    "device_one_owner": (
+        409,
+        "device_owner_required",
+        "device needs exactly one owner: household, care center or institution",
+    ),
+}
+
+
+@router.post("", response_model=ProvisionedDevice, status_code=status.HTTP_201_CREATED, responses=errors(409, 422))
 def provision_device(data: DeviceCreate, session: SessionDep, admin: AdminDep) -> ProvisionedDevice:
     """Register a device; the response carries its MQTT password, the only time it is shown."""
     try:
@@ -123,13 +136,12 @@ def provision_device(data: DeviceCreate, session: SessionDep, admin: AdminDep) -
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        detail = "serial already registered" if "serial" in str(exc.orig) else "device needs exactly one owner"
-        raise HTTPException(status_code=409, detail=detail) from exc
+        raise constraint_refusal(exc, _DEVICE_REFUSALS) from exc
     return ProvisionedDevice(device=DevicePublic.model_validate(device.model_dump()), mqtt=_credential(issued))
 
 
-@router.post("/{device_id}/credentials", response_model=MqttCredential)
-def rotate_device_credential(device_id: int, session: SessionDep, admin: AdminDep) -> MqttCredential:
+@router.post("/{device_id}/credentials", response_model=MqttCredential, responses=errors(404))
+def rotate_device_credential(device_id: DbId, session: SessionDep, admin: AdminDep) -> MqttCredential:
     """Revoke the device's password and issue a new one (shown once)."""
     device = _device_or_404(session, device_id)
     issued = rotate_credential(session, device=device)
@@ -138,8 +150,10 @@ def rotate_device_credential(device_id: int, session: SessionDep, admin: AdminDe
     return _credential(issued)
 
 
-@router.post("/{device_id}/commands", response_model=Queued, status_code=status.HTTP_202_ACCEPTED)
-def command_device(device_id: int, body: CommandRequest, session: SessionDep, user: OperatorDep) -> Queued:
+@router.post(
+    "/{device_id}/commands", response_model=Queued, status_code=status.HTTP_202_ACCEPTED, responses=errors(404)
+)
+def command_device(device_id: DbId, body: CommandRequest, session: SessionDep, user: OperatorDep) -> Queued:
     """Ask a device to self-test or to beep so it can be found."""
     device = _device_or_404(session, device_id)
     outbox_id = send_command(session, device=device, command=body.command, command_id=body.command_id)
@@ -155,8 +169,8 @@ def command_device(device_id: int, body: CommandRequest, session: SessionDep, us
     return Queued(outbox_id=outbox_id)
 
 
-@router.put("/{device_id}/config", response_model=Queued, status_code=status.HTTP_202_ACCEPTED)
-def configure_device(device_id: int, body: ConfigRequest, session: SessionDep, admin: AdminDep) -> Queued:
+@router.put("/{device_id}/config", response_model=Queued, status_code=status.HTTP_202_ACCEPTED, responses=errors(404))
+def configure_device(device_id: DbId, body: ConfigRequest, session: SessionDep, admin: AdminDep) -> Queued:
     """Change the heartbeat interval; the device gets it as a retained config message."""
     device = _device_or_404(session, device_id)
     outbox_id = set_heartbeat_interval(session, device=device, seconds=body.heartbeat_interval_s)

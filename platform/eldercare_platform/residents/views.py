@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from eldercare_platform.areas.models import AreaPublic
 from eldercare_platform.audit.service import record
 from eldercare_platform.core.deps import SessionDep, require_roles
+from eldercare_platform.core.errors import NotFoundError, errors
+from eldercare_platform.core.params import DbId, DbIdQuery, Offset
 from eldercare_platform.devices.models import DeviceBase
 from eldercare_platform.residents.models import (
     EmergencyContactBase,
@@ -79,11 +81,11 @@ class ResidentCard(BaseModel):
 def get_residents(
     session: SessionDep,
     user: ReaderDep,
-    area_id: int | None = None,
+    area_id: DbIdQuery = None,
     category: str | None = None,
     name: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ResidentPage:
     """Residents in the user's scope, filtered by area, category or name."""
     total, rows = list_residents(
@@ -109,12 +111,12 @@ def get_residents(
     )
 
 
-@router.get("/{resident_id}", response_model=ResidentCard)
-def get_resident_card(resident_id: int, session: SessionDep, user: ReaderDep, request: Request) -> Any:
+@router.get("/{resident_id}", response_model=ResidentCard, responses=errors(404))
+def get_resident_card(resident_id: DbId, session: SessionDep, user: ReaderDep, request: Request) -> Any:
     """The full resident card. The read is written to the audit log."""
     card = get_card(session, user=user, resident_id=resident_id)
     if card is None:
-        raise HTTPException(status_code=404, detail="resident not found in your scope")
+        raise NotFoundError("resident not found in your scope", code="resident_not_found")
     record(
         session,
         user_id=user.id,
