@@ -6,7 +6,8 @@ of the seeded district's demo users come in `ELDERCARE_FUZZ_TOKENS` (JSON: role 
 Most requests go out as a role that may use the operation (admin for the admin-only ones, an operator for
 the rest), so the fuzzer reaches the handlers; a fixed share go out as a district supervisor and as a
 caregiver, so their answers (scoped 200s, 403s, 404s) are checked against the schema too. The rotation is
-a counter, not a random draw: with one worker and a fixed seed the run is the same every time.
+a counter per operation, not a random draw: each operation's first request goes out as its intended role,
+and with one worker and a fixed seed the run is the same every time.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import schemathesis
@@ -27,7 +29,7 @@ ADMIN_ONLY = {
     ("PUT", "/api/alarm-types/{alarm_type}"),
 }
 ROTATION = ("intended", "intended", "intended", "supervisor", "intended", "intended", "intended", "caregiver")
-_turn = itertools.cycle(ROTATION)
+_turns: dict[str, Iterator[str]] = {}
 
 
 def role_for(method: str, path: str, turn: str) -> str:
@@ -46,5 +48,7 @@ class SeededRoles:
         return tokens
 
     def set(self, case: Any, data: dict[str, str], context: Any) -> None:
-        role = role_for(case.operation.method, case.operation.path, next(_turn))
+        method, path = case.operation.method, case.operation.path
+        turn = next(_turns.setdefault(f"{method} {path}", itertools.cycle(ROTATION)))
+        role = role_for(method, path, turn)
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data[role]}"}

@@ -41,8 +41,9 @@ from tests.integration.gateway_support import wait_for
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.slow, pytest.mark.timeout(600)]
 
-SEED = 20_261_122
-MAX_EXAMPLES = 60
+# Fixed, so every run sends the same requests; set ELDERCARE_FUZZ_SEED / ELDERCARE_FUZZ_EXAMPLES to explore.
+SEED = int(os.environ.get("ELDERCARE_FUZZ_SEED", "20261122"))
+MAX_EXAMPLES = int(os.environ.get("ELDERCARE_FUZZ_EXAMPLES", "60"))
 FIXED_DAY = date(2026, 11, 22)
 T0 = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 ROLES = {

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from eldercare_gateway.protocol import FeedbackState
 from eldercare_platform.audit.service import record
@@ -37,6 +37,10 @@ class DeviceEventOut(BaseModel):
 
 class FeedbackRequest(BaseModel):
     """What to tell the device."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"state": "help_on_the_way", "message": "护理员10分钟到"}]}
+    )
 
     state: FeedbackState
     message: str | None = Field(default=None, max_length=200)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from eldercare_platform.audit.service import record
@@ -77,12 +77,16 @@ class ProvisionedDevice(BaseModel):
 class CommandRequest(BaseModel):
     """A command for a device."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"command": "locate", "command_id": "cmd-20261122-1"}]})
+
     command: Literal["test", "locate"]
     command_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
 
 
 class ConfigRequest(BaseModel):
     """Settings pushed to a device (retained)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"heartbeat_interval_s": 300}]})
 
     heartbeat_interval_s: int = Field(ge=10, le=86_400)
 
