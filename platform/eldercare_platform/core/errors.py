@@ -198,12 +198,19 @@ def constraint_refusal(exc: IntegrityError, known: Mapping[str, tuple[int, str, 
         return DomainError(detail, code=code, status=status)
     state = _sqlstate(exc)
     if state == "23503":  # foreign_key_violation
+        # The column from the constraint's default name (`<table>_<column>_fkey`), whatever the server's
+        # language; the value only from an English message.
+        table = str(getattr(diag, "table_name", None) or "")
+        column = None
+        if table and constraint.startswith(f"{table}_") and constraint.endswith("_fkey"):
+            column = constraint[len(table) + 1 : -len("_fkey")]
         found = _MISSING_KEY.search(str(getattr(diag, "message_detail", None) or ""))
         if found:
-            column = found["column"]
             return UnprocessableError(
-                f"{column} {found['value']} does not exist", code="unknown_reference", field=column
+                f"{found['column']} {found['value']} does not exist", code="unknown_reference", field=found["column"]
             )
+        if column:
+            return UnprocessableError(f"{column} names nothing that exists", code="unknown_reference", field=column)
         return UnprocessableError("the request refers to something that does not exist", code="unknown_reference")
     if state == "23505":  # unique_violation
         return ConflictError("this already exists", code="duplicate")
