@@ -6,17 +6,15 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_fastapi_instrumentator import Instrumentator
-from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 import eldercare_platform.models  # noqa: F401 - every table registered before the first flush resolves FKs
 from eldercare_common.logging import get_logger
 from eldercare_gateway.downlink import DownlinkPublisher
 from eldercare_platform.alarms.live import AlarmHub, IntakeWorker
-from eldercare_platform.alarms.views import AlarmHTTPError, alarm_http_error
 from eldercare_platform.alarms.views import router as alarms_router
 from eldercare_platform.alarms.views import types_router as alarm_types_router
 from eldercare_platform.areas.views import router as areas_router
@@ -25,6 +23,7 @@ from eldercare_platform.core.broker import BrokerLink
 from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.core.db import engine_for
+from eldercare_platform.core.errors import install_error_handling
 from eldercare_platform.device_events.views import router as device_events_router
 from eldercare_platform.devices.views import router as devices_router
 from eldercare_platform.residents.views import router as residents_router
@@ -80,12 +79,7 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
     app.state.settings = settings
     app.state.clock = clock
     app.state.broker = None
-
-    @app.exception_handler(SQLAlchemyTimeoutError)
-    async def busy(request: Request, exc: SQLAlchemyTimeoutError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": "the platform is busy; retry in a moment"}, status_code=503, headers={"Retry-After": "2"}
-        )
+    install_error_handling(app)  # one error shape for every 4xx/5xx (core/errors.py), NUL refused
 
     api = APIRouter(prefix="/api")
     routers = (
@@ -103,7 +97,6 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
     app.include_router(api)
     # A refused alarm request in the error shape with its code and context (`by`, `at`): Starlette picks this
     # handler over any generic HTTPException handler, as it matches the more specific class.
-    app.add_exception_handler(AlarmHTTPError, alarm_http_error)
     app.include_router(health_router)
     Instrumentator(excluded_handlers=["/metrics", "/health"]).instrument(app).expose(app, include_in_schema=False)
 

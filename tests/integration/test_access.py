@@ -141,7 +141,7 @@ def test_caregiver_cannot_list_residents_devices_or_users(client: TestClient, ci
     for path in ("/api/residents", f"/api/residents/{city['resident_a'].id}", "/api/devices", "/api/users"):  # type: ignore[attr-defined]
         response = client.get(path, headers=headers)
         assert response.status_code == 403, path
-        assert "caregiver" in response.json()["detail"]
+        assert response.json()["code"] == "forbidden" and "caregiver" in response.json()["detail"]
 
 
 def test_only_admin_manages_users(client: TestClient, city: dict[str, object]) -> None:
@@ -167,8 +167,11 @@ def test_invalid_body_is_422_with_details(client: TestClient, city: dict[str, ob
     headers = f.login(client, city["admin"].username)  # type: ignore[attr-defined]
     response = client.post("/api/users", json={"username": "Bad Name!", "role": "king"}, headers=headers)
     assert response.status_code == 422
-    fields = {tuple(error["loc"]) for error in response.json()["detail"]}
+    body = response.json()
+    assert body["code"] == "validation_error" and body["detail"].startswith("invalid request: body.")
+    fields = {tuple(error["loc"]) for error in body["errors"]}
     assert ("body", "username") in fields and ("body", "role") in fields
+    assert all(set(error) == {"loc", "msg", "type"} for error in body["errors"])  # never the input (passwords)
 
 
 def test_operator_sees_every_resident(client: TestClient, city: dict[str, object]) -> None:

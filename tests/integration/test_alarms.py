@@ -292,8 +292,12 @@ def test_illegal_transitions_are_refused_clearly(
     path, body = final
     response = client.post(f"/api/alarms/{alarm_id}/{path}", headers=op, json=body)
     assert response.status_code == expected, response.text
+    body = response.json()
     if expected == 409:
-        assert f"alarm {alarm_id}" in response.json()["detail"]
+        assert f"alarm {alarm_id}" in body["detail"]
+        assert body["code"] in {"alarm_resolved", "alarm_already_acknowledged", "alarm_state_conflict"}
+    if expected == 422:
+        assert body["code"] in {"dispatch_required", "result_required", "validation_error"}
 
 
 def test_not_reached_can_close_once_someone_was_dispatched(
@@ -306,6 +310,7 @@ def test_not_reached_can_close_once_someone_was_dispatched(
         f"/api/alarms/{alarm_id}/resolve", headers=op, json={"outcome": "referred", "reach_method": "not_reached"}
     )
     assert refused.status_code == 422 and "dispatch" in refused.json()["detail"]
+    assert refused.json()["code"] == "dispatch_required"
     client.post(f"/api/alarms/{alarm_id}/actions", headers=op, json={"action": "dispatch"})
     assert (
         client.post(

@@ -92,10 +92,12 @@ def test_duplicate_serial_and_missing_owner_are_409(client: TestClient, setup: d
         },
     )
     assert again.status_code == 409 and "serial" in again.json()["detail"]
+    assert again.json()["code"] == "serial_taken"
     orphan = client.post(
         "/api/devices", headers=admin, json={"serial": "HA7000002", "kind": "home_alarm_unit", "model": "YK-100"}
     )
     assert orphan.status_code == 409 and "owner" in orphan.json()["detail"]
+    assert orphan.json()["code"] == "device_owner_required"
 
 
 def test_bad_serial_or_kind_is_422(client: TestClient, setup: dict[str, object]) -> None:
@@ -105,7 +107,8 @@ def test_bad_serial_or_kind_is_422(client: TestClient, setup: dict[str, object])
         json={"serial": "HA 7/1", "kind": "toaster", "model": "x", "household_id": setup["household_id"]},
     )
     assert response.status_code == 422
-    assert {e["loc"][-1] for e in response.json()["detail"]} == {"serial", "kind"}
+    assert response.json()["code"] == "validation_error"
+    assert {e["loc"][-1] for e in response.json()["errors"]} == {"serial", "kind"}
 
 
 @pytest.mark.parametrize("role", ["operator", "caregiver", "supervisor"])

@@ -6,7 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from eldercare_platform.core.params import BodyId
 
 
 class AlarmState(StrEnum):
@@ -66,16 +68,30 @@ CANCELLING_OUTCOMES = {Outcome.FALSE_ALARM, Outcome.DEVICE_TEST, Outcome.RESIDEN
 class ActionRequest(BaseModel):
     """An action on an alarm."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"action": "call_back", "result": "no_answer", "note": "响铃无人接听"},
+                {"action": "dispatch", "staff_id": 1, "note": "派护理员上门"},
+                {"action": "call_emergency", "service": "120"},
+            ]
+        }
+    )
+
     action: Action
     result: CallResult | None = Field(default=None, description="For call_back and notify_contacts")
-    contact_ids: list[int] = Field(default_factory=list, description="For notify_contacts")
-    staff_id: int | None = Field(default=None, description="For dispatch: who goes")
+    contact_ids: list[BodyId] = Field(default_factory=list, max_length=50, description="For notify_contacts")
+    staff_id: BodyId | None = Field(default=None, description="For dispatch: who goes (an active staff id)")
     service: str | None = Field(default=None, pattern=r"^(120|119|110)$", description="For call_emergency")
     note: str | None = Field(default=None, max_length=1000)
 
 
 class ResolveRequest(BaseModel):
     """Closing an alarm."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"outcome": "assisted_by_phone", "reach_method": "phone", "notes": "老人误按"}]}
+    )
 
     outcome: Outcome
     reach_method: ReachMethod
@@ -85,11 +101,15 @@ class ResolveRequest(BaseModel):
 class NoteRequest(BaseModel):
     """A note on an alarm (hand-over, context)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "家属已到场 the daughter has arrived"}]})
+
     text: str = Field(min_length=1, max_length=2000)
 
 
 class PriorityUpdate(BaseModel):
     """An admin's change to an alarm type."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"priority": 2, "ack_within_s": 120}]})
 
     priority: int = Field(ge=1, le=5)
     ack_within_s: int | None = Field(default=None, ge=10, le=86_400)

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Path, Query, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import Session
-from starlette.responses import JSONResponse
 
 from eldercare_platform.alarms import service
 from eldercare_platform.alarms.card import last_day, nearest_caregivers
@@ -32,6 +31,8 @@ from eldercare_platform.audit.service import record
 from eldercare_platform.core.clock import local_date
 from eldercare_platform.core.db import engine_for
 from eldercare_platform.core.deps import NowDep, SessionDep, get_clock, require_roles, user_for_token
+from eldercare_platform.core.errors import ConflictError, NotFoundError, UnprocessableError, errors
+from eldercare_platform.core.params import BigDbId, Version
 from eldercare_platform.core.scope import Scope, scope_of
 from eldercare_platform.core.security import decode_access_token
 from eldercare_platform.residents.service import age_on, get_card
@@ -61,32 +62,17 @@ class TaskCreated(BaseModel):
     task_id: int | None = None
 
 
-class AlarmHTTPError(HTTPException):
-    """A refused alarm request: the English `detail`, a machine `code` pages translate, and context fields."""
-
-    def __init__(self, status_code: int, detail: str, code: str, context: dict[str, Any] | None = None) -> None:
-        super().__init__(status_code=status_code, detail=detail)
-        self.code = code
-        self.context = {k: v for k, v in (context or {}).items() if k not in ("detail", "code", "errors")}
-
-
-async def alarm_http_error(request: Request, exc: Exception) -> JSONResponse:
-    """The API's error shape, `{"detail", "code", ...context}` (e.g. `by` and `at` of a lost race)."""
-    assert isinstance(exc, AlarmHTTPError)
-    return JSONResponse({"detail": exc.detail, "code": exc.code, **exc.context}, status_code=exc.status_code)
-
-
 @contextmanager
 def _errors() -> Iterator[None]:
     """Domain errors → HTTP: 404 not found, 409 illegal transition or lost race, 422 broken rule (by `code`)."""
     try:
         yield
     except service.AlarmNotFoundError as exc:
-        raise AlarmHTTPError(404, str(exc), "alarm_not_found") from exc
+        raise NotFoundError(str(exc), code="alarm_not_found") from exc
     except service.AlarmConflictError as exc:
-        raise AlarmHTTPError(409, str(exc), exc.code, exc.context) from exc
+        raise ConflictError(str(exc), code=exc.code, **exc.context) from exc
     except service.AlarmRuleError as exc:
-        raise AlarmHTTPError(422, str(exc), exc.code, exc.context) from exc
+        raise UnprocessableError(str(exc), code=exc.code, **exc.context) from exc
 
 
 def _change(
@@ -109,7 +95,7 @@ def queue(session: SessionDep, user: ReaderDep, now: NowDep) -> list[AlarmOut]:
 
 
 @router.get("/changes", response_model=Changes)
-def changes(session: SessionDep, user: ReaderDep, now: NowDep, since: Annotated[int, Query(ge=0)] = 0) -> Changes:
+def changes(session: SessionDep, user: ReaderDep, now: NowDep, since: Version = 0) -> Changes:
     """Alarms changed after version `since` (open or not), and the newest version."""
     alarms = service.changes_since(session, user=user, version=since, now=now)
     latest = session.execute(text("SELECT coalesce(max(version), 0) FROM alarm")).scalar_one()
@@ -129,23 +115,23 @@ def handover(session: SessionDep, user: ReaderDep, now: NowDep) -> list[dict[str
     ]
 
 
-@router.get("/{alarm_id}", response_model=AlarmOut)
-def one(alarm_id: int, session: SessionDep, user: ReaderDep, now: NowDep) -> AlarmOut:
+@router.get("/{alarm_id}", response_model=AlarmOut, responses=errors(404))
+def one(alarm_id: BigDbId, session: SessionDep, user: ReaderDep, now: NowDep) -> AlarmOut:
     """One alarm."""
     with _errors():
         return service.get_alarm(session, user=user, alarm_id=alarm_id, now=now)
 
 
-@router.get("/{alarm_id}/trace", response_model=list[TransitionOut])
-def alarm_trace(alarm_id: int, session: SessionDep, user: ReaderDep, now: NowDep) -> list[TransitionOut]:
+@router.get("/{alarm_id}/trace", response_model=list[TransitionOut], responses=errors(404))
+def alarm_trace(alarm_id: BigDbId, session: SessionDep, user: ReaderDep, now: NowDep) -> list[TransitionOut]:
     """Who did what, when and why (全程留痕)."""
     with _errors():
         service.get_alarm(session, user=user, alarm_id=alarm_id, now=now)
     return service.trace(session, alarm_id=alarm_id)
 
 
-@router.get("/{alarm_id}/card")
-def card(alarm_id: int, session: SessionDep, user: ReaderDep, request: Request, now: NowDep) -> dict[str, Any]:
+@router.get("/{alarm_id}/card", responses=errors(404))
+def card(alarm_id: BigDbId, session: SessionDep, user: ReaderDep, request: Request, now: NowDep) -> dict[str, Any]:
     """The resident card at a glance, nearest caregivers, and the device's last 24 h. Audited."""
     with _errors():
         alarm = service.get_alarm(session, user=user, alarm_id=alarm_id, now=now)
@@ -178,8 +164,8 @@ def card(alarm_id: int, session: SessionDep, user: ReaderDep, request: Request, 
     }
 
 
-@router.post("/{alarm_id}/acknowledge", response_model=AlarmOut)
-def acknowledge(alarm_id: int, session: SessionDep, user: HandlerDep, now: NowDep) -> AlarmOut:
+@router.post("/{alarm_id}/acknowledge", response_model=AlarmOut, responses=errors(404, 409))
+def acknowledge(alarm_id: BigDbId, session: SessionDep, user: HandlerDep, now: NowDep) -> AlarmOut:
     """Take the alarm. Exactly one of two operators clicking together wins; the other gets 409."""
     alarm, _ = _change(
         session, user, alarm_id, now, lambda: service.acknowledge(session, user=user, alarm_id=alarm_id, now=now)
@@ -187,8 +173,8 @@ def acknowledge(alarm_id: int, session: SessionDep, user: HandlerDep, now: NowDe
     return alarm
 
 
-@router.post("/{alarm_id}/actions", response_model=TaskCreated)
-def action(alarm_id: int, body: ActionRequest, session: SessionDep, user: HandlerDep, now: NowDep) -> TaskCreated:
+@router.post("/{alarm_id}/actions", response_model=TaskCreated, responses=errors(404, 409, 422))
+def action(alarm_id: BigDbId, body: ActionRequest, session: SessionDep, user: HandlerDep, now: NowDep) -> TaskCreated:
     """Call back, notify contacts, dispatch someone, or call 120/119/110."""
     alarm, task_id = _change(
         session,
@@ -200,8 +186,8 @@ def action(alarm_id: int, body: ActionRequest, session: SessionDep, user: Handle
     return TaskCreated(alarm=alarm, task_id=task_id)
 
 
-@router.post("/{alarm_id}/resolve", response_model=AlarmOut)
-def resolve(alarm_id: int, body: ResolveRequest, session: SessionDep, user: HandlerDep, now: NowDep) -> AlarmOut:
+@router.post("/{alarm_id}/resolve", response_model=AlarmOut, responses=errors(404, 409, 422))
+def resolve(alarm_id: BigDbId, body: ResolveRequest, session: SessionDep, user: HandlerDep, now: NowDep) -> AlarmOut:
     """Close with an outcome and how the resident was reached."""
     alarm, _ = _change(
         session,
@@ -213,8 +199,8 @@ def resolve(alarm_id: int, body: ResolveRequest, session: SessionDep, user: Hand
     return alarm
 
 
-@router.post("/{alarm_id}/notes", response_model=AlarmOut)
-def note(alarm_id: int, body: NoteRequest, session: SessionDep, user: HandlerDep, now: NowDep) -> AlarmOut:
+@router.post("/{alarm_id}/notes", response_model=AlarmOut, responses=errors(404))
+def note(alarm_id: BigDbId, body: NoteRequest, session: SessionDep, user: HandlerDep, now: NowDep) -> AlarmOut:
     """Add a note to the alarm's trace."""
     alarm, _ = _change(
         session,
@@ -233,9 +219,13 @@ def alarm_types(session: SessionDep, user: ReaderDep) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-@types_router.put("/{alarm_type}")
+@types_router.put("/{alarm_type}", responses=errors(404))
 def update_alarm_type(
-    alarm_type: str, body: PriorityUpdate, session: SessionDep, admin: AdminDep, now: NowDep
+    alarm_type: Annotated[str, Path(max_length=64)],
+    body: PriorityUpdate,
+    session: SessionDep,
+    admin: AdminDep,
+    now: NowDep,
 ) -> dict[str, Any]:
     """Change a type's priority and SLA (admins); applies to alarms opened from now on."""
     row = (
@@ -260,7 +250,7 @@ def update_alarm_type(
         .first()
     )
     if row is None:
-        raise HTTPException(status_code=404, detail=f"unknown alarm type {alarm_type}")
+        raise NotFoundError(f"unknown alarm type {alarm_type}", code="alarm_type_not_found")
     record(
         session,
         user_id=admin.id,

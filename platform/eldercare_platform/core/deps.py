@@ -116,4 +116,5 @@ def require_roles(*roles: Role) -> Callable[[User], User]:
             )
         return user
 
+    guard.refuses_roles = True  # type: ignore[attr-defined]  # core/errors.py documents 403 for its routes
     return guard

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from eldercare_gateway.protocol import FeedbackState
 from eldercare_platform.audit.service import record
 from eldercare_platform.core.deps import NowDep, SessionDep, require_roles
+from eldercare_platform.core.errors import NotFoundError, errors
+from eldercare_platform.core.params import BigDbId, Instant
 from eldercare_platform.device_events.service import recent_events, send_feedback
 from eldercare_platform.devices.views import Queued
 from eldercare_platform.users.models import Role, User
@@ -41,6 +43,10 @@ class DeviceEventOut(BaseModel):
 class FeedbackRequest(BaseModel):
     """What to tell the device."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"state": "help_on_the_way", "message": "护理员10分钟到"}]}
+    )
+
     state: FeedbackState
     message: str | None = Field(default=None, max_length=200)
 
@@ -50,15 +56,17 @@ def list_device_events(
     session: SessionDep,
     user: Annotated[User, Depends(require_roles(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN))],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    since: datetime | None = None,
+    since: Instant | None = None,
 ) -> list[dict[str, object]]:
     """Recent device events in the user's scope, newest first."""
     return recent_events(session, user=user, limit=limit, since=since)
 
 
-@router.post("/{device_event_id}/feedback", response_model=Queued, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{device_event_id}/feedback", response_model=Queued, status_code=status.HTTP_202_ACCEPTED, responses=errors(404)
+)
 def feedback(
-    device_event_id: int,
+    device_event_id: BigDbId,
     body: FeedbackRequest,
     session: SessionDep,
     user: Annotated[User, Depends(require_roles(Role.OPERATOR, Role.ADMIN))],
@@ -69,7 +77,7 @@ def feedback(
         session, user=user, device_event_id=device_event_id, state=body.state, message=body.message, now=now
     )
     if outbox_id is None:
-        raise HTTPException(status_code=404, detail="device event not found")
+        raise NotFoundError("device event not found", code="device_event_not_found")
     record(
         session,
         user_id=user.id,

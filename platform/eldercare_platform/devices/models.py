@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Index, text
 from sqlmodel import AutoString, Field, SQLModel
 
+from eldercare_platform.core.params import INT4_MAX
 from eldercare_platform.core.types import timestamp_field
 
 
@@ -60,11 +61,16 @@ class DeviceBase(SQLModel):
     kind: DeviceKind = Field(sa_type=AutoString, index=True)
     model: str = Field(max_length=64)
     firmware: str | None = Field(default=None, max_length=32)
-    household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
-    care_center_id: int | None = Field(default=None, foreign_key="care_center.id", index=True)
-    institution_id: int | None = Field(default=None, foreign_key="institution.id", index=True)
+    household_id: int | None = Field(default=None, foreign_key="household.id", index=True, ge=1, le=INT4_MAX)
+    care_center_id: int | None = Field(default=None, foreign_key="care_center.id", index=True, ge=1, le=INT4_MAX)
+    institution_id: int | None = Field(default=None, foreign_key="institution.id", index=True, ge=1, le=INT4_MAX)
     resident_id: int | None = Field(
-        default=None, foreign_key="resident.id", index=True, description="Wearer, for personal devices"
+        default=None,
+        foreign_key="resident.id",
+        index=True,
+        ge=1,
+        le=INT4_MAX,
+        description="Wearer, for personal devices",
     )
     heartbeat_interval_s: int = Field(default=60, ge=10, le=86_400)
     state: DeviceState = Field(default=DeviceState.ACTIVE, sa_type=AutoString)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from eldercare_platform.audit.service import record
 from eldercare_platform.core.deps import NowDep, SessionDep, require_roles
+from eldercare_platform.core.errors import NotFoundError, constraint_refusal, errors
+from eldercare_platform.core.params import DbId, DbIdQuery, Offset
 from eldercare_platform.devices.models import Device, DeviceBase, DeviceCreate, DeviceKind, DevicePublic, DeviceState
 from eldercare_platform.devices.service import (
     DeviceFilters,
@@ -75,12 +77,12 @@ def get_devices(
     ] = None,
     kind: DeviceKind | None = None,
     state: DeviceState | None = None,
-    household_id: int | None = None,
-    care_center_id: int | None = None,
-    institution_id: int | None = None,
-    resident_id: int | None = None,
+    household_id: DbIdQuery = None,
+    care_center_id: DbIdQuery = None,
+    institution_id: DbIdQuery = None,
+    resident_id: DbIdQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[DeviceWithStatus]:
     """Devices in the user's scope with their live status, filtered by every parameter given (AND)."""
     only_known_params(request)  # after authentication: a stranger learns nothing from a 422
@@ -123,12 +125,16 @@ class ProvisionedDevice(BaseModel):
 class CommandRequest(BaseModel):
     """A command for a device."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"command": "locate", "command_id": "cmd-20261122-1"}]})
+
     command: Literal["test", "locate"]
     command_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
 
 
 class ConfigRequest(BaseModel):
     """Settings pushed to a device (retained)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"heartbeat_interval_s": 300}]})
 
     heartbeat_interval_s: int = Field(ge=10, le=86_400)
 
@@ -151,11 +157,22 @@ def _credential(issued: IssuedCredential) -> MqttCredential:
 def _device_or_404(session: SessionDep, device_id: int, user: User) -> Device:
     device = get_device(session, user=user, device_id=device_id)
     if device is None:
-        raise HTTPException(status_code=404, detail="device not found")
+        raise NotFoundError("device not found", code="device_not_found")
     return device
 
 
-@router.post("", response_model=ProvisionedDevice, status_code=status.HTTP_201_CREATED)
+_DEVICE_REFUSALS = {
+    "device_serial_key": (409, "serial_taken", "serial already registered"),
+    "uq_device_credential_active_username": (409, "serial_taken", "serial already registered"),
+    "device_one_owner": (
+        409,
+        "device_owner_required",
+        "device needs exactly one owner: household, care center or institution",
+    ),
+}
+
+
+@router.post("", response_model=ProvisionedDevice, status_code=status.HTTP_201_CREATED, responses=errors(409, 422))
 def provision_device(data: DeviceCreate, session: SessionDep, admin: AdminDep) -> ProvisionedDevice:
     """Register a device; the response carries its MQTT password, the only time it is shown."""
     try:
@@ -171,13 +188,12 @@ def provision_device(data: DeviceCreate, session: SessionDep, admin: AdminDep) -
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        detail = "serial already registered" if "serial" in str(exc.orig) else "device needs exactly one owner"
-        raise HTTPException(status_code=409, detail=detail) from exc
+        raise constraint_refusal(exc, _DEVICE_REFUSALS) from exc
     return ProvisionedDevice(device=DevicePublic.model_validate(device.model_dump()), mqtt=_credential(issued))
 
 
-@router.post("/{device_id}/credentials", response_model=MqttCredential)
-def rotate_device_credential(device_id: int, session: SessionDep, admin: AdminDep, now: NowDep) -> MqttCredential:
+@router.post("/{device_id}/credentials", response_model=MqttCredential, responses=errors(404))
+def rotate_device_credential(device_id: DbId, session: SessionDep, admin: AdminDep, now: NowDep) -> MqttCredential:
     """Revoke the device's password and issue a new one (shown once)."""
     device = _device_or_404(session, device_id, admin)
     issued = rotate_credential(session, device=device, now=now)
@@ -186,8 +202,12 @@ def rotate_device_credential(device_id: int, session: SessionDep, admin: AdminDe
     return _credential(issued)
 
 
-@router.post("/{device_id}/commands", response_model=Queued, status_code=status.HTTP_202_ACCEPTED)
-def command_device(device_id: int, body: CommandRequest, session: SessionDep, user: OperatorDep, now: NowDep) -> Queued:
+@router.post(
+    "/{device_id}/commands", response_model=Queued, status_code=status.HTTP_202_ACCEPTED, responses=errors(404)
+)
+def command_device(
+    device_id: DbId, body: CommandRequest, session: SessionDep, user: OperatorDep, now: NowDep
+) -> Queued:
     """Ask a device to self-test or to beep so it can be found."""
     device = _device_or_404(session, device_id, user)
     outbox_id = send_command(session, device=device, command=body.command, command_id=body.command_id, now=now)
@@ -203,8 +223,8 @@ def command_device(device_id: int, body: CommandRequest, session: SessionDep, us
     return Queued(outbox_id=outbox_id)
 
 
-@router.put("/{device_id}/config", response_model=Queued, status_code=status.HTTP_202_ACCEPTED)
-def configure_device(device_id: int, body: ConfigRequest, session: SessionDep, admin: AdminDep) -> Queued:
+@router.put("/{device_id}/config", response_model=Queued, status_code=status.HTTP_202_ACCEPTED, responses=errors(404))
+def configure_device(device_id: DbId, body: ConfigRequest, session: SessionDep, admin: AdminDep) -> Queued:
     """Change the heartbeat interval; the device gets it as a retained config message."""
     device = _device_or_404(session, device_id, admin)
     outbox_id = set_heartbeat_interval(session, device=device, seconds=body.heartbeat_interval_s)

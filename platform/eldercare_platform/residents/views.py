@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from eldercare_platform.areas.models import AreaPublic
 from eldercare_platform.audit.service import record
 from eldercare_platform.core.clock import local_date
 from eldercare_platform.core.deps import NowDep, SessionDep, require_roles
+from eldercare_platform.core.errors import NotFoundError, errors
+from eldercare_platform.core.params import DbId, DbIdQuery, Offset
 from eldercare_platform.devices.models import DeviceBase
 from eldercare_platform.residents.models import (
     EmergencyContactBase,
@@ -80,11 +82,11 @@ def get_residents(
     session: SessionDep,
     user: ReaderDep,
     now: NowDep,
-    area_id: int | None = None,
+    area_id: DbIdQuery = None,
     category: str | None = None,
     name: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ResidentPage:
     """Residents in the user's scope, filtered by area, category or name."""
     total, rows = list_residents(
@@ -110,12 +112,12 @@ def get_residents(
     )
 
 
-@router.get("/{resident_id}", response_model=ResidentCard)
-def get_resident_card(resident_id: int, session: SessionDep, user: ReaderDep, request: Request, now: NowDep) -> Any:
+@router.get("/{resident_id}", response_model=ResidentCard, responses=errors(404))
+def get_resident_card(resident_id: DbId, session: SessionDep, user: ReaderDep, request: Request, now: NowDep) -> Any:
     """The full resident card. The read is written to the audit log."""
     card = get_card(session, user=user, resident_id=resident_id)
     if card is None:
-        raise HTTPException(status_code=404, detail="resident not found in your scope")
+        raise NotFoundError("resident not found in your scope", code="resident_not_found")
     record(
         session,
         user_id=user.id,

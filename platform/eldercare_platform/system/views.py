@@ -22,7 +22,16 @@ def _checks(request: Request, settings: SettingsDep) -> dict[str, str]:
     return {"database": database_check(engine), "broker": broker_check(request.app.state.broker)}
 
 
-@health_router.get("/health")
+_HEALTH_BODY = {"application/json": {"schema": {"type": "object", "required": ["status", "checks"]}}}
+
+
+@health_router.get(
+    "/health",
+    responses={
+        200: {"description": "Every component is reachable", "content": _HEALTH_BODY},
+        503: {"description": "A component is down; the same body says which", "content": _HEALTH_BODY},
+    },
+)
 def health(request: Request, settings: SettingsDep) -> JSONResponse:
     """200 with `ok` per component when the database and the broker are reachable, else 503."""
     status, body = health_payload(_checks(request, settings))

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint
 from sqlmodel import AutoString, Field, SQLModel
 
+from eldercare_platform.core.params import INT4_MAX
 from eldercare_platform.core.types import enum_check, timestamp_field
 
 
@@ -26,9 +27,9 @@ class UserBase(SQLModel):
     username: str = Field(max_length=64, unique=True, schema_extra={"pattern": r"^[a-z0-9_.-]+$"})
     full_name: str = Field(max_length=64)
     role: Role = Field(sa_type=AutoString)
-    scope_area_id: int | None = Field(default=None, foreign_key="area.id")
-    scope_institution_id: int | None = Field(default=None, foreign_key="institution.id")
-    staff_id: int | None = Field(default=None, foreign_key="staff.id", unique=True)
+    scope_area_id: int | None = Field(default=None, foreign_key="area.id", ge=1, le=INT4_MAX)
+    scope_institution_id: int | None = Field(default=None, foreign_key="institution.id", ge=1, le=INT4_MAX)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id", unique=True, ge=1, le=INT4_MAX)
     locale: str = Field(default="zh-CN", max_length=10)
     active: bool = True
 

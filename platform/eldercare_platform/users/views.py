@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from eldercare_platform.areas.models import Area
 from eldercare_platform.audit.service import record
 from eldercare_platform.core.deps import CurrentUser, NowDep, SessionDep, SettingsDep, require_roles
+from eldercare_platform.core.errors import constraint_refusal, errors
 from eldercare_platform.core.security import create_access_token
 from eldercare_platform.facilities.models import Institution
 from eldercare_platform.roster.models import Staff
@@ -32,7 +33,7 @@ class Token(BaseModel):
     role: Role
 
 
-@router.post("/auth/token", response_model=Token)
+@router.post("/auth/token", response_model=Token, responses=errors(401))
 def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
@@ -55,7 +56,7 @@ def login(
         session.commit()
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="Incorrect username or password",
+            detail={"detail": "Incorrect username or password", "code": "invalid_credentials"},
             headers={"WWW-Authenticate": "Bearer"},
         )
     record(session, user_id=user.id, action="login", entity="user", entity_id=user.id, client_ip=client_ip)
@@ -117,7 +118,18 @@ def list_users(session: SessionDep) -> list[User]:
     return list(session.exec(select(User).order_by(User.username)).all())
 
 
-@router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
+_USER_REFUSALS = {
+    "app_user_username_key": (409, "username_taken", "username taken"),
+    "app_user_staff_id_key": (409, "staff_already_linked", "that staff record already has a user account"),
+    "supervisor_has_one_scope": (
+        409,
+        "scope_invalid",
+        "a supervisor needs exactly one scope: an area or an institution",
+    ),
+}
+
+
+@router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED, responses=errors(409, 422))
 def add_user(data: UserCreate, session: SessionDep, admin: Annotated[User, Depends(require_roles(Role.ADMIN))]) -> User:
     """Create a user account (admin only)."""
     try:
@@ -133,6 +145,6 @@ def add_user(data: UserCreate, session: SessionDep, admin: Annotated[User, Depen
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise HTTPException(status_code=409, detail="username taken or scope invalid") from exc
+        raise constraint_refusal(exc, _USER_REFUSALS) from exc
     session.refresh(user)
     return user
