@@ -44,6 +44,7 @@ from eldercare_common.settings import DEMO_JWT_SECRET, DEMO_MQTT_PASSWORD
 from eldercare_platform.alarms.intake import intake_pending
 from eldercare_platform.alarms.jobs import EscalationPolicy, escalate
 from eldercare_platform.areas.models import Area, AreaLevel
+from eldercare_platform.core.clock import FixedClock
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.core.security import hash_password
 from eldercare_platform.devices.models import Device, DeviceKind
@@ -52,7 +53,7 @@ from eldercare_platform.seed.generator import DEMO_PASSWORD, generate
 from eldercare_platform.seed.loader import load
 from eldercare_platform.users.models import Role, User
 from tests import factories as f
-from tests.conftest import migrated_database, psql
+from tests.conftest import TEST_NOW, migrated_database, psql
 from tests.integration.gateway_support import wait_for
 
 READERS = {Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}  # roles that may read residents, devices, events, alarms
@@ -147,7 +148,7 @@ def world(postgres: PostgresInstance) -> World:
         _user(s, "supervisor_other_district", area=other_district)
         _user(s, "supervisor_home2", institution=other_institution)
         s.flush()
-        now = s.execute(text("SELECT now()")).scalar_one()
+        now = TEST_NOW  # the API under test runs on this clock too: nothing here depends on today's date
         for serial in result.serials.values():
             s.execute(
                 text("INSERT INTO device_status (device_serial, online, last_seen_at) VALUES (:s, true, :t)"),
@@ -195,7 +196,10 @@ class Oracle:
             self.devices[did] = self.device_by_serial[serial] = (area, inst)
         self.events = {eid: serial for eid, serial in psql(url, "SELECT id, device_serial FROM device_event")}
         self.recent_events = {
-            eid for (eid,) in psql(url, "SELECT id FROM device_event WHERE received_at > now() - interval '24 hours'")
+            eid
+            for (eid,) in psql(
+                url, "SELECT id FROM device_event WHERE received_at > %s", (TEST_NOW - timedelta(hours=24),)
+            )
         }
         self.alarms = {aid: serial for aid, serial in psql(url, "SELECT id, device_serial FROM alarm")}
         self.staff = {
@@ -419,7 +423,9 @@ CHECKS: dict[str, Callable[[Walk], None]] = {
 
 @pytest.fixture(scope="module")
 def scope_client(world: World) -> Iterator[TestClient]:
-    app = create_app(ApiSettings(environment="test", database_url=world.url), connect_broker=False)
+    app = create_app(
+        ApiSettings(environment="test", database_url=world.url), connect_broker=False, clock=FixedClock(TEST_NOW)
+    )
     with TestClient(app) as client:
         yield client
 
@@ -533,8 +539,7 @@ def test_escalation_tells_only_the_supervisors_whose_scope_covers_the_alarm(worl
     with engine.connect() as connection:
         outer = connection.begin()
         session = Session(bind=connection, join_transaction_mode="create_savepoint")
-        now = session.execute(text("SELECT now()")).scalar_one()
-        escalate(session, now=now + timedelta(hours=1), policy=EscalationPolicy())
+        escalate(session, now=TEST_NOW + timedelta(hours=1), policy=EscalationPolicy())
         told = {
             (serial, username)
             for serial, username in session.execute(
@@ -561,7 +566,7 @@ def test_escalation_tells_only_the_supervisors_whose_scope_covers_the_alarm(worl
 
 
 def _forged(sub: object, **extra: object) -> str:
-    claims = {"sub": sub, "role": "operator", "exp": datetime.now(UTC) + timedelta(hours=1), **extra}
+    claims = {"sub": sub, "role": "operator", "exp": TEST_NOW + timedelta(hours=1), **extra}
     return jwt.encode(claims, DEMO_JWT_SECRET, algorithm="HS256")
 
 
@@ -570,7 +575,7 @@ BAD_TOKENS = {
     "sub beyond an integer id": _forged("99999999999999999999"),
     "negative sub": _forged("-1"),
     "numeric sub as a number": _forged(1),
-    "no sub": jwt.encode({"role": "operator", "exp": datetime.now(UTC) + timedelta(hours=1)}, DEMO_JWT_SECRET),
+    "no sub": jwt.encode({"role": "operator", "exp": TEST_NOW + timedelta(hours=1)}, DEMO_JWT_SECRET),
     "expired": _forged("2", exp=datetime(2020, 1, 1, tzinfo=UTC)),
     "not a JWT": "not-a-jwt",
     "empty": "",
@@ -614,7 +619,7 @@ def test_a_malformed_first_message_closes_the_socket_with_4400(scope_client: Tes
 def test_the_socket_closes_when_its_token_expires(scope_client: TestClient, world: World) -> None:
     [(user_id,)] = psql(world.url, "SELECT id FROM app_user WHERE username = 'operator1'")
     short = jwt.encode(
-        {"sub": str(user_id), "role": "operator", "exp": datetime.now(UTC) + timedelta(seconds=2)}, DEMO_JWT_SECRET
+        {"sub": str(user_id), "role": "operator", "exp": TEST_NOW + timedelta(seconds=2)}, DEMO_JWT_SECRET
     )
     with scope_client.websocket_connect(LIVE) as socket:
         socket.send_json({"type": "auth", "token": short})
