@@ -65,10 +65,16 @@ def test_two_worker_processes_serve_one_port_and_metrics_cover_both(
         "ELDERCARE_WORKERS": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
     }
-    api = subprocess.Popen([sys.executable, "-m", "eldercare_platform.cli"], env=env, stderr=subprocess.DEVNULL)
+    log = tmp_path / "api.log"
+    with log.open("wb") as sink:
+        api = subprocess.Popen([sys.executable, "-m", "eldercare_platform.cli"], env=env, stderr=sink)
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: _status(f"{base}/health") == 200, timeout=60, what="a healthy API with two workers")
+        # Generous: two interpreters importing the app on a machine the rest of the suite keeps busy.
+        try:
+            wait_for(lambda: _status(f"{base}/health") == 200, timeout=120, what="a healthy API with two workers")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; /health says {_body(f'{base}/health')}; log tail: {log.read_text()[-3000:]}")
         assert len(_workers(api.pid)) == 2
         # Each worker writes its own metrics file when it first serves a counted request; ask until
         # both have (each request is a new connection, which the kernel hands to either worker). On
@@ -98,6 +104,16 @@ def _unauthorized_served(base: str) -> float:
         for line in metrics.splitlines()
         if line.startswith("http_requests_total{") and 'status="4xx"' in line
     )
+
+
+def _body(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode())
+    except urllib.error.HTTPError as exc:
+        return str(exc.read().decode())
+    except OSError as exc:
+        return repr(exc)
 
 
 def _status(url: str) -> int:
