@@ -74,7 +74,8 @@ def test_two_worker_processes_serve_one_port_and_metrics_cover_both(
         try:
             wait_for(lambda: _status(f"{base}/health") == 200, timeout=120, what="a healthy API with two workers")
         except AssertionError as exc:
-            raise AssertionError(f"{exc}; /health says {_body(f'{base}/health')}; log tail: {log.read_text()[-3000:]}")
+            health = _body(f"{base}/health")
+            raise AssertionError(f"{exc}; /health says {health}; log tail: {log.read_text()[-3000:]}") from exc
         assert len(_workers(api.pid)) == 2
         # Each worker writes its own metrics file when it first serves a counted request; ask until
         # both have (each request is a new connection, which the kernel hands to either worker). On
