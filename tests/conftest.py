@@ -31,7 +31,7 @@ from eldercare_common.devstack import MosquittoInstance, PostgresInstance, free_
 from eldercare_common.settings import DEMO_MQTT_PASSWORD
 from eldercare_platform.core.clock import FixedClock
 from eldercare_platform.core.config import ApiSettings
-from eldercare_platform.core.deps import get_db
+from eldercare_platform.core.deps import get_db, rolled_back_on_error
 from eldercare_platform.main import create_app
 from eldercare_platform.migrate import upgrade
 
@@ -181,7 +181,7 @@ def client(api_settings: ApiSettings, db: Session, clock: FixedClock) -> Iterato
     app = create_app(api_settings, connect_broker=False, clock=clock)
 
     def override() -> Iterator[Session]:
-        yield db
+        yield from rolled_back_on_error(db)  # like get_db: a failed request leaves nothing half-done
 
     app.dependency_overrides[get_db] = override
     with TestClient(app) as test_client:

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from eldercare_platform.alarms import service
 from eldercare_platform.alarms.intake import intake_pending
 from eldercare_platform.alarms.jobs import EscalationPolicy, escalate, flag_substitute_cover
-from eldercare_platform.alarms.models import ResolveRequest
+from eldercare_platform.alarms.schemas import ResolveRequest
 from eldercare_platform.areas.models import AreaLevel
 from eldercare_platform.users.models import Role, User
 from tests import factories as f

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
+import eldercare_platform
 from eldercare_platform.core.config import SchedulerSettings
 from eldercare_platform.scheduler.__main__ import build_scheduler
 from eldercare_platform.scheduler.jobs import telemetry_retention
+from eldercare_platform.scheduler.registry import JOB_MODULES, declared_jobs
 from eldercare_platform.scheduler.runner import run_once, slot_start
 from tests.conftest import TEST_NOW
 
@@ -102,3 +106,32 @@ def test_scheduler_registers_every_job(database_url: str) -> None:
         "alarm_escalation",
         "substitute_cover",
     }
+
+
+def test_every_job_declared_beside_a_domain_is_discovered_and_can_be_disabled(
+    database_url: str, tmp_path: Path
+) -> None:
+    from eldercare_platform.core.db import engine_for
+
+    package = Path(eldercare_platform.__file__).parent
+    declaring = {f"eldercare_platform.{path.parent.name}.jobs" for path in package.glob("*/jobs.py")}
+    assert declaring == set(JOB_MODULES), "every domain's jobs.py is discovered"
+    specs = declared_jobs()
+    names = {spec.name for spec in specs}
+    assert names == {
+        "heartbeat",
+        "telemetry_retention",
+        "alarm_escalation",
+        "substitute_cover",
+        "broker_credentials_sync",
+    }
+    base: dict[str, Any] = {"environment": "test", "database_url": database_url, "broker_auth_dir": tmp_path}
+    engine = engine_for(SchedulerSettings(**base).sqlalchemy_url, 2)
+    everything = build_scheduler(SchedulerSettings(**base, substitute_cover_seconds=120), engine)
+    assert {job.id for job in everything.get_jobs()} == names
+    substitute_cover = everything.get_job("substitute_cover")
+    assert substitute_cover is not None and substitute_cover.trigger.interval == timedelta(seconds=120)
+    for spec in specs:
+        disabled: dict[str, Any] = {**base, spec.enabled_setting: False}
+        settings = SchedulerSettings(**disabled)
+        assert {job.id for job in build_scheduler(settings, engine).get_jobs()} == names - {spec.name}, spec.name

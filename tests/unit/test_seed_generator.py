@@ -14,7 +14,7 @@ import time_machine
 from eldercare_common.mqtt_auth import demo_device_password
 from eldercare_common.mqtt_auth import verify_password as verify_device_password
 from eldercare_common.settings import DEMO_DEVICE_SECRET, DEMO_SPARE_DEVICE_SERIAL
-from eldercare_platform.core.clock import FixedClock
+from eldercare_platform.core.clock import FixedClock, age_on
 from eldercare_platform.core.security import verify_password
 from eldercare_platform.devices.models import DeviceKind
 from eldercare_platform.facilities.models import CareCenterKind
@@ -26,7 +26,6 @@ from eldercare_platform.seed.generator import (
     TABLE_ORDER,
     DemoData,
     Row,
-    age_on,
     generate,
     id_number_check_digit,
     is_valid_id_number,

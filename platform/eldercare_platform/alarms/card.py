@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
-from eldercare_platform.core.scope import Scope
+from eldercare_platform.alarms.schemas import AlarmCard, AlarmOut, Caregiver, LastDay, RecentEvent, RecentVitals
+from eldercare_platform.core.clock import local_date
+from eldercare_platform.core.scope import Scope, scope_of
+from eldercare_platform.devices.service import status_of
+from eldercare_platform.residents.schemas import ResidentCard
+from eldercare_platform.residents.service import ResidentNotFoundError, read_card
+from eldercare_platform.users.models import User
 
 NEAREST_CAREGIVERS = """
 WITH home AS (SELECT latitude AS lat, longitude AS lon FROM household WHERE id = :household),
@@ -31,14 +36,14 @@ LIMIT :limit
 
 def nearest_caregivers(
     session: Session, *, scope: Scope, household_id: int, now: datetime, limit: int = 5
-) -> list[dict[str, Any]]:
+) -> list[Caregiver]:
     """Field staff in the user's scope: on shift now first, then by distance from their zone to the home."""
     sql = NEAREST_CAREGIVERS.format(in_scope=scope.staff_sql("s"))
     rows = session.execute(text(sql), {**scope.params, "household": household_id, "now": now, "limit": limit})
-    return [dict(row._mapping) for row in rows]
+    return [Caregiver.model_validate(dict(row._mapping)) for row in rows]
 
 
-def last_day(session: Session, *, household_id: int | None, device_serial: str, now: datetime) -> dict[str, Any]:
+def last_day(session: Session, *, household_id: int | None, device_serial: str, now: datetime) -> LastDay:
     """Device events and vitals of the home's devices (or the alarm's device) in the last 24 hours."""
     since = now - timedelta(hours=24)
     serials = [device_serial]
@@ -69,19 +74,36 @@ def last_day(session: Session, *, household_id: int | None, device_serial: str, 
         .mappings()
         .all()
     )
-    status = (
-        session.execute(
-            text(
-                "SELECT device_serial, online, last_seen_at, battery_pct, signal_dbm, mains_power FROM device_status"
-                " WHERE device_serial = ANY(:s)"
-            ),
-            {"s": serials},
-        )
-        .mappings()
-        .all()
+    return LastDay(
+        events=[RecentEvent.model_validate(dict(e)) for e in events],
+        vitals=[RecentVitals.model_validate(dict(v)) for v in vitals],
+        device_status=list(status_of(session, serials=serials).values()),
     )
-    return {
-        "events": [dict(e) for e in events],
-        "vitals": [dict(v) for v in vitals],
-        "device_status": [dict(s) for s in status],
-    }
+
+
+def alarm_card(session: Session, *, user: User, alarm: AlarmOut, now: datetime, client_ip: str | None) -> AlarmCard:
+    """The resident card at a glance (its read audited), nearest caregivers, and the device's last 24 h."""
+    resident: ResidentCard | None = None
+    if alarm.resident_id is not None:
+        try:
+            resident = read_card(
+                session,
+                user=user,
+                resident_id=alarm.resident_id,
+                today=local_date(now),
+                client_ip=client_ip,
+                detail={"via": "alarm", "alarm_id": alarm.id},
+            )
+        except ResidentNotFoundError:
+            resident = None  # the read was attempted: the audit row stays
+    caregivers = (
+        nearest_caregivers(session, scope=scope_of(session, user), household_id=alarm.household_id, now=now)
+        if alarm.household_id
+        else []
+    )
+    return AlarmCard(
+        alarm=alarm,
+        resident=resident,
+        caregivers=caregivers,
+        last_24h=last_day(session, household_id=alarm.household_id, device_serial=alarm.device_serial, now=now),
+    )

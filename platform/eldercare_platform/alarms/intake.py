@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import RowMapping, text
 from sqlmodel import Session
 
-from eldercare_platform.alarms.service import record_transition
+from eldercare_platform.alarms.service import create_task, record_transition
 from eldercare_platform.core.clock import LOCAL_TIMEZONE
 
 NIGHT_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4, 5})
@@ -136,14 +136,13 @@ def _link_incident(session: Session, *, alarm_id: int, source: str) -> None:
 
 
 def _maintenance_task(session: Session, *, alarm_id: int, now: datetime) -> None:
-    session.execute(
-        text(
-            "INSERT INTO task (kind, status, resident_id, household_id, device_serial, alarm_id, due_at, created_at,"
-            " notes) SELECT 'maintenance', 'open', resident_id, household_id, device_serial, id, :due, :now,"
-            " '设备故障跟进 device fault follow-up: ' || type FROM alarm WHERE id = :id"
-            " ON CONFLICT DO NOTHING"
-        ),
-        {"id": alarm_id, "now": now, "due": now + timedelta(hours=2)},
+    create_task(
+        session,
+        alarm_id=alarm_id,
+        kind="maintenance",
+        due=now + timedelta(hours=2),
+        now=now,
+        notes="设备故障跟进 device fault follow-up: {type}",
     )
 
 

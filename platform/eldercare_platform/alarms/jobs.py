@@ -11,8 +11,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from eldercare_platform.alarms.service import record_transition
+from eldercare_platform.alarms.service import create_task, record_transition
+from eldercare_platform.core.clock import Clock
+from eldercare_platform.core.config import SchedulerSettings
 from eldercare_platform.core.scope import scope_of
+from eldercare_platform.scheduler.registry import JobSpec
+from eldercare_platform.scheduler.runner import JobFn
 from eldercare_platform.users.models import Role, User
 
 
@@ -130,18 +134,13 @@ def flag_substitute_cover(session: Session, *, now: datetime, silent_for: timede
         {"cutoff": now - silent_for},
     ).all()
     for alarm_id, state in flagged:
-        session.execute(
-            text(
-                "INSERT INTO task (kind, status, resident_id, household_id, device_serial, alarm_id, due_at,"
-                " created_at, notes) SELECT 'substitute_cover', 'open', resident_id, household_id, device_serial, id,"
-                " :now + interval '1 hour', :now, :note"
-                " FROM alarm WHERE id = :id ON CONFLICT DO NOTHING"
-            ),
-            {
-                "id": alarm_id,
-                "now": now,
-                "note": "设备失联超过2小时: 安排替代设备或人工照看 substitute device or manual cover",
-            },
+        create_task(
+            session,
+            alarm_id=alarm_id,
+            kind="substitute_cover",
+            due=now + timedelta(hours=1),
+            now=now,
+            notes="设备失联超过2小时: 安排替代设备或人工照看 substitute device or manual cover",
         )
         record_transition(
             session,
@@ -155,3 +154,38 @@ def flag_substitute_cover(session: Session, *, now: datetime, silent_for: timede
             detail={"reason_code": REASON_SUBSTITUTE_COVER, "silent_for_s": int(silent_for.total_seconds())},
         )
     return len(flagged)
+
+
+def _escalation(settings: SchedulerSettings, clock: Clock) -> JobFn:
+    policy = EscalationPolicy(
+        realert_after=timedelta(seconds=settings.realert_after_seconds),
+        supervisor_after=timedelta(seconds=settings.supervisor_after_seconds),
+    )
+
+    def escalation(session: Session, fire_time: datetime) -> str:
+        return str(escalate(session, now=clock.now(), policy=policy))
+
+    return escalation
+
+
+def _substitute_cover(settings: SchedulerSettings, clock: Clock) -> JobFn:
+    def substitute_cover(session: Session, fire_time: datetime) -> str:
+        return f"flagged {flag_substitute_cover(session, now=clock.now())}"
+
+    return substitute_cover
+
+
+JOBS = [
+    JobSpec(
+        name="alarm_escalation",
+        interval_setting="escalation_check_seconds",
+        enabled_setting="alarm_escalation_enabled",
+        build=_escalation,
+    ),
+    JobSpec(
+        name="substitute_cover",
+        interval_setting="substitute_cover_seconds",
+        enabled_setting="substitute_cover_enabled",
+        build=_substitute_cover,
+    ),
+]

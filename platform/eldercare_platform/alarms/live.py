@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 
 import psycopg
 from fastapi import WebSocket
-from sqlalchemy import text
 from sqlmodel import Session
 
 from eldercare_common.logging import get_logger
 from eldercare_platform.alarms.intake import intake_pending
-from eldercare_platform.alarms.models import AlarmOut
-from eldercare_platform.alarms.service import NOTIFY_CHANNEL, alarms_by_ids
+from eldercare_platform.alarms.schemas import AlarmOut
+from eldercare_platform.alarms.service import NOTIFY_CHANNEL, alarms_by_ids, changed_ids, latest_version
 from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock
 from eldercare_platform.core.db import engine_for
 from eldercare_platform.core.scope import Scope
@@ -133,19 +132,12 @@ class AlarmHub:
 
     def _max_version(self) -> int:
         with Session(engine_for(self._sqlalchemy_url)) as session:
-            return int(session.execute(text("SELECT coalesce(max(version), 0) FROM alarm")).scalar_one())
+            return latest_version(session)
 
     def _read(self, ids: list[int]) -> list[AlarmOut]:
         now = self._clock.now()
         with Session(engine_for(self._sqlalchemy_url)) as session:
-            swept = (
-                session.execute(
-                    text("SELECT id FROM alarm WHERE version > :v ORDER BY version LIMIT 5000"),
-                    {"v": self._last_version},
-                )
-                .scalars()
-                .all()
-            )
+            swept = changed_ids(session, after=self._last_version)
             wanted = sorted(set(ids) | set(swept))
             return alarms_by_ids(session, ids=wanted, now=now) if wanted else []
 

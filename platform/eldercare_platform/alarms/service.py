@@ -5,7 +5,7 @@ matches; the other gets an AlarmConflictError naming who was first.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -13,19 +13,19 @@ from sqlmodel import Session
 
 from eldercare_gateway.downlink import enqueue_downlink
 from eldercare_gateway.protocol import Downlink, FeedbackPayload, FeedbackState
-from eldercare_platform.alarms.models import (
-    CANCELLING_OUTCOMES,
-    Action,
+from eldercare_platform.alarms import queries
+from eldercare_platform.alarms.models import CANCELLING_OUTCOMES, Action, AlarmState, CallResult, ReachMethod
+from eldercare_platform.alarms.schemas import (
     ActionRequest,
     AlarmOut,
-    AlarmState,
-    CallResult,
-    ReachMethod,
+    Changes,
+    HandoverItem,
     ResolveRequest,
     TransitionOut,
 )
-from eldercare_platform.core.clock import local_date
+from eldercare_platform.core.clock import age_on, local_date
 from eldercare_platform.core.db import raw_connection
+from eldercare_platform.core.errors import ConflictError, NotFoundError, UnprocessableError
 from eldercare_platform.core.scope import scope_of
 from eldercare_platform.users.models import User
 
@@ -33,60 +33,35 @@ NOTIFY_CHANNEL = "alarm_changed"
 ACTIVE = (AlarmState.ACKNOWLEDGED, AlarmState.IN_PROGRESS)
 
 
-class AlarmNotFoundError(LookupError):
-    """No such alarm in the user's scope."""
+class AlarmNotFoundError(NotFoundError):
+    """No such alarm in the user's scope (404 `alarm_not_found`)."""
+
+    code = "alarm_not_found"
 
 
-class AlarmConflictError(Exception):
-    """The alarm is not in a state that allows this (someone else was first, or it is closed).
+class AlarmConflictError(ConflictError):
+    """The alarm is not in a state that allows this (someone else was first, or it is closed): 409.
 
     `code` says which (`alarm_resolved`, `alarm_already_acknowledged`, `alarm_state_conflict`); `context`
     holds the facts for the console's own message (`state`, and `by`, `at` for who took it when).
     """
 
-    def __init__(self, message: str, *, code: str = "alarm_state_conflict", **context: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.context = context
+    code = "alarm_state_conflict"
 
 
-class AlarmRuleError(ValueError):
-    """The request breaks a handling rule (e.g. closing an unreached call without dispatching).
+class AlarmRuleError(UnprocessableError):
+    """The request breaks a handling rule (e.g. closing an unreached call without dispatching): 422.
 
     `code` names the rule; `context` the values concerned.
     """
 
-    def __init__(self, message: str, *, code: str = "alarm_rule_broken", **context: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.context = context
-
-
-ALARM_SELECT = """
-SELECT a.*, t.label_zh AS type_label_zh, t.label_en AS type_label_en,
-       r.name AS resident_name, r.birth_date, h.address, ar.name AS community,
-       u.full_name AS acknowledged_by_name,
-       (SELECT dv.institution_id FROM device dv WHERE dv.serial = a.device_serial) AS institution_id,
-       ARRAY(SELECT o.id FROM alarm o WHERE o.source_key = a.source_key AND o.id <> a.id
-             AND o.state <> 'resolved' ORDER BY o.id) AS linked
-FROM alarm a
-JOIN alarm_type t ON t.type = a.type
-LEFT JOIN resident r ON r.id = a.resident_id
-LEFT JOIN household h ON h.id = a.household_id
-LEFT JOIN area ar ON ar.id = h.area_id
-LEFT JOIN app_user u ON u.id = a.acknowledged_by
-"""
-
-
-def _age(birth: date | None, today: date) -> int | None:
-    if birth is None:
-        return None
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    code = "alarm_rule_broken"
 
 
 def _out(row: Any, today: date) -> AlarmOut:
     data = dict(row._mapping)
-    data["resident_age"] = _age(data.pop("birth_date"), today)
+    birth = data.pop("birth_date")
+    data["resident_age"] = None if birth is None else age_on(birth, today)
     return AlarmOut.model_validate(data)
 
 
@@ -102,7 +77,9 @@ def open_queue(session: Session, *, user: User, now: datetime) -> list[AlarmOut]
     """Unresolved alarms, most urgent first: priority, then how long they have waited."""
     clause, params = _scope_clause(session, user)
     rows = session.execute(
-        text(ALARM_SELECT + " WHERE a.state <> 'resolved'" + clause + " ORDER BY a.priority, a.opened_at, a.id"),
+        text(
+            queries.ALARM_SELECT + " WHERE a.state <> 'resolved'" + clause + " ORDER BY a.priority, a.opened_at, a.id"
+        ),
         params,
     )
     return [_out(row, local_date(now)) for row in rows]
@@ -112,7 +89,7 @@ def changes_since(session: Session, *, user: User, version: int, now: datetime, 
     """Alarms changed after `version` (a console catching up after a reconnect), oldest change first."""
     clause, params = _scope_clause(session, user)
     rows = session.execute(
-        text(ALARM_SELECT + " WHERE a.version > :version" + clause + " ORDER BY a.version LIMIT :limit"),
+        text(queries.ALARM_SELECT + " WHERE a.version > :version" + clause + " ORDER BY a.version LIMIT :limit"),
         {**params, "version": version, "limit": limit},
     )
     return [_out(row, local_date(now)) for row in rows]
@@ -121,7 +98,7 @@ def changes_since(session: Session, *, user: User, version: int, now: datetime, 
 def get_alarm(session: Session, *, user: User, alarm_id: int, now: datetime) -> AlarmOut:
     """One alarm in the user's scope."""
     clause, params = _scope_clause(session, user)
-    row = session.execute(text(ALARM_SELECT + " WHERE a.id = :id" + clause), {**params, "id": alarm_id}).first()
+    row = session.execute(text(queries.ALARM_SELECT + " WHERE a.id = :id" + clause), {**params, "id": alarm_id}).first()
     if row is None:
         raise AlarmNotFoundError(f"alarm {alarm_id} not found")
     return _out(row, local_date(now))
@@ -129,20 +106,37 @@ def get_alarm(session: Session, *, user: User, alarm_id: int, now: datetime) -> 
 
 def alarms_by_ids(session: Session, *, ids: list[int], now: datetime) -> list[AlarmOut]:
     """Alarms by id, unscoped (the live hub filters per connection)."""
-    rows = session.execute(text(ALARM_SELECT + " WHERE a.id = ANY(:ids) ORDER BY a.version"), {"ids": ids})
+    rows = session.execute(text(queries.ALARM_SELECT + " WHERE a.id = ANY(:ids) ORDER BY a.version"), {"ids": ids})
     return [_out(row, local_date(now)) for row in rows]
+
+
+def latest_version(session: Session) -> int:
+    """The newest alarm version (0 before the first alarm)."""
+    return int(session.execute(text(queries.LATEST_VERSION)).scalar_one())
+
+
+def changed_ids(session: Session, *, after: int, limit: int = 5000) -> list[int]:
+    """Ids of the alarms changed after version `after`, oldest change first (unscoped: the live hub's sweep)."""
+    return [int(i) for i in session.execute(text(queries.CHANGED_IDS), {"v": after, "limit": limit}).scalars()]
+
+
+def changes(session: Session, *, user: User, since: int, now: datetime, limit: int = 500) -> Changes:
+    """Alarms in the user's scope changed after version `since`, and the newest version."""
+    alarms = changes_since(session, user=user, version=since, now=now, limit=limit)
+    return Changes(alarms=alarms, version=latest_version(session))
+
+
+def handover(session: Session, *, user: User, now: datetime) -> list[HandoverItem]:
+    """Shift hand-over (交接班): every open alarm in the user's scope with its latest notes and actions."""
+    return [
+        HandoverItem(alarm=alarm, recent=trace(session, alarm_id=alarm.id)[-5:])
+        for alarm in open_queue(session, user=user, now=now)
+    ]
 
 
 def trace(session: Session, *, alarm_id: int) -> list[TransitionOut]:
     """The alarm's full history, oldest first."""
-    rows = session.execute(
-        text(
-            "SELECT t.at, t.action, t.from_state, t.to_state, u.full_name AS user_name, t.reason, t.detail"
-            " FROM alarm_transition t LEFT JOIN app_user u ON u.id = t.user_id"
-            " WHERE t.alarm_id = :id ORDER BY t.at, t.id"
-        ),
-        {"id": alarm_id},
-    ).mappings()
+    rows = session.execute(text(queries.TRACE), {"id": alarm_id}).mappings()
     return [TransitionOut.model_validate(dict(row)) for row in rows]
 
 
@@ -162,12 +156,7 @@ def record_transition(
     from psycopg.types.json import Jsonb
 
     session.execute(
-        text(
-            "WITH traced AS (INSERT INTO alarm_transition"
-            " (alarm_id, at, user_id, action, from_state, to_state, reason, detail)"
-            " VALUES (:alarm, :at, :user, :action, :from_state, :to_state, :reason, :detail))"
-            " SELECT pg_notify(:channel, :id)"  # one round trip: the intake pays for each under load
-        ),
+        text(queries.RECORD_TRANSITION),
         {
             "channel": NOTIFY_CHANNEL,
             "id": str(alarm_id),
@@ -184,13 +173,7 @@ def record_transition(
 
 
 def _current(session: Session, alarm_id: int) -> Any:
-    row = session.execute(
-        text(
-            "SELECT a.state, a.acknowledged_at, u.full_name FROM alarm a"
-            " LEFT JOIN app_user u ON u.id = a.acknowledged_by WHERE a.id = :id"
-        ),
-        {"id": alarm_id},
-    ).first()
+    row = session.execute(text(queries.CURRENT_STATE), {"id": alarm_id}).first()
     if row is None:
         raise AlarmNotFoundError(f"alarm {alarm_id} not found")
     return row
@@ -225,13 +208,7 @@ def _check_scope(session: Session, *, user: User, alarm_id: int) -> None:
 
 def _feedback(session: Session, *, alarm_id: int, state: FeedbackState, message: str | None, now: datetime) -> None:
     """Tell the device that raised the alarm (its latest event) how its call stands."""
-    row = session.execute(
-        text(
-            "SELECT e.device_serial, e.event_id FROM alarm_event ae JOIN device_event e ON e.id = ae.device_event_id"
-            " WHERE ae.alarm_id = :id ORDER BY e.received_at DESC, e.id DESC LIMIT 1"
-        ),
-        {"id": alarm_id},
-    ).first()
+    row = session.execute(text(queries.FEEDBACK_TARGET), {"id": alarm_id}).first()
     if row is None:
         return
     payload = FeedbackPayload(event_id=row.event_id, state=state, ts=now, message=message)
@@ -250,13 +227,7 @@ def _check_staff(session: Session, staff_id: int) -> None:
 def acknowledge(session: Session, *, user: User, alarm_id: int, now: datetime) -> None:
     """Take the alarm (new → acknowledged); the device hears "call received"."""
     _check_scope(session, user=user, alarm_id=alarm_id)
-    updated = session.execute(
-        text(
-            "UPDATE alarm SET state = 'acknowledged', acknowledged_at = :now, acknowledged_by = :user,"
-            " version = nextval('alarm_version_seq') WHERE id = :id AND state = 'new' RETURNING id"
-        ),
-        {"now": now, "user": user.id, "id": alarm_id},
-    ).first()
+    updated = session.execute(text(queries.ACKNOWLEDGE), {"now": now, "user": user.id, "id": alarm_id}).first()
     if updated is None:
         raise _refuse(session, alarm_id, "acknowledged")
     record_transition(
@@ -286,14 +257,7 @@ def act(session: Session, *, user: User, alarm_id: int, request: ActionRequest, 
     if request.action == Action.DISPATCH and request.staff_id is not None:
         _check_staff(session, request.staff_id)
     previous = session.execute(
-        text(
-            "UPDATE alarm a SET state = 'in_progress', version = nextval('alarm_version_seq'),"
-            " reached_at = CASE WHEN :reached THEN coalesce(a.reached_at, :now) ELSE a.reached_at END,"
-            " reach_method = CASE WHEN :reached THEN coalesce(a.reach_method, 'phone') ELSE a.reach_method END,"
-            " dispatched = a.dispatched OR :dispatching"
-            " FROM alarm old WHERE a.id = :id AND old.id = a.id AND a.state IN ('acknowledged', 'in_progress')"
-            " RETURNING old.state"
-        ),
+        text(queries.ACT),
         {"id": alarm_id, "now": now, "reached": reached, "dispatching": dispatching},
     ).first()
     if previous is None:
@@ -301,18 +265,16 @@ def act(session: Session, *, user: User, alarm_id: int, request: ActionRequest, 
     task_id: int | None = None
     detail: dict[str, Any] = request.model_dump(mode="json", exclude_none=True, exclude={"action", "note"})
     if request.action == Action.DISPATCH:
-        task_id = session.execute(
-            text(
-                "INSERT INTO task (kind, status, resident_id, household_id, device_serial, alarm_id,"
-                " assignee_staff_id, due_at, created_at, created_by, notes)"
-                " SELECT 'alarm_response',"
-                " CASE WHEN CAST(:staff AS integer) IS NULL THEN 'open' ELSE 'assigned' END,"
-                " resident_id, household_id, device_serial, id, :staff, :now + interval '30 minutes',"
-                " :now, :user, :note"
-                " FROM alarm WHERE id = :id RETURNING id"
-            ),
-            {"staff": request.staff_id, "now": now, "user": user.id, "note": request.note, "id": alarm_id},
-        ).scalar_one()
+        task_id = create_task(
+            session,
+            alarm_id=alarm_id,
+            kind="alarm_response",
+            due=now + timedelta(minutes=30),
+            now=now,
+            notes=request.note,
+            staff_id=request.staff_id,
+            user_id=user.id,
+        )
         detail["task_id"] = task_id
     if dispatching:
         _feedback(
@@ -339,9 +301,7 @@ def act(session: Session, *, user: User, alarm_id: int, request: ActionRequest, 
 def resolve(session: Session, *, user: User, alarm_id: int, request: ResolveRequest, now: datetime) -> None:
     """Close the alarm with an outcome and how the resident was reached."""
     _check_scope(session, user=user, alarm_id=alarm_id)
-    current = session.execute(
-        text("SELECT state, dispatched FROM alarm WHERE id = :id FOR UPDATE"), {"id": alarm_id}
-    ).first()
+    current = session.execute(text(queries.LOCK_FOR_RESOLVE), {"id": alarm_id}).first()
     if current is None:
         raise AlarmNotFoundError(f"alarm {alarm_id} not found")
     if current.state not in ACTIVE:
@@ -352,12 +312,7 @@ def resolve(session: Session, *, user: User, alarm_id: int, request: ResolveRequ
             code="dispatch_required",
         )
     session.execute(
-        text(
-            "UPDATE alarm SET state = 'resolved', resolved_at = :now, resolved_by = :user, outcome = :outcome,"
-            " reach_method = :method, resolution_notes = :notes, version = nextval('alarm_version_seq'),"
-            " reached_at = CASE WHEN :method <> 'not_reached' THEN coalesce(reached_at, :now) ELSE reached_at END"
-            " WHERE id = :id"
-        ),
+        text(queries.RESOLVE),
         {
             "now": now,
             "user": user.id,
@@ -386,7 +341,7 @@ def add_note(session: Session, *, user: User, alarm_id: int, note: str, now: dat
     """A note on the alarm's trace (any state, also after it is resolved)."""
     _check_scope(session, user=user, alarm_id=alarm_id)
     state = _current(session, alarm_id)[0]
-    session.execute(text("UPDATE alarm SET version = nextval('alarm_version_seq') WHERE id = :id"), {"id": alarm_id})
+    session.execute(text(queries.BUMP_VERSION), {"id": alarm_id})
     record_transition(
         session,
         alarm_id=alarm_id,
@@ -397,3 +352,26 @@ def add_note(session: Session, *, user: User, alarm_id: int, note: str, now: dat
         now=now,
         reason=note,
     )
+
+
+def create_task(
+    session: Session,
+    *,
+    alarm_id: int,
+    kind: str,
+    due: datetime,
+    now: datetime,
+    notes: str | None,
+    staff_id: int | None = None,
+    user_id: int | None = None,
+) -> int | None:
+    """A task about an alarm (who and where copied from it; `{type}` in `notes` becomes the alarm's type).
+
+    `assigned` when a staff member is named, else `open`. Returns its id, or None when the alarm already has
+    an open task of this kind that may exist only once (maintenance, substitute cover).
+    """
+    task_id = session.execute(
+        text(queries.TASK_FOR_ALARM),
+        {"kind": kind, "staff": staff_id, "due": due, "now": now, "user": user_id, "notes": notes, "id": alarm_id},
+    ).scalar()
+    return None if task_id is None else int(task_id)

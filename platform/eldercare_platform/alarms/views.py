@@ -5,167 +5,98 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Query, Request, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel
-from sqlalchemy import text
+from fastapi import APIRouter, Path, Query, Request, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
-from eldercare_platform.alarms import service
-from eldercare_platform.alarms.card import last_day, nearest_caregivers
+from eldercare_platform.alarms import priorities, service
+from eldercare_platform.alarms.card import alarm_card
+from eldercare_platform.alarms.deps import AlarmHandler, AlarmReader, AlarmTypesAdmin, CurrentAlarm
 from eldercare_platform.alarms.live import Console
-from eldercare_platform.alarms.models import (
+from eldercare_platform.alarms.schemas import (
     ActionRequest,
+    AlarmCard,
     AlarmOut,
+    AlarmType,
+    Changes,
+    HandoverItem,
     NoteRequest,
     PriorityUpdate,
     ResolveRequest,
+    TaskCreated,
     TransitionOut,
 )
-from eldercare_platform.audit.service import record
-from eldercare_platform.core.clock import local_date
 from eldercare_platform.core.db import engine_for
-from eldercare_platform.core.deps import NowDep, SessionDep, get_clock, require_roles, user_for_token
-from eldercare_platform.core.errors import ConflictError, NotFoundError, UnprocessableError, errors
+from eldercare_platform.core.deps import NowDep, SessionDep, get_clock, token_holder
+from eldercare_platform.core.errors import errors
 from eldercare_platform.core.params import BigDbId, Version
 from eldercare_platform.core.scope import Scope, scope_of
-from eldercare_platform.core.security import decode_access_token
-from eldercare_platform.residents.service import age_on, get_card
-from eldercare_platform.residents.views import ResidentCard
 from eldercare_platform.users.models import User
 from eldercare_platform.users.permissions import Permission, roles_with
 
 router = APIRouter(prefix="/alarms", tags=["alarm center"])
 types_router = APIRouter(prefix="/alarm-types", tags=["alarm center"])
-# The guards come from the permission table that /api/auth/me reports, so pages show exactly what works.
-ReaderDep = Annotated[User, Depends(require_roles(*roles_with(Permission.ALARMS_READ)))]
-HandlerDep = Annotated[User, Depends(require_roles(*roles_with(Permission.ALARMS_HANDLE)))]
-AdminDep = Annotated[User, Depends(require_roles(*roles_with(Permission.ALARM_TYPES_EDIT)))]
+
+T = TypeVar("T")
 
 
-class Changes(BaseModel):
-    """Alarms changed since a version, for a console catching up."""
-
-    alarms: list[AlarmOut]
-    version: int
-
-
-class TaskCreated(BaseModel):
-    """The result of an action."""
-
-    alarm: AlarmOut
-    task_id: int | None = None
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Domain errors → HTTP: 404 not found, 409 illegal transition or lost race, 422 broken rule (by `code`)."""
+def _change(session: Session, user: User, alarm_id: int, now: datetime, apply: Callable[[], T]) -> tuple[AlarmOut, T]:
+    """Apply a change and commit (rolled back if it fails); the alarm as it is now, and what `apply` returned."""
     try:
-        yield
-    except service.AlarmNotFoundError as exc:
-        raise NotFoundError(str(exc), code="alarm_not_found") from exc
-    except service.AlarmConflictError as exc:
-        raise ConflictError(str(exc), code=exc.code, **exc.context) from exc
-    except service.AlarmRuleError as exc:
-        raise UnprocessableError(str(exc), code=exc.code, **exc.context) from exc
-
-
-def _change(
-    session: Session, user: User, alarm_id: int, now: datetime, apply: Callable[[], Any]
-) -> tuple[AlarmOut, Any]:
-    with _errors():
-        try:
-            result = apply()
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
-        return service.get_alarm(session, user=user, alarm_id=alarm_id, now=now), result
+        result = apply()
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return service.get_alarm(session, user=user, alarm_id=alarm_id, now=now), result
 
 
 @router.get("", response_model=list[AlarmOut])
-def queue(session: SessionDep, user: ReaderDep, now: NowDep) -> list[AlarmOut]:
+def queue(session: SessionDep, user: AlarmReader, now: NowDep) -> list[AlarmOut]:
     """Open alarms in the user's scope by priority, then waiting time."""
     return service.open_queue(session, user=user, now=now)
 
 
 @router.get("/changes", response_model=Changes)
-def changes(session: SessionDep, user: ReaderDep, now: NowDep, since: Version = 0) -> Changes:
+def changes(session: SessionDep, user: AlarmReader, now: NowDep, since: Version = 0) -> Changes:
     """Alarms changed after version `since` (open or not), and the newest version."""
-    alarms = service.changes_since(session, user=user, version=since, now=now)
-    latest = session.execute(text("SELECT coalesce(max(version), 0) FROM alarm")).scalar_one()
-    return Changes(alarms=alarms, version=int(latest))
+    return service.changes(session, user=user, since=since, now=now)
 
 
-@router.get("/handover", response_model=list[dict[str, Any]])
-def handover(session: SessionDep, user: ReaderDep, now: NowDep) -> list[dict[str, Any]]:
+@router.get("/handover", response_model=list[HandoverItem])
+def handover(session: SessionDep, user: AlarmReader, now: NowDep) -> list[HandoverItem]:
     """Shift hand-over (交接班): every open alarm with its latest notes and actions."""
-    alarms = service.open_queue(session, user=user, now=now)
-    return [
-        {
-            "alarm": alarm.model_dump(mode="json"),
-            "recent": [t.model_dump(mode="json") for t in service.trace(session, alarm_id=alarm.id)[-5:]],
-        }
-        for alarm in alarms
-    ]
+    return service.handover(session, user=user, now=now)
 
 
 @router.get("/{alarm_id}", response_model=AlarmOut, responses=errors(404))
-def one(alarm_id: BigDbId, session: SessionDep, user: ReaderDep, now: NowDep) -> AlarmOut:
+def one(alarm: CurrentAlarm) -> AlarmOut:
     """One alarm."""
-    with _errors():
-        return service.get_alarm(session, user=user, alarm_id=alarm_id, now=now)
+    return alarm
 
 
 @router.get("/{alarm_id}/trace", response_model=list[TransitionOut], responses=errors(404))
-def alarm_trace(alarm_id: BigDbId, session: SessionDep, user: ReaderDep, now: NowDep) -> list[TransitionOut]:
+def alarm_trace(alarm: CurrentAlarm, session: SessionDep) -> list[TransitionOut]:
     """Who did what, when and why (全程留痕)."""
-    with _errors():
-        service.get_alarm(session, user=user, alarm_id=alarm_id, now=now)
-    return service.trace(session, alarm_id=alarm_id)
+    return service.trace(session, alarm_id=alarm.id)
 
 
-@router.get("/{alarm_id}/card", responses=errors(404))
-def card(alarm_id: BigDbId, session: SessionDep, user: ReaderDep, request: Request, now: NowDep) -> dict[str, Any]:
+@router.get("/{alarm_id}/card", response_model=AlarmCard, responses=errors(404))
+def card(alarm: CurrentAlarm, session: SessionDep, user: AlarmReader, request: Request, now: NowDep) -> AlarmCard:
     """The resident card at a glance, nearest caregivers, and the device's last 24 h. Audited."""
-    with _errors():
-        alarm = service.get_alarm(session, user=user, alarm_id=alarm_id, now=now)
-    resident: dict[str, Any] | None = None
-    if alarm.resident_id is not None:
-        found = get_card(session, user=user, resident_id=alarm.resident_id)
-        if found is not None:
-            found["age"] = age_on(found["resident"].birth_date, local_date(now))
-            resident = ResidentCard.model_validate(found, from_attributes=True).model_dump(mode="json")
-        record(
-            session,
-            user_id=user.id,
-            action="read",
-            entity="resident",
-            entity_id=alarm.resident_id,
-            detail={"via": "alarm", "alarm_id": alarm_id},
-            client_ip=request.client.host if request.client else None,
-        )
-        session.commit()
-    caregivers = (
-        nearest_caregivers(session, scope=scope_of(session, user), household_id=alarm.household_id, now=now)
-        if alarm.household_id
-        else []
+    found = alarm_card(
+        session, user=user, alarm=alarm, now=now, client_ip=request.client.host if request.client else None
     )
-    return {
-        "alarm": alarm.model_dump(mode="json"),
-        "resident": resident,
-        "caregivers": caregivers,
-        "last_24h": last_day(session, household_id=alarm.household_id, device_serial=alarm.device_serial, now=now),
-    }
+    session.commit()
+    return found
 
 
 @router.post("/{alarm_id}/acknowledge", response_model=AlarmOut, responses=errors(404, 409))
-def acknowledge(alarm_id: BigDbId, session: SessionDep, user: HandlerDep, now: NowDep) -> AlarmOut:
+def acknowledge(alarm_id: BigDbId, session: SessionDep, user: AlarmHandler, now: NowDep) -> AlarmOut:
     """Take the alarm. Exactly one of two operators clicking together wins; the other gets 409."""
     alarm, _ = _change(
         session, user, alarm_id, now, lambda: service.acknowledge(session, user=user, alarm_id=alarm_id, now=now)
@@ -174,7 +105,7 @@ def acknowledge(alarm_id: BigDbId, session: SessionDep, user: HandlerDep, now: N
 
 
 @router.post("/{alarm_id}/actions", response_model=TaskCreated, responses=errors(404, 409, 422))
-def action(alarm_id: BigDbId, body: ActionRequest, session: SessionDep, user: HandlerDep, now: NowDep) -> TaskCreated:
+def action(alarm_id: BigDbId, body: ActionRequest, session: SessionDep, user: AlarmHandler, now: NowDep) -> TaskCreated:
     """Call back, notify contacts, dispatch someone, or call 120/119/110."""
     alarm, task_id = _change(
         session,
@@ -187,7 +118,7 @@ def action(alarm_id: BigDbId, body: ActionRequest, session: SessionDep, user: Ha
 
 
 @router.post("/{alarm_id}/resolve", response_model=AlarmOut, responses=errors(404, 409, 422))
-def resolve(alarm_id: BigDbId, body: ResolveRequest, session: SessionDep, user: HandlerDep, now: NowDep) -> AlarmOut:
+def resolve(alarm_id: BigDbId, body: ResolveRequest, session: SessionDep, user: AlarmHandler, now: NowDep) -> AlarmOut:
     """Close with an outcome and how the resident was reached."""
     alarm, _ = _change(
         session,
@@ -200,7 +131,7 @@ def resolve(alarm_id: BigDbId, body: ResolveRequest, session: SessionDep, user: 
 
 
 @router.post("/{alarm_id}/notes", response_model=AlarmOut, responses=errors(404))
-def note(alarm_id: BigDbId, body: NoteRequest, session: SessionDep, user: HandlerDep, now: NowDep) -> AlarmOut:
+def note(alarm_id: BigDbId, body: NoteRequest, session: SessionDep, user: AlarmHandler, now: NowDep) -> AlarmOut:
     """Add a note to the alarm's trace."""
     alarm, _ = _change(
         session,
@@ -212,55 +143,24 @@ def note(alarm_id: BigDbId, body: NoteRequest, session: SessionDep, user: Handle
     return alarm
 
 
-@types_router.get("")
-def alarm_types(session: SessionDep, user: ReaderDep) -> list[dict[str, Any]]:
+@types_router.get("", response_model=list[AlarmType])
+def alarm_types(session: SessionDep, user: AlarmReader) -> list[AlarmType]:
     """The priority table."""
-    rows = session.execute(text("SELECT * FROM alarm_type ORDER BY priority, type")).mappings()
-    return [dict(row) for row in rows]
+    return priorities.alarm_types(session)
 
 
-@types_router.put("/{alarm_type}", responses=errors(404))
+@types_router.put("/{alarm_type}", response_model=AlarmType, responses=errors(404))
 def update_alarm_type(
     alarm_type: Annotated[str, Path(max_length=64)],
     body: PriorityUpdate,
     session: SessionDep,
-    admin: AdminDep,
+    admin: AlarmTypesAdmin,
     now: NowDep,
-) -> dict[str, Any]:
+) -> AlarmType:
     """Change a type's priority and SLA (admins); applies to alarms opened from now on."""
-    row = (
-        session.execute(
-            text(
-                "UPDATE alarm_type SET priority = :priority, ack_within_s = coalesce(:ack, ack_within_s),"
-                " reach_within_s = coalesce(:reach, reach_within_s),"
-                " resolve_within_s = coalesce(:resolve, resolve_within_s),"
-                " updated_at = :now, updated_by = :user WHERE type = :type RETURNING *"
-            ),
-            {
-                "priority": body.priority,
-                "ack": body.ack_within_s,
-                "reach": body.reach_within_s,
-                "resolve": body.resolve_within_s,
-                "user": admin.id,
-                "now": now,
-                "type": alarm_type,
-            },
-        )
-        .mappings()
-        .first()
-    )
-    if row is None:
-        raise NotFoundError(f"unknown alarm type {alarm_type}", code="alarm_type_not_found")
-    record(
-        session,
-        user_id=admin.id,
-        action="update",
-        entity="alarm_type",
-        entity_id=alarm_type,
-        detail=body.model_dump(exclude_none=True),
-    )
+    updated = priorities.update_alarm_type(session, admin=admin, alarm_type=alarm_type, update=body, now=now)
     session.commit()
-    return dict(row)
+    return updated
 
 
 # Close codes of the live socket (4000-4999 are the application's own, like HTTP statuses + 4000).
@@ -281,15 +181,14 @@ class _Watcher:
 
 
 def _websocket_user(settings: Any, token: str, now: datetime) -> _Watcher | None:
-    """The user, scope and token expiry for a live socket, or None when the token does not name an active user."""
+    """The user, scope and token expiry for a live socket, or None when the token does not name an active user
+    (the same reading of the token as every HTTP request: `core/deps.py`)."""
     with Session(engine_for(settings.sqlalchemy_url, settings.db_pool_size), expire_on_commit=False) as session:
-        user = user_for_token(session, settings, token, now=now)
-        if user is None:
+        held = token_holder(session, settings, token, now=now)
+        if held is None:
             return None
-        claims = decode_access_token(
-            token, secret=settings.jwt_secret.get_secret_value(), algorithm=settings.jwt_algorithm, now=now
-        )
-        return _Watcher(user=user, scope=scope_of(session, user), expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+        user, expires_at = held
+        return _Watcher(user=user, scope=scope_of(session, user), expires_at=expires_at)
 
 
 async def _first_message(websocket: WebSocket) -> tuple[str, int | None] | int:
@@ -357,9 +256,7 @@ async def live(websocket: WebSocket, since: Annotated[int, Query(ge=0)] = 0) -> 
         def catch_up() -> Changes:
             with Session(engine_for(settings.sqlalchemy_url, settings.db_pool_size)) as session:
                 now = get_clock(websocket).now()
-                alarms = service.changes_since(session, user=user, version=since, now=now, limit=5000)
-                latest = session.execute(text("SELECT coalesce(max(version), 0) FROM alarm")).scalar_one()
-            return Changes(alarms=alarms, version=int(latest))
+                return service.changes(session, user=user, since=since, now=now, limit=5000)
 
         missed = await asyncio.to_thread(catch_up)
         await websocket.send_json(

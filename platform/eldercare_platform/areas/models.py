@@ -34,10 +34,3 @@ class Area(AreaBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     path: str = Field(max_length=255, index=True)
-
-
-class AreaPublic(AreaBase):
-    """An area as the API returns it."""
-
-    id: int
-    path: str

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from eldercare_platform.areas.models import Area, AreaPublic
+from eldercare_platform.areas.models import Area
+from eldercare_platform.areas.schemas import AreaPublic
 from eldercare_platform.areas.service import list_areas
 from eldercare_platform.core.deps import CurrentUser, SessionDep
 from eldercare_platform.core.params import DbIdQuery

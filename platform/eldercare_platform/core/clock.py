@@ -85,3 +85,8 @@ SYSTEM_CLOCK = SystemClock()
 def local_date(moment: datetime) -> date:
     """The calendar date in Asia/Shanghai at this instant (what "today" means for a resident)."""
     return as_utc(moment).astimezone(LOCAL_TIMEZONE).date()
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Age in whole years on `day` (the one age rule: resident lists, cards, alarms and the seed)."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))

@@ -58,4 +58,14 @@ class SchedulerSettings(BaseProcessSettings, DatabaseSettingsMixin):
     broker_auth_dir: Path | None = Field(default=None, description="Where Mosquitto's passwd and acl live")
     broker_pid_file: Path | None = Field(default=None, description="Mosquitto's pid file, to send it SIGHUP")
     broker_service_accounts: SecretStr | None = Field(default=None, description="gateway=…,platform=…")
-    broker_sync_seconds: int = Field(default=5, ge=1, le=3600)
+    broker_sync_seconds: int = Field(default=5, ge=1, le=3600, description="How often broker credentials sync")
+    telemetry_retention_seconds: int = Field(
+        default=6 * 3600, ge=60, le=7 * 86_400, description="How often old telemetry, dead letters, job runs go"
+    )
+    substitute_cover_seconds: int = Field(default=60, ge=5, le=3600, description="How often silent devices are checked")
+    # Every job can be switched off (declared beside its domain, `<domain>/jobs.py`; see scheduler/registry.py).
+    heartbeat_enabled: bool = True
+    telemetry_retention_enabled: bool = True
+    alarm_escalation_enabled: bool = True
+    substitute_cover_enabled: bool = True
+    broker_credentials_sync_enabled: bool = Field(default=True, description="Runs only when broker_auth_dir is set")

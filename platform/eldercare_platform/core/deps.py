@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import jwt
@@ -48,9 +48,18 @@ NowDep = Annotated[datetime, Depends(get_now)]
 
 
 def get_db(settings: SettingsDep) -> Iterator[Session]:
-    """A database session per request."""
+    """A database session per request, rolled back when the request fails (services raise, views commit)."""
     with Session(engine_for(settings.sqlalchemy_url, settings.db_pool_size), expire_on_commit=False) as session:
+        yield from rolled_back_on_error(session)
+
+
+def rolled_back_on_error(session: Session) -> Iterator[Session]:
+    """Yield the session; roll back its transaction if the request raised (a refusal, a constraint, a bug)."""
+    try:
         yield session
+    except Exception:
+        session.rollback()
+        raise
 
 
 SessionDep = Annotated[Session, Depends(get_db)]
@@ -66,11 +75,14 @@ _UNAUTHENTICATED = HTTPException(
 _MAX_USER_ID = 2**31 - 1  # app_user.id is an integer column
 
 
-def user_for_token(session: Session, settings: ApiSettings, token: str | None, *, now: datetime) -> User | None:
-    """The active user a bearer token names, or None for anything else (missing, malformed, forged,
-    expired by the app's clock, a `sub` that is not a user id, a user deactivated or whose role changed).
+def token_holder(
+    session: Session, settings: ApiSettings, token: str | None, *, now: datetime
+) -> tuple[User, datetime] | None:
+    """The active user a bearer token names and when the token expires, or None for anything else
+    (missing, malformed, forged, expired by the app's clock, a `sub` that is not a user id, a user
+    deactivated or whose role changed).
 
-    Shared by HTTP requests and the alarm WebSocket; it never raises for a bad token.
+    The one reading of a token, for HTTP requests and the alarm WebSocket alike; it never raises for a bad token.
     """
     if not token:
         return None
@@ -90,7 +102,13 @@ def user_for_token(session: Session, settings: ApiSettings, token: str | None, *
     user = session.get(User, user_id)
     if user is None or not user.active or user.role != claims.get("role"):
         return None
-    return user
+    return user, datetime.fromtimestamp(claims["exp"], UTC)
+
+
+def user_for_token(session: Session, settings: ApiSettings, token: str | None, *, now: datetime) -> User | None:
+    """The active user a bearer token names, or None (see `token_holder`)."""
+    held = token_holder(session, settings, token, now=now)
+    return None if held is None else held[0]
 
 
 def get_current_user(session: SessionDep, token: TokenDep, settings: SettingsDep, now: NowDep) -> User:

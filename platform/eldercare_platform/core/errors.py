@@ -121,6 +121,18 @@ class UnprocessableError(DomainError):
     code = "unprocessable"
 
 
+KNOWN_CONSTRAINTS: dict[str, tuple[int, str, str]] = {}
+"""Constraint name -> (status, code, detail): what a refusal by that constraint means to a client.
+
+Domains declare theirs with `known_constraints` beside the service that writes the table; the one handler
+answers with it when a race slips past the service's own checks. Nothing else parses a database refusal."""
+
+
+def known_constraints(**refusals: tuple[int, str, str]) -> None:
+    """Declare what a refusal by each named constraint means (`device_serial_key=(409, "serial_taken", ...)`)."""
+    KNOWN_CONSTRAINTS.update(refusals)
+
+
 def error_body(detail: str, code: str, **extra: Any) -> dict[str, Any]:
     """The one error shape as a dict."""
     return {"detail": detail, "code": code, **extra}
@@ -187,7 +199,7 @@ _MISSING_KEY = re.compile(r'Key \((?P<column>[^)]+)\)=\((?P<value>.*)\) is not p
 def constraint_refusal(exc: IntegrityError, known: Mapping[str, tuple[int, str, str]] | None = None) -> DomainError:
     """What a constraint's refusal of a client's change means to the client.
 
-    `known` maps constraint names to (status, code, detail) for the refusals a view expects; otherwise a
+    `known` maps constraint names to (status, code, detail) (the handler passes `KNOWN_CONSTRAINTS`); otherwise a
     foreign key names a row that does not exist (422 `unknown_reference`, with `field`), a unique key a
     duplicate (409 `duplicate`), anything else a conflict with the stored data (409 `conflict`).
     """
@@ -225,12 +237,13 @@ async def _data_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
-    """Last resort: a constraint refused the change (views check what they can first, with better codes)."""
+    """Last resort: a constraint refused the change (services check what they can first, with better codes;
+    a race past those checks is answered by the constraint's declared meaning, `KNOWN_CONSTRAINTS`)."""
     assert isinstance(exc, IntegrityError)
     log.warning(
         "database constraint refused a request", path=request.url.path, sqlstate=_sqlstate(exc), error=str(exc.orig)
     )
-    return await _domain_error(request, constraint_refusal(exc))
+    return await _domain_error(request, constraint_refusal(exc, KNOWN_CONSTRAINTS))
 
 
 async def _busy(request: Request, exc: Exception) -> JSONResponse:

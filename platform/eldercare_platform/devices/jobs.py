@@ -13,7 +13,11 @@ from sqlmodel import Session
 
 from eldercare_common.logging import get_logger
 from eldercare_common.mqtt_auth import write_broker_auth
+from eldercare_platform.core.clock import Clock
+from eldercare_platform.core.config import SchedulerSettings
 from eldercare_platform.devices.broker_files import parse_accounts
+from eldercare_platform.scheduler.registry import JobSpec
+from eldercare_platform.scheduler.runner import JobFn
 
 log = get_logger(__name__)
 
@@ -65,3 +69,21 @@ class BrokerCredentialSync:
     def from_settings(cls, auth_dir: Path, pid_file: Path | None, accounts_spec: str) -> BrokerCredentialSync:
         """Build from the scheduler's settings."""
         return cls(auth_dir=auth_dir, pid_file=pid_file, service_accounts=parse_accounts(accounts_spec))
+
+
+def _broker_sync(settings: SchedulerSettings, clock: Clock) -> JobFn | None:
+    """The sync job, when this deployment has a broker auth directory to write."""
+    if settings.broker_auth_dir is None:
+        return None
+    accounts = settings.broker_service_accounts.get_secret_value() if settings.broker_service_accounts else ""
+    return BrokerCredentialSync.from_settings(settings.broker_auth_dir, settings.broker_pid_file, accounts)
+
+
+JOBS = [
+    JobSpec(
+        name="broker_credentials_sync",
+        interval_setting="broker_sync_seconds",
+        enabled_setting="broker_credentials_sync_enabled",
+        build=_broker_sync,
+    ),
+]

@@ -104,14 +104,3 @@ class DeviceCredential(SQLModel, table=True):
     password_hash: str = Field(max_length=255, description="Mosquitto $7$ PBKDF2-SHA512 hash")
     created_at: datetime = timestamp_field(default_now=True)
     revoked_at: datetime | None = timestamp_field(nullable=True)
-
-
-class DeviceCreate(DeviceBase):
-    """What an admin sends to register a device."""
-
-
-class DevicePublic(DeviceBase):
-    """A device as the API returns it."""
-
-    id: int
-    credential_ref: str | None = None

@@ -2,47 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
 
-from eldercare_platform.audit.service import record
-from eldercare_platform.core.deps import NowDep, SessionDep, require_roles
-from eldercare_platform.core.errors import NotFoundError, constraint_refusal, errors
-from eldercare_platform.core.params import DbId, DbIdQuery, Offset
-from eldercare_platform.devices.models import Device, DeviceBase, DeviceCreate, DeviceKind, DevicePublic, DeviceState
-from eldercare_platform.devices.service import (
-    DeviceFilters,
-    IssuedCredential,
-    get_device,
-    list_devices,
-    register_device,
-    rotate_credential,
-    send_command,
-    set_heartbeat_interval,
-    status_of,
+from eldercare_platform.core.deps import NowDep, SessionDep
+from eldercare_platform.core.errors import errors
+from eldercare_platform.core.params import DbIdQuery, Offset
+from eldercare_platform.devices import service
+from eldercare_platform.devices.deps import (
+    AdministeredDevice,
+    CommandableDevice,
+    DeviceAdmin,
+    DeviceCommander,
+    DeviceReader,
 )
-from eldercare_platform.users.models import Role, User
-
-AdminDep = Annotated[User, Depends(require_roles(Role.ADMIN))]
-OperatorDep = Annotated[User, Depends(require_roles(Role.OPERATOR, Role.ADMIN))]
+from eldercare_platform.devices.models import DeviceKind, DeviceState
+from eldercare_platform.devices.schemas import (
+    CommandRequest,
+    ConfigRequest,
+    DeviceCreate,
+    DeviceWithStatus,
+    MqttCredential,
+    ProvisionedDevice,
+    Queued,
+)
+from eldercare_platform.devices.service import DeviceFilters
 
 router = APIRouter(prefix="/devices", tags=["devices"])
-
-
-class DeviceWithStatus(DeviceBase):
-    """A device and what the gateway last heard from it."""
-
-    id: int
-    online: bool | None = None
-    last_seen_at: datetime | None = None
-    battery_pct: int | None = None
-    signal_dbm: int | None = None
-    mains_power: bool | None = None
 
 
 DEVICE_LIST_PARAMS = frozenset(
@@ -71,7 +59,7 @@ def only_known_params(request: Request) -> None:
 def get_devices(
     request: Request,
     session: SessionDep,
-    user: Annotated[User, Depends(require_roles(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN))],
+    user: DeviceReader,
     serial: Annotated[
         str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="Exactly this serial")
     ] = None,
@@ -86,7 +74,7 @@ def get_devices(
 ) -> list[DeviceWithStatus]:
     """Devices in the user's scope with their live status, filtered by every parameter given (AND)."""
     only_known_params(request)  # after authentication: a stranger learns nothing from a 422
-    devices = list_devices(
+    return service.list_with_status(
         session,
         user=user,
         filters=DeviceFilters(
@@ -101,140 +89,45 @@ def get_devices(
         limit=limit,
         offset=offset,
     )
-    status = status_of(session, serials=[d.serial for d in devices])
-    return [DeviceWithStatus.model_validate({**d.model_dump(), **status.get(d.serial, {})}) for d in devices]
-
-
-class MqttCredential(BaseModel):
-    """Broker credentials, shown once: only a hash is kept."""
-
-    username: str
-    password: str
-    uplink_prefix: str
-    downlink_subscription: str
-    note: str = "Store the password in the device now: it cannot be shown again. Valid within about 15 s."
-
-
-class ProvisionedDevice(BaseModel):
-    """A registered device and its credentials."""
-
-    device: DevicePublic
-    mqtt: MqttCredential
-
-
-class CommandRequest(BaseModel):
-    """A command for a device."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"command": "locate", "command_id": "cmd-20261122-1"}]})
-
-    command: Literal["test", "locate"]
-    command_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
-
-
-class ConfigRequest(BaseModel):
-    """Settings pushed to a device (retained)."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"heartbeat_interval_s": 300}]})
-
-    heartbeat_interval_s: int = Field(ge=10, le=86_400)
-
-
-class Queued(BaseModel):
-    """A downlink waiting in the outbox; the publisher sends it once the broker is reachable."""
-
-    outbox_id: int
-
-
-def _credential(issued: IssuedCredential) -> MqttCredential:
-    return MqttCredential(
-        username=issued.username,
-        password=issued.password,
-        uplink_prefix=issued.uplink_prefix,
-        downlink_subscription=issued.downlink_subscription,
-    )
-
-
-def _device_or_404(session: SessionDep, device_id: int, user: User) -> Device:
-    device = get_device(session, user=user, device_id=device_id)
-    if device is None:
-        raise NotFoundError("device not found", code="device_not_found")
-    return device
-
-
-_DEVICE_REFUSALS = {
-    "device_serial_key": (409, "serial_taken", "serial already registered"),
-    "uq_device_credential_active_username": (409, "serial_taken", "serial already registered"),
-    "device_one_owner": (
-        409,
-        "device_owner_required",
-        "device needs exactly one owner: household, care center or institution",
-    ),
-}
 
 
 @router.post("", response_model=ProvisionedDevice, status_code=status.HTTP_201_CREATED, responses=errors(409, 422))
-def provision_device(data: DeviceCreate, session: SessionDep, admin: AdminDep) -> ProvisionedDevice:
+def provision_device(data: DeviceCreate, session: SessionDep, admin: DeviceAdmin) -> ProvisionedDevice:
     """Register a device; the response carries its MQTT password, the only time it is shown."""
-    try:
-        device, issued = register_device(session, data=data)
-        record(
-            session,
-            user_id=admin.id,
-            action="create",
-            entity="device",
-            entity_id=device.id,
-            detail={"serial": device.serial, "kind": device.kind},
-        )
-        session.commit()
-    except IntegrityError as exc:
-        session.rollback()
-        raise constraint_refusal(exc, _DEVICE_REFUSALS) from exc
-    return ProvisionedDevice(device=DevicePublic.model_validate(device.model_dump()), mqtt=_credential(issued))
+    provisioned = service.provision(session, admin=admin, data=data)
+    session.commit()
+    return provisioned
 
 
 @router.post("/{device_id}/credentials", response_model=MqttCredential, responses=errors(404))
-def rotate_device_credential(device_id: DbId, session: SessionDep, admin: AdminDep, now: NowDep) -> MqttCredential:
+def rotate_device_credential(
+    device: AdministeredDevice, session: SessionDep, admin: DeviceAdmin, now: NowDep
+) -> MqttCredential:
     """Revoke the device's password and issue a new one (shown once)."""
-    device = _device_or_404(session, device_id, admin)
-    issued = rotate_credential(session, device=device, now=now)
-    record(session, user_id=admin.id, action="update", entity="device_credential", entity_id=device.id)
+    credential = service.rotate(session, admin=admin, device=device, now=now)
     session.commit()
-    return _credential(issued)
+    return credential
 
 
 @router.post(
     "/{device_id}/commands", response_model=Queued, status_code=status.HTTP_202_ACCEPTED, responses=errors(404)
 )
 def command_device(
-    device_id: DbId, body: CommandRequest, session: SessionDep, user: OperatorDep, now: NowDep
+    device: CommandableDevice, body: CommandRequest, session: SessionDep, user: DeviceCommander, now: NowDep
 ) -> Queued:
     """Ask a device to self-test or to beep so it can be found."""
-    device = _device_or_404(session, device_id, user)
-    outbox_id = send_command(session, device=device, command=body.command, command_id=body.command_id, now=now)
-    record(
-        session,
-        user_id=user.id,
-        action="command",
-        entity="device",
-        entity_id=device.id,
-        detail={"command": body.command, "command_id": body.command_id},
+    outbox_id = service.command(
+        session, user=user, device=device, command=body.command, command_id=body.command_id, now=now
     )
     session.commit()
     return Queued(outbox_id=outbox_id)
 
 
 @router.put("/{device_id}/config", response_model=Queued, status_code=status.HTTP_202_ACCEPTED, responses=errors(404))
-def configure_device(device_id: DbId, body: ConfigRequest, session: SessionDep, admin: AdminDep) -> Queued:
+def configure_device(
+    device: AdministeredDevice, body: ConfigRequest, session: SessionDep, admin: DeviceAdmin
+) -> Queued:
     """Change the heartbeat interval; the device gets it as a retained config message."""
-    device = _device_or_404(session, device_id, admin)
-    outbox_id = set_heartbeat_interval(session, device=device, seconds=body.heartbeat_interval_s)
-    record(
-        session,
-        user_id=admin.id,
-        action="update",
-        entity="device",
-        entity_id=device.id,
-        detail={"heartbeat_interval_s": body.heartbeat_interval_s},
-    )
+    outbox_id = service.configure(session, admin=admin, device=device, heartbeat_interval_s=body.heartbeat_interval_s)
     session.commit()
     return Queued(outbox_id=outbox_id)

@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Index, text
 from sqlmodel import AutoString, Field, SQLModel
 
-from eldercare_platform.core.types import enum_check, text_array_field, timestamp_field, utcnow
+from eldercare_platform.core.types import enum_check, text_array_field, timestamp_field
 
 
 class ResidentCategory(StrEnum):
@@ -120,13 +120,6 @@ class Resident(ResidentBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = timestamp_field(default_now=True)
     updated_at: datetime = timestamp_field(default_now=True)
-
-
-class ResidentPublic(ResidentBase):
-    """A resident as returned to roles allowed to see personal data."""
-
-    id: int
-    created_at: datetime = Field(default_factory=utcnow)
 
 
 class EmergencyContactBase(SQLModel):

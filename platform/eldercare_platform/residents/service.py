@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from sqlmodel import Session, col, func, select
 
 from eldercare_platform.areas.models import Area
+from eldercare_platform.audit.service import record
+from eldercare_platform.core.clock import age_on
+from eldercare_platform.core.errors import NotFoundError
 from eldercare_platform.core.scope import scope_of
 from eldercare_platform.devices.models import Device
 from eldercare_platform.residents.models import EmergencyContact, Household, Resident
+from eldercare_platform.residents.schemas import ResidentCard, ResidentPage, ResidentSummary
 from eldercare_platform.users.models import User
 
 
-def age_on(birth_date: date, today: date) -> int:
-    """Age in whole years."""
-    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+class ResidentNotFoundError(NotFoundError):
+    """No such resident in the user's scope."""
+
+    code = "resident_not_found"
 
 
 def list_residents(
@@ -50,8 +54,9 @@ def list_residents(
     return int(total), [(resident, area) for resident, area in rows]
 
 
-def get_card(session: Session, *, user: User, resident_id: int) -> dict[str, Any] | None:
-    """Everything an operator needs at a glance, or None if missing or outside the user's scope."""
+def get_card(session: Session, *, user: User, resident_id: int, today: date) -> ResidentCard:
+    """Everything an operator needs at a glance (`age` on `today`); `ResidentNotFoundError` if missing or
+    outside the user's scope."""
     query = (
         select(Resident, Household, Area)
         .join(Household, col(Household.id) == Resident.household_id)
@@ -63,7 +68,7 @@ def get_card(session: Session, *, user: User, resident_id: int) -> dict[str, Any
         query = query.where(scope.clause(scope.residents_sql("resident")))
     row = session.exec(query).first()
     if row is None:
-        return None
+        raise ResidentNotFoundError("resident not found in your scope")
     resident, household, area = row
     contacts = session.exec(
         select(EmergencyContact)
@@ -74,11 +79,66 @@ def get_card(session: Session, *, user: User, resident_id: int) -> dict[str, Any
         select(Resident).where(Resident.household_id == household.id, Resident.id != resident_id)
     ).all()
     devices = session.exec(select(Device).where(Device.household_id == household.id)).all()
-    return {
-        "resident": resident,
-        "household": household,
-        "community": area,
-        "members": list(members),
-        "contacts": list(contacts),
-        "devices": list(devices),
-    }
+    return ResidentCard.model_validate(
+        {
+            "resident": resident,
+            "age": age_on(resident.birth_date, today),
+            "household": household,
+            "community": area,
+            "members": list(members),
+            "contacts": list(contacts),
+            "devices": list(devices),
+        },
+        from_attributes=True,
+    )
+
+
+def read_card(
+    session: Session, *, user: User, resident_id: int, today: date, client_ip: str | None, detail: dict[str, object]
+) -> ResidentCard:
+    """The resident card; the attempt is written to the audit log in the caller's transaction (a caller that
+    lets `ResidentNotFoundError` through rolls it back; the alarm card keeps it)."""
+    record(
+        session,
+        user_id=user.id,
+        action="read",
+        entity="resident",
+        entity_id=resident_id,
+        detail=dict(detail),
+        client_ip=client_ip,
+    )
+    return get_card(session, user=user, resident_id=resident_id, today=today)
+
+
+def resident_page(
+    session: Session,
+    *,
+    user: User,
+    today: date,
+    area_id: int | None = None,
+    category: str | None = None,
+    name: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> ResidentPage:
+    """One page of residents in the user's scope, ages counted on `today` (the residents' calendar)."""
+    total, rows = list_residents(
+        session, user=user, area_id=area_id, category=category, name=name, limit=limit, offset=offset
+    )
+    return ResidentPage(
+        total=total,
+        items=[
+            ResidentSummary(
+                id=r.id or 0,
+                name=r.name,
+                gender=r.gender,
+                age=age_on(r.birth_date, today),
+                community=area.name,
+                categories=r.categories,
+                capability_level=r.capability_level,
+                care_tier=r.care_tier,
+                status=r.status,
+            )
+            for r, area in rows
+        ],
+    )

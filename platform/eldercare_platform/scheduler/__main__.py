@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from prometheus_client import Counter
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from eldercare_common.logging import configure_logging, get_logger
 from eldercare_common.ops_server import OpsServer
 from eldercare_common.settings import load_settings
-from eldercare_platform.alarms.jobs import EscalationPolicy, escalate, flag_substitute_cover
 from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock
 from eldercare_platform.core.config import SchedulerSettings
 from eldercare_platform.core.db import engine_for
-from eldercare_platform.devices.jobs import BrokerCredentialSync
-from eldercare_platform.scheduler import jobs
+from eldercare_platform.scheduler.registry import declared_jobs
 from eldercare_platform.scheduler.runner import JobFn, run_once, slot_start
 from eldercare_platform.system.service import database_check
 
@@ -37,7 +34,8 @@ def _fire(engine: Engine, name: str, interval: timedelta, work: JobFn, clock: Cl
 
 
 def build_scheduler(settings: SchedulerSettings, engine: Engine, *, clock: Clock = SYSTEM_CLOCK) -> BlockingScheduler:
-    """The scheduler with every interval job registered (each one idempotent through `run_once`).
+    """The scheduler with every enabled job its domains declare (`scheduler/registry.py`), each one idempotent
+    through `run_once`.
 
     Every job reads "now" from `clock` (APScheduler only decides *when* to fire).
     """
@@ -45,33 +43,19 @@ def build_scheduler(settings: SchedulerSettings, engine: Engine, *, clock: Clock
         timezone="UTC",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": settings.misfire_grace_seconds},
     )
-    policy = EscalationPolicy(
-        realert_after=timedelta(seconds=settings.realert_after_seconds),
-        supervisor_after=timedelta(seconds=settings.supervisor_after_seconds),
-    )
-
-    def escalation(session: Session, fire_time: datetime) -> str:
-        return str(escalate(session, now=clock.now(), policy=policy))
-
-    def substitute_cover(session: Session, fire_time: datetime) -> str:
-        return f"flagged {flag_substitute_cover(session, now=clock.now())}"
-
-    schedule: list[tuple[str, timedelta, JobFn]] = [
-        ("heartbeat", timedelta(seconds=settings.heartbeat_seconds), jobs.heartbeat),
-        ("telemetry_retention", timedelta(hours=6), jobs.telemetry_retention),
-        ("alarm_escalation", timedelta(seconds=settings.escalation_check_seconds), escalation),
-        ("substitute_cover", timedelta(minutes=1), substitute_cover),
-    ]
-    if settings.broker_auth_dir is not None:
-        accounts = settings.broker_service_accounts.get_secret_value() if settings.broker_service_accounts else ""
-        sync = BrokerCredentialSync.from_settings(settings.broker_auth_dir, settings.broker_pid_file, accounts)
-        schedule.append(("broker_credentials_sync", timedelta(seconds=settings.broker_sync_seconds), sync))
-    for name, interval, work in schedule:
+    for spec in declared_jobs():
+        if not spec.enabled(settings):
+            log.info("job disabled by its setting", job=spec.name, setting=spec.enabled_setting)
+            continue
+        work = spec.build(settings, clock)
+        if work is None:
+            continue  # not configured in this deployment
+        interval = spec.interval(settings)
         scheduler.add_job(
-            _fire(engine, name, interval, work, clock),
+            _fire(engine, spec.name, interval, work, clock),
             "interval",
             seconds=interval.total_seconds(),
-            id=name,
+            id=spec.name,
             next_run_time=clock.now(),
         )
     return scheduler

@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_platform.scheduler.registry import JobSpec
+
 
 def heartbeat(session: Session, fire_time: datetime) -> str:
     """Proves the scheduler is alive: the status page shows the last successful run."""
@@ -33,3 +35,19 @@ def telemetry_retention(session: Session, fire_time: datetime, *, keep_days: int
     )
     counts = [getattr(result, "rowcount", 0) for result in (telemetry, dead, runs)]
     return f"deleted {counts[0]} telemetry rows, {counts[1]} dead letters, {counts[2]} job runs"
+
+
+JOBS = [
+    JobSpec(
+        name="heartbeat",
+        interval_setting="heartbeat_seconds",
+        enabled_setting="heartbeat_enabled",
+        build=lambda settings, clock: heartbeat,
+    ),
+    JobSpec(
+        name="telemetry_retention",
+        interval_setting="telemetry_retention_seconds",
+        enabled_setting="telemetry_retention_enabled",
+        build=lambda settings, clock: telemetry_retention,
+    ),
+]

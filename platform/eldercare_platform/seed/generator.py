@@ -263,11 +263,6 @@ def is_valid_id_number(value: str) -> bool:
     return id_number_check_digit(value[:17]) == value[17]
 
 
-def age_on(birth_date: date, day: date) -> int:
-    """Age in whole years on `day`."""
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
-
-
 def today_in_shanghai(clock: Clock = SYSTEM_CLOCK) -> date:
     """Today's date in Asia/Shanghai by `clock` (the seed command's default `start_date`)."""
     return local_date(clock.now())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -11,6 +9,7 @@ from eldercare_common.ops_server import health_payload
 from eldercare_platform.core.db import engine_for
 from eldercare_platform.core.deps import CurrentUser, NowDep, SessionDep, SettingsDep
 from eldercare_platform.core.scope import scope_of
+from eldercare_platform.system.schemas import StatusUser, SystemStatus
 from eldercare_platform.system.service import broker_check, database_check, headline_counts
 
 health_router = APIRouter(tags=["system"])
@@ -38,17 +37,17 @@ def health(request: Request, settings: SettingsDep) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-@router.get("/status")
+@router.get("/status", response_model=SystemStatus)
 def system_status(
     request: Request, settings: SettingsDep, user: CurrentUser, session: SessionDep, now: NowDep
-) -> dict[str, Any]:
+) -> SystemStatus:
     """Component health, the display time zone, and headline counts within the user's scope."""
     checks = _checks(request, settings)
     counts = headline_counts(session, scope_of(session, user), now=now) if checks["database"] == "ok" else {}
-    return {
-        "checks": checks,
-        "counts": counts,
-        "environment": settings.environment,
-        "display_timezone": settings.display_timezone,
-        "user": {"username": user.username, "full_name": user.full_name, "role": user.role},
-    }
+    return SystemStatus(
+        checks=checks,
+        counts=counts,
+        environment=settings.environment,
+        display_timezone=settings.display_timezone,
+        user=StatusUser(username=user.username, full_name=user.full_name, role=user.role),
+    )

@@ -49,15 +49,3 @@ class User(UserBase, table=True):
     password_hash: str = Field(max_length=255)
     created_at: datetime = timestamp_field(default_now=True)
     last_login_at: datetime | None = timestamp_field(nullable=True)
-
-
-class UserPublic(UserBase):
-    """A user as the API returns it."""
-
-    id: int
-
-
-class UserCreate(UserBase):
-    """What an admin sends to create a user."""
-
-    password: str = Field(min_length=10, max_length=128)
