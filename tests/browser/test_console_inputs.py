@@ -155,3 +155,28 @@ def test_the_shortcut_help_and_buttons_come_from_one_table(page: Page, live_api:
     expect(keys).to_contain_text("D 派人上门")
     expect(keys).to_contain_text("H 交接班")
     assert re.search(r"↓/J .* ↑/K ", keys.inner_text())
+
+
+def test_an_unknown_refusal_shows_the_servers_detail_not_a_status(
+    page: Page, live_api: str, browser_broker: MosquittoInstance, browser_gateway: Gateway, seeded_url: str
+) -> None:
+    [serial] = home_units(seeded_url, 1, 78)
+    sign_in_operator(page, live_api)
+    press(browser_broker, serial, "detail-shown-1")
+    alarm_id = open_alarm_of(seeded_url, serial)
+    page.route(
+        f"**/api/alarms/{alarm_id}/acknowledge",
+        lambda route: route.fulfill(
+            status=500,
+            content_type="application/json",
+            body='{"detail": "the dispatch desk is closed for maintenance", "code": "desk_closed"}',
+        ),
+    )
+    row(page, alarm_id).click()
+    card_loaded(page, alarm_id)
+    page.keyboard.press("a")
+    banner = page.locator("#banner")
+    expect(banner).to_contain_text(f"告警 #{alarm_id}：服务器内部错误")
+    expect(banner).to_contain_text("the dispatch desk is closed for maintenance")
+    expect(banner).not_to_contain_text("HTTP")
+    assert alarm_state(seeded_url, alarm_id) == "new"

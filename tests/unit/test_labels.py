@@ -3,6 +3,7 @@ enum member without a label fails here, before a page could show its raw code.""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -76,3 +77,13 @@ def test_the_endpoint_is_documented_with_its_model_and_errors() -> None:
         }
     label = document["components"]["schemas"]["Label"]
     assert set(label["required"]) == {"zh-CN", "en"}
+
+
+def test_pages_copy_no_enum_lists() -> None:
+    """The pages take enum words from the API: no outcome, reach method, alarm-type or permission table in JS."""
+    root = Path(__file__).resolve().parents[2] / "dashboards"
+    copied = [*(f'"{v}"' for v in [*Outcome, *ReachMethod]), "alarmType.", "deviceKind.", "perm."]
+    for path in [*root.rglob("*.js"), *root.rglob("*.html")]:
+        text = path.read_text(encoding="utf-8")
+        found = [value for value in copied if value in text]
+        assert not found, f"{path.relative_to(root)} copies enum values {found}: use label()/labelCodes()"
