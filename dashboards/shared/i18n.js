@@ -1,4 +1,6 @@
-// UI strings: zh-CN first, English as the alternative. The choice is kept in localStorage.
+// The i18n core of every page: UI strings (zh-CN first, English as the alternative; the choice is kept in
+// localStorage), labels for the platform's codes (loaded from the API by labels.js, never copied here), error
+// texts by the API's `code`, and times in Asia/Shanghai. A page adds its own strings with addStrings().
 export const STRINGS = {
   "zh-CN": {
     title: "虚拟养老院服务平台",
@@ -35,32 +37,13 @@ export const STRINGS = {
     ok: "正常",
     language: "English",
     consoleTitle: "接警台",
-    female: "女", male: "男",
-    intact: "能力完好", mild: "轻度受损", moderate: "中度受损", severe: "重度受损", total: "完全丧失",
-    high_risk: "高风险(每周)", key: "重点(每月)", regular: "一般(每季)",
-    extreme_poverty: "特困", minimum_income: "低保", marginal_income: "低边", advanced_age: "高龄",
-    living_alone: "独居", empty_nest: "空巢", left_behind: "留守", lost_only_child: "失独",
-    disabled: "失能", semi_disabled: "半失能", dementia: "认知障碍",
-    operator: "坐席", caregiver: "护理员", supervisor: "监管人员", admin: "管理员",
-    // Codes the API returns, by kind (label(kind, code) looks these up; pages never show a raw code).
-    "alarmType.sos": "紧急呼叫", "alarmType.fall": "跌倒", "alarmType.smoke": "烟雾报警", "alarmType.gas": "燃气泄漏",
-    "alarmType.abnormal_vitals": "生命体征异常", "alarmType.water": "漏水", "alarmType.bed_exit": "夜间离床",
-    "alarmType.inactivity": "长时间无活动", "alarmType.door_open": "门未关", "alarmType.tamper": "设备被拆",
-    "alarmType.device_silent": "设备失联", "alarmType.mains_lost": "市电断开", "alarmType.low_battery": "电量低",
-    "alarmType.cancel": "老人取消呼叫",
-    "deviceKind.home_alarm_unit": "一键通呼叫器", "deviceKind.fall_detector": "跌倒探测器", "deviceKind.smoke_sensor": "烟感",
-    "deviceKind.gas_sensor": "燃气探测器", "deviceKind.water_sensor": "水浸探测器", "deviceKind.door_contact": "门磁",
-    "deviceKind.vitals_monitor": "生命体征监测仪", "deviceKind.smart_mattress": "智能床垫",
-    "deviceKind.checkin_terminal": "智能服务终端", "deviceKind.room_sensor": "环境传感器",
-    "deviceKind.canteen_checkin": "助餐签到机", "deviceKind.camera": "摄像头",
+    // UI words for codes that are no platform enum (telemetry fields, check states, device status lines).
     "device.online": "在线", "device.offline": "离线", "device.battery": "电量 {pct}%", "device.batteryUnknown": "电量未知",
     "device.mainsOn": "市电正常", "device.mainsOff": "市电断开", "device.lastSeen": "最后在线 {at}",
     "vital.heart_rate": "心率", "vital.spo2": "血氧", "vital.systolic": "收缩压", "vital.diastolic": "舒张压",
     "vital.temperature": "体温", "vital.in_bed": "在床", "vital.respiration_rate": "呼吸", "vital.movement": "体动",
     "vital.humidity": "湿度", "vital.co2_ppm": "二氧化碳", "yes": "是", "no": "否", "unknown": "未知",
     "check.ok": "正常", "check.disabled": "未启用", "check.error": "故障",
-    "scope.all": "全部辖区", "scope.area": "辖区", "scope.institution": "机构", "scope.zone": "服务片区",
-    "scope.none": "未设定",
     "reason.escalation_realert": "超过 {after} 无人接警：已再次提醒全体坐席",
     "reason.escalation_supervisor": "超过 {after} 仍无人接警：已通知值班主管",
     "reason.device_silent_substitute_cover": "设备失联超过 {silent}：需安排替代设备或人工照看",
@@ -107,9 +90,6 @@ export const STRINGS = {
     "permissions": "可用功能", "myWorkSoon": "护理员的派单、上门任务等工作页面将随护理员 App 提供；在此之前请按调度电话安排工作。",
     "pagesForYou": "您可以使用的页面", "consoleRefused": "您的角色（{role}）不能使用接警台。",
     "goToMyPage": "前往适合您的页面", "readOnlyConsole": "只读：您可以查看告警，但不能处理",
-    "perm.alarms.read": "查看告警", "perm.alarms.handle": "处理告警", "perm.alarm_types.edit": "维护告警优先级",
-    "perm.residents.read": "查看老人档案", "perm.devices.read": "查看设备", "perm.devices.command": "向设备下发指令",
-    "perm.devices.admin": "设备开通与管理", "perm.users.admin": "账号管理", "perm.system.status": "查看系统状态",
     "noPermissions": "暂无",
   },
   en: {
@@ -147,23 +127,6 @@ export const STRINGS = {
     ok: "OK",
     language: "中文",
     consoleTitle: "Alarm console",
-    female: "F", male: "M",
-    intact: "Intact", mild: "Mild", moderate: "Moderate", severe: "Severe", total: "Total loss",
-    high_risk: "High risk (weekly)", key: "Key (monthly)", regular: "Regular (quarterly)",
-    extreme_poverty: "Extreme poverty", minimum_income: "Minimum income", marginal_income: "Marginal income",
-    advanced_age: "80+", living_alone: "Living alone", empty_nest: "Empty nest", left_behind: "Left behind",
-    lost_only_child: "Lost only child", disabled: "Disabled", semi_disabled: "Semi-disabled", dementia: "Dementia",
-    operator: "Operator", caregiver: "Caregiver", supervisor: "Supervisor", admin: "Administrator",
-    "alarmType.sos": "SOS call", "alarmType.fall": "Fall", "alarmType.smoke": "Smoke", "alarmType.gas": "Gas leak",
-    "alarmType.abnormal_vitals": "Abnormal vitals", "alarmType.water": "Water leak", "alarmType.bed_exit": "Bed exit at night",
-    "alarmType.inactivity": "Inactivity", "alarmType.door_open": "Door left open", "alarmType.tamper": "Tamper",
-    "alarmType.device_silent": "Device silent", "alarmType.mains_lost": "Mains power lost", "alarmType.low_battery": "Low battery",
-    "alarmType.cancel": "Resident cancelled",
-    "deviceKind.home_alarm_unit": "Home alarm unit", "deviceKind.fall_detector": "Fall detector",
-    "deviceKind.smoke_sensor": "Smoke sensor", "deviceKind.gas_sensor": "Gas sensor", "deviceKind.water_sensor": "Water sensor",
-    "deviceKind.door_contact": "Door contact", "deviceKind.vitals_monitor": "Vitals monitor",
-    "deviceKind.smart_mattress": "Smart mattress", "deviceKind.checkin_terminal": "Check-in terminal",
-    "deviceKind.room_sensor": "Room sensor", "deviceKind.canteen_checkin": "Canteen check-in", "deviceKind.camera": "Camera",
     "device.online": "online", "device.offline": "offline", "device.battery": "battery {pct}%",
     "device.batteryUnknown": "battery unknown", "device.mainsOn": "mains on", "device.mainsOff": "mains lost",
     "device.lastSeen": "last seen {at}",
@@ -172,8 +135,6 @@ export const STRINGS = {
     "vital.movement": "Movement", "vital.humidity": "Humidity", "vital.co2_ppm": "CO₂", yes: "yes", no: "no",
     unknown: "unknown",
     "check.ok": "OK", "check.disabled": "disabled", "check.error": "failing",
-    "scope.all": "All areas", "scope.area": "Area", "scope.institution": "Institution", "scope.zone": "Service zone",
-    "scope.none": "Not set",
     "reason.escalation_realert": "Unanswered for {after}: every operator alerted again",
     "reason.escalation_supervisor": "Still unanswered after {after}: the supervisor on duty is told",
     "reason.device_silent_substitute_cover": "Device silent for more than {silent}: substitute device or manual cover",
@@ -219,9 +180,6 @@ export const STRINGS = {
     "myWorkSoon": "Work pages for caregivers (dispatches, home visits) arrive with the caregiver app; until then the dispatcher calls you.",
     "pagesForYou": "Pages you can use", "consoleRefused": "Your role ({role}) cannot use the alarm console.",
     "goToMyPage": "Go to your page", "readOnlyConsole": "Read-only: you may see alarms but not handle them",
-    "perm.alarms.read": "See alarms", "perm.alarms.handle": "Handle alarms", "perm.alarm_types.edit": "Edit alarm priorities",
-    "perm.residents.read": "See resident records", "perm.devices.read": "See devices", "perm.devices.command": "Command devices",
-    "perm.devices.admin": "Provision devices", "perm.users.admin": "Manage accounts", "perm.system.status": "See system status",
     "noPermissions": "none",
   },
 };
@@ -246,11 +204,31 @@ export function fmt(key, params = {}) {
   return (lookup(key) ?? key).replace(/\{(\w+)\}/g, (all, name) => (params[name] === undefined || params[name] === null ? "—" : String(params[name])));
 }
 
-// A code the API returns (alarm type, device kind, check state...) in words; `fallback` (e.g. a label the server
-// sent) when the page does not know the code, and the code itself only as the very last resort.
+// Labels of the platform's codes by kind (alarmState, outcome, role, permission...): GET /api/meta/labels.
+const LABELS = {};
+
+export function setLabels(labels) {
+  for (const [kind, values] of Object.entries(labels || {})) LABELS[kind] = values;
+}
+
+// The codes of a kind in the server's order (e.g. the outcomes a resolve dialog offers).
+export function labelCodes(kind) {
+  return Object.keys(LABELS[kind] || {});
+}
+
+// A code the API returns in words: the server's label for the kind (GET /api/meta/labels), else the page's own UI
+// words (`kind.code` in STRINGS: telemetry fields, check states), else `fallback` (e.g. a label the server sent
+// with the record), and the code itself only as the very last resort.
 export function label(kind, code, fallback) {
   if (code === null || code === undefined || code === "") return t("unknown");
+  const served = LABELS[kind]?.[code];
+  if (served) return served[currentLocale()] ?? served["zh-CN"];
   return lookup(`${kind}.${code}`) ?? fallback ?? String(code);
+}
+
+// Add a page's own UI strings ({ "zh-CN": {...}, en: {...} }).
+export function addStrings(strings) {
+  for (const [locale, table] of Object.entries(strings)) Object.assign((STRINGS[locale] ||= {}), table);
 }
 
 // Seconds as "1分30秒" / "1 min 30 s".
@@ -275,22 +253,25 @@ export function reasonText(reason, detail = {}) {
   return reason;
 }
 
-// An API error (see api.js: ApiError) in the reader's language: by its `code`, then by HTTP status. English
-// `detail` texts from the server are shown only to English readers, never instead of a Chinese message.
+// An API error (http.js: ApiError) in the reader's language: by its `code`; for a code the page has no words
+// for, the status's words plus the server's own `detail` (English: the detail alone), never a bare "HTTP 500".
 export function errorText(error) {
   const fields = { ...(error?.fields || {}) };
   const code = error?.code;
   if (code && lookup(`error.${code}`)) {
     if (fields.at) fields.at = formatTime(fields.at);
-    if (fields.state) fields.state = t(fields.state);
+    if (fields.state) fields.state = label("alarmState", fields.state);
     return fmt(`error.${code}`, fields);
   }
   const status = error?.status;
-  if (currentLocale() === "en" && typeof error?.detail === "string" && error.detail) return error.detail;
-  if (status && lookup(`http.${status}`)) return t(`http.${status}`);
-  if (status >= 500) return t("http.500");
-  if (status) return fmt("http.other", { status });
-  return t("error.network_error");
+  const detail = typeof error?.detail === "string" && error.detail ? error.detail : null;
+  if (currentLocale() === "en" && detail) return detail;
+  let text;
+  if (status && lookup(`http.${status}`)) text = t(`http.${status}`);
+  else if (status >= 500) text = t("http.500");
+  else if (status) text = fmt("http.other", { status });
+  else return t("error.network_error");
+  return detail ? `${text}（${detail}）` : text;
 }
 
 export function toggleLocale() {

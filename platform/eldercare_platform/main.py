@@ -26,6 +26,7 @@ from eldercare_platform.core.db import engine_for
 from eldercare_platform.core.errors import install_error_handling
 from eldercare_platform.device_events.views import router as device_events_router
 from eldercare_platform.devices.views import router as devices_router
+from eldercare_platform.meta.views import router as meta_router
 from eldercare_platform.residents.views import router as residents_router
 from eldercare_platform.system.views import health_router
 from eldercare_platform.system.views import router as system_router
@@ -91,6 +92,7 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
         alarms_router,
         alarm_types_router,
         system_router,
+        meta_router,
     )
     for router in routers:
         api.include_router(router)

@@ -28,6 +28,7 @@ PROTECTED = [
     ("get", "/api/users"),
     ("post", "/api/users"),
     ("get", "/api/system/status"),
+    ("get", "/api/meta/labels"),
     ("post", "/api/devices"),
     ("post", "/api/devices/1/credentials"),
     ("post", "/api/devices/1/commands"),

@@ -150,3 +150,19 @@ def test_system_reasons_are_codes_with_parameters(db: Session, world: dict[str, 
     ]
     assert [t.detail.get("after_s") for t in system[1:3]] == [30, 90]
     assert system[3].detail["silent_for_s"] == 7200
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_role_gets_the_labels_pages_show(client: TestClient, world: dict[str, Any], role: Role) -> None:
+    user = {
+        Role.OPERATOR: world["operator"],
+        Role.SUPERVISOR: world["supervisor_a"],
+        Role.CAREGIVER: world["caregiver"],
+        Role.ADMIN: world["admin"],
+    }[role]
+    body = client.get("/api/meta/labels", headers=auth(client, user)).json()
+    assert body["locales"] == ["zh-CN", "en"]
+    assert body["labels"]["alarmState"]["new"] == {"zh-CN": "待接警", "en": "New"}
+    assert body["labels"]["role"][role.value]["zh-CN"]
+    refused = client.get("/api/meta/labels")
+    assert refused.status_code == 401 and refused.json()["code"] == "not_authenticated"

@@ -417,6 +417,7 @@ CHECKS: dict[str, Callable[[Walk], None]] = {
     "/api/alarms/{alarm_id}/trace": lambda walk: _each_alarm(walk, "/trace"),
     "/api/alarms/{alarm_id}/card": lambda walk: _each_alarm(walk, "/card"),
     "/api/system/status": _system_status,
+    "/api/meta/labels": _plain("/api/meta/labels", 200),  # words for codes: every signed-in role
     f"WS {LIVE}": _live_hello,
 }
 

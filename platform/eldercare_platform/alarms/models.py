@@ -24,6 +24,24 @@ class Action(StrEnum):
     CALL_EMERGENCY = "call_emergency"  # 呼叫120/119/110
 
 
+class TraceAction(StrEnum):
+    """What a line of an alarm's trace (`alarm_transition.action`) records: the operator's actions above plus
+    what the platform itself does."""
+
+    OPENED = "opened"
+    EVENT_ATTACHED = "event_attached"  # the same source pressed again while the alarm was open
+    ACKNOWLEDGE = "acknowledge"
+    CALL_BACK = "call_back"
+    NOTIFY_CONTACTS = "notify_contacts"
+    DISPATCH = "dispatch"
+    CALL_EMERGENCY = "call_emergency"
+    ESCALATE = "escalate"
+    RESIDENT_CANCELLED = "resident_cancelled"
+    SUBSTITUTE_COVER = "substitute_cover"
+    NOTE = "note"
+    RESOLVE = "resolve"
+
+
 class CallResult(StrEnum):
     """How a call went."""
 

@@ -1,0 +1,74 @@
+// The queue: applying alarm changes (from the socket or an action's answer) and drawing the queue table.
+import { banner, beep } from "/ui/operator/alerts.js";
+import { state } from "/ui/operator/state.js";
+import { $, el } from "/ui/shared/dom.js";
+import { currentLocale, label, t } from "/ui/shared/i18n.js";
+
+// An alarm's type in words: the priority table's label the server sent, else the device event's label.
+export const typeLabel = (alarm) =>
+  (currentLocale() === "en" ? alarm.type_label_en : alarm.type_label_zh) || label("eventType", alarm.type);
+
+// Subscribers to "the alarm with this id changed" (detail.js drops the card it had for it).
+const changeListeners = [];
+export function onAlarmChange(listener) { changeListeners.push(listener); }
+
+// Take a newer copy of an alarm (an older one arriving late is ignored). Alerts for a new urgent alarm and an
+// escalation unless `alert` is false (the console's own actions, the first load).
+export function apply(alarm, { alert = true } = {}) {
+  const before = state.alarms.get(alarm.id);
+  if (before && before.version > alarm.version) return;
+  state.version = state.version === null ? alarm.version : Math.max(state.version, alarm.version);
+  if (alarm.state === "resolved") state.alarms.delete(alarm.id);
+  else state.alarms.set(alarm.id, alarm);
+  for (const listener of changeListeners) listener(alarm.id);
+  if (alert && !before && alarm.state === "new" && alarm.priority <= 2) {
+    banner(`${t("newCritical")}: ${typeLabel(alarm)} · ${alarm.resident_name ?? alarm.device_serial} · ${alarm.community ?? ""}`);
+    beep(3);
+  } else if (alert && before && alarm.escalation_level > before.escalation_level && alarm.state === "new") {
+    banner(`${t("escalatedAlarm")}: #${alarm.id} ${typeLabel(alarm)} · ${alarm.resident_name ?? alarm.device_serial}`);
+    beep(2);
+  }
+}
+
+// Forget every alarm not in `openIds` (the open queue is the truth after a reconnection).
+export function keepOnly(openIds) {
+  for (const id of [...state.alarms.keys()]) if (!openIds.has(id)) state.alarms.delete(id);
+}
+
+export function sorted() {
+  return [...state.alarms.values()].sort((a, b) => a.priority - b.priority || a.opened_at.localeCompare(b.opened_at) || a.id - b.id);
+}
+
+export function duration(ms) {
+  const s = Math.max(0, Math.round(Math.abs(ms) / 1000));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  return (h ? `${h}:${String(m).padStart(2, "0")}` : `${m}`) + `:${String(sec).padStart(2, "0")}`;
+}
+
+function dueOf(alarm) {
+  if (alarm.state === "new") return alarm.ack_due_at;
+  return alarm.reached_at ? alarm.resolve_due_at : alarm.reach_due_at;
+}
+
+export function renderQueue(onSelect) {
+  const now = Date.now();
+  const rows = sorted().map((alarm) => {
+    const due = new Date(dueOf(alarm)).getTime() - now;
+    const classes = [`p${alarm.priority}`, alarm.state, alarm.escalation_level ? "escalated" : "",
+      alarm.id === state.selectedId ? "selected" : ""].join(" ");
+    return el("tr", { class: classes, "data-alarm-id": alarm.id, onclick: () => onSelect(alarm.id) },
+      el("td", {}, String(alarm.priority)),
+      el("td", {}, typeLabel(alarm), alarm.event_count > 1 ? ` ×${alarm.event_count}` : ""),
+      el("td", {}, alarm.resident_name ?? alarm.device_serial,
+        alarm.resident_age ? el("span", { class: "muted" }, ` ${alarm.resident_age}${t("years")}`) : ""),
+      el("td", {}, alarm.community ?? "—"),
+      el("td", { class: "waiting" }, duration(now - new Date(alarm.opened_at).getTime())),
+      el("td", { class: due < 0 ? "sla overdue" : "sla" }, due < 0 ? `+${duration(due)}` : duration(due)),
+      el("td", {}, el("span", { class: `state ${alarm.state}` }, label("alarmState", alarm.state))));
+  });
+  $("#queue tbody").replaceChildren(...rows);
+  $("#empty").hidden = rows.length > 0;
+  $("#queue-count").textContent = `(${rows.length})`;
+  const waiting = [...state.alarms.values()].filter((a) => a.state === "new").length;
+  $("#counts").textContent = `${label("alarmState", "new")}: ${waiting}`;
+}

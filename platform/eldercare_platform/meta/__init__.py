@@ -1,0 +1,1 @@
+"""What the pages need to know about the platform's codes: every enum value's label in zh-CN and English."""
