@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
-from eldercare_gateway.downlink import enqueue_downlink
-from eldercare_gateway.protocol import Downlink, FeedbackPayload, FeedbackState
+from eldercare_common.contract.outbox import NotifyChannel
+from eldercare_common.contract.v1 import Downlink, FeedbackPayload, FeedbackState
 from eldercare_platform.alarms.models import (
     CANCELLING_OUTCOMES,
     Action,
@@ -26,10 +26,10 @@ from eldercare_platform.alarms.models import (
 )
 from eldercare_platform.core.clock import local_date
 from eldercare_platform.core.db import raw_connection
+from eldercare_platform.core.downlink import enqueue_downlink
 from eldercare_platform.core.scope import scope_of
 from eldercare_platform.users.models import User
 
-NOTIFY_CHANNEL = "alarm_changed"
 ACTIVE = (AlarmState.ACKNOWLEDGED, AlarmState.IN_PROGRESS)
 
 
@@ -169,7 +169,7 @@ def record_transition(
             " SELECT pg_notify(:channel, :id)"  # one round trip: the intake pays for each under load
         ),
         {
-            "channel": NOTIFY_CHANNEL,
+            "channel": NotifyChannel.ALARM_CHANGED.value,
             "id": str(alarm_id),
             "alarm": alarm_id,
             "at": now,

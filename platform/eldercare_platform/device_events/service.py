@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
-from eldercare_gateway.downlink import enqueue_downlink
-from eldercare_gateway.protocol import Downlink, FeedbackPayload, FeedbackState
+from eldercare_common.contract.v1 import Downlink, FeedbackPayload, FeedbackState
 from eldercare_platform.core.db import raw_connection
+from eldercare_platform.core.downlink import enqueue_downlink
 from eldercare_platform.core.scope import scope_of
 from eldercare_platform.users.models import User
 

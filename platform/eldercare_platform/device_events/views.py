@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from eldercare_gateway.protocol import FeedbackState
+from eldercare_common.contract.v1 import FeedbackState
 from eldercare_platform.audit.service import record
 from eldercare_platform.core.deps import NowDep, SessionDep, require_roles
 from eldercare_platform.core.errors import NotFoundError, errors
