@@ -24,9 +24,11 @@ bootstrap:
 bootstrap-test:
 	@bash scripts/bootstrap.sh --test
 
+## lint: ruff, and the import rules of pyproject.toml's [tool.importlinter] (docs/architecture.md, "Import rules")
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck:
 	$(VENV)/bin/mypy common platform/eldercare_platform device_gateway simulators scripts tests bench

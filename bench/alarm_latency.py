@@ -37,7 +37,7 @@ from bench.harness import (
 )
 from bench.observers import ConsoleWatcher
 from bench.publishers import DevicePublishers
-from eldercare_gateway.protocol import uplink_topic
+from eldercare_common.contract.v1 import uplink_topic
 
 
 def fleet_connected(port: int) -> int:

@@ -22,9 +22,9 @@ import psycopg
 
 from bench.harness import Report, percentiles, stack, wait_until
 from bench.observers import ConsoleWatcher
+from eldercare_common.contract.v1 import uplink_topic
 from eldercare_common.mqtt_auth import demo_device_password
 from eldercare_common.settings import DEMO_DEVICE_SECRET
-from eldercare_gateway.protocol import uplink_topic
 
 
 async def storm(host: str, port: int, serials: list[str], window: float, seed: int) -> dict[str, float]:

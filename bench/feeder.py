@@ -15,7 +15,7 @@ import threading
 import time
 
 from bench.publishers import DevicePublishers, telemetry_payload
-from eldercare_gateway.protocol import uplink_topic
+from eldercare_common.contract.v1 import uplink_topic
 
 
 def main() -> None:

@@ -23,8 +23,8 @@ from psycopg.types.json import Jsonb
 
 from bench.harness import Report, Stack, stack, wait_until
 from bench.publishers import DevicePublishers, telemetry_payload
+from eldercare_common.contract.v1 import uplink_topic
 from eldercare_common.settings import DEMO_MQTT_PASSWORD
-from eldercare_gateway.protocol import uplink_topic
 
 
 def prefill(bench: Stack, serials: list[str], total: int, first_seq: int) -> None:

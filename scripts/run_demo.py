@@ -24,10 +24,10 @@ from urllib.parse import urlsplit
 
 import psycopg
 
+from eldercare_common.contract.v1 import device_topic_prefix
 from eldercare_common.devstack import MosquittoInstance, PostgresInstance
 from eldercare_common.mqtt_auth import demo_device_password
 from eldercare_common.settings import DEMO_DEVICE_SECRET, DEMO_MQTT_PASSWORD, DEMO_SPARE_DEVICE_SERIAL
-from eldercare_gateway.protocol import device_topic_prefix
 from eldercare_platform.devices.broker_files import device_password_hashes
 from eldercare_platform.migrate import upgrade
 

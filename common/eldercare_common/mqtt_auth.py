@@ -14,10 +14,12 @@ import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
+from eldercare_common.contract.v1 import TOPIC_ROOT
+
 PBKDF2_ITERATIONS = 101  # mosquitto_passwd's own default for $7$ hashes
 SALT_BYTES = 12
-TOPIC_ROOT = "eldercare/v1"
-# The uplink channels of protocol v1 (eldercare_gateway.protocol.Uplink); anything else the broker refuses.
+# The uplink channels of protocol v1 (contract.v1.Uplink, spelled out: the broker's ACL is a security
+# boundary, and tests/unit/test_protocol.py holds the two equal); anything else the broker refuses.
 UPLINK_CHANNELS = ("event", "heartbeat", "telemetry", "status")
 
 

@@ -16,14 +16,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from eldercare_gateway.events import DEFAULT_BOUNDS, ClockBounds, EventRow, salvage_event, unstorable
-from eldercare_gateway.protocol import (
+from eldercare_common.contract.v1 import (
     MAX_PAYLOAD_BYTES,
     UPLINK_MODELS,
     TopicError,
     Uplink,
     parse_uplink_topic,
 )
+from eldercare_gateway.events import DEFAULT_BOUNDS, ClockBounds, EventRow, salvage_event, unstorable
 from eldercare_gateway.registry import DeviceRegistry, KnownDevice
 
 # A message is salvaged only if it is at most this big (the broker's max_packet_size, 64 KiB, is lower).

@@ -9,16 +9,14 @@ from collections.abc import Sequence
 
 from psycopg.types.json import Jsonb
 
+from eldercare_common.contract.outbox import NotifyChannel, OutboxTopic
 from eldercare_gateway.events import EventRow
 from eldercare_gateway.writer import Connection
-
-NOTIFY_CHANNEL = "device_event"
-
 
 # One statement, so that a batch costs two round trips (this and COMMIT) whatever its size: under
 # load every round trip waits for a core twice (measured: five round trips made the alarm commit's
 # p99 several hundred ms). `CASE` keeps pg_notify from running when nothing was new.
-INSERT_EVENTS = """
+INSERT_EVENTS = f"""
 WITH incoming AS (
     SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::jsonb[],
                          %s::boolean[], %s::text[], %s::bytea[], %s::text[])
@@ -33,11 +31,11 @@ WITH incoming AS (
     RETURNING id, device_serial, event_type
 ), announced AS (
     INSERT INTO outbox (topic, payload)
-    SELECT 'device_event', jsonb_build_object('device_event_id', id, 'device_serial', device_serial,
-                                              'event_type', event_type)
+    SELECT '{OutboxTopic.DEVICE_EVENT.value}',
+           jsonb_build_object('device_event_id', id, 'device_serial', device_serial, 'event_type', event_type)
     FROM stored ORDER BY id
 )
-SELECT coalesce(array_agg(id ORDER BY id), '{}'),
+SELECT coalesce(array_agg(id ORDER BY id), '{{}}'),
        CASE WHEN count(*) > 0 THEN pg_notify(%s, string_agg(id::text, ',' ORDER BY id)) END
 FROM stored
 """
@@ -64,7 +62,7 @@ def insert_events(conn: Connection, events: Sequence[EventRow]) -> list[int]:
             [e.device_time_raw for e in events],
             [e.payload_raw for e in events],
             [e.salvage_reason for e in events],
-            NOTIFY_CHANNEL,
+            NotifyChannel.DEVICE_EVENT.value,
         ),
     ).fetchone()
     return [int(i) for i in row[0]] if row else []  # type: ignore[attr-defined]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from eldercare_gateway.protocol import EMERGENCY_TYPES, EVENT_ID_PATTERN
+from eldercare_common.contract.v1 import EMERGENCY_TYPES, EVENT_ID_PATTERN
 
 MAX_DEPTH = 64  # deeper `data` is replaced by a marker (the bytes stay in payload_raw)
 MAX_RAW_TEXT = 200  # longest `device_time_raw` / reason fragment kept

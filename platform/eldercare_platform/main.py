@@ -13,7 +13,6 @@ from prometheus_fastapi_instrumentator import Instrumentator
 
 import eldercare_platform.models  # noqa: F401 - every table registered before the first flush resolves FKs
 from eldercare_common.logging import get_logger
-from eldercare_gateway.downlink import DownlinkPublisher
 from eldercare_platform.alarms.live import AlarmHub, IntakeWorker
 from eldercare_platform.alarms.views import router as alarms_router
 from eldercare_platform.alarms.views import types_router as alarm_types_router
@@ -23,6 +22,7 @@ from eldercare_platform.core.broker import BrokerLink
 from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.core.db import engine_for
+from eldercare_platform.core.downlink import DownlinkPublisher
 from eldercare_platform.core.errors import install_error_handling
 from eldercare_platform.device_events.views import router as device_events_router
 from eldercare_platform.devices.views import router as devices_router

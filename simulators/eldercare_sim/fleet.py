@@ -16,7 +16,7 @@ from typing import Any
 
 import aiomqtt
 
-from eldercare_gateway.protocol import (
+from eldercare_common.contract.v1 import (
     TOPIC_ROOT,
     EventPayload,
     EventType,

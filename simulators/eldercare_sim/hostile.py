@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 import aiomqtt
 
-from eldercare_gateway.protocol import EMERGENCY_TYPES, MAX_PAYLOAD_BYTES, TOPIC_ROOT, Uplink, uplink_topic
+from eldercare_common.contract.v1 import EMERGENCY_TYPES, MAX_PAYLOAD_BYTES, TOPIC_ROOT, Uplink, uplink_topic
 from eldercare_sim.fleet import FleetStats, SimDevice
 
 ATTACKS = (

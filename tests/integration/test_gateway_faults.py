@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from eldercare_common.contract.v1 import uplink_topic
 from eldercare_common.devstack import MosquittoInstance, PostgresInstance, free_port
 from eldercare_common.settings import DEMO_MQTT_PASSWORD
-from eldercare_gateway.protocol import uplink_topic
 from eldercare_platform.migrate import upgrade
 from tests.conftest import TEST_VAR, private_broker, private_postgres, psql
 from tests.integration.fault_support import FleetPublisher, GatewayProcess, gateways

@@ -27,9 +27,9 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
+from eldercare_common.contract.v1 import MAX_PAYLOAD_BYTES, Uplink, uplink_topic
 from eldercare_common.devstack import MosquittoInstance, PostgresInstance
 from eldercare_gateway.decode import DeadLetterReason
-from eldercare_gateway.protocol import MAX_PAYLOAD_BYTES, Uplink, uplink_topic
 from eldercare_gateway.service import Gateway
 from eldercare_platform.alarms.intake import intake_pending
 from eldercare_platform.core.clock import FixedClock as AppClock

@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
+from eldercare_common.contract.outbox import NotifyChannel
+from eldercare_common.contract.v1 import TelemetryPayload
 from eldercare_common.devstack import PostgresInstance
-from eldercare_gateway.lanes.alarm import NOTIFY_CHANNEL, EventRow, insert_events
+from eldercare_gateway.lanes.alarm import EventRow, insert_events
 from eldercare_gateway.lanes.telemetry import MOVE_NEW_ROWS, STAGE_DDL, copy_telemetry
-from eldercare_gateway.protocol import TelemetryPayload
 from tests.conftest import migrated_database
 
 Connection = psycopg.Connection[tuple[object, ...]]
@@ -42,7 +43,7 @@ def sos(serial: str, event_id: str) -> EventRow:
 
 def test_alarm_events_one_statement_new_ids_outbox_and_one_notify(conn: Connection, writes_url: str) -> None:
     with psycopg.connect(writes_url, autocommit=True) as listener:
-        listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        listener.execute(f"LISTEN {NotifyChannel.DEVICE_EVENT.value}")
         # A batch with a duplicate inside it (a device resending before its PUBACK).
         first = insert_events(conn, [sos("WR-A", "e1"), sos("WR-B", "e1"), sos("WR-A", "e1")])
         conn.commit()

@@ -13,8 +13,8 @@ import pytest
 from sqlmodel import SQLModel
 
 import eldercare_platform.models  # noqa: F401 - registers the tables
+from eldercare_common.contract.v1 import TelemetryPayload
 from eldercare_gateway.lanes.telemetry import copy_telemetry
-from eldercare_gateway.protocol import TelemetryPayload
 from eldercare_platform.migrate import downgrade, upgrade
 from tests.support.timescale import connect, pglite_timescale_server
 

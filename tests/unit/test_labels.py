@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from eldercare_gateway.protocol import EventType, FaultType
+from eldercare_common.contract.v1 import EventType, FaultType
 from eldercare_platform.alarms.models import AlarmState, CallResult, Outcome, ReachMethod, TraceAction
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.devices.models import DeviceKind, DeviceState

@@ -11,8 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from eldercare_gateway.decode import Accepted, Rejected, decode
-from eldercare_gateway.protocol import (
+from eldercare_common.contract.v1 import (
     MAX_PAYLOAD_BYTES,
     UPLINK_MODELS,
     FeedbackPayload,
@@ -21,6 +20,7 @@ from eldercare_gateway.protocol import (
     parse_uplink_topic,
     uplink_topic,
 )
+from eldercare_gateway.decode import Accepted, Rejected, decode
 from eldercare_gateway.registry import DeviceRegistry, KnownDevice
 from scripts.export_asyncapi import asyncapi_text
 

@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
+from eldercare_common.contract.v1 import EventPayload
 from eldercare_common.mqtt_auth import demo_device_password
 from eldercare_common.settings import DEMO_DEVICE_SECRET, DEMO_SPARE_DEVICE_SERIAL
-from eldercare_gateway.protocol import EventPayload
 from scripts.run_demo import broker_address, spare_device_text, stop_order
 
 

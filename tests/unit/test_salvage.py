@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from eldercare_common.contract.v1 import EMERGENCY_TYPES, MAX_PAYLOAD_BYTES, EventType, Uplink, uplink_topic
 from eldercare_gateway.decode import Accepted, DeadLetterReason, Rejected, Salvaged, decode
 from eldercare_gateway.events import (
     DEFAULT_BOUNDS,
@@ -21,7 +22,6 @@ from eldercare_gateway.events import (
     top_level_members,
 )
 from eldercare_gateway.lanes.alarm import event_row
-from eldercare_gateway.protocol import EMERGENCY_TYPES, MAX_PAYLOAD_BYTES, EventType, Uplink, uplink_topic
 from tests.unit.test_protocol import FakeRegistry
 
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from eldercare_gateway.protocol import (
+from eldercare_common.contract.v1 import (
     MAX_PAYLOAD_BYTES,
     EventPayload,
     HeartbeatPayload,

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from eldercare_common.contract.v1 import EventPayload, Uplink
 from eldercare_gateway.decode import Accepted
-from eldercare_gateway.event_store import NOTIFY_CHANNEL, insert_events
+from eldercare_gateway.event_store import insert_events
 from eldercare_gateway.events import ClockBounds, EventRow
 from eldercare_gateway.lanes.base import Lane
-from eldercare_gateway.protocol import EventPayload, Uplink
 from eldercare_gateway.writer import Connection
 
-__all__ = ["NOTIFY_CHANNEL", "AlarmLane", "EventRow", "event_row", "insert_events"]
+__all__ = ["AlarmLane", "EventRow", "event_row", "insert_events"]
 
 
 def event_row(accepted: Accepted, bounds: ClockBounds) -> EventRow:

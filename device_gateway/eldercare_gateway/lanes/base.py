@@ -9,16 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
 import psycopg
-from paho.mqtt.enums import CallbackAPIVersion
 from prometheus_client import Counter
 
+from eldercare_common.contract.v1 import EMERGENCY_TYPES, EventPayload, Uplink, subscription, uplink_topic
 from eldercare_common.logging import get_logger
+from eldercare_common.mqtt import make_client
 from eldercare_gateway.config import GatewaySettings
 from eldercare_gateway.decode import Accepted, Rejected, Salvaged, decode
 from eldercare_gateway.event_store import insert_events
 from eldercare_gateway.events import ClockBounds, EventRow, clean_text, minimal_event
 from eldercare_gateway.mqtt_client import GatewayClient
-from eldercare_gateway.protocol import EMERGENCY_TYPES, EventPayload, Uplink, subscription, uplink_topic
 from eldercare_gateway.ratelimit import DeviceRateLimiter
 from eldercare_gateway.registry import DeviceRegistry
 from eldercare_gateway.store import Store
@@ -103,20 +103,15 @@ class Lane:
             stop=stop,
         )
         self.client_id = f"eldercare-gw-{settings.instance}-{self.name}"
-        self.client = GatewayClient(
-            CallbackAPIVersion.VERSION2,
+        self.client = make_client(
+            settings,
             client_id=self.client_id,
+            client_class=GatewayClient,
             clean_session=not self.persistent,
-            protocol=mqtt.MQTTv311,
             manual_ack=True,
+            max_inflight=1000,
+            reconnect_delay_s=(1, 15),
         )
-        username, password = settings.mqtt_credentials()
-        if username:
-            self.client.username_pw_set(username, password)
-        if settings.mqtt_tls:
-            self.client.tls_set()
-        self.client.max_inflight_messages_set(1000)
-        self.client.reconnect_delay_set(min_delay=1, max_delay=15)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -250,14 +245,7 @@ class Lane:
         if not self.persistent:
             return
         # Connecting with a clean session under the same client id makes the broker discard the old one.
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=self.client_id, clean_session=True, protocol=mqtt.MQTTv311
-        )
-        username, password = self.settings.mqtt_credentials()
-        if username:
-            client.username_pw_set(username, password)
-        if self.settings.mqtt_tls:
-            client.tls_set()
+        client = make_client(self.settings, client_id=self.client_id, clean_session=True, reconnect_delay_s=None)
         client.connect(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=10)
         deadline = time.monotonic() + 10
         while not client.is_connected() and time.monotonic() < deadline:

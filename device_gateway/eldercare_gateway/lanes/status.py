@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from eldercare_common.contract.v1 import FaultType, HeartbeatPayload, StatusPayload, Uplink
 from eldercare_common.logging import get_logger
 from eldercare_gateway.decode import Accepted
 from eldercare_gateway.event_store import insert_events
 from eldercare_gateway.events import DEFAULT_BOUNDS, ClockBounds, EventRow
 from eldercare_gateway.lanes.base import Lane
-from eldercare_gateway.protocol import FaultType, HeartbeatPayload, StatusPayload, Uplink
 from eldercare_gateway.store import Store
 from eldercare_gateway.writer import Connection
 

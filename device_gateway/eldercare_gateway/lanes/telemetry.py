@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 from psycopg.types.json import Jsonb
 
+from eldercare_common.contract.v1 import TelemetryPayload, Uplink
 from eldercare_gateway.decode import Accepted
 from eldercare_gateway.events import readable_time
 from eldercare_gateway.lanes.base import Lane
-from eldercare_gateway.protocol import TelemetryPayload, Uplink
 from eldercare_gateway.writer import Connection
 
 STAGE_DDL = "CREATE TEMP TABLE IF NOT EXISTS telemetry_stage (LIKE telemetry INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"

@@ -12,16 +12,17 @@ import contextlib
 import threading
 from dataclasses import dataclass, field
 
-import psycopg
 from fastapi import WebSocket
 from sqlmodel import Session
 
+from eldercare_common.contract.outbox import NotifyChannel
 from eldercare_common.logging import get_logger
 from eldercare_platform.alarms.intake import intake_pending
 from eldercare_platform.alarms.schemas import AlarmOut
-from eldercare_platform.alarms.service import NOTIFY_CHANNEL, alarms_by_ids, changed_ids, latest_version
+from eldercare_platform.alarms.service import alarms_by_ids, changed_ids, latest_version
 from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock
 from eldercare_platform.core.db import engine_for
+from eldercare_platform.core.listen import DEFAULT_BACKOFF, Backoff, Listener
 from eldercare_platform.core.scope import Scope
 
 log = get_logger(__name__)
@@ -48,9 +49,14 @@ class AlarmHub:
     """
 
     def __init__(
-        self, database_url: str, sqlalchemy_url: str, *, sweep_s: float = 2.0, clock: Clock = SYSTEM_CLOCK
+        self,
+        database_url: str,
+        sqlalchemy_url: str,
+        *,
+        sweep_s: float = 2.0,
+        clock: Clock = SYSTEM_CLOCK,
+        backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
-        self._url = database_url
         self._sqlalchemy_url = sqlalchemy_url
         self._clock = clock
         self._sweep_s = sweep_s
@@ -60,33 +66,43 @@ class AlarmHub:
         self._last_version = 0
         self._pushed: dict[int, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.listener = Listener(
+            database_url,
+            [NotifyChannel.ALARM_CHANGED],
+            name="alarm-hub",
+            on_notify=self._notified,
+            on_connect=self._reconnected,
+            backoff=backoff,
+        )
 
     def start(self) -> None:
         """Start listening and publishing (call inside the running event loop)."""
-        self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._publish_loop())]
+        self._loop = asyncio.get_running_loop()
+        self._tasks = [asyncio.create_task(self._publish_loop())]
+        self.listener.start()
 
     async def stop(self) -> None:
         """Stop."""
+        await asyncio.to_thread(self.listener.stop)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
-    async def _listen(self) -> None:
-        while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as conn:
-                    await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                    self._wake.set()  # (re)connected: sweep once for whatever changed meanwhile
-                    async for notice in conn.notifies():
-                        self._pending.add(int(notice.payload))
-                        self._wake.set()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("alarm listener lost the database; retrying")
-                await asyncio.sleep(1.0)
+    # The listener's thread hands over to the event loop.
+    def _notified(self, payload: str) -> None:
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._note, int(payload))
+
+    def _reconnected(self) -> None:
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._wake.set)  # (re)connected: sweep once for whatever changed meanwhile
+
+    def _note(self, alarm_id: int) -> None:
+        self._pending.add(alarm_id)
+        self._wake.set()
 
     async def _publish_loop(self) -> None:
         while self._last_version == 0:
@@ -145,35 +161,43 @@ class AlarmHub:
 class IntakeWorker:
     """Turns pending device events into alarms, woken by NOTIFY (and every second, to be safe)."""
 
-    def __init__(self, database_url: str, sqlalchemy_url: str, *, clock: Clock = SYSTEM_CLOCK) -> None:
-        self._url = database_url
+    def __init__(
+        self,
+        database_url: str,
+        sqlalchemy_url: str,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        poll_s: float = 1.0,
+        backoff: Backoff = DEFAULT_BACKOFF,
+    ) -> None:
         self._sqlalchemy_url = sqlalchemy_url
         self._clock = clock
+        self._poll_s = poll_s
         self._stop = threading.Event()
+        # A reconnect wakes the worker like a NOTIFY does: what the gateway stored meanwhile is taken then.
+        self.listener = Listener(database_url, [NotifyChannel.DEVICE_EVENT], name="alarm-intake", backoff=backoff)
         self._thread = threading.Thread(target=self._run, name="alarm-intake", daemon=True)
 
     def start(self) -> None:
         """Start in the background."""
+        self.listener.start()
         self._thread.start()
 
     def stop(self) -> None:
         """Stop after the current batch."""
         self._stop.set()
+        self.listener.stop()  # also wakes the worker's wait
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
         engine = engine_for(self._sqlalchemy_url)
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._url, autocommit=True) as conn:
-                    conn.execute("LISTEN device_event")
-                    while not self._stop.is_set():
-                        with Session(engine) as session:
-                            touched = intake_pending(session, now=self._clock.now())
-                        if touched:
-                            continue
-                        for _ in conn.notifies(timeout=1.0, stop_after=1):
-                            pass
+                with Session(engine) as session:
+                    touched = intake_pending(session, now=self._clock.now())
+                if touched:
+                    continue
+                self.listener.wait(self._poll_s)
             except Exception:
                 log.exception("alarm intake failed; retrying")
                 self._stop.wait(1.0)

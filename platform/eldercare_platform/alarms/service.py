@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
-from eldercare_gateway.downlink import enqueue_downlink
-from eldercare_gateway.protocol import Downlink, FeedbackPayload, FeedbackState
+from eldercare_common.contract.outbox import NotifyChannel
+from eldercare_common.contract.v1 import Downlink, FeedbackPayload, FeedbackState
 from eldercare_platform.alarms import queries
 from eldercare_platform.alarms.models import CANCELLING_OUTCOMES, Action, AlarmState, CallResult, ReachMethod
 from eldercare_platform.alarms.schemas import (
@@ -25,11 +25,11 @@ from eldercare_platform.alarms.schemas import (
 )
 from eldercare_platform.core.clock import age_on, local_date
 from eldercare_platform.core.db import raw_connection
+from eldercare_platform.core.downlink import enqueue_downlink
 from eldercare_platform.core.errors import ConflictError, NotFoundError, UnprocessableError
 from eldercare_platform.core.scope import scope_of
 from eldercare_platform.users.models import User
 
-NOTIFY_CHANNEL = "alarm_changed"
 ACTIVE = (AlarmState.ACKNOWLEDGED, AlarmState.IN_PROGRESS)
 
 
@@ -158,7 +158,7 @@ def record_transition(
     session.execute(
         text(queries.RECORD_TRANSITION),
         {
-            "channel": NOTIFY_CHANNEL,
+            "channel": NotifyChannel.ALARM_CHANGED.value,
             "id": str(alarm_id),
             "alarm": alarm_id,
             "at": now,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from eldercare_common.logging import get_logger
+from eldercare_common.mqtt import make_client
 from eldercare_common.settings import MqttSettingsMixin
 
 log = get_logger(__name__)
@@ -19,13 +19,7 @@ class BrokerLink:
     def __init__(self, settings: MqttSettingsMixin, *, client_id: str) -> None:
         self._settings = settings
         self._connected = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
-        username, password = settings.mqtt_credentials()
-        if username:
-            self.client.username_pw_set(username, password)
-        if settings.mqtt_tls:
-            self.client.tls_set()
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.client = make_client(settings, client_id=client_id, reconnect_delay_s=(1, 30))
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from eldercare_gateway.protocol import FeedbackState
+from eldercare_common.contract.v1 import FeedbackState
 
 
 class DeviceEventOut(BaseModel):

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlmodel import Session
 
-from eldercare_gateway.downlink import enqueue_downlink
-from eldercare_gateway.protocol import Downlink, FeedbackPayload, FeedbackState
+from eldercare_common.contract.v1 import Downlink, FeedbackPayload, FeedbackState
 from eldercare_platform.audit.service import record
 from eldercare_platform.core.db import raw_connection
+from eldercare_platform.core.downlink import enqueue_downlink
 from eldercare_platform.core.errors import NotFoundError
 from eldercare_platform.core.scope import scope_of
 from eldercare_platform.device_events.schemas import DeviceEventOut

@@ -9,16 +9,16 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from eldercare_common.mqtt_auth import hash_password, new_device_password
-from eldercare_gateway.downlink import enqueue_downlink
-from eldercare_gateway.protocol import (
+from eldercare_common.contract.v1 import (
     CommandPayload,
     ConfigPayload,
     Downlink,
     device_topic_prefix,
 )
+from eldercare_common.mqtt_auth import hash_password, new_device_password
 from eldercare_platform.audit.service import record
 from eldercare_platform.core.db import raw_connection
+from eldercare_platform.core.downlink import enqueue_downlink
 from eldercare_platform.core.errors import ConflictError, NotFoundError, known_constraints
 from eldercare_platform.core.scope import scope_of
 from eldercare_platform.devices.models import Device, DeviceCredential, DeviceKind, DeviceState

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import get_args
 
-from eldercare_gateway.protocol import EventType, FaultType
+from eldercare_common.contract.v1 import EventType, FaultType
 from eldercare_platform.alarms.models import AlarmState, CallResult, Outcome, ReachMethod, TraceAction
 from eldercare_platform.devices.models import DeviceKind, DeviceState
 from eldercare_platform.residents.models import CapabilityLevel, CareTier, Gender, ResidentCategory, ResidentStatus

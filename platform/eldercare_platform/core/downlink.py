@@ -4,7 +4,8 @@
 operator acknowledging a call, an admin changing a heartbeat interval), so a downlink is never sent
 for a change that rolled back and never forgotten for one that committed. `DownlinkPublisher`, run
 by the platform API, publishes pending rows at QoS 1, waits for the broker's PUBACK, and only then
-marks them processed; a broker outage delays downlinks, it does not lose them.
+marks them processed; a broker outage delays downlinks, it does not lose them. The outbox row and
+the topics are the device contract's (`eldercare_common.contract`).
 """
 
 from __future__ import annotations
@@ -18,23 +19,26 @@ from prometheus_client import Counter
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
+from eldercare_common.contract.outbox import NotifyChannel, OutboxTopic
+from eldercare_common.contract.v1 import RETAINED_DOWNLINKS, Downlink, downlink_topic, encode
 from eldercare_common.logging import get_logger
-from eldercare_gateway.protocol import Downlink, downlink_topic, encode
+from eldercare_platform.core.listen import DEFAULT_BACKOFF, Backoff, Listener
 
 log = get_logger(__name__)
 
-NOTIFY_CHANNEL = "downlink"
 PUBLISHED = Counter("downlinks_published_total", "Downlinks acknowledged by the broker", ["channel"])
-RETAINED = {Downlink.CONFIG}
 
 
 def enqueue_downlink(conn: psycopg.Connection[Any], *, serial: str, channel: Downlink, payload: BaseModel) -> int:
     """Add a downlink to the outbox in the caller's transaction; returns the outbox id."""
     row = conn.execute(
-        "INSERT INTO outbox (topic, payload) VALUES ('downlink', %s) RETURNING id",
-        (Jsonb({"serial": serial, "channel": str(channel), "body": payload.model_dump(mode="json")}),),
+        "INSERT INTO outbox (topic, payload) VALUES (%s, %s) RETURNING id",
+        (
+            OutboxTopic.DOWNLINK.value,
+            Jsonb({"serial": serial, "channel": str(channel), "body": payload.model_dump(mode="json")}),
+        ),
     ).fetchone()
-    conn.execute("SELECT pg_notify(%s, '')", (NOTIFY_CHANNEL,))
+    conn.execute("SELECT pg_notify(%s, '')", (NotifyChannel.DOWNLINK.value,))
     assert row is not None
     return int(row[0])
 
@@ -42,21 +46,32 @@ def enqueue_downlink(conn: psycopg.Connection[Any], *, serial: str, channel: Dow
 class DownlinkPublisher:
     """Publishes pending downlink rows; several processes may run it (rows are claimed with SKIP LOCKED)."""
 
-    def __init__(self, database_url: str, client: mqtt.Client, *, batch: int = 100, poll_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        client: mqtt.Client,
+        *,
+        batch: int = 100,
+        poll_s: float = 1.0,
+        backoff: Backoff = DEFAULT_BACKOFF,
+    ) -> None:
         self._url = database_url
         self._client = client
         self._batch = batch
         self._poll_s = poll_s
         self._stop = threading.Event()
+        self._listener = Listener(database_url, [NotifyChannel.DOWNLINK], name="downlink-publisher", backoff=backoff)
         self._thread = threading.Thread(target=self._run, name="downlink-publisher", daemon=True)
 
     def start(self) -> None:
         """Start publishing in the background."""
+        self._listener.start()
         self._thread.start()
 
     def stop(self) -> None:
         """Stop after the current batch."""
         self._stop.set()
+        self._listener.stop()  # also wakes the publisher's wait
         self._thread.join(timeout=10)
 
     def publish_pending(self, conn: psycopg.Connection[Any]) -> int:
@@ -64,9 +79,9 @@ class DownlinkPublisher:
         published = 0
         with conn.transaction():
             rows = conn.execute(
-                "SELECT id, payload FROM outbox WHERE topic = 'downlink' AND processed_at IS NULL"
+                "SELECT id, payload FROM outbox WHERE topic = %s AND processed_at IS NULL"
                 " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
-                (self._batch,),
+                (OutboxTopic.DOWNLINK.value, self._batch),
             ).fetchall()
             for outbox_id, payload in rows:
                 channel = Downlink(payload["channel"])
@@ -74,7 +89,7 @@ class DownlinkPublisher:
                     downlink_topic(payload["serial"], channel),
                     encode(_Body.model_validate(payload["body"])),
                     qos=1,
-                    retain=channel in RETAINED,
+                    retain=channel in RETAINED_DOWNLINKS,
                 )
                 try:
                     info.wait_for_publish(timeout=5)
@@ -96,18 +111,18 @@ class DownlinkPublisher:
         return published
 
     def _run(self) -> None:
+        # The listener wakes this loop (a NOTIFY, or a reconnect: then whatever was queued meanwhile is
+        # published); the poll is only a safety net. The work has a connection of its own.
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self._url, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     while not self._stop.is_set():
                         if not self._client.is_connected():
                             self._stop.wait(0.5)
                             continue
                         if self.publish_pending(conn) == self._batch:
                             continue  # more waiting: go again at once
-                        for _ in conn.notifies(timeout=self._poll_s, stop_after=1):
-                            pass
+                        self._listener.wait(self._poll_s)
             except psycopg.Error as exc:
                 log.warning("downlink publisher lost the database; retrying", error=str(exc)[:200])
                 self._stop.wait(2.0)

@@ -1,5 +1,8 @@
 """Device protocol v1: topics and payload models, shared by the gateway, the platform and the simulators.
 
+Part of the device contract (`eldercare_common.contract`): a change here is a change of protocol, seen
+by every device; a new, incompatible protocol is a new module beside this one (`v2.py`), not an edit.
+
 Topics carry the protocol version and the device serial, which is also the device's MQTT username,
 so the broker's ACL pattern `eldercare/v1/dev/%u/...` confines each device to its own subtree.
 
@@ -79,6 +82,10 @@ class TelemetryKind(StrEnum):
     CHECKIN = "checkin"
     MEAL_CHECKIN = "meal_checkin"
     CAMERA_LINK = "camera_link"
+
+
+RETAINED_DOWNLINKS: frozenset[Downlink] = frozenset({Downlink.CONFIG})
+"""Downlinks the broker keeps for a device that is offline (the last one counts)."""
 
 
 class FeedbackState(StrEnum):

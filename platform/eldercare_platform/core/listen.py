@@ -1,0 +1,174 @@
+"""The one way the platform LISTENs: a thread that keeps a connection on some NOTIFY channels.
+
+Used by the live alarm hub (`alarm_changed`), the alarm intake worker (`device_event`) and the
+downlink publisher (`downlink`); the channels are named by the contract
+(`eldercare_common.contract.outbox.NotifyChannel`).
+
+A NOTIFY only wakes a reader: the tables stay the truth, and a notification sent while the listener
+was away is lost for good. So after every connect, the first one and each reconnect, once its LISTENs
+are in place, the listener calls `on_connect` (the catch-up: read whatever is pending) and wakes
+`wait()`. Anything committed during an outage is then read by the catch-up; anything committed later
+is notified. A lost connection is reopened at once, then with exponential backoff and jitter
+(tenacity) while the database stays away.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential_jitter
+
+from eldercare_common.contract.outbox import NotifyChannel
+from eldercare_common.logging import get_logger
+
+log = get_logger(__name__)
+
+Connect = Callable[[], psycopg.Connection[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """How long to wait between attempts to reach the database again."""
+
+    pause_s: float = 0.2  # after a lost connection, before the first attempt (no tight loop on a flapping server)
+    initial_s: float = 0.5  # then exponential from here, with up to `initial_s` of jitter
+    max_s: float = 10.0
+
+
+DEFAULT_BACKOFF = Backoff()
+
+
+class Listener:
+    """LISTEN on `channels` in a daemon thread; reconnects by itself and catches up after every connect.
+
+    `on_notify(payload)` runs for every notification and `on_connect()` after every (re)connect, both
+    on the listener's thread (a callback that raises is logged, the listener goes on). `wait(timeout)`
+    returns when either happened since the last `wait`, for workers that only need waking.
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        channels: Sequence[NotifyChannel],
+        *,
+        name: str,
+        on_notify: Callable[[str], None] | None = None,
+        on_connect: Callable[[], None] | None = None,
+        backoff: Backoff = DEFAULT_BACKOFF,
+        connect: Connect | None = None,
+        tick_s: float = 0.5,
+    ) -> None:
+        self.name = name
+        self.channels = tuple(NotifyChannel(channel) for channel in channels)
+        self.application_name = f"eldercare-listen-{name}"  # how it shows in pg_stat_activity
+        self._url = database_url
+        self._on_notify = on_notify
+        self._on_connect = on_connect
+        self._backoff = backoff
+        self._connect = connect or self._default_connect
+        self._tick_s = tick_s  # how often a quiet listener checks whether it should stop
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._connected = threading.Event()
+        self.connects = 0  # successful (re)connects so far
+        self._thread = threading.Thread(target=self._run, name=f"listen-{name}", daemon=True)
+
+    # --- for the owner ---
+    def start(self) -> None:
+        """Connect and listen in the background."""
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop listening and close the connection."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=timeout)
+
+    @property
+    def connected(self) -> bool:
+        """Whether the LISTENs are in place right now."""
+        return self._connected.is_set()
+
+    def wait(self, timeout: float) -> bool:
+        """Block until a notification or a (re)connect (or `stop`), at most `timeout` s; True if woken."""
+        woken = self._wake.wait(timeout)
+        self._wake.clear()
+        return woken
+
+    # --- the thread ---
+    def _default_connect(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self._url, autocommit=True, application_name=self.application_name, connect_timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn = self._reconnect()  # raises only once stopping
+            except Exception:
+                return
+            try:
+                with conn:
+                    self._listen(conn)
+            except Exception as exc:
+                if not self._stop.is_set():
+                    log.warning("listener lost the database; reconnecting", listener=self.name, error=str(exc)[:200])
+            finally:
+                self._connected.clear()
+            self._stop.wait(self._backoff.pause_s)
+
+    def _reconnect(self) -> psycopg.Connection[Any]:
+        retrying = Retrying(
+            retry=retry_if_exception_type(Exception),  # a database restarting refuses in many ways
+            wait=wait_exponential_jitter(
+                multiplier=self._backoff.initial_s, max=self._backoff.max_s, jitter=self._backoff.initial_s
+            ),
+            stop=lambda _state: self._stop.is_set(),
+            sleep=self._sleep,  # a stop cuts the wait short
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        return retrying(self._connect)
+
+    def _sleep(self, seconds: float) -> None:
+        self._stop.wait(seconds)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        log.warning(
+            "listener cannot reach the database",
+            listener=self.name,
+            attempt=state.attempt_number,
+            retry_in_s=round(wait, 2),
+            error=str(error)[:200],
+        )
+
+    def _listen(self, conn: psycopg.Connection[Any]) -> None:
+        for channel in self.channels:
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel.value)))
+        self.connects += 1
+        self._connected.set()
+        if self.connects > 1:
+            log.info("listener reconnected; catching up", listener=self.name, connects=self.connects)
+        self._call(self._on_connect)
+        self._wake.set()
+        while not self._stop.is_set():
+            for notice in conn.notifies(timeout=self._tick_s):
+                if self._on_notify is not None:
+                    self._call(self._on_notify, notice.payload)
+                self._wake.set()
+                if self._stop.is_set():
+                    break
+
+    def _call(self, callback: Callable[..., None] | None, *args: Any) -> None:
+        if callback is None:
+            return
+        try:
+            callback(*args)
+        except Exception:
+            log.exception("listener callback failed", listener=self.name)
