@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 from dataclasses import dataclass, field
 
 from fastapi import WebSocket
@@ -22,7 +21,7 @@ from eldercare_platform.alarms.schemas import AlarmOut
 from eldercare_platform.alarms.service import alarms_by_ids, changed_ids, latest_version
 from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock
 from eldercare_platform.core.db import engine_for
-from eldercare_platform.core.listen import DEFAULT_BACKOFF, Backoff, Listener
+from eldercare_platform.core.listen import DEFAULT_BACKOFF, Backoff, Listener, ListeningWorker
 from eldercare_platform.core.scope import Scope
 
 log = get_logger(__name__)
@@ -158,7 +157,7 @@ class AlarmHub:
             return alarms_by_ids(session, ids=wanted, now=now) if wanted else []
 
 
-class IntakeWorker:
+class IntakeWorker(ListeningWorker):
     """Turns pending device events into alarms, woken by NOTIFY (and every second, to be safe)."""
 
     def __init__(
@@ -170,24 +169,12 @@ class IntakeWorker:
         poll_s: float = 1.0,
         backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
+        super().__init__(
+            database_url, [NotifyChannel.DEVICE_EVENT], name="alarm-intake", poll_s=poll_s, backoff=backoff
+        )
+        # A reconnect wakes the worker like a NOTIFY does: what the gateway stored meanwhile is taken then.
         self._sqlalchemy_url = sqlalchemy_url
         self._clock = clock
-        self._poll_s = poll_s
-        self._stop = threading.Event()
-        # A reconnect wakes the worker like a NOTIFY does: what the gateway stored meanwhile is taken then.
-        self.listener = Listener(database_url, [NotifyChannel.DEVICE_EVENT], name="alarm-intake", backoff=backoff)
-        self._thread = threading.Thread(target=self._run, name="alarm-intake", daemon=True)
-
-    def start(self) -> None:
-        """Start in the background."""
-        self.listener.start()
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop after the current batch."""
-        self._stop.set()
-        self.listener.stop()  # also wakes the worker's wait
-        self._thread.join(timeout=10)
 
     def _run(self) -> None:
         engine = engine_for(self._sqlalchemy_url)

@@ -10,7 +10,6 @@ the topics are the device contract's (`eldercare_common.contract`).
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -22,7 +21,7 @@ from pydantic import BaseModel
 from eldercare_common.contract.outbox import NotifyChannel, OutboxTopic
 from eldercare_common.contract.v1 import RETAINED_DOWNLINKS, Downlink, downlink_topic, encode
 from eldercare_common.logging import get_logger
-from eldercare_platform.core.listen import DEFAULT_BACKOFF, Backoff, Listener
+from eldercare_platform.core.listen import DEFAULT_BACKOFF, Backoff, ListeningWorker
 
 log = get_logger(__name__)
 
@@ -43,7 +42,7 @@ def enqueue_downlink(conn: psycopg.Connection[Any], *, serial: str, channel: Dow
     return int(row[0])
 
 
-class DownlinkPublisher:
+class DownlinkPublisher(ListeningWorker):
     """Publishes pending downlink rows; several processes may run it (rows are claimed with SKIP LOCKED)."""
 
     def __init__(
@@ -55,24 +54,12 @@ class DownlinkPublisher:
         poll_s: float = 1.0,
         backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
+        super().__init__(
+            database_url, [NotifyChannel.DOWNLINK], name="downlink-publisher", poll_s=poll_s, backoff=backoff
+        )
         self._url = database_url
         self._client = client
         self._batch = batch
-        self._poll_s = poll_s
-        self._stop = threading.Event()
-        self._listener = Listener(database_url, [NotifyChannel.DOWNLINK], name="downlink-publisher", backoff=backoff)
-        self._thread = threading.Thread(target=self._run, name="downlink-publisher", daemon=True)
-
-    def start(self) -> None:
-        """Start publishing in the background."""
-        self._listener.start()
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop after the current batch."""
-        self._stop.set()
-        self._listener.stop()  # also wakes the publisher's wait
-        self._thread.join(timeout=10)
 
     def publish_pending(self, conn: psycopg.Connection[Any]) -> int:
         """Publish one batch of pending downlinks; returns how many the broker acknowledged."""
@@ -122,7 +109,7 @@ class DownlinkPublisher:
                             continue
                         if self.publish_pending(conn) == self._batch:
                             continue  # more waiting: go again at once
-                        self._listener.wait(self._poll_s)
+                        self.listener.wait(self._poll_s)
             except psycopg.Error as exc:
                 log.warning("downlink publisher lost the database; retrying", error=str(exc)[:200])
                 self._stop.wait(2.0)

@@ -172,3 +172,39 @@ class Listener:
             callback(*args)
         except Exception:
             log.exception("listener callback failed", listener=self.name)
+
+
+class ListeningWorker:
+    """A background thread that a `Listener` wakes (a NOTIFY, or a reconnect: catch-up), else every `poll_s`.
+
+    The intake worker and the downlink publisher are such workers; a subclass implements `_run`, a loop
+    that ends when `_stop` is set and waits with `self.listener.wait(self._poll_s)` between batches.
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        channels: Sequence[NotifyChannel],
+        *,
+        name: str,
+        poll_s: float = 1.0,
+        backoff: Backoff = DEFAULT_BACKOFF,
+    ) -> None:
+        self._poll_s = poll_s
+        self._stop = threading.Event()
+        self.listener = Listener(database_url, channels, name=name, backoff=backoff)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        """Start listening and working in the background."""
+        self.listener.start()
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the current batch."""
+        self._stop.set()
+        self.listener.stop()  # also wakes the worker's wait
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        raise NotImplementedError
