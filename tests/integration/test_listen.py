@@ -8,6 +8,7 @@ and soon: well before the safety-net poll (60 s here) could have found it.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -61,9 +62,11 @@ def a_device(engine: Engine, name: str) -> str:
 
 def listening_backends(url: str, listener: Listener) -> int:
     return int(
-        psql(url, "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (listener.application_name,))[0][
-            0
-        ]
+        psql(
+            url,
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()",
+            (listener.application_name,),
+        )[0][0]
     )
 
 
@@ -71,7 +74,9 @@ def cut(url: str, listener: Listener) -> None:
     """Terminate the listener's PostgreSQL connection and wait until it has noticed."""
     [(killed,)] = psql(
         url,
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+        # pg_stat_activity is the whole cluster's: other tests' API processes listen under the same name.
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE application_name = %s AND datname = current_database()",
         (listener.application_name,),
     )
     assert killed == 1
@@ -181,7 +186,10 @@ def test_the_live_hub_pushes_a_change_made_while_its_listener_was_away(own_url: 
         finally:
             await hub.stop()
 
-    message = asyncio.run(scenario())
+    # A loop of its own on a thread of its own: earlier tests (Playwright's sync API) may have left one
+    # running on this thread, where asyncio.run() refuses to start.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        message = pool.submit(asyncio.run, scenario()).result()
     assert message["type"] == "alarm" and message["alarm"]["id"] == alarm_id
     [(version,)] = psql(own_url, "SELECT version FROM alarm WHERE id = %s", (alarm_id,))
     assert message["alarm"]["version"] == version
