@@ -7,7 +7,6 @@ list the API's operations, having asked for nothing outside.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,16 +56,12 @@ def offline_page(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
 
 
 def keep(page: Page, name: str) -> None:
-    """What a reader sees first, in var/test/screenshots; with ELDERCARE_DOC_SCREENSHOTS=1 also in docs/screenshots/.
-
-    (Committed pictures are refreshed on purpose, not rewritten by every test run.)
-    """
+    """What a reader sees first, in var/test/screenshots and docs/screenshots/ (like every page's picture)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))
     assert path.stat().st_size > 10_000
-    if os.environ.get("ELDERCARE_DOC_SCREENSHOTS") == "1":
-        shutil.copyfile(path, DOC_SCREENSHOTS / f"{name}.png")
+    shutil.copyfile(path, DOC_SCREENSHOTS / f"{name}.png")
 
 
 def test_swagger_ui_renders_offline_from_our_own_origin(

@@ -227,5 +227,5 @@ def test_realistic_queue_screenshot(
     page.click("button[data-action=call-no-answer]")
     page.locator("#queue tbody tr").first.click()
     expect(page.locator("#detail")).to_contain_text("附近可派护理员")
-    path = screenshot(page, "operator-console")
+    path = screenshot(page, "operator-console", docs=True)
     assert path.stat().st_size > 20_000

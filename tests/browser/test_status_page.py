@@ -28,7 +28,7 @@ def test_supervisor_signs_in_and_sees_health_counts_and_residents(page: Page, li
     expect(page.locator("[data-count=residents] .value")).to_have_text("1,000")
     expect(page.locator("#residents tbody tr")).to_have_count(20)
     expect(page.locator("header")).to_contain_text("监管人员")
-    screenshot(page, "status-supervisor")
+    screenshot(page, "status-page", docs=True)
 
 
 def test_an_operator_lands_on_the_console(page: Page, live_api: str) -> None:
