@@ -20,6 +20,7 @@ from eldercare_platform.alarms.intake import intake_pending
 from eldercare_platform.areas.models import AreaLevel
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.core.deps import get_db
+from eldercare_platform.core.errors import MAX_BODY_BYTES
 from eldercare_platform.main import create_app
 from eldercare_platform.roster.models import Staff, StaffRole
 from eldercare_platform.users.models import Role
@@ -313,3 +314,17 @@ def test_the_openapi_document_declares_every_error_as_error_response(api_setting
                     schema = parameter["schema"]
                     bounded = [schema, *schema.get("anyOf", [])]
                     assert any("maximum" in s or s.get("format") == "date-time" for s in bounded), (path, parameter)
+
+
+def test_a_body_over_one_mebibyte_is_413_before_it_is_held(client: TestClient, town: dict[str, Any]) -> None:
+    """The NUL rule reads bodies; it stops at 1 MiB instead of holding any size in memory."""
+    huge = b'{"text": "' + b"x" * (MAX_BODY_BYTES + 1) + b'"}'
+    response = client.post(
+        f"/api/alarms/{town['alarm_id']}/notes",
+        content=huge,
+        headers={**town["op"], "content-type": "application/json"},
+    )
+    body = assert_error(response, 413, "payload_too_large")
+    assert body["limit"] == MAX_BODY_BYTES
+    operation = client.get("/api/openapi.json").json()["paths"]["/api/alarms/{alarm_id}/notes"]["post"]
+    assert "413" in operation["responses"]

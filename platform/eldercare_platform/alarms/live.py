@@ -176,7 +176,7 @@ class IntakeWorker(ListeningWorker):
         self._sqlalchemy_url = sqlalchemy_url
         self._clock = clock
 
-    def _run(self) -> None:
+    def _work(self) -> None:
         engine = engine_for(self._sqlalchemy_url)
         while not self._stop.is_set():
             try:
@@ -184,7 +184,7 @@ class IntakeWorker(ListeningWorker):
                     touched = intake_pending(session, now=self._clock.now())
                 if touched:
                     continue
-                self.listener.wait(self._poll_s)
+                self._wait()
             except Exception:
                 log.exception("alarm intake failed; retrying")
                 self._stop.wait(1.0)

@@ -97,7 +97,7 @@ class DownlinkPublisher(ListeningWorker):
                 published += 1
         return published
 
-    def _run(self) -> None:
+    def _work(self) -> None:
         # The listener wakes this loop (a NOTIFY, or a reconnect: then whatever was queued meanwhile is
         # published); the poll is only a safety net. The work has a connection of its own.
         while not self._stop.is_set():
@@ -109,7 +109,7 @@ class DownlinkPublisher(ListeningWorker):
                             continue
                         if self.publish_pending(conn) == self._batch:
                             continue  # more waiting: go again at once
-                        self.listener.wait(self._poll_s)
+                        self._wait()
             except psycopg.Error as exc:
                 log.warning("downlink publisher lost the database; retrying", error=str(exc)[:200])
                 self._stop.wait(2.0)

@@ -259,6 +259,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 # --- NUL characters ------------------------------------------------------------------------------
 
 NUL = "\x00"
+MAX_BODY_BYTES = 1 << 20  # no request of this API needs more; a bigger body is refused before it is held in memory
 
 
 def _nul_in(value: Any, loc: list[str | int]) -> list[str | int] | None:
@@ -322,7 +323,14 @@ class RefuseNulMiddleware:
         if loc is None and (b"%00" in query.lower() or b"\x00" in query):
             loc = _nul_in_pairs(parse_qsl(query.decode("latin-1"), keep_blank_values=True), "query") or ["query"]
         if loc is None and scope.get("method") in ("POST", "PUT", "PATCH", "DELETE"):
-            body, receive = await _buffered(receive)
+            buffered = await _buffered(receive)
+            if buffered is None:
+                too_big = error_response(
+                    413, f"request body over {MAX_BODY_BYTES} bytes", "payload_too_large", limit=MAX_BODY_BYTES
+                )
+                await too_big(scope, receive, send)
+                return
+            body, receive = buffered
             headers = dict(scope.get("headers") or [])
             content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
             loc = _nul_in_body(content_type, body)
@@ -334,15 +342,19 @@ class RefuseNulMiddleware:
         await response(scope, receive, send)
 
 
-async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
-    """Read the whole request body; return it and a `receive` that replays it."""
+async def _buffered(receive: Receive) -> tuple[bytes, Receive] | None:
+    """Read the whole request body; return it and a `receive` that replays it (None: over `MAX_BODY_BYTES`)."""
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             pending: list[Message] = [message]
             break
         chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > MAX_BODY_BYTES:
+            return None
         if not message.get("more_body", False):
             pending = []
             break
@@ -369,6 +381,7 @@ _DESCRIPTIONS: dict[int, str] = {
     403: "The user's role may not do this (`forbidden`)",
     404: "Not found, or outside the user's scope",
     409: "Conflicts with the current state",
+    413: "The request body is over 1 MiB (`payload_too_large`)",
     422: "Invalid request (`validation_error`, with `errors`; `nul_character`) or a broken rule",
     500: "A bug (`internal_error`); the details are in the server log",
     503: "The database is busy (`busy`, with Retry-After) or unreachable",
@@ -412,6 +425,8 @@ def _default_statuses(route: APIRoute) -> set[int]:
         statuses.add(403)
     if route.body_field is not None:
         statuses.update({400, 422})
+    if (route.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}:
+        statuses.add(413)  # RefuseNulMiddleware reads every such body, and refuses one over MAX_BODY_BYTES
     if route.dependant.path_params or route.dependant.query_params or route.dependant.header_params:
         statuses.add(422)
     return statuses
