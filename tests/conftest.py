@@ -136,10 +136,20 @@ def database_url(postgres: PostgresInstance) -> str:
     return postgres.url
 
 
+def sqlalchemy_url(url: str) -> str:
+    """The SQLAlchemy URL (psycopg 3 driver) of a libpq URL."""
+    return url.replace("postgresql://", "postgresql+psycopg://")
+
+
+def unpooled_engine(url: str) -> Engine:
+    """An SQLAlchemy engine on a libpq URL that holds no connection between uses (dispose it when done)."""
+    return create_engine(sqlalchemy_url(url), poolclass=NullPool)
+
+
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     """An SQLAlchemy engine on the test database."""
-    eng = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"), poolclass=NullPool)
+    eng = unpooled_engine(database_url)
     yield eng
     eng.dispose()
 

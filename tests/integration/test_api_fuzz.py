@@ -30,14 +30,13 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
 from sqlmodel import Session
 
 from eldercare_common.devstack import MosquittoInstance, PostgresInstance, free_port
 from eldercare_common.settings import DEMO_MQTT_PASSWORD
 from eldercare_platform.alarms.intake import intake_pending
-from tests.conftest import ROOT, migrated_database
+from tests.conftest import ROOT, migrated_database, unpooled_engine
 from tests.integration.gateway_support import wait_for
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -85,7 +84,7 @@ def fuzz_database(postgres: PostgresInstance) -> str:
 
     url = migrated_database(postgres, "eldercare_fuzz")
     load(url, generate(1000, seed=7, start_date=FIXED_DAY))
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"), poolclass=NullPool)
+    engine = unpooled_engine(url)
     with Session(engine) as session:
         serials = session.execute(
             text("SELECT serial FROM device WHERE kind = 'home_alarm_unit' ORDER BY id LIMIT 6")

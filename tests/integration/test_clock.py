@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from eldercare_common.devstack import PostgresInstance
@@ -29,7 +28,7 @@ from eldercare_platform.scheduler.__main__ import build_scheduler
 from eldercare_platform.scheduler.runner import slot_start
 from eldercare_platform.users.models import Role, User
 from tests import factories as f
-from tests.conftest import migrated_database, psql
+from tests.conftest import migrated_database, psql, sqlalchemy_url, unpooled_engine
 from tests.integration.gateway_support import wait_for
 from tests.integration.test_alarms import raise_event, settle_others_events
 
@@ -129,7 +128,7 @@ def own_url(postgres: PostgresInstance) -> str:
 
 @pytest.fixture(scope="module")
 def own_engine(own_url: str) -> Iterator[Engine]:
-    engine = create_engine(own_url.replace("postgresql://", "postgresql+psycopg://"), poolclass=NullPool)
+    engine = unpooled_engine(own_url)
     yield engine
     engine.dispose()
 
@@ -177,8 +176,8 @@ def test_intake_live_hub_and_escalation_follow_the_injected_clock(own_url: str, 
         serial = f.device(session, household_id=resident.household_id).serial
         raise_event(session, serial, "sos", at=far - timedelta(seconds=5))
         session.commit()
-    sqlalchemy_url = own_url.replace("postgresql://", "postgresql+psycopg://")
-    worker = IntakeWorker(own_url, sqlalchemy_url, clock=clock)
+    orm_url = sqlalchemy_url(own_url)
+    worker = IntakeWorker(own_url, orm_url, clock=clock)
     worker.start()
     try:
         [alarm_id] = wait_for(
@@ -194,7 +193,7 @@ def test_intake_live_hub_and_escalation_follow_the_injected_clock(own_url: str, 
     assert opened_at == far
     assert psql(own_url, "SELECT DISTINCT processed_at FROM outbox WHERE topic = 'device_event'") == [(far,)]
 
-    [pushed] = AlarmHub(own_url, sqlalchemy_url, clock=clock)._read([alarm_id])
+    [pushed] = AlarmHub(own_url, orm_url, clock=clock)._read([alarm_id])
     assert pushed.resident_age == 159  # born 8 March 1940, pushed on 1 June 2099
 
     settings = SchedulerSettings(environment="test", database_url=own_url)

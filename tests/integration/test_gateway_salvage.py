@@ -23,8 +23,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from eldercare_common.contract.v1 import MAX_PAYLOAD_BYTES, Uplink, uplink_topic
@@ -37,7 +36,7 @@ from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.main import create_app
 from eldercare_platform.migrate import upgrade
 from eldercare_sim.hostile import HostileCase, generated_case, named_cases
-from tests.conftest import migrated_database, private_broker, psql
+from tests.conftest import migrated_database, private_broker, psql, unpooled_engine
 from tests.integration.fault_support import FleetPublisher
 from tests.integration.gateway_support import (
     committed_user,
@@ -78,7 +77,7 @@ def url(postgres: PostgresInstance) -> str:
 
 @pytest.fixture(scope="module")
 def engine(url: str) -> Iterator[Engine]:
-    eng = create_engine(url.replace("postgresql://", "postgresql+psycopg://"), poolclass=NullPool)
+    eng = unpooled_engine(url)
     yield eng
     eng.dispose()
 

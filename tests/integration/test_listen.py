@@ -16,8 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from eldercare_common.contract.outbox import NotifyChannel
@@ -29,7 +28,7 @@ from eldercare_platform.areas.models import AreaLevel
 from eldercare_platform.core.listen import Backoff, Listener
 from eldercare_platform.core.scope import Scope, ScopeKind
 from tests import factories as f
-from tests.conftest import migrated_database, psql
+from tests.conftest import migrated_database, psql, sqlalchemy_url, unpooled_engine
 from tests.integration.gateway_support import wait_for
 
 # Away for 3 s after losing its connection: time enough to commit and NOTIFY while nobody listens.
@@ -44,7 +43,7 @@ def own_url(postgres: PostgresInstance) -> str:
 
 @pytest.fixture(scope="module")
 def own_engine(own_url: str) -> Iterator[Engine]:
-    engine = create_engine(own_url.replace("postgresql://", "postgresql+psycopg://"), poolclass=NullPool)
+    engine = unpooled_engine(own_url)
     yield engine
     engine.dispose()
 
@@ -118,8 +117,8 @@ def test_the_listener_reconnects_and_catches_up(own_url: str) -> None:
 
 def test_intake_takes_an_event_stored_while_its_listener_was_away(own_url: str, own_engine: Engine) -> None:
     serial = a_device(own_engine, "武进")
-    sqlalchemy_url = own_url.replace("postgresql://", "postgresql+psycopg://")
-    worker = IntakeWorker(own_url, sqlalchemy_url, poll_s=NEVER_POLL_S, backoff=SLOW_RETURN)
+    orm_url = sqlalchemy_url(own_url)
+    worker = IntakeWorker(own_url, orm_url, poll_s=NEVER_POLL_S, backoff=SLOW_RETURN)
     worker.start()
     try:
         wait_for(lambda: worker.listener.connected, timeout=10, what="the intake's listener to connect")
@@ -157,14 +156,14 @@ def test_the_live_hub_pushes_a_change_made_while_its_listener_was_away(own_url: 
     now = datetime.now(UTC)
     with psycopg.connect(own_url) as conn:
         insert_events(conn, [EventRow(serial, "fall-outage", "fall", now, now)])
-    sqlalchemy_url = own_url.replace("postgresql://", "postgresql+psycopg://")
+    orm_url = sqlalchemy_url(own_url)
     from eldercare_platform.alarms.intake import intake_pending
 
     with Session(own_engine) as session:
         [alarm_id] = intake_pending(session, now=now)
 
     async def scenario() -> dict[str, Any]:
-        hub = AlarmHub(own_url, sqlalchemy_url, sweep_s=NEVER_POLL_S, backoff=SLOW_RETURN)
+        hub = AlarmHub(own_url, orm_url, sweep_s=NEVER_POLL_S, backoff=SLOW_RETURN)
         console = Console(websocket=_Socket(), scope=Scope(ScopeKind.ALL))  # type: ignore[arg-type]
         hub.consoles.add(console)
         hub.start()

@@ -31,8 +31,7 @@ import jwt
 import pytest
 from fastapi.routing import APIWebSocketRoute, iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
@@ -53,7 +52,7 @@ from eldercare_platform.seed.generator import DEMO_PASSWORD, generate
 from eldercare_platform.seed.loader import load
 from eldercare_platform.users.models import Role, User
 from tests import factories as f
-from tests.conftest import TEST_NOW, migrated_database, psql
+from tests.conftest import TEST_NOW, migrated_database, psql, unpooled_engine
 from tests.integration.gateway_support import wait_for
 
 READERS = {Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}  # roles that may read residents, devices, events, alarms
@@ -106,7 +105,7 @@ def _user(session: Session, username: str, *, area: Area | None = None, institut
 def world(postgres: PostgresInstance) -> World:
     url = migrated_database(postgres, "eldercare_scope")
     load(url, generate(1000, seed=7, start_date=date(2026, 1, 5)))
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"), poolclass=NullPool)
+    engine = unpooled_engine(url)
     result = World(url=url)
     with Session(engine, expire_on_commit=False) as s:
         city = s.exec(select(Area).where(Area.level == AreaLevel.CITY)).one()
@@ -536,7 +535,7 @@ def test_the_alarm_cards_caregivers_are_only_staff_in_the_users_scope(
 
 
 def test_escalation_tells_only_the_supervisors_whose_scope_covers_the_alarm(world: World) -> None:
-    engine = create_engine(world.url.replace("postgresql://", "postgresql+psycopg://"), poolclass=NullPool)
+    engine = unpooled_engine(world.url)
     with engine.connect() as connection:
         outer = connection.begin()
         session = Session(bind=connection, join_transaction_mode="create_savepoint")
@@ -732,7 +731,7 @@ def test_the_socket_pushes_an_alarm_inside_the_scope_and_never_one_outside(
         for name in ("supervisor_home", "supervisor_street", "supervisor_community", "operator1")
     }
     try:
-        engine = create_engine(world.url.replace("postgresql://", "postgresql+psycopg://"), poolclass=NullPool)
+        engine = unpooled_engine(world.url)
         outside = [world.serials["inst_other"], world.serials["home_other"], world.serials["home_b"]]
         inside = [world.serials["home_a1"], world.serials["inst_home"]]
         with Session(engine) as session:  # first the alarms outside every watcher's scope but the operator's…
