@@ -12,7 +12,6 @@ See docs/device-protocol.md for the human description and docs/asyncapi.yaml for
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -217,8 +216,3 @@ def parse_uplink_topic(topic: str) -> tuple[str, Uplink]:
 def encode(payload: BaseModel) -> bytes:
     """Compact JSON bytes of a payload model."""
     return payload.model_dump_json(exclude_none=True).encode()
-
-
-def now_utc() -> datetime:
-    """Aware UTC now, for timestamps in payloads."""
-    return datetime.now(UTC)

@@ -25,7 +25,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import accumulate
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from faker import Faker
 from faker.providers.person.zh_CN import Provider as ZhPersonProvider
@@ -35,7 +34,7 @@ from eldercare_common.mqtt_auth import SALT_BYTES, demo_device_password
 from eldercare_common.mqtt_auth import hash_password as hash_mqtt_password
 from eldercare_common.settings import DEMO_DEVICE_SECRET, DEMO_SPARE_DEVICE_SERIAL
 from eldercare_platform.areas.models import AreaLevel
-from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock, local_date
+from eldercare_platform.core.clock import LOCAL_TIMEZONE, SYSTEM_CLOCK, Clock, local_date
 from eldercare_platform.devices.models import DeviceKind, DeviceState
 from eldercare_platform.facilities.models import CareCenterKind, MealPointKind
 from eldercare_platform.residents.models import (
@@ -54,7 +53,7 @@ MIN_RESIDENTS = 1_000
 MAX_RESIDENTS = 50_000
 DEFAULT_SEED = 20_240_601
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+LOCAL_TZ = LOCAL_TIMEZONE  # the residents' calendar: one definition, in core/clock.py
 
 DEMO_PASSWORD = "eldercare-demo"
 """The shared password of every demo user (public: demo and test environments only)."""
