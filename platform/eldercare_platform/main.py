@@ -16,7 +16,9 @@ from eldercare_common.logging import get_logger
 from eldercare_platform.alarms.live import AlarmHub, IntakeWorker
 from eldercare_platform.alarms.views import router as alarms_router
 from eldercare_platform.alarms.views import types_router as alarm_types_router
+from eldercare_platform.alerts.views import router as alerts_router
 from eldercare_platform.areas.views import router as areas_router
+from eldercare_platform.care_plans.views import router as care_plans_router
 from eldercare_platform.core.api_docs import add_api_docs
 from eldercare_platform.core.broker import BrokerLink
 from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock
@@ -26,10 +28,13 @@ from eldercare_platform.core.downlink import DownlinkPublisher
 from eldercare_platform.core.errors import install_error_handling
 from eldercare_platform.device_events.views import router as device_events_router
 from eldercare_platform.devices.views import router as devices_router
+from eldercare_platform.meals.views import router as meals_router
 from eldercare_platform.meta.views import router as meta_router
 from eldercare_platform.residents.views import router as residents_router
+from eldercare_platform.roster.views import router as roster_router
 from eldercare_platform.system.views import health_router
 from eldercare_platform.system.views import router as system_router
+from eldercare_platform.tasks.views import router as tasks_router
 from eldercare_platform.users.views import router as users_router
 
 log = get_logger(__name__)
@@ -91,6 +96,11 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
         device_events_router,
         alarms_router,
         alarm_types_router,
+        care_plans_router,
+        roster_router,
+        tasks_router,
+        alerts_router,
+        meals_router,
         system_router,
         meta_router,
     )

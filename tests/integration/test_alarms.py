@@ -162,7 +162,7 @@ def test_device_faults_open_low_priority_alarms_with_a_maintenance_task(db: Sess
     [alarm] = alarms_of(db, world["unit_b"])
     assert alarm["priority"] == 5 and alarm["type"] == "low_battery"
     tasks = db.execute(text("SELECT kind, status FROM task WHERE alarm_id = :a"), {"a": alarm_id}).all()
-    assert [tuple(t) for t in tasks] == [("maintenance", "open")]
+    assert [tuple(t) for t in tasks] == [("maintenance", "planned")]
 
 
 def test_bed_exit_raises_an_alarm_only_at_night(db: Session, world: dict[str, Any]) -> None:

@@ -17,7 +17,19 @@ from tests.conftest import psql
 
 TIME_SERIES = {"device_event", "telemetry", "device_status", "dead_letter", "outbox"}
 ALARM_CENTER = {"alarm_type", "alarm", "alarm_event", "alarm_transition", "task", "notification"}
-RAW_SQL_TABLES = TIME_SERIES | ALARM_CENTER  # created by migrations in SQL, not from SQLModel classes
+SERVICES = {
+    "assessment",
+    "care_plan",
+    "resident_state",
+    "staff_certification",
+    "shift_pattern",
+    "staff_leave",
+    "staff_preference",
+    "task_event",
+    "meal_order",
+    "alert",
+}
+RAW_SQL_TABLES = TIME_SERIES | ALARM_CENTER | SERVICES  # created by migrations in SQL, not from SQLModel classes
 
 
 @pytest.fixture

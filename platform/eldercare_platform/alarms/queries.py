@@ -71,14 +71,19 @@ RESOLVE = (
 )
 
 TASK_FOR_ALARM = (
-    "INSERT INTO task (kind, status, resident_id, household_id, device_serial, alarm_id,"
-    " assignee_staff_id, due_at, created_at, created_by, notes)"
-    " SELECT :kind, CASE WHEN CAST(:staff AS integer) IS NULL THEN 'open' ELSE 'assigned' END,"
-    " resident_id, household_id, device_serial, id, :staff, :due, :now, :user,"
+    "INSERT INTO task (kind, status, source, resident_id, household_id, device_serial, alarm_id,"
+    " assignee_staff_id, due_at, window_start, window_end, priority, area_path, area_id, created_at, created_by,"
+    " assigned_at, notes)"
+    " SELECT :kind, CASE WHEN CAST(:staff AS integer) IS NULL THEN 'planned' ELSE 'assigned' END,"
+    " CASE WHEN :kind = 'alarm_response' THEN 'alarm' ELSE 'device' END,"
+    " resident_id, household_id, device_serial, id, :staff, :due, :now, :due,"
+    " CASE WHEN :kind = 'alarm_response' THEN 1 ELSE 3 END, area_path,"
+    " (SELECT area_id FROM household WHERE household.id = alarm.household_id), :now, :user,"
+    " CASE WHEN CAST(:staff AS integer) IS NULL THEN NULL ELSE CAST(:now AS timestamptz) END,"
     " replace(CAST(:notes AS text), '{type}', type)"
     " FROM alarm WHERE id = :id ON CONFLICT DO NOTHING RETURNING id"
 )
-"""The one task INSERT: a task about an alarm, copying who and where from it. `{type}` in the notes becomes
+"""The one task INSERT about an alarm, copying who and where from it. `{type}` in the notes becomes
 the alarm's type. At most one open maintenance/substitute-cover task per alarm (`uq_task_alarm_kind`): a
 second one is skipped (no id returned)."""
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings
 
 from eldercare_common.settings import (
     DEMO_JWT_SECRET,
+    SETTINGS_CONFIG,
     BaseProcessSettings,
     DatabaseSettingsMixin,
     MqttSettingsMixin,
@@ -16,7 +18,38 @@ from eldercare_common.settings import (
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
-class ApiSettings(BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMixin):
+class ServiceRulesMixin(BaseSettings):
+    """The services' rules (docs/services.md), read by the API and the scheduler alike (`ELDERCARE_*`)."""
+
+    model_config = SETTINGS_CONFIG
+
+    task_window_days: int = Field(default=14, ge=1, le=62, description="Tasks exist as rows this many days ahead")
+    roster_window_days: int = Field(default=14, ge=1, le=62, description="Shifts exist as rows this many days ahead")
+    task_late_after_minutes: int = Field(
+        default=15, ge=1, le=240, description="Not checked in this long after the window opened: a late alert"
+    )
+    task_missed_after_minutes: int = Field(
+        default=30, ge=1, le=720, description="Not completed this long after the window closed: missed"
+    )
+    certification_warn_days: int = Field(default=30, ge=1, le=365, description="Alert this long before expiry")
+    reassessment_months: int = Field(default=6, ge=1, le=24, description="MZ/T 039: reassess every 6 months")
+    major_event_visit_hours: int = Field(
+        default=24, ge=1, le=168, description="A visit within this long of a major event (discharge, fall)"
+    )
+    follow_up_within_hours: int = Field(
+        default=24, ge=1, le=168, description="Follow-up visit after an alarm not reached or a problem found"
+    )
+    urgent_visit_within_minutes: int = Field(default=60, ge=5, le=720, description="An urgent visit's window")
+    coverage_behind_ratio: float = Field(
+        default=0.9, gt=0, le=1, description="A community whose done/due visits fall below this gets an alert"
+    )
+    meal_collect_grace_minutes: int = Field(
+        default=30, ge=0, le=240, description="After a meal's window: not collected or delivered is a welfare call"
+    )
+    meal_delivery_limit_minutes: int = Field(default=45, ge=5, le=240, description="Hot food: pickup to door")
+
+
+class ApiSettings(BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMixin, ServiceRulesMixin):
     """Settings of the FastAPI service (`ELDERCARE_*`, plus `DATABASE_URL` and `MQTT_URL`)."""
 
     host: str = "127.0.0.1"
@@ -46,7 +79,7 @@ class ApiSettings(BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMixin)
         return self
 
 
-class SchedulerSettings(BaseProcessSettings, DatabaseSettingsMixin):
+class SchedulerSettings(BaseProcessSettings, DatabaseSettingsMixin, ServiceRulesMixin):
     """Settings of the single scheduler process."""
 
     metrics_port: int = Field(default=9102, ge=0, le=65535)
@@ -69,3 +102,18 @@ class SchedulerSettings(BaseProcessSettings, DatabaseSettingsMixin):
     alarm_escalation_enabled: bool = True
     substitute_cover_enabled: bool = True
     broker_credentials_sync_enabled: bool = Field(default=True, description="Runs only when broker_auth_dir is set")
+    # The services' jobs (roster, tasks, alerts, meals): intervals and switches.
+    shift_generation_seconds: int = Field(default=3600, ge=60, le=86_400, description="Shifts from patterns")
+    shift_generation_enabled: bool = True
+    task_generation_seconds: int = Field(default=900, ge=30, le=86_400, description="The rolling task window")
+    task_generation_enabled: bool = True
+    task_alerts_seconds: int = Field(default=60, ge=5, le=3600, description="Late and missed tasks")
+    task_alerts_enabled: bool = True
+    daily_alerts_seconds: int = Field(
+        default=3600, ge=60, le=86_400, description="Certifications, reassessments, visit coverage"
+    )
+    daily_alerts_enabled: bool = True
+    meal_orders_seconds: int = Field(default=900, ge=30, le=86_400, description="Orders from meal plans")
+    meal_orders_enabled: bool = True
+    meal_watch_seconds: int = Field(default=60, ge=5, le=3600, description="Check-ins and meals not collected")
+    meal_watch_enabled: bool = True

@@ -10,13 +10,15 @@ institution, that institution.
 - A device event is located where its device is; an alarm where its device was when it opened
   (`alarm.area_path`) and at the device's institution, if any.
 - A staff member is located at their home zone and at their institution, if any.
+- A task, an alert or a meal order is located where its resident's home is (`task.area_path`,
+  `alert.area_path`, copied when it is written); an alert about a staff member, at the staff member.
 
 A user's scope is one of:
 
 - everything (`ALL`): a user with no scope area and no scope institution (operators, admins,
   caregivers; their role decides which endpoints they may call at all);
 - an area subtree (`AREA`): every location whose area path starts with the scope area's path
-  (a city, district, street or community supervisor);
+  (a city, district, street or community supervisor; a community coordinator);
 - an institution (`INSTITUTION`): every location at that institution (机构负责人);
 - nothing (`NOTHING`): a scope that cannot be resolved (a supervisor without a scope, a scope
   area that does not exist, both a scope area and an institution). The rule fails closed.
@@ -160,6 +162,14 @@ class Scope:
             return self._area(f"{staff}.home_area_id")
         return f"{staff}.institution_id = :scope_institution"
 
+    def path_sql(self, area_path: str) -> str:
+        """A row located at this area-path expression (tasks, alerts): homes only, so an institution sees none."""
+        if (fixed := self._fixed()) is not None:
+            return fixed
+        if self.kind is ScopeKind.AREA:
+            return f"{area_path} LIKE :scope_path || '%'"
+        return "false"
+
     def clause(self, sql: str) -> TextClause:
         """A fragment from the methods above as a clause for a SQLModel `select(...).where(...)`."""
         return text(sql).bindparams(**{key: value for key, value in self.params.items() if f":{key}" in sql})
@@ -180,6 +190,6 @@ def scope_of(session: Session, user: User) -> Scope:
         if area is None or not _PATH.match(area.path):
             return NOTHING
         return Scope(ScopeKind.AREA, area_path=area.path)
-    if user.role == Role.SUPERVISOR:
+    if user.role in (Role.SUPERVISOR, Role.COORDINATOR):
         return NOTHING  # the database forbids it; never read it as "everything"
     return EVERYTHING

@@ -54,10 +54,14 @@ class MealPoint(FacilityBase, table=True):
     __table_args__ = (
         enum_check("kind", MealPointKind),
         CheckConstraint("daily_capacity >= 0", name="daily_capacity_valid"),
+        CheckConstraint("capacity_per_meal >= 0", name="capacity_per_meal_valid"),
     )
     id: int | None = Field(default=None, primary_key=True)
     kind: MealPointKind = Field(sa_type=AutoString)
     daily_capacity: int = Field(default=0, ge=0)
+    capacity_per_meal: int = Field(
+        default=0, ge=0, description="Meals it can serve at one sitting (orders beyond wait)"
+    )
     delivers: bool = False
 
 

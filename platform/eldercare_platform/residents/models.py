@@ -96,6 +96,7 @@ class ResidentBase(SQLModel):
     capability_level: CapabilityLevel = Field(default=CapabilityLevel.INTACT, sa_type=AutoString)
     capability_assessed_on: date | None = None
     care_tier: CareTier = Field(default=CareTier.REGULAR, sa_type=AutoString)
+    reassessment_due_on: date | None = Field(default=None, description="Set by each assessment and major event")
     health_conditions: list[str] = text_array_field()
     dialect_notes: str | None = Field(default=None, max_length=200, description="Language/hearing notes")
     consent_data_processing: bool = False

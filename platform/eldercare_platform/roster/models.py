@@ -1,15 +1,15 @@
-"""Staff records with skills, certifications, home zone and shifts."""
+"""Staff records with skills, home zone and base, and shifts (patterns, leave, certifications and preferences are
+tables written in SQL by migration 0007; see `schemas.py`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import CheckConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Index
 from sqlmodel import AutoString, Field, SQLModel
 
-from eldercare_platform.core.types import enum_check, jsonb_field, text_array_field, timestamp_field
+from eldercare_platform.core.types import enum_check, text_array_field, timestamp_field
 
 
 class StaffRole(StrEnum):
@@ -39,6 +39,14 @@ class Skill(StrEnum):
     DEVICE_MAINTENANCE = "device_maintenance"
 
 
+class TravelMode(StrEnum):
+    """How a staff member gets to homes (sets their speed in planning)."""
+
+    FOOT = "foot"
+    EBIKE = "ebike"
+    CAR = "car"
+
+
 class StaffBase(SQLModel):
     """Fields of a staff member that the API accepts."""
 
@@ -46,17 +54,24 @@ class StaffBase(SQLModel):
     phone: str = Field(max_length=32)
     role: StaffRole = Field(sa_type=AutoString, index=True)
     skills: list[str] = text_array_field()
-    certifications: list[dict[str, Any]] = jsonb_field(as_list=True)
     home_area_id: int = Field(foreign_key="area.id", index=True, description="Zone they usually cover")
     care_center_id: int | None = Field(default=None, foreign_key="care_center.id", index=True)
     institution_id: int | None = Field(default=None, foreign_key="institution.id", index=True)
     active: bool = True
+    max_tasks_per_shift: int = Field(default=8, ge=1, le=50)
+    home_latitude: float | None = Field(default=None, ge=-90, le=90, description="Home base (or care center)")
+    home_longitude: float | None = Field(default=None, ge=-180, le=180)
+    travel_mode: TravelMode = Field(default=TravelMode.EBIKE, sa_type=AutoString)
 
 
 class Staff(StaffBase, table=True):
     """A person who serves residents."""
 
-    __table_args__ = (enum_check("role", StaffRole),)
+    __table_args__ = (
+        enum_check("role", StaffRole),
+        enum_check("travel_mode", TravelMode),
+        CheckConstraint("max_tasks_per_shift BETWEEN 1 AND 50", name="max_tasks_valid"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
 
@@ -64,9 +79,15 @@ class Staff(StaffBase, table=True):
 class Shift(SQLModel, table=True):
     """A concrete working period; rows are generated for a rolling window, not one job per shift."""
 
-    __table_args__ = (CheckConstraint("ends_at > starts_at", name="shift_positive_length"),)
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="shift_positive_length"),
+        Index("uq_shift_staff_start", "staff_id", "starts_at", unique=True),
+    )
     id: int | None = Field(default=None, primary_key=True)
     staff_id: int = Field(foreign_key="staff.id", index=True)
+    pattern_id: int | None = Field(
+        default=None, sa_type=BigInteger, description="The shift_pattern it came from (foreign key in migration 0007)"
+    )
     starts_at: datetime = timestamp_field(index=True)
     ends_at: datetime = timestamp_field()
     on_call: bool = Field(default=False, description="Can be sent out to alarms during this shift")

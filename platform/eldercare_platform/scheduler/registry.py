@@ -22,6 +22,11 @@ JOB_MODULES = (
     "eldercare_platform.scheduler.jobs",  # platform-wide: liveness, retention
     "eldercare_platform.alarms.jobs",
     "eldercare_platform.devices.jobs",
+    "eldercare_platform.roster.jobs",
+    "eldercare_platform.care_plans.jobs",
+    "eldercare_platform.tasks.jobs",
+    "eldercare_platform.alerts.jobs",
+    "eldercare_platform.meals.jobs",
 )
 """Where jobs are declared: a new domain with jobs adds its `jobs` module here."""
 

@@ -17,6 +17,7 @@ class Role(StrEnum):
 
     OPERATOR = "operator"  # 呼叫中心坐席
     CAREGIVER = "caregiver"  # 护理员 and other field staff
+    COORDINATOR = "coordinator"  # 社区/站点负责人: plans, roster and the board of one area
     SUPERVISOR = "supervisor"  # 机构负责人 / 街道、区民政
     ADMIN = "admin"
 
@@ -40,7 +41,7 @@ class User(UserBase, table=True):
     __tablename__ = "app_user"
     __table_args__ = (
         CheckConstraint(
-            "role <> 'supervisor' OR num_nonnulls(scope_area_id, scope_institution_id) = 1",
+            "role NOT IN ('supervisor', 'coordinator') OR num_nonnulls(scope_area_id, scope_institution_id) = 1",
             name="supervisor_has_one_scope",
         ),
         enum_check("role", Role),

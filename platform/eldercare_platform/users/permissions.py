@@ -26,6 +26,17 @@ class Permission(StrEnum):
     DEVICES_ADMIN = "devices.admin"
     USERS_ADMIN = "users.admin"
     SYSTEM_STATUS = "system.status"
+    CARE_PLANS_READ = "care_plans.read"  # assessments, care plans, temporary states
+    CARE_PLANS_EDIT = "care_plans.edit"  # record assessments, new plan versions, temporary states
+    ROSTER_READ = "roster.read"  # staff availability, shifts, certifications
+    ROSTER_EDIT = "roster.edit"  # shift patterns, leave and sick days, certifications, preferences
+    TASKS_READ = "tasks.read"  # the board: tasks, their traces
+    TASKS_MANAGE = "tasks.manage"  # create, assign, reassign, publish, cancel, mark missed
+    TASKS_WORK = "tasks.work"  # one's own tasks: accept, en route, check in, complete, report findings
+    ALERTS_READ = "alerts.read"
+    ALERTS_HANDLE = "alerts.handle"  # acknowledge and resolve alerts
+    MEALS_READ = "meals.read"
+    MEALS_MANAGE = "meals.manage"  # ad-hoc orders, cancellations, manual check-ins
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -37,12 +48,42 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DEVICES_READ,
             Permission.DEVICES_COMMAND,
             Permission.SYSTEM_STATUS,
+            Permission.ROSTER_READ,  # who is on shift, to dispatch
+            Permission.TASKS_READ,  # a dispatched visit's progress
+            Permission.MEALS_READ,  # a welfare call's meal order
+        }
+    ),
+    Role.COORDINATOR: frozenset(
+        {
+            Permission.RESIDENTS_READ,
+            Permission.DEVICES_READ,
+            Permission.SYSTEM_STATUS,
+            Permission.CARE_PLANS_READ,
+            Permission.CARE_PLANS_EDIT,
+            Permission.ROSTER_READ,
+            Permission.ROSTER_EDIT,
+            Permission.TASKS_READ,
+            Permission.TASKS_MANAGE,
+            Permission.ALERTS_READ,
+            Permission.ALERTS_HANDLE,
+            Permission.MEALS_READ,
+            Permission.MEALS_MANAGE,
         }
     ),
     Role.SUPERVISOR: frozenset(
-        {Permission.ALARMS_READ, Permission.RESIDENTS_READ, Permission.DEVICES_READ, Permission.SYSTEM_STATUS}
+        {
+            Permission.ALARMS_READ,
+            Permission.RESIDENTS_READ,
+            Permission.DEVICES_READ,
+            Permission.SYSTEM_STATUS,
+            Permission.CARE_PLANS_READ,
+            Permission.ROSTER_READ,
+            Permission.TASKS_READ,
+            Permission.ALERTS_READ,
+            Permission.MEALS_READ,
+        }
     ),
-    Role.CAREGIVER: frozenset({Permission.SYSTEM_STATUS}),
+    Role.CAREGIVER: frozenset({Permission.SYSTEM_STATUS, Permission.TASKS_WORK}),
     Role.ADMIN: frozenset(Permission),
 }
 

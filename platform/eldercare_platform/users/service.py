@@ -35,7 +35,7 @@ class ScopeInvalidError(ConflictError):
     code = "scope_invalid"
 
 
-_SCOPE_INVALID = "a supervisor needs exactly one scope: an area or an institution"
+_SCOPE_INVALID = "a supervisor or coordinator needs exactly one scope: an area or an institution"
 
 # A race past the checks in `create_user` (two admins at once) is answered the same way.
 known_constraints(
@@ -74,7 +74,9 @@ def log_in(session: Session, *, username: str, password: str, now: datetime, cli
 
 def create_user(session: Session, *, data: UserCreate) -> User:
     """Create a user with a hashed password (flushes to get the id); refuses a clash before the database does."""
-    if data.role == Role.SUPERVISOR and (data.scope_area_id is None) == (data.scope_institution_id is None):
+    if data.role in (Role.SUPERVISOR, Role.COORDINATOR) and (data.scope_area_id is None) == (
+        data.scope_institution_id is None
+    ):
         raise ScopeInvalidError(_SCOPE_INVALID)
     if session.execute(text("SELECT 1 FROM app_user WHERE username = :u"), {"u": data.username}).first():
         raise UsernameTakenError("username taken")

@@ -1,0 +1,28 @@
+"""Alerts: one row per exception the services find, with an owner and a state (the `alert` table is written in
+SQL by migration 0007)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AlertKind(StrEnum):
+    """What went wrong (each has its thresholds in `ServiceRulesMixin`, docs/services.md)."""
+
+    TASK_LATE = "task_late"  # not checked in 15 min after the window opened
+    TASK_MISSED = "task_missed"  # not done by window end + 30 min
+    TASK_UNASSIGNED = "task_unassigned"  # due soon and nobody can take it
+    CERTIFICATION_EXPIRING = "certification_expiring"  # 30 days ahead
+    CERTIFICATION_EXPIRED = "certification_expired"  # not assignable for services needing it
+    REASSESSMENT_OVERDUE = "reassessment_overdue"
+    COVERAGE_BEHIND = "coverage_behind"  # a community's visits fall behind its plan
+    MEAL_CAPACITY = "meal_capacity"  # a meal point has more orders than seats
+    FOLLOW_UP_OPEN = "follow_up_open"  # a problem found and not closed
+
+
+class AlertState(StrEnum):
+    """open → acknowledged → resolved (resolved by hand with a resolution, or by the rule that raised it)."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"

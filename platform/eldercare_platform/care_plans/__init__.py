@@ -1,0 +1,1 @@
+"""care_plans domain."""

@@ -1,0 +1,3 @@
+"""The care_plans domain's request and response shapes."""
+
+from __future__ import annotations

@@ -1,0 +1,7 @@
+"""The meals domain's routes (thin: guards from deps.py, work in service.py)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/meals", tags=["meals"])

@@ -1,0 +1,35 @@
+"""The task engine's SQL, named in one place."""
+
+INSERT_TASK = """
+INSERT INTO task (kind, status, source, resident_id, household_id, device_serial, alarm_id, assignee_staff_id,
+                  service, slot, care_plan_id, area_id, area_path, window_start, window_end, due_at,
+                  duration_minutes, priority, required_skill, follow_up_of, meal_order_id, notes,
+                  created_at, created_by, assigned_at, updated_at, updated_by)
+SELECT :kind, CASE WHEN CAST(:staff AS integer) IS NULL THEN 'planned' ELSE 'assigned' END, :source,
+       :resident, coalesce(CAST(:household AS integer), r.household_id), :serial, :alarm, :staff,
+       :service, :slot, :care_plan, h.id_area, coalesce(CAST(:area_path AS text), a.path),
+       :window_start, :window_end, :window_end, :duration, :priority, :skill, :follow_up_of, :meal_order, :notes,
+       :now, :user, CASE WHEN CAST(:staff AS integer) IS NULL THEN NULL ELSE CAST(:now AS timestamptz) END,
+       :now, :user
+FROM (SELECT 1) one
+LEFT JOIN resident r ON r.id = :resident
+LEFT JOIN LATERAL (SELECT hh.id, hh.area_id AS id_area FROM household hh
+                   WHERE hh.id = coalesce(CAST(:household AS integer), r.household_id)) h ON true
+LEFT JOIN area a ON a.id = h.id_area
+ON CONFLICT DO NOTHING
+RETURNING id, status
+"""
+"""The one task INSERT. Where the task is (area, path) comes from the resident's home; a generated task's
+(resident, service, slot) key makes a second insert of the same slot a no-op (no row returned)."""
+
+INSERT_EVENT = """
+INSERT INTO task_event (task_id, at, user_id, staff_id, action, from_status, to_status, reason, detail)
+VALUES (:task, :now, :user, :staff, :action, :from_status, :to_status, :reason, CAST(:detail AS jsonb))
+"""
+
+TRACE = """
+SELECT e.id, e.at, e.action, e.from_status, e.to_status, e.reason, e.detail, e.user_id, e.staff_id,
+       u.full_name AS user_name, s.name AS staff_name
+FROM task_event e LEFT JOIN app_user u ON u.id = e.user_id LEFT JOIN staff s ON s.id = e.staff_id
+WHERE e.task_id = :task ORDER BY e.at, e.id
+"""
