@@ -153,7 +153,6 @@ def upgrade() -> None:
     op.execute("ALTER TABLE staff ADD COLUMN home_latitude double precision")
     op.execute("ALTER TABLE staff ADD COLUMN home_longitude double precision")
     op.execute("ALTER TABLE staff ADD COLUMN travel_mode varchar NOT NULL DEFAULT 'ebike'")
-    op.execute("ALTER TABLE staff ALTER COLUMN travel_mode DROP DEFAULT")
     op.execute("ALTER TABLE staff ADD CONSTRAINT travel_mode_valid CHECK (travel_mode IN ('foot', 'ebike', 'car'))")
     op.execute(
         """
@@ -236,7 +235,6 @@ def upgrade() -> None:
     op.execute("ALTER TABLE meal_point ADD COLUMN capacity_per_meal integer NOT NULL DEFAULT 0")
     op.execute("ALTER TABLE meal_point ADD CONSTRAINT capacity_per_meal_valid CHECK (capacity_per_meal >= 0)")
     op.execute("UPDATE meal_point SET capacity_per_meal = daily_capacity")
-    op.execute("ALTER TABLE meal_point ALTER COLUMN capacity_per_meal DROP DEFAULT")
 
     # --- the task engine takes over `task` ----------------------------------------------------------------
     op.execute("DROP INDEX uq_task_alarm_kind")
