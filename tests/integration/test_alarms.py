@@ -88,6 +88,7 @@ def world(db: Session) -> dict[str, Any]:
         "caregiver": f.user(db, role=Role.CAREGIVER),
         "admin": f.user(db, role=Role.ADMIN),
         "supervisor_a": f.user(db, role=Role.SUPERVISOR, scope_area=street_a),
+        "coordinator_a": f.user(db, role=Role.COORDINATOR, scope_area=community_a),
     }
 
 

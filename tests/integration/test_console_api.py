@@ -45,6 +45,7 @@ def test_me_lists_exactly_what_the_guards_let_through(
         Role.OPERATOR: world["operator"],
         Role.SUPERVISOR: world["supervisor_a"],
         Role.CAREGIVER: world["caregiver"],
+        Role.COORDINATOR: world["coordinator_a"],
         Role.ADMIN: world["admin"],
     }[role]
     alarm_id = open_sos(db, world)
@@ -158,6 +159,7 @@ def test_every_role_gets_the_labels_pages_show(client: TestClient, world: dict[s
         Role.OPERATOR: world["operator"],
         Role.SUPERVISOR: world["supervisor_a"],
         Role.CAREGIVER: world["caregiver"],
+        Role.COORDINATOR: world["coordinator_a"],
         Role.ADMIN: world["admin"],
     }[role]
     body = client.get("/api/meta/labels", headers=auth(client, user)).json()

@@ -375,3 +375,58 @@ def create_task(
         {"kind": kind, "staff": staff_id, "due": due, "now": now, "user": user_id, "notes": notes, "id": alarm_id},
     ).scalar()
     return None if task_id is None else int(task_id)
+
+
+OPEN_WELFARE_CALL = """
+INSERT INTO alarm (source_key, source, type, priority, resident_id, household_id, area_path, device_serial,
+                   task_id, meal_order_id, opened_at, last_event_at, ack_due_at, reach_due_at, resolve_due_at)
+SELECT :source_key, 'welfare', t.type, t.priority, r.id, r.household_id, a.path, NULL, :task, :meal_order,
+       :now, :now, :now + make_interval(secs => t.ack_within_s), :now + make_interval(secs => t.reach_within_s),
+       :now + make_interval(secs => t.resolve_within_s)
+FROM alarm_type t, resident r JOIN household h ON h.id = r.household_id JOIN area a ON a.id = h.area_id
+WHERE t.type = :type AND r.id = :resident
+ON CONFLICT (source_key, type) WHERE state <> 'resolved' DO NOTHING
+RETURNING id
+"""
+
+
+def open_welfare_call(
+    session: Session,
+    *,
+    alarm_type: str,
+    resident_id: int,
+    now: datetime,
+    reason: str,
+    task_id: int | None = None,
+    meal_order_id: int | None = None,
+) -> int | None:
+    """A welfare call (关怀呼叫) in the operators' queue: an alarm with no device, raised by a task or a meal.
+
+    `alarm_type` is `meal_not_collected` or `visit_no_answer`. One open welfare call per resident and type
+    (a second is not opened); returns the new alarm's id, or None. The operator handles it like any alarm.
+    """
+    alarm_id = session.execute(
+        text(OPEN_WELFARE_CALL),
+        {
+            "source_key": f"resident:{resident_id}",
+            "type": alarm_type,
+            "resident": resident_id,
+            "task": task_id,
+            "meal_order": meal_order_id,
+            "now": now,
+        },
+    ).scalar()
+    if alarm_id is None:
+        return None
+    record_transition(
+        session,
+        alarm_id=int(alarm_id),
+        action="opened",
+        from_state=None,
+        to_state="new",
+        user_id=None,
+        now=now,
+        reason=reason,
+        detail={"source": "welfare", "task_id": task_id, "meal_order_id": meal_order_id},
+    )
+    return int(alarm_id)

@@ -17,8 +17,13 @@ from typing import get_args
 
 from eldercare_common.contract.v1 import EventType, FaultType
 from eldercare_platform.alarms.models import AlarmState, CallResult, Outcome, ReachMethod, TraceAction
+from eldercare_platform.alerts.models import AlertKind, AlertState
+from eldercare_platform.care_plans.models import AssessmentReason, Funder, Meal, MealMode, PurchasedService, StateKind
 from eldercare_platform.devices.models import DeviceKind, DeviceState
+from eldercare_platform.meals.models import CollectedVia, OrderSource, OrderStatus
 from eldercare_platform.residents.models import CapabilityLevel, CareTier, Gender, ResidentCategory, ResidentStatus
+from eldercare_platform.roster.models import TravelMode
+from eldercare_platform.tasks.models import TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
 from eldercare_platform.users.permissions import Permission
 from eldercare_platform.users.schemas import Scope
@@ -117,11 +122,23 @@ DEVICE_STATE: dict[str, Words] = {
 ROLE: dict[str, Words] = {
     Role.OPERATOR: ("坐席", "Operator"),
     Role.CAREGIVER: ("护理员", "Caregiver"),
+    Role.COORDINATOR: ("社区协调员", "Coordinator"),
     Role.SUPERVISOR: ("监管人员", "Supervisor"),
     Role.ADMIN: ("管理员", "Administrator"),
 }
 
 PERMISSION: dict[str, Words] = {
+    Permission.CARE_PLANS_READ: ("查看评估与照护计划", "See assessments and care plans"),
+    Permission.CARE_PLANS_EDIT: ("评估与编辑照护计划", "Assess and edit care plans"),
+    Permission.ROSTER_READ: ("查看排班", "See the roster"),
+    Permission.ROSTER_EDIT: ("维护排班与请假", "Edit shifts and leave"),
+    Permission.TASKS_READ: ("查看任务", "See tasks"),
+    Permission.TASKS_MANAGE: ("派单与调度", "Assign and manage tasks"),
+    Permission.TASKS_WORK: ("执行本人任务", "Work one's own tasks"),
+    Permission.ALERTS_READ: ("查看预警", "See alerts"),
+    Permission.ALERTS_HANDLE: ("处理预警", "Handle alerts"),
+    Permission.MEALS_READ: ("查看助餐", "See meals"),
+    Permission.MEALS_MANAGE: ("管理助餐订单", "Manage meal orders"),
     Permission.ALARMS_READ: ("查看告警", "See alarms"),
     Permission.ALARMS_HANDLE: ("处理告警", "Handle alarms"),
     Permission.ALARM_TYPES_EDIT: ("维护告警优先级", "Edit alarm priorities"),
@@ -178,6 +195,134 @@ RESIDENT_STATUS: dict[str, Words] = {
     ResidentStatus.DECEASED: ("已故", "Deceased"),
 }
 
+# --- the services (issue 11) ----------------------------------------------------------------------
+TASK_KIND: dict[str, Words] = {
+    TaskKind.ALARM_RESPONSE: ("告警上门", "Alarm response"),
+    TaskKind.URGENT_VISIT: ("紧急探访", "Urgent visit"),
+    TaskKind.VISIT: ("探访关爱", "Visit"),
+    TaskKind.SERVICE: ("上门服务", "Home service"),
+    TaskKind.MEAL_DELIVERY: ("送餐", "Meal delivery"),
+    TaskKind.REASSESSMENT: ("能力复评", "Reassessment"),
+    TaskKind.FOLLOW_UP: ("问题跟进", "Follow-up"),
+    TaskKind.MAINTENANCE: ("设备维修", "Device maintenance"),
+    TaskKind.SUBSTITUTE_COVER: ("替代照看", "Substitute cover"),
+}
+TASK_STATUS: dict[str, Words] = {
+    TaskStatus.PLANNED: ("待派", "Planned"),
+    TaskStatus.ASSIGNED: ("已派", "Assigned"),
+    TaskStatus.PUBLISHED: ("已下发", "Published"),
+    TaskStatus.EN_ROUTE: ("在途", "En route"),
+    TaskStatus.CHECKED_IN: ("服务中", "Checked in"),
+    TaskStatus.COMPLETED: ("已完成", "Completed"),
+    TaskStatus.MISSED: ("已漏服", "Missed"),
+    TaskStatus.CANCELLED: ("已取消", "Cancelled"),
+    TaskStatus.SUSPENDED: ("暂停", "Suspended"),
+}
+TASK_SOURCE: dict[str, Words] = {
+    TaskSource.PLAN: ("照护计划", "Care plan"),
+    TaskSource.ALARM: ("告警", "Alarm"),
+    TaskSource.MEAL: ("助餐", "Meal"),
+    TaskSource.FINDING: ("探访发现", "Finding"),
+    TaskSource.WELFARE: ("关怀呼叫", "Welfare call"),
+    TaskSource.ASSESSMENT: ("能力评估", "Assessment"),
+    TaskSource.DEVICE: ("设备", "Device"),
+    TaskSource.MANUAL: ("手工创建", "Manual"),
+}
+TASK_ACTION: dict[str, Words] = {
+    TaskAction.CREATED: ("创建", "created"),
+    TaskAction.ASSIGNED: ("派单", "assigned"),
+    TaskAction.UNASSIGNED: ("撤回派单", "unassigned"),
+    TaskAction.PUBLISHED: ("下发", "published"),
+    TaskAction.ACCEPTED: ("接单", "accepted"),
+    TaskAction.EN_ROUTE: ("出发", "en route"),
+    TaskAction.CHECKED_IN: ("签到", "checked in"),
+    TaskAction.COMPLETED: ("完成", "completed"),
+    TaskAction.NO_ANSWER: ("上门无人应答", "nobody answered"),
+    TaskAction.MISSED: ("漏服", "missed"),
+    TaskAction.CANCELLED: ("取消", "cancelled"),
+    TaskAction.SUSPENDED: ("暂停", "suspended"),
+    TaskAction.RESUMED: ("恢复", "resumed"),
+    TaskAction.RESCHEDULED: ("改期", "rescheduled"),
+    TaskAction.NOTE: ("备注", "note"),
+    TaskAction.FOLLOW_UP_CREATED: ("生成跟进任务", "follow-up created"),
+}
+ALERT_KIND: dict[str, Words] = {
+    AlertKind.TASK_LATE: ("未按时签到", "Late check-in"),
+    AlertKind.TASK_MISSED: ("任务漏服", "Task missed"),
+    AlertKind.TASK_UNASSIGNED: ("任务无人可派", "Task unassigned"),
+    AlertKind.CERTIFICATION_EXPIRING: ("证书即将到期", "Certificate expiring"),
+    AlertKind.CERTIFICATION_EXPIRED: ("证书已过期", "Certificate expired"),
+    AlertKind.REASSESSMENT_OVERDUE: ("能力复评逾期", "Reassessment overdue"),
+    AlertKind.COVERAGE_BEHIND: ("探访覆盖落后", "Visit coverage behind"),
+    AlertKind.MEAL_CAPACITY: ("助餐点超员", "Meal point over capacity"),
+    AlertKind.FOLLOW_UP_OPEN: ("问题待闭环", "Problem awaiting follow-up"),
+}
+ALERT_STATE: dict[str, Words] = {
+    AlertState.OPEN: ("待处理", "Open"),
+    AlertState.ACKNOWLEDGED: ("处理中", "Acknowledged"),
+    AlertState.RESOLVED: ("已解除", "Resolved"),
+}
+ASSESSMENT_REASON: dict[str, Words] = {
+    AssessmentReason.INITIAL: ("首次评估", "Initial"),
+    AssessmentReason.PERIODIC: ("定期复评", "Periodic"),
+    AssessmentReason.HOSPITAL_DISCHARGE: ("出院后评估", "After hospital discharge"),
+    AssessmentReason.FALL_INJURY: ("跌倒受伤后评估", "After a fall with injury"),
+    AssessmentReason.CONDITION_CHANGE: ("状况变化", "Condition changed"),
+    AssessmentReason.OTHER: ("其他", "Other"),
+}
+MEAL: dict[str, Words] = {
+    Meal.BREAKFAST: ("早餐", "Breakfast"),
+    Meal.LUNCH: ("午餐", "Lunch"),
+    Meal.DINNER: ("晚餐", "Dinner"),
+}
+MEAL_MODE: dict[str, Words] = {
+    MealMode.DINE_IN: ("堂食", "Dine in"),
+    MealMode.PICK_UP: ("自取", "Pick up"),
+    MealMode.DELIVERY: ("送餐上门", "Delivery"),
+}
+PURCHASED_SERVICE: dict[str, Words] = {
+    PurchasedService.BATHING: ("助浴", "Bathing"),
+    PurchasedService.CLEANING: ("助洁", "Cleaning"),
+    PurchasedService.MEDICAL_ESCORT: ("助医陪诊", "Medical escort"),
+    PurchasedService.SHOPPING: ("代购", "Shopping"),
+    PurchasedService.ERRANDS: ("代办", "Errands"),
+    PurchasedService.NURSING: ("护理", "Nursing"),
+    PurchasedService.REHABILITATION: ("康复", "Rehabilitation"),
+    PurchasedService.PSYCHOLOGICAL_COMFORT: ("精神慰藉", "Psychological comfort"),
+}
+FUNDER: dict[str, Words] = {
+    Funder.GOVERNMENT: ("政府购买", "Government-purchased"),
+    Funder.SELF_PAID: ("自费", "Self-paid"),
+}
+STATE_KIND: dict[str, Words] = {
+    StateKind.HOSPITAL: ("住院", "In hospital"),
+    StateKind.AWAY_WITH_FAMILY: ("随子女外出", "Away with family"),
+    StateKind.MOVED: ("已迁出", "Moved away"),
+    StateKind.DECEASED: ("已去世", "Deceased"),
+}
+ORDER_SOURCE: dict[str, Words] = {
+    OrderSource.PLAN: ("计划订餐", "Meal plan"),
+    OrderSource.AD_HOC: ("临时订餐", "Ad hoc"),
+}
+ORDER_STATUS: dict[str, Words] = {
+    OrderStatus.ORDERED: ("已订", "Ordered"),
+    OrderStatus.COLLECTED: ("已取餐", "Collected"),
+    OrderStatus.DELIVERED: ("已送达", "Delivered"),
+    OrderStatus.NOT_COLLECTED: ("未取餐", "Not collected"),
+    OrderStatus.CANCELLED: ("已取消", "Cancelled"),
+}
+COLLECTED_VIA: dict[str, Words] = {
+    CollectedVia.TERMINAL: ("终端签到", "Terminal"),
+    CollectedVia.STAFF: ("送餐员确认", "Delivering staff"),
+    CollectedVia.MANUAL: ("人工登记", "By hand"),
+}
+TRAVEL_MODE: dict[str, Words] = {
+    TravelMode.FOOT: ("步行", "On foot"),
+    TravelMode.EBIKE: ("电动车", "E-bike"),
+    TravelMode.CAR: ("汽车", "Car"),
+}
+
+
 # kind (the name pages look labels up by) → (every value the kind has, their labels).
 KINDS: dict[str, tuple[tuple[str, ...], Mapping[str, Words]]] = {}
 
@@ -206,6 +351,22 @@ _kind("capability", _members(CapabilityLevel), CAPABILITY)
 _kind("careTier", _members(CareTier), CARE_TIER)
 _kind("residentCategory", _members(ResidentCategory), RESIDENT_CATEGORY)
 _kind("residentStatus", _members(ResidentStatus), RESIDENT_STATUS)
+_kind("taskKind", _members(TaskKind), TASK_KIND)
+_kind("taskStatus", _members(TaskStatus), TASK_STATUS)
+_kind("taskSource", _members(TaskSource), TASK_SOURCE)
+_kind("taskAction", _members(TaskAction), TASK_ACTION)
+_kind("alertKind", _members(AlertKind), ALERT_KIND)
+_kind("alertState", _members(AlertState), ALERT_STATE)
+_kind("assessmentReason", _members(AssessmentReason), ASSESSMENT_REASON)
+_kind("meal", _members(Meal), MEAL)
+_kind("mealMode", _members(MealMode), MEAL_MODE)
+_kind("purchasedService", _members(PurchasedService), PURCHASED_SERVICE)
+_kind("funder", _members(Funder), FUNDER)
+_kind("residentState", _members(StateKind), STATE_KIND)
+_kind("mealOrderSource", _members(OrderSource), ORDER_SOURCE)
+_kind("mealOrderStatus", _members(OrderStatus), ORDER_STATUS)
+_kind("collectedVia", _members(CollectedVia), COLLECTED_VIA)
+_kind("travelMode", _members(TravelMode), TRAVEL_MODE)
 
 
 def missing_labels() -> list[str]:

@@ -80,6 +80,7 @@ TABLE_ORDER: tuple[str, ...] = (
     "device",
     "device_credential",
     "staff",
+    "staff_certification",
     "shift",
     "app_user",
 )
@@ -288,6 +289,7 @@ class DemoData:
     device: list[Row] = field(default_factory=list)
     device_credential: list[Row] = field(default_factory=list)
     staff: list[Row] = field(default_factory=list)
+    staff_certification: list[Row] = field(default_factory=list)
     shift: list[Row] = field(default_factory=list)
     app_user: list[Row] = field(default_factory=list)
 
@@ -934,13 +936,14 @@ class _Builder:
             "phone": self.mobile(),
             "role": role.value,
             "skills": [s.value for s in Skill if s in skills],
-            "certifications": certifications or [],
             "home_area_id": home_area_id,
             "care_center_id": care_center_id,
             "institution_id": institution_id,
             "active": True,
         }
         self.data.staff.append(row)
+        for certificate in certifications or []:
+            self.data.staff_certification.append({"staff_id": row["id"], **certificate})
         return row
 
     def _certificate(self, name: str, level: str, years_valid: int) -> dict[str, Any]:

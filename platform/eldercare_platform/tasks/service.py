@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from eldercare_platform.tasks import queries
-from eldercare_platform.tasks.models import NORMAL, TaskAction, TaskKind, TaskSource, TaskStatus
+from eldercare_platform.tasks.models import NORMAL, OPEN_STATUSES, TaskAction, TaskKind, TaskSource, TaskStatus
 
 
 def create_task(
@@ -173,3 +173,95 @@ def move(
         detail=detail,
     )
     return str(previous)
+
+
+def suspend_for_resident(
+    session: Session,
+    *,
+    resident_id: int,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    reason: str,
+    now: datetime,
+    user_id: int | None = None,
+) -> list[int]:
+    """The resident is away (hospital, family): tasks not yet under way whose window starts in the period are
+    suspended with the reason. Returns their ids."""
+    ids = session.execute(
+        text(
+            "SELECT id FROM task WHERE resident_id = :r AND status IN ('planned', 'assigned', 'published')"
+            " AND coalesce(window_start, created_at) >= :start"
+            " AND (CAST(:end AS timestamptz) IS NULL OR coalesce(window_start, created_at) < :end)"
+            " AND kind NOT IN ('maintenance', 'substitute_cover') ORDER BY id"
+        ),
+        {"r": resident_id, "start": starts_at, "end": ends_at},
+    ).scalars()
+    done: list[int] = []
+    for task_id in ids:
+        if move(
+            session,
+            task_id=int(task_id),
+            action=TaskAction.SUSPENDED,
+            to_status=TaskStatus.SUSPENDED,
+            allowed_from={TaskStatus.PLANNED, TaskStatus.ASSIGNED, TaskStatus.PUBLISHED},
+            now=now,
+            user_id=user_id,
+            reason=reason,
+        ):
+            done.append(int(task_id))
+    return done
+
+
+def resume_for_resident(
+    session: Session, *, resident_id: int, reason: str, now: datetime, user_id: int | None = None
+) -> list[int]:
+    """The resident is back: suspended tasks whose window has not closed go back to `planned` (unassigned)."""
+    ids = session.execute(
+        text(
+            "SELECT id FROM task WHERE resident_id = :r AND status = 'suspended'"
+            " AND (window_end IS NULL OR window_end > :now) ORDER BY id"
+        ),
+        {"r": resident_id, "now": now},
+    ).scalars()
+    done: list[int] = []
+    for task_id in ids:
+        if move(
+            session,
+            task_id=int(task_id),
+            action=TaskAction.RESUMED,
+            to_status=TaskStatus.PLANNED,
+            allowed_from={TaskStatus.SUSPENDED},
+            now=now,
+            user_id=user_id,
+            reason=reason,
+            set_sql="assignee_staff_id = NULL, assigned_at = NULL, published_at = NULL",
+        ):
+            done.append(int(task_id))
+    return done
+
+
+def cancel_for_resident(
+    session: Session, *, resident_id: int, reason: str, now: datetime, user_id: int | None = None
+) -> list[int]:
+    """The resident moved away or died: every task still open (or suspended) is cancelled with the reason."""
+    ids = session.execute(
+        text(
+            "SELECT id FROM task WHERE resident_id = :r"
+            " AND status NOT IN ('completed', 'missed', 'cancelled') ORDER BY id"
+        ),
+        {"r": resident_id},
+    ).scalars()
+    done: list[int] = []
+    for task_id in ids:
+        if move(
+            session,
+            task_id=int(task_id),
+            action=TaskAction.CANCELLED,
+            to_status=TaskStatus.CANCELLED,
+            allowed_from=OPEN_STATUSES | {TaskStatus.SUSPENDED},
+            now=now,
+            user_id=user_id,
+            reason=reason,
+        ):
+            done.append(int(task_id))
+    return done
