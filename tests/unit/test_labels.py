@@ -10,11 +10,16 @@ from fastapi.testclient import TestClient
 
 from eldercare_common.contract.v1 import EventType, FaultType
 from eldercare_platform.alarms.models import AlarmState, CallResult, Outcome, ReachMethod, TraceAction
+from eldercare_platform.alerts.models import AlertKind, AlertState
+from eldercare_platform.care_plans.models import AssessmentReason, Funder, Meal, MealMode, PurchasedService, StateKind
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.devices.models import DeviceKind, DeviceState
 from eldercare_platform.main import create_app
+from eldercare_platform.meals.models import CollectedVia, OrderSource, OrderStatus
 from eldercare_platform.meta.labels import KINDS, LOCALES, all_labels, missing_labels
 from eldercare_platform.residents.models import CapabilityLevel, CareTier, Gender, ResidentCategory, ResidentStatus
+from eldercare_platform.roster.models import TravelMode
+from eldercare_platform.tasks.models import TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
 from eldercare_platform.users.permissions import Permission
 
@@ -34,6 +39,22 @@ ENUMS: dict[str, list[Any]] = {
     "careTier": list(CareTier),
     "residentCategory": list(ResidentCategory),
     "residentStatus": list(ResidentStatus),
+    "taskKind": list(TaskKind),
+    "taskStatus": list(TaskStatus),
+    "taskSource": list(TaskSource),
+    "taskAction": list(TaskAction),
+    "alertKind": list(AlertKind),
+    "alertState": list(AlertState),
+    "assessmentReason": list(AssessmentReason),
+    "meal": list(Meal),
+    "mealMode": list(MealMode),
+    "purchasedService": list(PurchasedService),
+    "funder": list(Funder),
+    "residentState": list(StateKind),
+    "mealOrderSource": list(OrderSource),
+    "mealOrderStatus": list(OrderStatus),
+    "collectedVia": list(CollectedVia),
+    "travelMode": list(TravelMode),
 }
 
 

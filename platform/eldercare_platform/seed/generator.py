@@ -943,7 +943,9 @@ class _Builder:
         }
         self.data.staff.append(row)
         for certificate in certifications or []:
-            self.data.staff_certification.append({"staff_id": row["id"], **certificate})
+            self.data.staff_certification.append(
+                {"id": len(self.data.staff_certification) + 1, "staff_id": row["id"], **certificate}
+            )
         return row
 
     def _certificate(self, name: str, level: str, years_valid: int) -> dict[str, Any]:
