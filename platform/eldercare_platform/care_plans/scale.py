@@ -145,7 +145,9 @@ class LevelAdjustment(StrEnum):
     CARE_RISK_EVENTS = "care_risk_events"  # 近30天内2次及以上照护风险事件 (跌倒、噎食、自杀、自伤、走失): one worse
 
 
-ONE_LEVEL_WORSE = frozenset({LevelAdjustment.DEMENTIA, LevelAdjustment.MENTAL_DISORDER, LevelAdjustment.CARE_RISK_EVENTS})
+ONE_LEVEL_WORSE = frozenset(
+    {LevelAdjustment.DEMENTIA, LevelAdjustment.MENTAL_DISORDER, LevelAdjustment.CARE_RISK_EVENTS}
+)
 
 
 @dataclass(frozen=True)
