@@ -60,13 +60,14 @@ def test_missing_and_out_of_range_items_are_a_422_naming_them(client: TestClient
 
 
 @pytest.mark.time_sensitive
-def test_history_is_newest_first_and_another_community_sees_nothing(
-    client: TestClient, world: dict[str, Any]
-) -> None:
+def test_history_is_newest_first_and_another_community_sees_nothing(client: TestClient, world: dict[str, Any]) -> None:
     rid = world["resident"].id
     headers = _auth(client, world)
     for day in ("2026-05-20", "2026-11-20"):
-        assert client.post(f"/api/residents/{rid}/assessments", json=assessment_body(day), headers=headers).status_code == 201
+        assert (
+            client.post(f"/api/residents/{rid}/assessments", json=assessment_body(day), headers=headers).status_code
+            == 201
+        )
     history = client.get(f"/api/residents/{rid}/assessments", headers=headers).json()
     assert [a["assessed_on"] for a in history] == ["2026-11-20", "2026-05-20"]
     other = _auth(client, world, "other_coordinator")
@@ -80,7 +81,9 @@ def test_history_is_newest_first_and_another_community_sees_nothing(
 def test_an_assessment_cannot_be_dated_tomorrow(client: TestClient, world: dict[str, Any]) -> None:
     tomorrow = (TEST_NOW + timedelta(days=1)).date().isoformat()
     response = client.post(
-        f"/api/residents/{world['resident'].id}/assessments", json=assessment_body(tomorrow), headers=_auth(client, world)
+        f"/api/residents/{world['resident'].id}/assessments",
+        json=assessment_body(tomorrow),
+        headers=_auth(client, world),
     )
     assert response.status_code == 422 and response.json()["code"] == "assessed_on_in_future"
 
@@ -115,7 +118,9 @@ def test_a_plan_follows_the_proposed_tier_or_needs_a_reason(
     assert current["current"] is None
     assert current["proposed"] == {"tier": "key", "reasons": ["key_category"]}  # 特困, 独居, intact
     assert current["subsidy_monthly_fen"] == 10_350  # ¥207 at home: half
-    refused = client.post(f"/api/residents/{rid}/care-plans", json=_plan(world, visit_tier="high_risk"), headers=headers)
+    refused = client.post(
+        f"/api/residents/{rid}/care-plans", json=_plan(world, visit_tier="high_risk"), headers=headers
+    )
     assert refused.status_code == 422 and refused.json()["code"] == "override_reason_required"
     created = client.post(
         f"/api/residents/{rid}/care-plans",
@@ -148,7 +153,9 @@ def test_a_new_version_closes_the_previous_one_and_a_same_day_one_supersedes_it(
     rid = world["resident"].id
     headers = _auth(client, world)
     first = client.post(f"/api/residents/{rid}/care-plans", json=_plan(world), headers=headers).json()
-    second = client.post(f"/api/residents/{rid}/care-plans", json=_plan(world, valid_from="2026-12-01"), headers=headers)
+    second = client.post(
+        f"/api/residents/{rid}/care-plans", json=_plan(world, valid_from="2026-12-01"), headers=headers
+    )
     assert second.status_code == 201
     third = client.post(
         f"/api/residents/{rid}/care-plans", json=_plan(world, valid_from="2026-12-01", meals=[]), headers=headers
@@ -173,7 +180,8 @@ def test_the_reassessment_job_makes_a_task_then_an_alert_and_an_assessment_ends_
     ).one()
     assert task.slot == f"reassessment:{due.isoformat()}" and task.source == "assessment"
     alert = db.execute(
-        text("SELECT state FROM alert WHERE kind = 'reassessment_overdue' AND subject_key = :s"), {"s": f"resident:{rid}"}
+        text("SELECT state FROM alert WHERE kind = 'reassessment_overdue' AND subject_key = :s"),
+        {"s": f"resident:{rid}"},
     ).scalar_one()
     assert alert == "open" and again["alerts_raised"] == 0
     db.commit()

@@ -114,17 +114,25 @@ def test_death_ends_everything_retires_devices_and_notes_open_alarms(
     assert response.status_code == 201, response.text
     assert db.execute(text("SELECT status FROM resident WHERE id = :r"), {"r": rid}).scalar_one() == "deceased"
     assert _status(db, "task", task) == "cancelled"
-    assert db.execute(text("SELECT state FROM device WHERE serial = :s"), {"s": world["unit"]}).scalar_one() == "retired"
+    assert (
+        db.execute(text("SELECT state FROM device WHERE serial = :s"), {"s": world["unit"]}).scalar_one() == "retired"
+    )
     valid_to = db.execute(text("SELECT valid_to FROM care_plan WHERE resident_id = :r"), {"r": rid}).scalar_one()
     assert valid_to is not None
-    state, = db.execute(text("SELECT state FROM alarm WHERE id = :id"), {"id": alarm_id}).one()
+    (state,) = db.execute(text("SELECT state FROM alarm WHERE id = :id"), {"id": alarm_id}).one()
     assert state == "new"  # an operator closes it
-    notes = db.execute(
-        text("SELECT reason FROM alarm_transition WHERE alarm_id = :id AND action = 'note'"), {"id": alarm_id}
-    ).scalars().all()
+    notes = (
+        db.execute(
+            text("SELECT reason FROM alarm_transition WHERE alarm_id = :id AND action = 'note'"), {"id": alarm_id}
+        )
+        .scalars()
+        .all()
+    )
     assert notes == ["resident_deceased"]
     ended = client.post(
-        f"/api/residents/{rid}/states/{response.json()['id']}/end", json={"ends_at": TEST_NOW.isoformat()}, headers=headers
+        f"/api/residents/{rid}/states/{response.json()['id']}/end",
+        json={"ends_at": TEST_NOW.isoformat()},
+        headers=headers,
     )
     assert ended.status_code == 409 and ended.json()["code"] == "state_final"
 
@@ -145,7 +153,9 @@ def test_inactivity_of_a_resident_in_hospital_is_closed_by_the_system_but_an_sos
     quiet, sos = intake_pending(db, now=TEST_NOW)
     rows = {
         r.type: r
-        for r in db.execute(text("SELECT id, type, state, outcome FROM alarm WHERE id IN (:a, :b)"), {"a": quiet, "b": sos})
+        for r in db.execute(
+            text("SELECT id, type, state, outcome FROM alarm WHERE id IN (:a, :b)"), {"a": quiet, "b": sos}
+        )
     }
     assert (rows["inactivity"].state, rows["inactivity"].outcome) == ("resolved", "resident_away")
     assert rows["sos"].state == "new"
