@@ -46,7 +46,7 @@ def test_a_total_outside_0_to_90_is_refused(total: int) -> None:
 
 
 def test_validation_names_missing_unknown_and_out_of_range_items() -> None:
-    items: dict[str, object] = scale.full_marks()
+    items: dict[str, object] = dict(scale.full_marks())
     del items["eating"]
     items["stairs"] = 4  # stairs is 0–3
     items["vision"] = -1
