@@ -34,6 +34,8 @@ GUARDED = [
     ("post", "/api/devices", Permission.DEVICES_ADMIN),
     ("get", "/api/users", Permission.USERS_ADMIN),
     ("get", "/api/system/status", Permission.SYSTEM_STATUS),
+    ("get", "/api/residents/999999/assessments", Permission.CARE_PLANS_READ),
+    ("post", "/api/residents/999999/care-plans", Permission.CARE_PLANS_EDIT),
 ]
 
 

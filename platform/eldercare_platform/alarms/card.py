@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from eldercare_platform.alarms.schemas import AlarmCard, AlarmOut, Caregiver, LastDay, RecentEvent, RecentVitals
+from eldercare_platform.care_plans.service import state_at
 from eldercare_platform.core.clock import local_date
 from eldercare_platform.core.scope import Scope, scope_of
 from eldercare_platform.devices.service import status_of
@@ -104,6 +105,7 @@ def alarm_card(session: Session, *, user: User, alarm: AlarmOut, now: datetime, 
     return AlarmCard(
         alarm=alarm,
         resident=resident,
+        resident_state=None if resident is None else state_at(session, resident_id=resident.resident.id, at=now),
         caregivers=caregivers,
         last_24h=last_day(session, household_id=alarm.household_id, device_serial=alarm.device_serial, now=now),
     )

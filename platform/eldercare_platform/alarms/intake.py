@@ -13,10 +13,14 @@ from typing import Any
 from sqlalchemy import RowMapping, text
 from sqlmodel import Session
 
+from eldercare_platform.alarms.queries import RESOLVE_AS_AWAY
 from eldercare_platform.alarms.service import create_task, record_transition
+from eldercare_platform.care_plans.service import AWAY_KINDS, state_at
 from eldercare_platform.core.clock import LOCAL_TIMEZONE
 
 NIGHT_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4, 5})
+QUIET_WHEN_AWAY = frozenset({"inactivity", "device_silent"})  # not a fault while the resident is away
+REASON_RESIDENT_AWAY = "resident_away"
 
 # Under load every round trip waits for a core, so a batch is claimed together with everything the
 # intake needs to know about its events (docs/benchmarks.md, "Alarm latency").
@@ -107,6 +111,8 @@ def intake_event(session: Session, *, event: RowMapping, now: datetime) -> int |
             now=now,
             detail={"device_event_id": event["id"], "device_serial": event["device_serial"]},
         )
+        if _resolved_as_away(session, event=event, alarm_id=alarm_id, now=now):
+            return alarm_id
         if event["is_device_fault"]:
             _maintenance_task(session, alarm_id=alarm_id, now=now)
     else:
@@ -121,6 +127,35 @@ def intake_event(session: Session, *, event: RowMapping, now: datetime) -> int |
             detail={"device_event_id": event["id"]},
         )
     return alarm_id
+
+
+def _resolved_as_away(session: Session, *, event: RowMapping, alarm_id: int, now: datetime) -> bool:
+    """An inactivity or silent-device alarm of a resident in hospital or away with family (care_plans' temporary
+    states) is no fault and needs no cover: resolved by the system at once, the reason on its trace. Any other
+    alarm type opens normally: an emergency is always an alarm."""
+    if event["event_type"] not in QUIET_WHEN_AWAY or event["resident_id"] is None:
+        return False
+    state = state_at(session, resident_id=event["resident_id"], at=event["received_at"])
+    if state is None or state.kind not in AWAY_KINDS:
+        return False
+    session.execute(text(RESOLVE_AS_AWAY), {"id": alarm_id, "now": now, "notes": f"resident {state.kind}"})
+    record_transition(
+        session,
+        alarm_id=alarm_id,
+        action="resolve",
+        from_state="new",
+        to_state="resolved",
+        user_id=None,
+        now=now,
+        reason=REASON_RESIDENT_AWAY,
+        detail={
+            "reason_code": REASON_RESIDENT_AWAY,
+            "state_id": state.id,
+            "state_kind": str(state.kind),
+            "since": state.since.isoformat(),
+        },
+    )
+    return True
 
 
 def _link_incident(session: Session, *, alarm_id: int, source: str) -> None:

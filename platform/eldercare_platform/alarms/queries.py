@@ -70,6 +70,12 @@ RESOLVE = (
     " WHERE id = :id"
 )
 
+RESOLVE_AS_AWAY = (
+    "UPDATE alarm SET state = 'resolved', acknowledged_at = coalesce(acknowledged_at, :now), resolved_at = :now,"
+    " outcome = 'resident_away', resolution_notes = :notes, version = nextval('alarm_version_seq') WHERE id = :id"
+)
+"""The system closes an inactivity/silent-device alarm of a resident in hospital or away (alarms/intake.py)."""
+
 TASK_FOR_ALARM = (
     "INSERT INTO task (kind, status, source, resident_id, household_id, device_serial, alarm_id,"
     " assignee_staff_id, due_at, window_start, window_end, priority, area_path, area_id, created_at, created_by,"

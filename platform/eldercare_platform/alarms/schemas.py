@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from eldercare_platform.alarms.models import Action, AlarmState, CallResult, Outcome, ReachMethod
+from eldercare_platform.care_plans.schemas import StateBrief
 from eldercare_platform.core.params import BodyId
 from eldercare_platform.devices.schemas import DeviceStatusOut
 from eldercare_platform.residents.schemas import ResidentCard
@@ -180,6 +181,9 @@ class AlarmCard(BaseModel):
 
     alarm: AlarmOut
     resident: ResidentCard | None
+    resident_state: StateBrief | None = Field(
+        default=None, description="The resident's temporary state now (住院中, away with family…), if any"
+    )
     caregivers: list[Caregiver]
     last_24h: LastDay
 

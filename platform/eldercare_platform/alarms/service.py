@@ -430,3 +430,30 @@ def open_welfare_call(
         detail={"source": "welfare", "task_id": task_id, "meal_order_id": meal_order_id},
     )
     return int(alarm_id)
+
+
+def note_open_alarms_of_resident(
+    session: Session, *, resident_id: int, reason: str, detail: dict[str, Any], now: datetime
+) -> list[int]:
+    """A system note (`reason` a code) on every open alarm of the resident (e.g. the resident died: an operator
+    still closes them). Returns their ids."""
+    rows = session.execute(
+        text(
+            "UPDATE alarm SET version = nextval('alarm_version_seq') WHERE resident_id = :r AND state <> 'resolved'"
+            " RETURNING id, state"
+        ),
+        {"r": resident_id},
+    ).all()
+    for alarm_id, state in rows:
+        record_transition(
+            session,
+            alarm_id=int(alarm_id),
+            action="note",
+            from_state=state,
+            to_state=state,
+            user_id=None,
+            now=now,
+            reason=reason,
+            detail=detail,
+        )
+    return sorted(int(alarm_id) for alarm_id, _ in rows)

@@ -264,3 +264,20 @@ def configure(session: Session, *, admin: User, device: Device, heartbeat_interv
         detail={"heartbeat_interval_s": heartbeat_interval_s},
     )
     return outbox_id
+
+
+def retire_devices_of_household(session: Session, *, household_id: int, resident_id: int, now: datetime) -> list[str]:
+    """A resident died: their personal devices (worn by them) are retired, and the household's devices too
+    when nobody else active lives there. Returns the retired serials (audited by the caller)."""
+    others = session.execute(
+        text("SELECT 1 FROM resident WHERE household_id = :h AND id <> :r AND status = 'active' LIMIT 1"),
+        {"h": household_id, "r": resident_id},
+    ).first()
+    serials = session.execute(
+        text(
+            "UPDATE device SET state = :retired WHERE state <> :retired"
+            " AND (resident_id = :r OR (household_id = :h AND NOT :others)) RETURNING serial"
+        ),
+        {"retired": DeviceState.RETIRED.value, "r": resident_id, "h": household_id, "others": others is not None},
+    ).scalars()
+    return sorted(str(serial) for serial in serials)

@@ -322,6 +322,25 @@ TRAVEL_MODE: dict[str, Words] = {
     TravelMode.CAR: ("汽车", "Car"),
 }
 
+# care_plans: the tier rule's reason codes and GB/T 42195-2022's level changes (care_plans/rules.py, scale.py).
+TIER_REASON: dict[str, Words] = {
+    "capability_severe": ("能力重度受损或完全丧失", "Severely impaired or capability lost"),
+    "alone_and_impaired": ("独居且中度受损", "Lives alone, moderately impaired"),
+    "dementia_alone": ("认知障碍且独居", "Dementia, lives alone"),
+    "frequent_alarms": ("近30天2次以上告警", "2+ alarms in 30 days"),
+    "recent_major_event": ("近30天出院或跌倒受伤", "Discharge or injurious fall in 30 days"),
+    "key_category": ("重点人群", "Key group"),
+    "capability_impaired": ("能力轻度或中度受损", "Mildly or moderately impaired"),
+    "recent_alarm": ("近30天有告警", "An alarm in 30 days"),
+    "no_risk_factor": ("无风险因素", "No risk factor"),
+}
+LEVEL_ADJUSTMENT: dict[str, Words] = {
+    "coma": ("处于昏迷状态", "In a coma"),
+    "dementia": ("确诊为痴呆", "Diagnosed dementia"),
+    "mental_disorder": ("精神科诊断的精神和行为障碍", "Psychiatric diagnosis"),
+    "care_risk_events": ("近30天2次及以上照护风险事件", "2+ care-risk events in 30 days"),
+}
+
 
 # kind (the name pages look labels up by) → (every value the kind has, their labels).
 KINDS: dict[str, tuple[tuple[str, ...], Mapping[str, Words]]] = {}
@@ -367,6 +386,8 @@ _kind("mealOrderSource", _members(OrderSource), ORDER_SOURCE)
 _kind("mealOrderStatus", _members(OrderStatus), ORDER_STATUS)
 _kind("collectedVia", _members(CollectedVia), COLLECTED_VIA)
 _kind("travelMode", _members(TravelMode), TRAVEL_MODE)
+_kind("tierReason", TIER_REASON.keys(), TIER_REASON)
+_kind("levelAdjustment", LEVEL_ADJUSTMENT.keys(), LEVEL_ADJUSTMENT)
 
 
 def missing_labels() -> list[str]:
