@@ -72,6 +72,7 @@ class Outcome(StrEnum):
     RESIDENT_CANCELLED = "resident_cancelled"
     DEVICE_FIXED = "device_fixed"
     REFERRED = "referred"
+    RESIDENT_AWAY = "resident_away"  # in hospital or away with family: an inactivity/silence alarm is no fault
 
 
 # Outcomes that tell the device its call is cancelled rather than answered.

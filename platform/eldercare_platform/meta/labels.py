@@ -70,6 +70,7 @@ OUTCOME: dict[str, Words] = {
     Outcome.RESIDENT_CANCELLED: ("老人取消", "Resident cancelled"),
     Outcome.DEVICE_FIXED: ("设备已修复", "Device fixed"),
     Outcome.REFERRED: ("转介处理", "Referred"),
+    Outcome.RESIDENT_AWAY: ("老人不在家(住院/外出)", "Resident away (hospital, family)"),
 }
 
 REACH_METHOD: dict[str, Words] = {
