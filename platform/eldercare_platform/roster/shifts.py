@@ -8,6 +8,7 @@ accepted work silently loses its shift; the coordinator reassigns the tasks and 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import text
@@ -50,8 +51,9 @@ def generate_shifts(
     """Write the shifts the patterns call for from `today` (local) for `days` days; remove the future, untouched
     shifts of patterns that no longer call for them. Only one staff member's when `staff_id` is given.
 
-    A night that started yesterday evening and is not over yet is written too (so a first run covers the small
-    hours). Returns counts: patterns, planned, created, removed, kept_busy. Flushes; the caller commits.
+    A shift already under way (a night that started yesterday evening, today's day shift on a first run at noon)
+    is written too; no shift is written where the person already has one overlapping it. Returns counts:
+    patterns, planned, created, removed, kept_busy. Flushes; the caller commits.
     """
     first, last = today - timedelta(days=1), today + timedelta(days=days - 1)
     window_end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=LOCAL_TIMEZONE)
@@ -71,7 +73,6 @@ def generate_shifts(
     planned = [shift for shift in planned_shifts(patterns, first, last) if shift.ends_at > now]
     wanted = {(s.pattern_id, s.starts_at, s.ends_at, s.on_call) for s in planned}
     existing = session.execute(text(_EXISTING), {"now": now, "window_end": window_end, "staff": staff_id}).all()
-    taken = {(int(row.staff_id), row.starts_at) for row in existing}
     stale = [
         row
         for row in existing
@@ -81,9 +82,14 @@ def generate_shifts(
     kept_busy = sum(1 for row in stale if not row.removable and row.starts_at > now)
     if removable:
         session.execute(text("DELETE FROM shift WHERE id = ANY(:ids)"), {"ids": removable})
-        removed_keys = {(int(row.staff_id), row.starts_at) for row in stale if row.removable}
-        taken -= removed_keys
-    new = [s for s in planned if (s.staff_id, s.starts_at) not in taken]
+    # A shift is not written where the person already has a shift overlapping it (a changed pattern does not
+    # double a shift kept for its tasks or one under way; a hand-made shift wins).
+    gone = set(removable)
+    kept: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for row in existing:
+        if int(row.id) not in gone:
+            kept[int(row.staff_id)].append((row.starts_at, row.ends_at))
+    new = [s for s in planned if not any(start < s.ends_at and end > s.starts_at for start, end in kept[s.staff_id])]
     created = _insert(session, new)
     return {
         "patterns": len(patterns),
