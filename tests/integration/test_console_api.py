@@ -34,6 +34,8 @@ GUARDED = [
     ("post", "/api/devices", Permission.DEVICES_ADMIN),
     ("get", "/api/users", Permission.USERS_ADMIN),
     ("get", "/api/system/status", Permission.SYSTEM_STATUS),
+    ("get", "/api/roster/staff", Permission.ROSTER_READ),
+    ("post", "/api/roster/staff/999999/leave", Permission.ROSTER_EDIT),
 ]
 
 
