@@ -317,7 +317,7 @@ def get_availability(
     )
 
 
-@router.get("/on-shift", response_model=list[OnShift])
+@router.get("/on-shift", response_model=list[OnShift], responses=errors(422))
 def get_on_shift(
     session: SessionDep,
     user: RosterReader,
@@ -329,6 +329,8 @@ def get_on_shift(
 ) -> list[OnShift]:
     """Staff in scope on shift at that moment (not on leave; with the skill and its certificate if given),
     nearest first by straight-line distance from (lat, lon)."""
+    if at is not None and not 1900 <= at.year <= 2200:
+        raise UnprocessableError("at must lie between 1900 and 2200", code="date_out_of_range")
     return board.on_shift(
         session, scope=scope_of(session, user), at=at or now, latitude=lat, longitude=lon, skill=skill
     )
