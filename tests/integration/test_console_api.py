@@ -36,6 +36,8 @@ GUARDED = [
     ("get", "/api/system/status", Permission.SYSTEM_STATUS),
     ("get", "/api/residents/999999/assessments", Permission.CARE_PLANS_READ),
     ("post", "/api/residents/999999/care-plans", Permission.CARE_PLANS_EDIT),
+    ("get", "/api/roster/staff", Permission.ROSTER_READ),
+    ("post", "/api/roster/staff/999999/leave", Permission.ROSTER_EDIT),
 ]
 
 

@@ -12,13 +12,23 @@ from eldercare_common.contract.v1 import EventType, FaultType
 from eldercare_platform.alarms.models import AlarmState, CallResult, Outcome, ReachMethod, TraceAction
 from eldercare_platform.alerts.models import AlertKind, AlertState
 from eldercare_platform.care_plans.models import AssessmentReason, Funder, Meal, MealMode, PurchasedService, StateKind
+from eldercare_platform.care_plans.rules import TierReason
+from eldercare_platform.care_plans.scale import LevelAdjustment
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.devices.models import DeviceKind, DeviceState
 from eldercare_platform.main import create_app
 from eldercare_platform.meals.models import CollectedVia, OrderSource, OrderStatus
 from eldercare_platform.meta.labels import KINDS, LOCALES, all_labels, missing_labels
 from eldercare_platform.residents.models import CapabilityLevel, CareTier, Gender, ResidentCategory, ResidentStatus
-from eldercare_platform.roster.models import TravelMode
+from eldercare_platform.roster.models import (
+    CertificateStatus,
+    LeaveKind,
+    PreferenceKind,
+    Skill,
+    StaffRole,
+    TravelMode,
+    Unassignable,
+)
 from eldercare_platform.tasks.models import TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
 from eldercare_platform.users.permissions import Permission
@@ -55,6 +65,14 @@ ENUMS: dict[str, list[Any]] = {
     "mealOrderStatus": list(OrderStatus),
     "collectedVia": list(CollectedVia),
     "travelMode": list(TravelMode),
+    "tierReason": list(TierReason.ALL),
+    "levelAdjustment": list(LevelAdjustment),
+    "staffRole": list(StaffRole),
+    "skill": list(Skill),
+    "leaveKind": list(LeaveKind),
+    "preferenceKind": list(PreferenceKind),
+    "certificateStatus": list(CertificateStatus),
+    "unassignableReason": list(Unassignable),
 }
 
 

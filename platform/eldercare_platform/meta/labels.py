@@ -19,10 +19,20 @@ from eldercare_common.contract.v1 import EventType, FaultType
 from eldercare_platform.alarms.models import AlarmState, CallResult, Outcome, ReachMethod, TraceAction
 from eldercare_platform.alerts.models import AlertKind, AlertState
 from eldercare_platform.care_plans.models import AssessmentReason, Funder, Meal, MealMode, PurchasedService, StateKind
+from eldercare_platform.care_plans.rules import TierReason
+from eldercare_platform.care_plans.scale import LevelAdjustment
 from eldercare_platform.devices.models import DeviceKind, DeviceState
 from eldercare_platform.meals.models import CollectedVia, OrderSource, OrderStatus
 from eldercare_platform.residents.models import CapabilityLevel, CareTier, Gender, ResidentCategory, ResidentStatus
-from eldercare_platform.roster.models import TravelMode
+from eldercare_platform.roster.models import (
+    CertificateStatus,
+    LeaveKind,
+    PreferenceKind,
+    Skill,
+    StaffRole,
+    TravelMode,
+    Unassignable,
+)
 from eldercare_platform.tasks.models import TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
 from eldercare_platform.users.permissions import Permission
@@ -343,6 +353,56 @@ LEVEL_ADJUSTMENT: dict[str, Words] = {
 }
 
 
+# --- the roster (issue 11) ---
+STAFF_ROLE: dict[str, Words] = {
+    StaffRole.CAREGIVER: ("护理员", "Caregiver"),
+    StaffRole.NURSE: ("护士", "Nurse"),
+    StaffRole.SOCIAL_WORKER: ("社工", "Social worker"),
+    StaffRole.COORDINATOR: ("协管员", "Coordinator"),
+    StaffRole.VOLUNTEER: ("志愿者", "Volunteer"),
+    StaffRole.OPERATOR: ("坐席", "Operator"),
+}
+SKILL: dict[str, Words] = {
+    Skill.BATHING: ("助浴", "Bathing"),
+    Skill.CLEANING: ("助洁", "Cleaning"),
+    Skill.MEAL_DELIVERY: ("送餐", "Meal delivery"),
+    Skill.MEDICAL_ESCORT: ("陪同就医", "Medical escort"),
+    Skill.SHOPPING: ("代购", "Shopping"),
+    Skill.NURSING: ("护理", "Nursing"),
+    Skill.REHABILITATION: ("康复", "Rehabilitation"),
+    Skill.PSYCHOLOGICAL_COMFORT: ("精神慰藉", "Psychological comfort"),
+    Skill.VISIT: ("探访", "Visit"),
+    Skill.ERRANDS: ("代办", "Errands"),
+    Skill.DEVICE_MAINTENANCE: ("设备维护", "Device maintenance"),
+}
+LEAVE_KIND: dict[str, Words] = {
+    LeaveKind.ANNUAL: ("年假", "Annual leave"),
+    LeaveKind.SICK: ("病假", "Sick leave"),
+    LeaveKind.TRAINING: ("培训", "Training"),
+    LeaveKind.OTHER: ("其他", "Other"),
+}
+PREFERENCE_KIND: dict[str, Words] = {
+    PreferenceKind.PREFERRED: ("优先", "Preferred"),
+    PreferenceKind.DECLINED: ("回避", "Declined"),
+}
+CERTIFICATE_STATUS: dict[str, Words] = {
+    CertificateStatus.VALID: ("有效", "Valid"),
+    CertificateStatus.EXPIRING: ("即将到期", "Expiring"),
+    CertificateStatus.EXPIRED: ("已过期", "Expired"),
+}
+UNASSIGNABLE: dict[str, Words] = {
+    Unassignable.UNKNOWN_STAFF: ("无此人员", "Unknown staff member"),
+    Unassignable.INACTIVE: ("已停用", "Inactive"),
+    Unassignable.NOT_ON_SHIFT: ("不在班", "Not on shift"),
+    Unassignable.ON_LEAVE: ("请假中", "On leave"),
+    Unassignable.MISSING_SKILL: ("不具备该技能", "Lacks the skill"),
+    Unassignable.CERTIFICATE_MISSING: ("缺少所需证书", "Required certificate missing"),
+    Unassignable.CERTIFICATE_EXPIRED: ("所需证书已过期", "Required certificate expired"),
+    Unassignable.DECLINED_RESIDENT: ("回避该老人", "Declined this resident"),
+    Unassignable.MAX_TASKS_REACHED: ("本班任务已满", "Shift is full"),
+}
+
+
 # kind (the name pages look labels up by) → (every value the kind has, their labels).
 KINDS: dict[str, tuple[tuple[str, ...], Mapping[str, Words]]] = {}
 
@@ -387,8 +447,14 @@ _kind("mealOrderSource", _members(OrderSource), ORDER_SOURCE)
 _kind("mealOrderStatus", _members(OrderStatus), ORDER_STATUS)
 _kind("collectedVia", _members(CollectedVia), COLLECTED_VIA)
 _kind("travelMode", _members(TravelMode), TRAVEL_MODE)
-_kind("tierReason", TIER_REASON.keys(), TIER_REASON)
-_kind("levelAdjustment", LEVEL_ADJUSTMENT.keys(), LEVEL_ADJUSTMENT)
+_kind("tierReason", TierReason.ALL, TIER_REASON)
+_kind("levelAdjustment", _members(LevelAdjustment), LEVEL_ADJUSTMENT)
+_kind("staffRole", _members(StaffRole), STAFF_ROLE)
+_kind("skill", _members(Skill), SKILL)
+_kind("leaveKind", _members(LeaveKind), LEAVE_KIND)
+_kind("preferenceKind", _members(PreferenceKind), PREFERENCE_KIND)
+_kind("certificateStatus", _members(CertificateStatus), CERTIFICATE_STATUS)
+_kind("unassignableReason", _members(Unassignable), UNASSIGNABLE)
 
 
 def missing_labels() -> list[str]:

@@ -91,3 +91,41 @@ class Shift(SQLModel, table=True):
     starts_at: datetime = timestamp_field(index=True)
     ends_at: datetime = timestamp_field()
     on_call: bool = Field(default=False, description="Can be sent out to alarms during this shift")
+
+
+class LeaveKind(StrEnum):
+    """Why a staff member is away (`staff_leave.kind`)."""
+
+    ANNUAL = "annual"  # 年假
+    SICK = "sick"  # 病假
+    TRAINING = "training"  # 培训
+    OTHER = "other"
+
+
+class PreferenceKind(StrEnum):
+    """A staff member's standing with a resident (`staff_preference.kind`)."""
+
+    PREFERRED = "preferred"
+    DECLINED = "declined"  # never assigned to this resident
+
+
+class CertificateStatus(StrEnum):
+    """A certificate on a given day (`certification_warn_days` decides `expiring`)."""
+
+    VALID = "valid"
+    EXPIRING = "expiring"
+    EXPIRED = "expired"
+
+
+class Unassignable(StrEnum):
+    """Why a staff member cannot take a task (`roster.service.why_not_assignable`)."""
+
+    UNKNOWN_STAFF = "unknown_staff"
+    INACTIVE = "inactive"
+    NOT_ON_SHIFT = "not_on_shift"
+    ON_LEAVE = "on_leave"
+    MISSING_SKILL = "missing_skill"
+    CERTIFICATE_MISSING = "certificate_missing"
+    CERTIFICATE_EXPIRED = "certificate_expired"
+    DECLINED_RESIDENT = "declined_resident"
+    MAX_TASKS_REACHED = "max_tasks_reached"
