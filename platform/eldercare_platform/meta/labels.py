@@ -22,7 +22,7 @@ from eldercare_platform.care_plans.models import AssessmentReason, Funder, Meal,
 from eldercare_platform.devices.models import DeviceKind, DeviceState
 from eldercare_platform.meals.models import CollectedVia, OrderSource, OrderStatus
 from eldercare_platform.residents.models import CapabilityLevel, CareTier, Gender, ResidentCategory, ResidentStatus
-from eldercare_platform.roster.models import TravelMode
+from eldercare_platform.roster.models import StaffRole, TravelMode
 from eldercare_platform.tasks.models import TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
 from eldercare_platform.users.permissions import Permission
@@ -367,6 +367,17 @@ _kind("mealOrderSource", _members(OrderSource), ORDER_SOURCE)
 _kind("mealOrderStatus", _members(OrderStatus), ORDER_STATUS)
 _kind("collectedVia", _members(CollectedVia), COLLECTED_VIA)
 _kind("travelMode", _members(TravelMode), TRAVEL_MODE)
+
+# --- the coordinator's board (pages helper, issue 11) ---
+STAFF_ROLE: dict[str, Words] = {
+    StaffRole.CAREGIVER: ("护理员", "Caregiver"),
+    StaffRole.NURSE: ("护士", "Nurse"),
+    StaffRole.SOCIAL_WORKER: ("社工", "Social worker"),
+    StaffRole.COORDINATOR: ("协理员", "Coordinator"),
+    StaffRole.VOLUNTEER: ("志愿者", "Volunteer"),
+    StaffRole.OPERATOR: ("坐席", "Operator"),
+}
+_kind("staffRole", _members(StaffRole), STAFF_ROLE)
 
 
 def missing_labels() -> list[str]:
