@@ -45,13 +45,17 @@ def _routes() -> set[str]:
     from eldercare_platform.core.config import ApiSettings
 
     app = create_app(ApiSettings(environment="test", database_url="postgresql://x@127.0.0.1:1/x"), connect_broker=False)
-    return {f"{method} {route.path}" for route in app.routes for method in getattr(route, "methods", None) or ()}
+    return {
+        f"{method} {getattr(route, 'path', '')}"
+        for route in app.routes
+        for method in getattr(route, "methods", None) or ()
+    }
 
 
 @pytest.fixture(scope="module")
 def board_world(seeded_url: str) -> Iterator[dict[str, Any]]:
-    """One seeded community with staff on shift that day (the most of them): a coordinator for it, an unassigned task with an alert,
-    and a task assigned to one of its caregivers."""
+    """The seeded community with the most staff on shift that day: a coordinator for it, an unassigned task with
+    an alert, and a task assigned to one of its staff members."""
     engine = unpooled_engine(seeded_url)
     day_start = datetime(2026, 11, 22, tzinfo=SHANGHAI)
     with Session(engine) as db:
@@ -137,7 +141,9 @@ def test_the_coordinator_sees_alerts_first_and_the_unassigned_lane(
     expect(alert).to_contain_text("任务无人可派")
     expect(alert).to_contain_text("待处理")
     lanes = page.locator("#lanes")
-    assert page.locator("#alerts-panel").bounding_box()["y"] < lanes.bounding_box()["y"], "alerts come first"
+    alerts_box, lanes_box = page.locator("#alerts-panel").bounding_box(), lanes.bounding_box()
+    assert alerts_box is not None and lanes_box is not None
+    assert alerts_box["y"] < lanes_box["y"], "alerts come first"
     unassigned = page.locator("[data-lane=unassigned]")
     expect(unassigned.locator(f"[data-task-id='{board_world['unassigned']}']")).to_contain_text(board_world["resident"])
     staff_lane = page.locator(f"[data-lane='staff-{board_world['staff']}']")

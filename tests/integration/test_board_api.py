@@ -28,7 +28,8 @@ pytestmark = pytest.mark.time_sensitive
 H = timedelta(hours=1)
 
 
-def _staff(db: Session, *, name: str, zone: int, max_tasks: int = 8) -> Staff:
+def _staff(db: Session, *, name: str, zone: int | None, max_tasks: int = 8) -> Staff:
+    assert zone is not None
     row = Staff(
         name=name, phone="13900000000", role=StaffRole.CAREGIVER, skills=["visit"], home_area_id=zone,
         max_tasks_per_shift=max_tasks,
@@ -48,6 +49,7 @@ def world(db: Session) -> dict[str, Any]:
     zhang = _staff(db, name="张护理", zone=east.id, max_tasks=2)
     zhao = _staff(db, name="赵护理", zone=east.id)
     _staff(db, name="钱休班", zone=east.id)  # no shift that day: not on the board
+    assert zhang.id is not None and zhao.id is not None
     db.add(Shift(staff_id=zhang.id, starts_at=TEST_NOW - 6 * H, ends_at=TEST_NOW + 2 * H))
     db.add(Shift(staff_id=zhao.id, starts_at=TEST_NOW - 1 * H, ends_at=TEST_NOW + 7 * H))
     db.flush()
