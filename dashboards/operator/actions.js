@@ -5,7 +5,7 @@
 import { showError } from "/ui/operator/alerts.js";
 import { actionableId, refresh, refuseAction, select } from "/ui/operator/detail.js";
 import { toggleHandover } from "/ui/operator/handover.js";
-import { apply, sorted, typeLabel } from "/ui/operator/queue.js";
+import { apply, subjectOf, typeLabel, visible } from "/ui/operator/queue.js";
 import { ACTING_STATES, OPEN_STATES, state } from "/ui/operator/state.js";
 import { $, el } from "/ui/shared/dom.js";
 import { errorText, label, labelCodes, t } from "/ui/shared/i18n.js";
@@ -129,7 +129,7 @@ async function addNote(id) {
 }
 
 function move(step) {
-  const list = sorted();
+  const list = visible();
   const index = list.findIndex((a) => a.id === state.selectedId);
   const next = step > 0 ? Math.min(list.length - 1, index + 1) : Math.max(0, index - 1);
   select(list[next]?.id ?? null);
@@ -139,7 +139,7 @@ function move(step) {
 function openResolve(id) {
   const dialog = $("#resolve-dialog");
   const alarm = state.alarms.get(id);
-  $("#resolve-dialog h2").textContent = `${t("resolveTitle")} #${id}${alarm ? ` ${typeLabel(alarm)} · ${alarm.resident_name ?? alarm.device_serial}` : ""}`;
+  $("#resolve-dialog h2").textContent = `${t("resolveTitle")} #${id}${alarm ? ` ${typeLabel(alarm)} · ${subjectOf(alarm)}` : ""}`;
   $("#outcome").replaceChildren(...labelCodes("outcome").map((o) => el("option", { value: o }, label("outcome", o))));
   $("#reach-method").replaceChildren(...labelCodes("reachMethod").map((o) => el("option", { value: o }, label("reachMethod", o))));
   $("#resolve-error").textContent = "";
@@ -161,7 +161,7 @@ async function submitResolve(event) {
     apply(await api(`/api/alarms/${id}/resolve`, { method: "POST", json: body }), { alert: false });
     dialog.close();
     $("#resolve-notes").value = "";
-    if (state.selectedId === id) state.selectedId = sorted()[0]?.id ?? null;
+    if (state.selectedId === id) state.selectedId = visible()[0]?.id ?? null;
     refresh();
   } catch (error) {
     $("#resolve-error").textContent = errorText(error);

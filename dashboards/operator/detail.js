@@ -6,7 +6,7 @@
 // a push never replaces the element the operator is typing in, so text, focus, caret and an IME composition stay.
 import { actionBar, dispatchButton, dispatchChoice, noteBox } from "/ui/operator/actions.js";
 import { banner, showError } from "/ui/operator/alerts.js";
-import { onAlarmChange, renderQueue, typeLabel } from "/ui/operator/queue.js";
+import { isWelfare, onAlarmChange, renderQueue, typeLabel, welfareBadge } from "/ui/operator/queue.js";
 import { ACTING_STATES, state } from "/ui/operator/state.js";
 import { ApiError } from "/ui/shared/http.js";
 import { $, el, renderPart } from "/ui/shared/dom.js";
@@ -67,12 +67,17 @@ function parts() {
 function detailHead(alarm) {
   return el("div", { class: "detail-head" },
     el("h2", {}, `#${alarm.id} ${typeLabel(alarm)}`),
+    welfareBadge(alarm),
     el("span", { class: `state ${alarm.state}` }, label("alarmState", alarm.state)),
-    el("span", { class: "muted" }, `${t("device")} ${alarm.device_serial} · ${alarm.event_count} ${t("events")} · ${formatTime(alarm.opened_at)}`),
+    // a welfare call has no device: what it is about is its meal order or visit, not a device's events
+    isWelfare(alarm) || !alarm.device_serial
+      ? el("span", { class: "muted", "data-welfare-origin": "" }, [alarm.meal_order_id ? `${t("mealOrder")} #${alarm.meal_order_id}` : "",
+        alarm.task_id ? `${t("visitTask")} #${alarm.task_id}` : "", formatTime(alarm.opened_at)].filter(Boolean).join(" · "))
+      : el("span", { class: "muted" }, `${t("device")} ${alarm.device_serial} · ${alarm.event_count} ${t("events")} · ${formatTime(alarm.opened_at)}`),
     alarm.acknowledged_by_name ? el("span", { class: "muted" }, `${t("acknowledged_by")}: ${alarm.acknowledged_by_name}`) : "",
     alarm.dispatched ? el("span", { class: "state in_progress" }, t("dispatched")) : "",
     alarm.substitute_cover_required ? el("span", { class: "state new" }, t("substituteCover")) : "",
-    alarm.linked.length ? el("span", { class: "muted" }, `${t("linked")}: ${alarm.linked.map((i) => `#${i}`).join(" ")}`) : "");
+    alarm.linked?.length ? el("span", { class: "muted" }, `${t("linked")}: ${alarm.linked.map((i) => `#${i}`).join(" ")}`) : "");
 }
 
 const keyOf = (...values) => JSON.stringify(values);
@@ -179,6 +184,8 @@ function caregiversBlock(caregivers, acting) {
 }
 
 function historyBlock(day) {
+  if (!day) return [];
+  day = { events: day.events ?? [], vitals: day.vitals ?? [], device_status: day.device_status ?? [] };
   return el("div", { class: "card-block" }, el("h3", {}, t("last24h")),
     el("ul", {}, ...(day.events.length ? day.events.slice(0, 8).map((e) =>
       el("li", {}, `${formatTime(e.received_at)} · ${e.device_serial} · ${label("eventType", e.event_type)}`)) : [el("li", {}, t("noRecords"))])),

@@ -5,7 +5,7 @@ import "/ui/operator/strings.js";
 import { installActions } from "/ui/operator/actions.js";
 import { banner, installSoundButton } from "/ui/operator/alerts.js";
 import { refresh, renderDetail, select } from "/ui/operator/detail.js";
-import { apply, keepOnly, renderQueue, sorted } from "/ui/operator/queue.js";
+import { apply, keepOnly, renderQueue, visible } from "/ui/operator/queue.js";
 import { state } from "/ui/operator/state.js";
 import { $, el } from "/ui/shared/dom.js";
 import { errorText, fmt, label, t } from "/ui/shared/i18n.js";
@@ -14,6 +14,18 @@ import { preparePage, signedIn } from "/ui/shared/page.js";
 import { api, can, landingFor, logout, me } from "/ui/shared/session.js";
 
 let queueTimer = null;
+
+// The queue filter (全部 / 告警 / 关怀呼叫): the selection moves to the first row shown when the filter hides it.
+function installFilter() {
+  for (const button of document.querySelectorAll("[data-filter]")) {
+    button.addEventListener("click", () => {
+      state.filter = button.dataset.filter;
+      const shown = visible();
+      if (!shown.some((alarm) => alarm.id === state.selectedId)) state.selectedId = shown[0]?.id ?? null;
+      refresh();
+    });
+  }
+}
 
 function setLive(liveState) {
   $("#live").dataset.state = liveState;
@@ -44,7 +56,7 @@ async function onHello(data) {
   keepOnly(new Set(open.map((a) => a.id)));
   for (const alarm of open) apply(alarm, { alert: !first });
   state.version = Math.max(data.version, ...open.map((a) => a.version), state.version ?? 0);
-  if (state.selectedId === null) state.selectedId = sorted()[0]?.id ?? null;
+  if (state.selectedId === null) state.selectedId = visible()[0]?.id ?? null;
   refresh();
 }
 
@@ -99,6 +111,7 @@ async function start() {
   state.canHandle = can(user, "alarms.handle");
   document.body.dataset.mode = state.canHandle ? "handle" : "read-only";
   installActions();
+  installFilter();
   renderDetail().catch(() => {});
   queueTimer = setInterval(() => renderQueue(select), 1000);
   live.connect();

@@ -22,10 +22,10 @@ export function apply(alarm, { alert = true } = {}) {
   else state.alarms.set(alarm.id, alarm);
   for (const listener of changeListeners) listener(alarm.id);
   if (alert && !before && alarm.state === "new" && alarm.priority <= 2) {
-    banner(`${t("newCritical")}: ${typeLabel(alarm)} · ${alarm.resident_name ?? alarm.device_serial} · ${alarm.community ?? ""}`);
+    banner(`${t("newCritical")}: ${typeLabel(alarm)} · ${subjectOf(alarm)} · ${alarm.community ?? ""}`);
     beep(3);
   } else if (alert && before && alarm.escalation_level > before.escalation_level && alarm.state === "new") {
-    banner(`${t("escalatedAlarm")}: #${alarm.id} ${typeLabel(alarm)} · ${alarm.resident_name ?? alarm.device_serial}`);
+    banner(`${t("escalatedAlarm")}: #${alarm.id} ${typeLabel(alarm)} · ${subjectOf(alarm)}`);
     beep(2);
   }
 }
@@ -37,6 +37,22 @@ export function keepOnly(openIds) {
 
 export function sorted() {
   return [...state.alarms.values()].sort((a, b) => a.priority - b.priority || a.opened_at.localeCompare(b.opened_at) || a.id - b.id);
+}
+
+// A welfare call (关怀呼叫): an alarm the services opened (a meal not collected, a visit nobody answered), no device.
+export const isWelfare = (alarm) => alarm.source === "welfare";
+
+// What the queue shows under the current filter (全部 / 告警 / 关怀呼叫), in queue order.
+export function visible() {
+  if (state.filter === "all") return sorted();
+  return sorted().filter((alarm) => (state.filter === "welfare") === isWelfare(alarm));
+}
+
+// Who or what an alarm is about, in one line: the resident, else the device (a welfare call always has a resident).
+export const subjectOf = (alarm) => alarm.resident_name ?? alarm.device_serial ?? "—";
+
+export function welfareBadge(alarm) {
+  return isWelfare(alarm) ? el("span", { class: "badge welfare", "data-welfare": "" }, t("welfareCall")) : "";
 }
 
 export function duration(ms) {
@@ -52,14 +68,14 @@ function dueOf(alarm) {
 
 export function renderQueue(onSelect) {
   const now = Date.now();
-  const rows = sorted().map((alarm) => {
+  const rows = visible().map((alarm) => {
     const due = new Date(dueOf(alarm)).getTime() - now;
     const classes = [`p${alarm.priority}`, alarm.state, alarm.escalation_level ? "escalated" : "",
       alarm.id === state.selectedId ? "selected" : ""].join(" ");
-    return el("tr", { class: classes, "data-alarm-id": alarm.id, onclick: () => onSelect(alarm.id) },
+    return el("tr", { class: classes, "data-alarm-id": alarm.id, "data-source": alarm.source ?? "device", onclick: () => onSelect(alarm.id) },
       el("td", {}, String(alarm.priority)),
-      el("td", {}, typeLabel(alarm), alarm.event_count > 1 ? ` ×${alarm.event_count}` : ""),
-      el("td", {}, alarm.resident_name ?? alarm.device_serial,
+      el("td", {}, welfareBadge(alarm), typeLabel(alarm), alarm.event_count > 1 ? ` ×${alarm.event_count}` : ""),
+      el("td", {}, subjectOf(alarm),
         alarm.resident_age ? el("span", { class: "muted" }, ` ${alarm.resident_age}${t("years")}`) : ""),
       el("td", {}, alarm.community ?? "—"),
       el("td", { class: "waiting" }, duration(now - new Date(alarm.opened_at).getTime())),
@@ -69,6 +85,7 @@ export function renderQueue(onSelect) {
   $("#queue tbody").replaceChildren(...rows);
   $("#empty").hidden = rows.length > 0;
   $("#queue-count").textContent = `(${rows.length})`;
+  for (const button of document.querySelectorAll("[data-filter]")) button.classList.toggle("active", button.dataset.filter === state.filter);
   const waiting = [...state.alarms.values()].filter((a) => a.state === "new").length;
   $("#counts").textContent = `${label("alarmState", "new")}: ${waiting}`;
 }

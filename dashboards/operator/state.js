@@ -8,6 +8,7 @@ export const state = {
   loaded: null,
   user: null,
   canHandle: false, // permission alarms.handle (from /api/auth/me)
+  filter: "all", // the queue filter: "all", "device" (alarms) or "welfare" (welfare calls: no device)
 };
 
 export const ACTING_STATES = ["acknowledged", "in_progress"];

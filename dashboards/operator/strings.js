@@ -19,6 +19,8 @@ addStrings({
     loading: "正在加载老人信息…", cardFailed: "无法显示此告警的详情",
     waitForCard: "所选告警的详情尚未加载完成，暂不能操作",
     acknowledged_by: "接警人", staleSelection: "所选告警已变化，操作已取消",
+    welfareCall: "关怀呼叫", filterAll: "全部", filterAlarms: "告警", filterWelfare: "关怀呼叫", mealOrder: "助餐订单",
+    visitTask: "探访任务", queueFilter: "筛选",
   },
   en: {
     consoleTitle: "Alarm console", queue: "Alarm queue", priorityShort: "P", type: "Type", waiting: "Waiting", sla: "SLA",
@@ -38,5 +40,7 @@ addStrings({
     loading: "Loading the resident card…", cardFailed: "This alarm's details cannot be shown",
     waitForCard: "The selected alarm's details have not arrived yet; no action for now",
     acknowledged_by: "taken by", staleSelection: "The selected alarm changed; the action was cancelled",
+    welfareCall: "Welfare call", filterAll: "All", filterAlarms: "Alarms", filterWelfare: "Welfare calls",
+    mealOrder: "Meal order", visitTask: "Visit task", queueFilter: "Filter",
   },
 });

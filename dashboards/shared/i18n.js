@@ -90,7 +90,7 @@ export const STRINGS = {
     "permissions": "可用功能", "myWorkSoon": "护理员的派单、上门任务等工作页面将随护理员 App 提供；在此之前请按调度电话安排工作。",
     "pagesForYou": "您可以使用的页面", "consoleRefused": "您的角色（{role}）不能使用接警台。",
     "goToMyPage": "前往适合您的页面", "readOnlyConsole": "只读：您可以查看告警，但不能处理",
-    "noPermissions": "暂无",
+    "noPermissions": "暂无", "boardTitle": "服务调度看板",
   },
   en: {
     title: "Virtual Nursing Home Platform",
@@ -180,7 +180,7 @@ export const STRINGS = {
     "myWorkSoon": "Work pages for caregivers (dispatches, home visits) arrive with the caregiver app; until then the dispatcher calls you.",
     "pagesForYou": "Pages you can use", "consoleRefused": "Your role ({role}) cannot use the alarm console.",
     "goToMyPage": "Go to your page", "readOnlyConsole": "Read-only: you may see alarms but not handle them",
-    "noPermissions": "none",
+    "noPermissions": "none", "boardTitle": "Service board",
   },
 };
 

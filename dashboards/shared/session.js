@@ -56,10 +56,11 @@ export function can(user, permission) {
 }
 
 // Where a role starts: the page that works for it. Operators (and admins) take alarms at the console,
-// supervisors oversee from the status page; everyone else (caregivers, roles without pages yet) gets "my page",
+// coordinators run their communities' day on the board, supervisors oversee from the status page; everyone else (caregivers, roles without pages yet) gets "my page",
 // never the console.
 export function landingFor(user) {
   if (can(user, "alarms.handle")) return "/ui/operator/";
+  if (user?.role === "coordinator") return "/ui/coordinator/";
   if (user?.role === "supervisor") return "/ui/status/";
   return "/ui/me/";
 }

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date as date_type
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from eldercare_platform.alerts.schemas import AlertPublic
 
 
 class TaskPublic(BaseModel):
@@ -57,3 +60,52 @@ class TaskEventPublic(BaseModel):
     user_name: str | None
     staff_id: int | None
     staff_name: str | None
+
+
+# --- the coordinator's board (GET /api/tasks/board; tasks/board.py) -- pages helper, issue 11 -------------------
+
+
+class BoardShift(BaseModel):
+    """A shift of a staff member that overlaps the board's day."""
+
+    starts_at: datetime
+    ends_at: datetime
+    on_call: bool
+
+
+class BoardStaff(BaseModel):
+    """A staff member on the board: on shift in the area that day, or holding one of its tasks."""
+
+    id: int
+    name: str
+    role: str
+    phone: str | None
+    shifts: list[BoardShift]
+    on_leave: bool = False
+    load: int = 0
+    max_tasks_per_shift: int
+    tasks: list[TaskPublic]
+
+
+class BoardArea(BaseModel):
+    """The community (or street) the board is for."""
+
+    id: int
+    name: str
+    level: str
+
+
+class Board(BaseModel):
+    """One area's day: tasks by staff member, the unassigned lane, late and missed ids, the open alerts."""
+
+    date: date_type
+    timezone: str
+    area: BoardArea
+    staff: list[BoardStaff]
+    unassigned: list[TaskPublic]
+    late: list[int]
+    missed: list[int]
+    alerts: list[AlertPublic]
+    counts: dict[str, int]
+    version: int
+    generated_at: datetime

@@ -1,0 +1,187 @@
+// The task drawer: the task, reassigning it, its trace (GET /api/tasks/{id}), and the resident's care plan and
+// assessment history. Endpoints another part of the platform serves may be missing or refuse: each panel then
+// says it could not load, and the rest of the drawer works.
+import { banner } from "/ui/coordinator/board.js";
+import { span, state, tasksById } from "/ui/coordinator/state.js";
+import { $, el, renderPart } from "/ui/shared/dom.js";
+import { errorText, fmt, formatTime, label, lookup, t } from "/ui/shared/i18n.js";
+import { api } from "/ui/shared/session.js";
+
+let onChanged = () => {};
+let seq = 0;
+
+export function wireDrawer({ changed }) {
+  onChanged = changed;
+  $("#drawer-close").addEventListener("click", closeDrawer);
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape" && !$("#resolve-dialog").open) closeDrawer(); });
+}
+
+export function closeDrawer() {
+  state.openTaskId = null;
+  $("#drawer").hidden = true;
+  for (const id of ["#drawer-task", "#drawer-assign", "#drawer-trace", "#drawer-resident"]) {
+    $(id).replaceChildren();
+    delete $(id).dataset.key;
+  }
+  onChanged(false);
+}
+
+const failed = (error) => el("p", { class: "error", "data-failed": "" }, fmt("panelFailed", { message: errorText(error) }));
+const kv = (key, ...value) => el("div", { class: "kv" }, el("b", {}, t(key)), ...value);
+
+function taskPart(task) {
+  return el("div", { class: "drawer-task", "data-task": task.id },
+    el("h2", {}, `${fmt("taskTitle", { id: task.id })} ${label("taskKind", task.kind)}`),
+    el("span", { class: `tag status ${task.status}` }, label("taskStatus", task.status)),
+    state.board?.late.includes(task.id) ? el("span", { class: "tag flag late" }, t("late")) : "",
+    state.board?.missed.includes(task.id) ? el("span", { class: "tag flag missed" }, t("missed")) : "",
+    kv("window", span(task.window_start, task.window_end), " ", el("span", { class: "muted" }, formatTime(task.window_start))),
+    kv("resident", task.resident_name ?? "—"),
+    kv("address", task.address ?? "—"),
+    kv("assignee", task.assignee_name ?? t("unassigned")),
+    kv("source", label("taskSource", task.source)),
+    task.service ? kv("services", label("purchasedService", task.service)) : "",
+    task.status_reason ? kv("reason", task.status_reason) : "",
+    task.notes ? kv("notes", task.notes) : "");
+}
+
+// The staff members a task can go to: the board's, those on shift first, with their load.
+function assignPart(task) {
+  if (!state.canManage || !["planned", "assigned", "published"].includes(task.status)) return [];
+  const staff = [...(state.board?.staff || [])].filter((s) => s.id !== task.assignee_staff_id)
+    .sort((a, b) => (b.shifts.length > 0) - (a.shifts.length > 0) || a.load - b.load);
+  const select = el("select", { id: "assign-staff" }, el("option", { value: "" }, t("chooseStaff")),
+    ...staff.map((s) => el("option", { value: s.id },
+      `${s.name} · ${s.shifts.length ? span(s.shifts[0].starts_at, s.shifts[0].ends_at) : t("noShift")} · ${s.load}/${s.max_tasks_per_shift}`
+      + (s.load >= s.max_tasks_per_shift ? ` ${t("overLoad")}` : ""))));
+  const reason = el("input", { id: "assign-reason", maxlength: "500", placeholder: t("reason") });
+  const result = el("div", { id: "assign-result", role: "alert" });
+  const button = el("button", { type: "button", id: "assign-submit", class: "primary", onclick: () => reassign(task.id, result) }, t("assign"));
+  return el("div", { class: "assign" }, el("h3", {}, t("reassign")), el("label", { for: "assign-staff" }, t("assignTo")), select, reason, button, result);
+}
+
+// A refusal's reasons (422 staff_not_assignable): each a code with words on this page, or the server's text.
+function reasonsOf(error) {
+  const raw = error.fields?.reasons ?? error.fields?.reason ?? [];
+  return (Array.isArray(raw) ? raw : [raw]).map((r) => {
+    const code = typeof r === "string" ? r : r?.code ?? r?.reason;
+    const words = code && lookup(`assignRefusal.${code}`);
+    return words || (typeof r === "string" ? r : r?.detail ?? r?.message ?? code ?? JSON.stringify(r));
+  });
+}
+
+async function reassign(taskId, result) {
+  const staffId = Number($("#assign-staff").value);
+  if (!staffId) return;
+  const reason = $("#assign-reason").value.trim();
+  result.className = "";
+  result.replaceChildren();
+  try {
+    await api(`/api/tasks/${taskId}/assign`, { json: { staff_id: staffId, ...(reason ? { reason } : {}) } });
+    const name = state.board?.staff.find((s) => s.id === staffId)?.name ?? `#${staffId}`;
+    result.className = "ok";
+    result.textContent = fmt("assigned", { name });
+    onChanged(true);
+    loadTrace(taskId, seq);
+  } catch (error) {
+    result.className = "error";
+    if (error.code === "staff_not_assignable") {
+      const reasons = reasonsOf(error);
+      result.append(el("span", {}, t("notAssignable")), el("ul", { "data-reasons": "" }, ...(reasons.length ? reasons : [error.detail ?? ""]).map((r) => el("li", {}, r))));
+    } else {
+      result.textContent = errorText(error);
+    }
+  }
+}
+
+function traceLine(x) {
+  const who = x.user_name ?? x.staff_name ?? t("system");
+  const move = x.from_status ? `${label("taskStatus", x.from_status)} → ${label("taskStatus", x.to_status)}` : label("taskStatus", x.to_status);
+  return el("li", {}, `${formatTime(x.at)} · ${label("taskAction", x.action)} · ${move} · ${who}${x.reason ? ` · ${x.reason}` : ""}`);
+}
+
+async function loadTrace(taskId, mySeq) {
+  const node = $("#drawer-trace");
+  try {
+    const body = await api(`/api/tasks/${taskId}`);
+    if (mySeq !== seq) return;
+    const trace = body?.trace ?? body?.events ?? [];
+    node.replaceChildren(el("div", { class: "card-block" }, el("h3", {}, t("trace")),
+      el("ul", { class: "trace", "data-trace": taskId }, ...(trace.length ? trace.map(traceLine) : [el("li", {}, t("noRecords"))]))));
+  } catch (error) {
+    if (mySeq !== seq) return;
+    node.replaceChildren(el("div", { class: "card-block" }, el("h3", {}, t("trace")), failed(error)));
+  }
+}
+
+function carePlanBlock(plan) {
+  const current = plan?.care_plan ?? plan?.current ?? plan;
+  if (!current || typeof current !== "object") return el("p", { class: "muted" }, t("noRecords"));
+  const meals = Array.isArray(current.meals) ? current.meals : [];
+  const services = Array.isArray(current.services) ? current.services : [];
+  return el("div", { "data-care-plan": "" },
+    current.visit_tier || current.tier ? kv("tier", label("careTier", current.visit_tier ?? current.tier)) : "",
+    current.valid_from ? kv("validFrom", String(current.valid_from)) : "",
+    meals.length ? kv("meals", meals.map((m) => [(m.meals || [m.meal]).filter(Boolean).map((x) => label("meal", x)).join("/"),
+      m.mode ? label("mealMode", m.mode) : ""].filter(Boolean).join(" ")).join("；")) : "",
+    services.length ? kv("services", services.map((s) => `${label("purchasedService", s.service)} ${s.hours_per_month != null ? fmt("hoursPerMonth", { h: s.hours_per_month }) : ""}${s.funder ? ` (${label("funder", s.funder)})` : ""}`).join("；")) : "");
+}
+
+function assessmentsBlock(list) {
+  const items = Array.isArray(list) ? list : list?.items ?? list?.assessments ?? [];
+  if (!items.length) return el("p", { class: "muted" }, t("noRecords"));
+  return el("ul", { class: "trace", "data-assessments": "" }, ...items.map((a) => el("li", {},
+    [a.assessed_on ?? a.assessed_at ?? a.date ?? "", a.level ? label("capability", a.level) : "",
+      a.total_score != null ? `${t("score")} ${a.total_score}` : "", a.assessor_name ?? a.assessor ?? "",
+      a.reason ? label("assessmentReason", a.reason) : ""].filter(Boolean).join(" · "))));
+}
+
+async function loadResident(residentId, mySeq) {
+  const node = $("#drawer-resident");
+  if (!residentId) {
+    node.replaceChildren();
+    return;
+  }
+  const panel = (key, result, draw) => el("div", { class: "card-block", "data-panel": key }, el("h3", {}, t(key)),
+    result.status === "fulfilled" ? draw(result.value) : failed(result.reason));
+  const [plan, assessments] = await Promise.allSettled([
+    api(`/api/residents/${residentId}/care-plan`), api(`/api/residents/${residentId}/assessments`)]);
+  if (mySeq !== seq) return;
+  node.replaceChildren(panel("carePlan", plan, carePlanBlock), panel("assessments", assessments, assessmentsBlock));
+}
+
+// Open (or refresh, after a board reload) the drawer of a task of the board.
+export function openTask(taskId) {
+  const task = tasksById(state.board).get(taskId);
+  const drawer = $("#drawer");
+  const fresh = state.openTaskId !== taskId || drawer.hidden;
+  state.openTaskId = taskId;
+  drawer.hidden = false;
+  if (!task) { // not on this day's board (an alert's task of another day): the trace still tells its story
+    renderPart($("#drawer-task"), `missing-${taskId}`, () => el("h2", {}, fmt("taskTitle", { id: taskId })));
+    renderPart($("#drawer-assign"), "", () => []);
+  } else {
+    renderPart($("#drawer-task"), JSON.stringify([task, state.board.late, state.board.missed]), () => taskPart(task));
+    // the reassign form is built once per task and status: a reload never replaces what is being chosen or typed
+    renderPart($("#drawer-assign"), JSON.stringify([task.id, task.status, task.assignee_staff_id, state.canManage]), () => assignPart(task));
+  }
+  if (fresh) {
+    const mine = ++seq;
+    $("#drawer-trace").replaceChildren(el("p", { class: "muted" }, "…"));
+    $("#drawer-resident").replaceChildren();
+    loadTrace(taskId, mine);
+    loadResident(task?.resident_id, mine);
+  }
+  onChanged(false);
+}
+
+export function refreshDrawer() {
+  if (state.openTaskId !== null && !$("#drawer").hidden) {
+    const task = tasksById(state.board).get(state.openTaskId);
+    if (task) openTask(state.openTaskId);
+  }
+}
+
+export function reportError(error) {
+  banner(errorText(error));
+}
