@@ -1,0 +1,434 @@
+"""The task generator: care plans → task rows for a rolling window of local days (docs/services/tasks-engine.md).
+
+For every active resident and every local day of the window (Asia/Shanghai, today from the clock), the care-plan
+version valid on that day says what is due: a visit when the day is the chosen day of the tier's period (weekly,
+monthly, quarterly) and the sessions of each purchased service that fall on that day. Days covered by a hospital
+stay or a stay with family, and days from a move or death on, produce nothing.
+
+The wanted rows are computed in Python (cheap: a few dozen thousand for a 10,000-resident district), loaded
+into a temporary table in one statement, and reconciled with `task` in three set-based statements:
+
+* new keys (resident, service, slot) are inserted with their `created` trace lines;
+* an untouched future task (`planned`, unassigned, from the plan, window not started) whose slot is still wanted
+  at another time is moved in place (`rescheduled`, old and new window in the detail);
+* an untouched future task inside the window whose slot is no longer wanted is cancelled (`plan_changed`).
+
+Touched tasks (assigned or beyond, suspended, closed) are never changed. A rerun with nothing changed writes
+nothing at all: no row, no trace line, no version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from eldercare_platform.care_plans.models import PurchasedService
+from eldercare_platform.core.clock import LOCAL_TIMEZONE
+from eldercare_platform.roster.models import Skill
+from eldercare_platform.tasks.models import FLEXIBLE, HIGH, NORMAL, TaskAction, TaskKind
+
+VISIT_SERVICE = "visit"
+VISIT_PRIORITY = {"high_risk": HIGH, "key": NORMAL, "regular": FLEXIBLE}
+"""探访关爱 priorities by visit tier (1 is reserved for urgent work)."""
+VISIT_MINUTES = 30
+DAY_START = time(9, 0)
+DAY_END = time(17, 0)
+"""A generated task's window, local time (working hours)."""
+
+SESSION_MINUTES: dict[PurchasedService, int] = {
+    PurchasedService.BATHING: 60,
+    PurchasedService.CLEANING: 120,
+    PurchasedService.MEDICAL_ESCORT: 180,
+    PurchasedService.SHOPPING: 60,
+    PurchasedService.ERRANDS: 60,
+    PurchasedService.NURSING: 60,
+    PurchasedService.REHABILITATION: 45,
+    PurchasedService.PSYCHOLOGICAL_COMFORT: 60,
+}
+"""One session of each purchased service, in minutes: sessions a month = hours × 60 / this (at least one)."""
+
+SERVICE_SKILL: dict[PurchasedService, Skill] = {
+    PurchasedService.BATHING: Skill.BATHING,
+    PurchasedService.CLEANING: Skill.CLEANING,
+    PurchasedService.MEDICAL_ESCORT: Skill.MEDICAL_ESCORT,
+    PurchasedService.SHOPPING: Skill.SHOPPING,
+    PurchasedService.ERRANDS: Skill.ERRANDS,
+    PurchasedService.NURSING: Skill.NURSING,
+    PurchasedService.REHABILITATION: Skill.REHABILITATION,
+    PurchasedService.PSYCHOLOGICAL_COMFORT: Skill.PSYCHOLOGICAL_COMFORT,
+}
+SERVICE_PRIORITY = NORMAL
+
+REASON_PLAN_CHANGED = "plan_changed"
+REASON_RESCHEDULED = "plan_rescheduled"
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One task the plans want: its key, its window and what it needs."""
+
+    resident_id: int
+    service: str
+    slot: str
+    kind: TaskKind
+    care_plan_id: int
+    day: date
+    duration_minutes: int
+    priority: int
+    required_skill: str
+
+    def window(self) -> tuple[datetime, datetime]:
+        """The day's working hours as UTC instants."""
+        return local_instant(self.day, DAY_START), local_instant(self.day, DAY_END)
+
+
+@dataclass
+class Plan:
+    """A care-plan version as the generator reads it."""
+
+    id: int
+    valid_from: date
+    valid_to: date | None
+    tier: str
+    services: list[tuple[PurchasedService, float]]
+
+    def valid_on(self, day: date) -> bool:
+        """Whether this version is the one in force on `day`."""
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+@dataclass
+class GenerationResult:
+    """What a run did."""
+
+    created: int = 0
+    cancelled: int = 0
+    rescheduled: int = 0
+    unchanged: int = 0
+    wanted: int = 0
+    residents: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """The job run's detail line."""
+        return (
+            f"created={self.created} cancelled={self.cancelled} rescheduled={self.rescheduled}"
+            f" unchanged={self.unchanged} wanted={self.wanted} residents={self.residents}"
+        )
+
+
+def local_instant(day: date, at: time) -> datetime:
+    """A local wall-clock time on a local day, as a UTC instant."""
+    return datetime.combine(day, at, tzinfo=LOCAL_TIMEZONE).astimezone(UTC)
+
+
+def local_today(now: datetime) -> date:
+    """Today in the residents' time zone."""
+    return now.astimezone(LOCAL_TIMEZONE).date()
+
+
+# --- the calendar rules -----------------------------------------------------------------------------------------
+
+
+def _period(tier: str, day: date) -> tuple[str, date, date]:
+    """The visit period of `day` for a tier: (slot, first day, last day)."""
+    if tier == "high_risk":
+        year, week, weekday = day.isocalendar()
+        monday = day - timedelta(days=weekday - 1)
+        return f"visit:{year}-W{week:02d}", monday, monday + timedelta(days=6)
+    if tier == "key":
+        first = day.replace(day=1)
+        return f"visit:{day:%Y-%m}", first, _month_end(first)
+    quarter = (day.month - 1) // 3
+    first = date(day.year, quarter * 3 + 1, 1)
+    last = _month_end(date(day.year, quarter * 3 + 3, 1))
+    return f"visit:{day.year}-Q{quarter + 1}", first, last
+
+
+def _month_end(first: date) -> date:
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def visit_day(resident_id: int, first: date, last: date) -> date:
+    """The resident's visit day in a period: a working day (Mon–Fri) picked by resident id, so a community's
+    visits spread evenly over the period's working days."""
+    workdays = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    workdays = [day for day in workdays if day.isoweekday() <= 5] or workdays
+    return workdays[resident_id % len(workdays)]
+
+
+def session_days(resident_id: int, month_first: date, hours: float, minutes: int) -> list[date]:
+    """The days of a month's sessions of one service, in session order: spread evenly over the month's days,
+    shifted by resident id inside the gap between sessions so residents with equal hours do not pile up."""
+    sessions = max(1, int(hours * 60 / minutes + 0.5))
+    days = (_month_end(month_first) - month_first).days + 1
+    offset = resident_id % max(1, days // sessions)
+    return [month_first + timedelta(days=min(days - 1, k * days // sessions + offset)) for k in range(sessions)]
+
+
+def wanted_for(resident_id: int, plans: list[Plan], days: list[date], blocked: set[date]) -> Iterator[Wanted]:
+    """Every task the resident's plans want on `days` (blocked days skipped)."""
+    chosen: dict[tuple[str, date], date] = {}
+    sessions: dict[tuple[int, PurchasedService, date], list[date]] = {}
+    for day in days:
+        if day in blocked:
+            continue
+        plan = next((p for p in plans if p.valid_on(day)), None)
+        if plan is None:
+            continue
+        slot, first, last = _period(plan.tier, day)
+        if (slot, first) not in chosen:
+            chosen[slot, first] = visit_day(resident_id, first, last)
+        if chosen[slot, first] == day:
+            yield Wanted(
+                resident_id, VISIT_SERVICE, slot, TaskKind.VISIT, plan.id, day, VISIT_MINUTES,
+                VISIT_PRIORITY.get(plan.tier, NORMAL), Skill.VISIT.value,
+            )  # fmt: skip
+        month_first = day.replace(day=1)
+        for service, hours in plan.services:
+            key = (plan.id, service, month_first)
+            if key not in sessions:
+                sessions[key] = session_days(resident_id, month_first, hours, SESSION_MINUTES[service])
+            for number, session_day in enumerate(sessions[key], start=1):
+                if session_day == day:
+                    yield Wanted(
+                        resident_id, service.value, f"{service.value}:{month_first:%Y-%m}:{number}",
+                        TaskKind.SERVICE, plan.id, day, SESSION_MINUTES[service], SERVICE_PRIORITY,
+                        SERVICE_SKILL[service].value,
+                    )  # fmt: skip
+
+
+# --- reading the plans and states --------------------------------------------------------------------------------
+
+_PLANS = """
+SELECT p.resident_id, p.id, p.valid_from, p.valid_to, p.visit_tier, p.services
+FROM care_plan p JOIN resident r ON r.id = p.resident_id
+WHERE r.status = 'active' AND p.valid_from <= :last AND (p.valid_to IS NULL OR p.valid_to >= :first)
+ORDER BY p.resident_id, p.valid_from DESC, p.version DESC
+"""
+
+_STATES = """
+SELECT s.resident_id, s.kind, s.starts_at,
+       CASE WHEN s.kind IN ('moved', 'deceased') THEN NULL
+            ELSE nullif(least(coalesce(s.ends_at, 'infinity'), coalesce(s.ended_at, 'infinity')), 'infinity')
+       END AS ends_at
+FROM resident_state s
+WHERE s.starts_at < :until
+  AND (s.kind IN ('moved', 'deceased')
+       OR least(coalesce(s.ends_at, 'infinity'), coalesce(s.ended_at, 'infinity')) > :since)
+"""
+
+
+def _parse_services(raw: Any) -> list[tuple[PurchasedService, float]]:
+    entries = json.loads(raw) if isinstance(raw, str) else (raw or [])
+    out: list[tuple[PurchasedService, float]] = []
+    for entry in entries:
+        try:
+            service = PurchasedService(entry["service"])
+            hours = float(entry["hours_per_month"])
+        except (KeyError, TypeError, ValueError):
+            continue  # not an entitlement the generator can read (the API validates them on the way in)
+        if hours > 0:
+            out.append((service, hours))
+    return out
+
+
+def _blocked_days(session: Session, days: list[date]) -> dict[int, set[date]]:
+    """Per resident, the window's days a temporary (or final) state covers, even in part."""
+    since = local_instant(days[0], time(0))
+    until = local_instant(days[-1] + timedelta(days=1), time(0))
+    blocked: dict[int, set[date]] = {}
+    for row in session.execute(text(_STATES), {"since": since, "until": until}):
+        starts, ends = row.starts_at, row.ends_at
+        for day in days:
+            day_start, day_end = local_instant(day, time(0)), local_instant(day + timedelta(days=1), time(0))
+            if starts < day_end and (ends is None or ends > day_start):
+                blocked.setdefault(int(row.resident_id), set()).add(day)
+    return blocked
+
+
+def wanted_tasks(session: Session, *, days: list[date]) -> tuple[list[Wanted], set[int], dict[int, set[date]]]:
+    """The tasks the plans want on `days`, the active residents with a plan, and the blocked days."""
+    plans: dict[int, list[Plan]] = {}
+    for row in session.execute(text(_PLANS), {"first": days[0], "last": days[-1]}):
+        plans.setdefault(int(row.resident_id), []).append(
+            Plan(int(row.id), row.valid_from, row.valid_to, str(row.visit_tier), _parse_services(row.services))
+        )
+    blocked = _blocked_days(session, days)
+    wanted: list[Wanted] = []
+    for resident_id, versions in plans.items():
+        wanted.extend(wanted_for(resident_id, versions, days, blocked.get(resident_id, set())))
+    return wanted, set(plans), blocked
+
+
+# --- writing -------------------------------------------------------------------------------------------------------
+
+_LOAD = """
+INSERT INTO gen_wanted (resident_id, service, slot, kind, care_plan_id, window_start, window_end, duration_minutes,
+                        priority, required_skill)
+SELECT * FROM unnest(CAST(:resident AS integer[]), CAST(:service AS text[]), CAST(:slot AS text[]),
+                     CAST(:kind AS text[]), CAST(:plan AS bigint[]), CAST(:ws AS timestamptz[]),
+                     CAST(:we AS timestamptz[]), CAST(:duration AS integer[]), CAST(:priority AS smallint[]),
+                     CAST(:skill AS text[]))
+"""
+
+_INSERT_NEW = """
+WITH ins AS (
+    INSERT INTO task (kind, status, source, resident_id, household_id, service, slot, care_plan_id, area_id,
+                      area_path, window_start, window_end, due_at, duration_minutes, priority, required_skill,
+                      created_at, updated_at)
+    SELECT w.kind, 'planned', 'plan', w.resident_id, r.household_id, w.service, w.slot, w.care_plan_id, h.area_id,
+           a.path, w.window_start, w.window_end, w.window_end, w.duration_minutes, w.priority, w.required_skill,
+           :now, :now
+    FROM gen_wanted w
+    JOIN resident r ON r.id = w.resident_id
+    JOIN household h ON h.id = r.household_id
+    JOIN area a ON a.id = h.area_id
+    WHERE w.window_end > :now
+      AND NOT EXISTS (SELECT 1 FROM task t WHERE t.resident_id = w.resident_id AND t.service = w.service
+                      AND t.slot = w.slot)
+    ORDER BY h.area_id, w.window_start, w.resident_id
+    ON CONFLICT DO NOTHING
+    RETURNING id, status, kind
+)
+INSERT INTO task_event (task_id, at, action, from_status, to_status, detail)
+SELECT id, :now, :action, NULL, status, jsonb_build_object('source', 'plan', 'kind', kind) FROM ins
+"""
+
+_UNTOUCHED = """
+t.source = 'plan' AND t.status = 'planned' AND t.assignee_staff_id IS NULL AND t.window_start > :now
+"""
+
+_RESCHEDULE = f"""
+WITH moved AS (
+    UPDATE task t SET window_start = w.window_start, window_end = w.window_end, due_at = w.window_end,
+                      duration_minutes = w.duration_minutes, priority = w.priority, required_skill = w.required_skill,
+                      status_reason = :reason, updated_at = :now, updated_by = NULL,
+                      version = nextval('task_version_seq')
+    FROM gen_wanted w, (SELECT id, window_start, window_end FROM task t WHERE {_UNTOUCHED} FOR UPDATE) old
+    WHERE t.id = old.id AND t.resident_id = w.resident_id AND t.service = w.service AND t.slot = w.slot
+      AND w.window_start > :now
+      AND (t.window_start, t.window_end, t.duration_minutes, t.priority)
+          IS DISTINCT FROM (w.window_start, w.window_end, w.duration_minutes, w.priority)
+    RETURNING t.id, old.window_start AS old_start, old.window_end AS old_end, t.window_start, t.window_end
+)
+INSERT INTO task_event (task_id, at, action, from_status, to_status, reason, detail)
+SELECT id, :now, :action, 'planned', 'planned', :reason,
+       jsonb_build_object('reason_code', CAST(:reason AS text), 'old_window_start', old_start,
+                          'old_window_end', old_end, 'window_start', window_start, 'window_end', window_end)
+FROM moved
+"""
+
+_CANCEL = f"""
+WITH gone AS (
+    UPDATE task t SET status = 'cancelled', status_reason = :reason, updated_at = :now, updated_by = NULL,
+                      version = nextval('task_version_seq')
+    FROM (SELECT id FROM task t WHERE {_UNTOUCHED}
+            AND t.kind IN ('visit', 'service') AND t.resident_id = ANY(:residents)
+            AND t.window_start >= :since AND t.window_start < :until
+          FOR UPDATE) old
+    WHERE t.id = old.id
+      AND NOT EXISTS (SELECT 1 FROM gen_wanted w WHERE w.resident_id = t.resident_id AND w.service = t.service
+                      AND w.slot = t.slot)
+      AND NOT EXISTS (SELECT 1 FROM gen_blocked b WHERE b.resident_id = t.resident_id
+                      AND b.day = CAST(t.window_start AT TIME ZONE :zone AS date))
+    RETURNING t.id
+)
+INSERT INTO task_event (task_id, at, action, from_status, to_status, reason, detail)
+SELECT id, :now, :action, 'planned', 'cancelled', :reason, jsonb_build_object('reason_code', CAST(:reason AS text))
+FROM gone
+"""
+
+
+def generate_tasks(session: Session, *, now: datetime, window_days: int = 14) -> GenerationResult:
+    """Bring the task rows of the rolling window in line with the care plans (caller commits); idempotent."""
+    today = local_today(now)
+    days = [today + timedelta(days=n) for n in range(window_days)]
+    wanted, residents, blocked = wanted_tasks(session, days=days)
+    result = GenerationResult(wanted=len(wanted), residents=len(residents))
+    session.execute(
+        text(
+            "CREATE TEMP TABLE IF NOT EXISTS gen_wanted (resident_id integer, service text, slot text, kind text,"
+            " care_plan_id bigint, window_start timestamptz, window_end timestamptz, duration_minutes integer,"
+            " priority smallint, required_skill text, PRIMARY KEY (resident_id, service, slot)) ON COMMIT DROP"
+        )
+    )
+    session.execute(text("CREATE TEMP TABLE IF NOT EXISTS gen_blocked (resident_id integer, day date) ON COMMIT DROP"))
+    session.execute(text("TRUNCATE gen_wanted, gen_blocked"))
+    for chunk in _chunks(wanted, 20_000):
+        windows = [w.window() for w in chunk]
+        session.execute(
+            text(_LOAD),
+            {
+                "resident": [w.resident_id for w in chunk],
+                "service": [w.service for w in chunk],
+                "slot": [w.slot for w in chunk],
+                "kind": [str(w.kind) for w in chunk],
+                "plan": [w.care_plan_id for w in chunk],
+                "ws": [start for start, _ in windows],
+                "we": [end for _, end in windows],
+                "duration": [w.duration_minutes for w in chunk],
+                "priority": [w.priority for w in chunk],
+                "skill": [w.required_skill for w in chunk],
+            },
+        )
+    pairs = [(resident, day) for resident, blocked_days in blocked.items() for day in blocked_days]
+    if pairs:
+        session.execute(
+            text("INSERT INTO gen_blocked SELECT * FROM unnest(CAST(:r AS integer[]), CAST(:d AS date[]))"),
+            {"r": [r for r, _ in pairs], "d": [d for _, d in pairs]},
+        )
+    session.execute(text("ANALYZE gen_wanted"))
+    result.created = _rowcount(session.execute(text(_INSERT_NEW), {"now": now, "action": str(TaskAction.CREATED)}))
+    result.rescheduled = _rowcount(
+        session.execute(
+            text(_RESCHEDULE), {"now": now, "action": str(TaskAction.RESCHEDULED), "reason": REASON_RESCHEDULED}
+        )
+    )
+    result.cancelled = _rowcount(
+        session.execute(
+            text(_CANCEL),
+            {
+                "now": now,
+                "action": str(TaskAction.CANCELLED),
+                "reason": REASON_PLAN_CHANGED,
+                "residents": sorted(residents | _residents_with_open_plan_tasks(session, days)),
+                "since": max(now, local_instant(days[0], time(0))),
+                "until": local_instant(days[-1] + timedelta(days=1), time(0)),
+                "zone": str(LOCAL_TIMEZONE),
+            },
+        )
+    )
+    result.unchanged = result.wanted - result.created - result.rescheduled
+    session.execute(text("DROP TABLE IF EXISTS gen_wanted, gen_blocked"))
+    session.flush()
+    return result
+
+
+def _residents_with_open_plan_tasks(session: Session, days: list[date]) -> set[int]:
+    """Active residents holding untouched plan tasks in the window (a plan that ended leaves them behind)."""
+    rows = session.execute(
+        text(
+            "SELECT DISTINCT t.resident_id FROM task t JOIN resident r ON r.id = t.resident_id"
+            " WHERE r.status = 'active' AND t.source = 'plan' AND t.status = 'planned'"
+            " AND t.window_start >= :since AND t.window_start < :until"
+        ),
+        {"since": local_instant(days[0], time(0)), "until": local_instant(days[-1] + timedelta(days=1), time(0))},
+    ).scalars()
+    return {int(r) for r in rows}
+
+
+def _chunks(rows: list[Wanted], size: int) -> Iterable[list[Wanted]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
