@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_common.devstack import PostgresInstance
 from eldercare_platform.areas.models import AreaLevel
 from eldercare_platform.care_plans.models import PurchasedService
 from eldercare_platform.core.clock import LOCAL_TIMEZONE, FixedClock
@@ -279,3 +281,22 @@ def test_days_of_a_temporary_state_get_no_tasks(db: Session) -> None:
     assert not days & blocked
     assert {TODAY + timedelta(days=1), hospital_to + timedelta(days=1)} <= days
     assert max(local_day(row.window_start) for row in tasks_of(db, gone.id)) < TODAY + timedelta(days=3)
+
+
+def test_the_benchmark_runs_small_and_writes_its_json(postgres: PostgresInstance, tmp_path: Path) -> None:
+    from bench.tasks import main
+
+    postgres.drop_database("eldercare_bench_tasks")
+    postgres.create_database("eldercare_bench_tasks")
+    path = main(
+        [
+            "--residents", "500", "--baseline-sample", "50", "--now", TEST_NOW.isoformat(),
+            "--url", postgres.url_for("eldercare_bench_tasks"), "--results-dir", str(tmp_path),
+        ]
+    )  # fmt: skip
+    results = json.loads(path.read_text())["results"]
+    assert results["generate"]["created"] > 0
+    assert results["rerun"]["written"] == {"task": 0, "task_event": 0}
+    assert results["rerun"]["version_bump"] == 0
+    assert results["change"]["residents_changed"] == 5
+    postgres.drop_database("eldercare_bench_tasks")
