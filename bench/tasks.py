@@ -97,7 +97,7 @@ def counts(session: Session) -> dict[str, int]:
     return {"task": int(row[0]), "task_event": int(row[1]), "max_version": int(row[2])}
 
 
-def timed_generation(engine: Any, now: datetime, window_days: int) -> tuple[float, dict[str, int], dict[str, int]]:
+def timed_generation(engine: Any, now: datetime, window_days: int) -> tuple[float, dict[str, Any], dict[str, int]]:
     """One generator run committed; its seconds, its counts and the table counts after it."""
     with Session(engine) as session:
         started = time.perf_counter()
@@ -111,6 +111,7 @@ def timed_generation(engine: Any, now: datetime, window_days: int) -> tuple[floa
             "unchanged": result.unchanged,
             "wanted": result.wanted,
             "residents": result.residents,
+            "phases_s": result.extra,
         }
         return seconds, figures, counts(session)
 
@@ -168,6 +169,7 @@ def prepare(url: str, *, residents: int, staff: int, now: datetime) -> dict[str,
             session.execute(text(STAFF), {"missing": missing})
         session.execute(text(PLANS), {"today": today, "now": now, "residents": residents})
         session.commit()
+        session.execute(text("ANALYZE"))  # a district in service has its statistics
         row = session.execute(
             text(
                 "SELECT (SELECT count(DISTINCT resident_id) FROM care_plan), (SELECT count(*) FROM staff),"
@@ -216,7 +218,9 @@ def run(url: str, args: argparse.Namespace, now: datetime, report: Report) -> No
                 text("UPDATE care_plan SET valid_to = :today WHERE valid_to IS NULL AND resident_id % :every = 0"),
                 {"every": every, "today": today},
             )
-            changed = session.execute(text(CHANGE), {"every": every, "today": today, "now": now}).rowcount
+            changed = int(
+                getattr(session.execute(text(CHANGE), {"every": every, "today": today, "now": now}), "rowcount", 0)
+            )
             session.commit()
             before = counts(session)
         seconds, figures, after = timed_generation(engine, now, args.window_days)
@@ -267,7 +271,7 @@ def main(argv: list[str] | None = None) -> Path:
     if args.results_dir is None:
         return report.finish()
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    path = args.results_dir / f"tasks-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path: Path = args.results_dir / f"tasks-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     payload = {"benchmark": "tasks", "machine": machine(), "results": report.data, "at": datetime.now(UTC).isoformat()}
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
     for label, value in report.rows:

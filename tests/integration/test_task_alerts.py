@@ -31,6 +31,7 @@ def place(db: Session) -> dict[str, Any]:
     city = factories.area(db, name="镇江市", level=AreaLevel.CITY)
     area = factories.area(db, name="幸福社区", level=AreaLevel.COMMUNITY, parent=city)
     person = factories.resident(db, community=area)
+    assert area.id is not None
     staff = Staff(name="李护理", phone="13900000000", role=StaffRole.CAREGIVER, skills=["visit"], home_area_id=area.id)
     db.add(staff)
     db.flush()

@@ -74,13 +74,16 @@ def change_plan(db: Session, resident_id: int, *, tier: str, services: list[dict
 
 
 def tasks_of(db: Session, resident_id: int) -> list[Any]:
-    return db.execute(
-        text(
-            "SELECT id, kind, service, slot, status, status_reason, window_start, window_end, priority, required_skill,"
-            " duration_minutes, area_path FROM task WHERE resident_id = :r ORDER BY window_start, slot"
-        ),
-        {"r": resident_id},
-    ).all()
+    return list(
+        db.execute(
+            text(
+                "SELECT id, kind, service, slot, status, status_reason, window_start, window_end, priority,"
+                " required_skill, duration_minutes, area_path FROM task WHERE resident_id = :r"
+                " ORDER BY window_start, slot"
+            ),
+            {"r": resident_id},
+        ).all()
+    )
 
 
 def totals(db: Session) -> tuple[int, int, int]:
@@ -91,10 +94,14 @@ def totals(db: Session) -> tuple[int, int, int]:
 
 
 def events_of(db: Session, task_id: int) -> list[Any]:
-    return db.execute(
-        text("SELECT action, from_status, to_status, reason, detail FROM task_event WHERE task_id = :t ORDER BY id"),
-        {"t": task_id},
-    ).all()
+    return list(
+        db.execute(
+            text(
+                "SELECT action, from_status, to_status, reason, detail FROM task_event WHERE task_id = :t ORDER BY id"
+            ),
+            {"t": task_id},
+        ).all()
+    )
 
 
 def local_day(moment: datetime) -> date:
