@@ -16,10 +16,11 @@ from eldercare_platform.areas.models import AreaLevel
 from eldercare_platform.care_plans.models import PurchasedService
 from eldercare_platform.core.clock import LOCAL_TIMEZONE, FixedClock
 from eldercare_platform.core.config import SchedulerSettings
+from eldercare_platform.scheduler.runner import run_once, slot_start
 from eldercare_platform.tasks.generation import SESSION_MINUTES, generate_tasks, local_instant, session_days
 from eldercare_platform.tasks.jobs import JOBS
 from tests import factories
-from tests.conftest import TEST_NOW
+from tests.conftest import TEST_NOW, migrated_database, unpooled_engine
 
 pytestmark = pytest.mark.time_sensitive
 
@@ -307,3 +308,40 @@ def test_the_benchmark_runs_small_and_writes_its_json(postgres: PostgresInstance
     assert results["rerun"]["version_bump"] == 0
     assert results["change"]["residents_changed"] == 5
     postgres.drop_database("eldercare_bench_tasks")
+
+
+def test_the_job_through_the_runner_runs_once_per_firing_and_a_rerun_writes_nothing(
+    postgres: PostgresInstance,
+) -> None:
+    url = migrated_database(postgres, "eldercare_engine_jobs")
+    engine = unpooled_engine(url)
+    try:
+        with Session(engine) as session:
+            person = factories.resident(session, community=community(session))
+            assert person.id is not None
+            plan(session, person.id, tier="high_risk")
+            session.commit()
+        clock = FixedClock(TEST_NOW)
+        settings = SchedulerSettings(environment="test", database_url=url)
+        job = next(spec for spec in JOBS if spec.name == "task_generation").build(settings, clock)
+        assert job is not None
+        fire = slot_start(TEST_NOW, timedelta(seconds=settings.task_generation_seconds))
+        assert run_once(engine, job="task_generation", fire_time=fire, work=job, clock=clock) is True
+        assert run_once(engine, job="task_generation", fire_time=fire, work=job, clock=clock) is False
+        with Session(engine) as session:
+            before = totals(session)
+        assert before[0] == 2
+        clock.advance(timedelta(minutes=15))
+        later = fire + timedelta(seconds=settings.task_generation_seconds)
+        assert run_once(engine, job="task_generation", fire_time=later, work=job, clock=clock) is True
+        with Session(engine) as session:
+            assert totals(session) == before
+            details = (
+                session.execute(text("SELECT detail FROM job_run WHERE job = 'task_generation' ORDER BY fire_time"))
+                .scalars()
+                .all()
+            )
+        assert details[0].startswith("created=2 ") and details[1].startswith("created=0 cancelled=0 rescheduled=0")
+    finally:
+        engine.dispose()
+        postgres.drop_database("eldercare_engine_jobs")

@@ -19,7 +19,7 @@ from eldercare_platform.meals.models import CollectedVia, OrderSource, OrderStat
 from eldercare_platform.meta.labels import KINDS, LOCALES, all_labels, missing_labels
 from eldercare_platform.residents.models import CapabilityLevel, CareTier, Gender, ResidentCategory, ResidentStatus
 from eldercare_platform.roster.models import TravelMode
-from eldercare_platform.tasks.models import TaskAction, TaskKind, TaskSource, TaskStatus
+from eldercare_platform.tasks.models import EngineReason, TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
 from eldercare_platform.users.permissions import Permission
 
@@ -55,6 +55,7 @@ ENUMS: dict[str, list[Any]] = {
     "mealOrderStatus": list(OrderStatus),
     "collectedVia": list(CollectedVia),
     "travelMode": list(TravelMode),
+    "taskEngineReason": list(EngineReason),
 }
 
 

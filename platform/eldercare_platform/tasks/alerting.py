@@ -17,17 +17,17 @@ from sqlmodel import Session
 from eldercare_platform.alerts.models import AlertKind
 from eldercare_platform.alerts.service import raise_alert, resolve_alerts
 from eldercare_platform.core.clock import LOCAL_TIMEZONE
-from eldercare_platform.tasks.models import TaskAction, TaskStatus
+from eldercare_platform.tasks.models import EngineReason, TaskAction, TaskStatus
 from eldercare_platform.tasks.service import move
 
 UNASSIGNED_WARN_MINUTES = 120
 """A task starting within this long and still unassigned raises TASK_UNASSIGNED."""
 
-REASON_NOT_DONE = "not_done_in_time"
-RESOLVED_CHECKED_IN = "checked_in_or_ended"
-RESOLVED_ASSIGNED = "assigned_or_ended"
-RESOLVED_HANDLED = "reassigned_or_escalated"
-RESOLVED_COVERAGE = "coverage_recovered"
+REASON_NOT_DONE = EngineReason.NOT_DONE_IN_TIME.value
+RESOLVED_CHECKED_IN = EngineReason.CHECKED_IN_OR_ENDED.value
+RESOLVED_ASSIGNED = EngineReason.ASSIGNED_OR_ENDED.value
+RESOLVED_HANDLED = EngineReason.REASSIGNED_OR_ESCALATED.value
+RESOLVED_COVERAGE = EngineReason.COVERAGE_RECOVERED.value
 
 LATE_STATUSES = (TaskStatus.PLANNED, TaskStatus.ASSIGNED, TaskStatus.PUBLISHED, TaskStatus.EN_ROUTE)
 """Not yet at the door: late after the threshold, missed after the window (a checked-in task is under way)."""

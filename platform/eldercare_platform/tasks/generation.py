@@ -33,7 +33,7 @@ from sqlmodel import Session
 from eldercare_platform.care_plans.models import PurchasedService
 from eldercare_platform.core.clock import LOCAL_TIMEZONE
 from eldercare_platform.roster.models import Skill
-from eldercare_platform.tasks.models import FLEXIBLE, HIGH, NORMAL, TaskAction, TaskKind
+from eldercare_platform.tasks.models import FLEXIBLE, HIGH, NORMAL, EngineReason, TaskAction, TaskKind
 
 VISIT_SERVICE = "visit"
 VISIT_PRIORITY = {"high_risk": HIGH, "key": NORMAL, "regular": FLEXIBLE}
@@ -67,8 +67,8 @@ SERVICE_SKILL: dict[PurchasedService, Skill] = {
 }
 SERVICE_PRIORITY = NORMAL
 
-REASON_PLAN_CHANGED = "plan_changed"
-REASON_RESCHEDULED = "plan_rescheduled"
+REASON_PLAN_CHANGED = EngineReason.PLAN_CHANGED.value
+REASON_RESCHEDULED = EngineReason.PLAN_RESCHEDULED.value
 
 
 @dataclass(frozen=True)
