@@ -47,6 +47,14 @@ def _subject(task_id: int) -> str:
     return f"task:{task_id}"
 
 
+def _open_subjects(session: Session, kind: AlertKind) -> set[str]:
+    """Subjects with an open (or acknowledged) alert of this kind: raising them again would write nothing."""
+    rows = session.execute(
+        text("SELECT subject_key FROM alert WHERE kind = :kind AND state <> 'resolved'"), {"kind": str(kind)}
+    ).scalars()
+    return {str(row) for row in rows}
+
+
 def mark_missed(session: Session, *, now: datetime, rules: AlertRules) -> list[int]:
     """Tasks not done by window end + the grace move to `missed`, each with a TASK_MISSED alert."""
     rows = session.execute(
@@ -101,7 +109,10 @@ def raise_late(session: Session, *, now: datetime, rules: AlertRules) -> tuple[i
         {"statuses": [str(s) for s in LATE_STATUSES], "cutoff": now - rules.late_after},
     ).all()
     raised = 0
+    already = _open_subjects(session, AlertKind.TASK_LATE)
     for row in rows:
+        if _subject(int(row.id)) in already:
+            continue
         late_minutes = int((now - row.window_start).total_seconds() // 60)
         if raise_alert(
             session,
@@ -141,7 +152,10 @@ def raise_unassigned(session: Session, *, now: datetime, rules: AlertRules) -> t
         {"horizon": now + rules.unassigned_within, "now": now},
     ).all()
     raised = 0
+    already = _open_subjects(session, AlertKind.TASK_UNASSIGNED)
     for row in rows:
+        if _subject(int(row.id)) in already:
+            continue
         if raise_alert(
             session,
             kind=AlertKind.TASK_UNASSIGNED,

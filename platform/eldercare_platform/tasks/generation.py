@@ -320,11 +320,15 @@ WITH moved AS (
                       duration_minutes = w.duration_minutes, priority = w.priority, required_skill = w.required_skill,
                       status_reason = :reason, updated_at = :now, updated_by = NULL,
                       version = nextval('task_version_seq')
-    FROM gen_wanted w, (SELECT id, window_start, window_end FROM task t WHERE {_UNTOUCHED} FOR UPDATE) old
+    FROM gen_wanted w,
+         (SELECT t.id, t.window_start, t.window_end FROM task t
+          JOIN gen_wanted w ON t.resident_id = w.resident_id AND t.service = w.service AND t.slot = w.slot
+          WHERE {_UNTOUCHED} AND w.window_start > :now
+            AND (t.window_start, t.window_end, t.duration_minutes, t.priority)
+                IS DISTINCT FROM (w.window_start, w.window_end, w.duration_minutes, w.priority)
+          FOR UPDATE OF t) old
     WHERE t.id = old.id AND t.resident_id = w.resident_id AND t.service = w.service AND t.slot = w.slot
-      AND w.window_start > :now
-      AND (t.window_start, t.window_end, t.duration_minutes, t.priority)
-          IS DISTINCT FROM (w.window_start, w.window_end, w.duration_minutes, w.priority)
+      AND {_UNTOUCHED}
     RETURNING t.id, old.window_start AS old_start, old.window_end AS old_end, t.window_start, t.window_end
 )
 INSERT INTO task_event (task_id, at, action, from_status, to_status, reason, detail)
