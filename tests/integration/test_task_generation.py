@@ -17,8 +17,9 @@ from eldercare_platform.care_plans.models import PurchasedService
 from eldercare_platform.core.clock import LOCAL_TIMEZONE, FixedClock
 from eldercare_platform.core.config import SchedulerSettings
 from eldercare_platform.scheduler.runner import run_once, slot_start
-from eldercare_platform.tasks.generation import SESSION_MINUTES, generate_tasks, local_instant, session_days
+from eldercare_platform.tasks.generation import generate_tasks
 from eldercare_platform.tasks.jobs import JOBS
+from eldercare_platform.tasks.slots import SESSION_MINUTES, local_instant, session_days
 from tests import factories
 from tests.conftest import TEST_NOW, migrated_database, unpooled_engine
 
