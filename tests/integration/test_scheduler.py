@@ -108,6 +108,9 @@ def test_scheduler_registers_every_job(database_url: str) -> None:
         "shift_generation",
         "certification_alerts",
         "reassessments",
+        "task_generation",
+        "task_alerts",
+        "coverage_alerts",
     }
 
 
@@ -130,6 +133,9 @@ def test_every_job_declared_beside_a_domain_is_discovered_and_can_be_disabled(
         "shift_generation",
         "certification_alerts",
         "reassessments",
+        "task_generation",
+        "task_alerts",
+        "coverage_alerts",
     }
     base: dict[str, Any] = {"environment": "test", "database_url": database_url, "broker_auth_dir": tmp_path}
     engine = engine_for(SchedulerSettings(**base).sqlalchemy_url, 2)

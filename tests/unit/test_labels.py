@@ -29,7 +29,7 @@ from eldercare_platform.roster.models import (
     TravelMode,
     Unassignable,
 )
-from eldercare_platform.tasks.models import TaskAction, TaskKind, TaskSource, TaskStatus
+from eldercare_platform.tasks.models import EngineReason, TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
 from eldercare_platform.users.permissions import Permission
 
@@ -73,6 +73,7 @@ ENUMS: dict[str, list[Any]] = {
     "preferenceKind": list(PreferenceKind),
     "certificateStatus": list(CertificateStatus),
     "unassignableReason": list(Unassignable),
+    "taskEngineReason": list(EngineReason),
 }
 
 

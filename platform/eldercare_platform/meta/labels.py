@@ -33,7 +33,7 @@ from eldercare_platform.roster.models import (
     TravelMode,
     Unassignable,
 )
-from eldercare_platform.tasks.models import TaskAction, TaskKind, TaskSource, TaskStatus
+from eldercare_platform.tasks.models import EngineReason, TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
 from eldercare_platform.users.permissions import Permission
 from eldercare_platform.users.schemas import Scope
@@ -455,6 +455,18 @@ _kind("leaveKind", _members(LeaveKind), LEAVE_KIND)
 _kind("preferenceKind", _members(PreferenceKind), PREFERENCE_KIND)
 _kind("certificateStatus", _members(CertificateStatus), CERTIFICATE_STATUS)
 _kind("unassignableReason", _members(Unassignable), UNASSIGNABLE)
+
+# --- the task engine's reason codes (tasks/generation.py, tasks/alerting.py) ---
+TASK_ENGINE_REASON: dict[str, Words] = {
+    EngineReason.PLAN_CHANGED: ("照护计划变更，任务取消", "Care plan changed: cancelled"),
+    EngineReason.PLAN_RESCHEDULED: ("照护计划变更，任务改期", "Care plan changed: rescheduled"),
+    EngineReason.NOT_DONE_IN_TIME: ("未按时完成", "Not done in time"),
+    EngineReason.CHECKED_IN_OR_ENDED: ("已签到或任务已结束", "Checked in, or the task ended"),
+    EngineReason.ASSIGNED_OR_ENDED: ("已派人或任务已结束", "Assigned, or the task ended"),
+    EngineReason.REASSIGNED_OR_ESCALATED: ("已改派或上报", "Reassigned or escalated"),
+    EngineReason.COVERAGE_RECOVERED: ("探访完成率已恢复", "Visit coverage recovered"),
+}
+_kind("taskEngineReason", _members(EngineReason), TASK_ENGINE_REASON)
 
 
 def missing_labels() -> list[str]:

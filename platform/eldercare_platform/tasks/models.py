@@ -81,3 +81,16 @@ URGENT = 1
 HIGH = 2
 NORMAL = 3
 FLEXIBLE = 4
+
+
+class EngineReason(StrEnum):
+    """Reason codes the task engine's jobs write (task_event.reason, task.status_reason, alert.resolution); pages
+    translate them (meta/labels.py, kind `taskEngineReason`)."""
+
+    PLAN_CHANGED = "plan_changed"  # the care plan no longer produces this slot: cancelled
+    PLAN_RESCHEDULED = "plan_rescheduled"  # the care plan moved this slot: rescheduled in place
+    NOT_DONE_IN_TIME = "not_done_in_time"  # not checked in by window end + the grace: missed
+    CHECKED_IN_OR_ENDED = "checked_in_or_ended"  # a late alert's condition cleared
+    ASSIGNED_OR_ENDED = "assigned_or_ended"  # an unassigned alert's condition cleared
+    REASSIGNED_OR_ESCALATED = "reassigned_or_escalated"  # a missed task was followed up
+    COVERAGE_RECOVERED = "coverage_recovered"  # a community's visits are back above the ratio
