@@ -34,6 +34,8 @@ GUARDED = [
     ("post", "/api/devices", Permission.DEVICES_ADMIN),
     ("get", "/api/users", Permission.USERS_ADMIN),
     ("get", "/api/system/status", Permission.SYSTEM_STATUS),
+    ("get", "/api/meals/orders", Permission.MEALS_READ),
+    ("post", "/api/meals/orders/999999999/collected", Permission.MEALS_MANAGE),
 ]
 
 
