@@ -38,7 +38,12 @@ def care_plan(db: Session, *, resident_id: int, meals: list[dict[str, Any]], val
                 "INSERT INTO care_plan (resident_id, version, valid_from, visit_tier, proposed_tier, meals, created_at)"
                 " VALUES (:r, 1, :from, 'regular', 'regular', CAST(:meals AS jsonb), :now) RETURNING id"
             ),
-            {"r": resident_id, "from": valid_from or DAY - timedelta(days=30), "meals": json.dumps(meals), "now": at(6)},
+            {
+                "r": resident_id,
+                "from": valid_from or DAY - timedelta(days=30),
+                "meals": json.dumps(meals),
+                "now": at(6),
+            },
         ).scalar_one()
     )
 
@@ -48,7 +53,9 @@ def every_day(meal: str, mode: str, point: int) -> dict[str, Any]:
     return {"days": [1, 2, 3, 4, 5, 6, 7], "meal": meal, "mode": mode, "meal_point_id": point, "diet": ["低盐"]}
 
 
-def checkin(db: Session, *, serial: str, resident_id: int | None, received: datetime, meal: str | None = "lunch") -> None:
+def checkin(
+    db: Session, *, serial: str, resident_id: int | None, received: datetime, meal: str | None = "lunch"
+) -> None:
     """What the gateway writes for a canteen terminal's `meal_checkin` sample."""
     data: dict[str, Any] = {"resident_ref": f"R{resident_id:06d}" if resident_id else "R999999", "method": "face"}
     if meal is not None:

@@ -8,6 +8,7 @@ lifecycle branch (alarms/service.py `act`); these tests stop at the call back.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -126,9 +127,7 @@ def test_no_checkin_opens_a_welfare_call_the_operator_handles(
     assert actions[0] == "opened" and actions[-3:] == ["acknowledge", "call_back", "resolve"]
     # No device: nothing was sent down to any device.
     assert (
-        db.execute(
-            text("SELECT count(*) FROM outbox WHERE topic = 'downlink' AND payload->>'serial' IS NULL")
-        ).scalar()
+        db.execute(text("SELECT count(*) FROM outbox WHERE topic = 'downlink' AND payload->>'serial' IS NULL")).scalar()
         == 0
     )
 
@@ -152,13 +151,11 @@ def test_a_second_missed_meal_is_noted_on_the_open_call(
     care_plan_id = db.execute(
         text("SELECT id FROM care_plan WHERE resident_id = :r"), {"r": lunch["resident_a"]}
     ).scalar_one()
+    dinner = json.dumps([every_day("dinner", "pick_up", lunch["point"])])
     db.execute(
-        text(
-            "UPDATE care_plan SET meals = meals || CAST(:entry AS jsonb) WHERE id = :id",
-        ),
-        {"entry": '[{"days": [1,2,3,4,5,6,7], "meal": "dinner", "mode": "pick_up", "meal_point_id": %d}]'
-         % lunch["point"], "id": care_plan_id},
-    )  # fmt: skip
+        text("UPDATE care_plan SET meals = meals || CAST(:entry AS jsonb) WHERE id = :id"),
+        {"entry": dinner, "id": care_plan_id},
+    )
     generate_orders(db, settings=api_settings, now=at(9))
     watch(db, settings=api_settings, now=at(13, 0))
     counts = watch(db, settings=api_settings, now=at(19, 0))

@@ -21,7 +21,9 @@ __all__ = ["meals_world"]
 pytestmark = pytest.mark.time_sensitive
 
 
-def order_body(world: dict[str, Any], resident: str, *, meal: str = "lunch", mode: str = "dine_in", day: Any = DAY):
+def order_body(
+    world: dict[str, Any], resident: str, *, meal: str = "lunch", mode: str = "dine_in", day: Any = DAY
+) -> dict[str, Any]:
     return {
         "resident_id": world[resident],
         "meal_point_id": world["point"],
@@ -104,7 +106,9 @@ def test_capacity_refuses_ad_hoc_orders_but_not_plans(
     db.commit()
 
     clock.set(at(8, 30))
-    full = client.post("/api/meals/orders", headers=coordinator, json=order_body(meals_world, "resident_c", meal="dinner"))
+    full = client.post(
+        "/api/meals/orders", headers=coordinator, json=order_body(meals_world, "resident_c", meal="dinner")
+    )
     assert full.status_code == 201  # dinner has seats
     extra = f.resident(db, community=meals_world["community_a"], name="周玉珍")
     db.commit()
@@ -118,7 +122,9 @@ def test_capacity_refuses_ad_hoc_orders_but_not_plans(
     assert delivered.status_code == 201 and delivered.json()["task_id"] is not None  # delivery takes no seat
 
     # A cancellation frees a seat; the next run resolves the alert.
-    [today_c] = [o for o in orders_of(db, meals_world["resident_c"]) if o["meal"] == "lunch" and o["service_date"] == DAY]
+    [today_c] = [
+        o for o in orders_of(db, meals_world["resident_c"]) if (o["meal"], o["service_date"]) == ("lunch", DAY)
+    ]
     cancel = client.post(f"/api/meals/orders/{today_c['id']}/cancel", headers=coordinator, json={"reason": "外出"})
     assert cancel.status_code == 200
     db.expire_all()
@@ -142,9 +148,7 @@ def test_cancel_before_the_cutoff_only_and_its_delivery_task_goes_too(
     order = made.json()
     no_reason = client.post(f"/api/meals/orders/{order['id']}/cancel", headers=coordinator, json={})
     assert no_reason.status_code == 422
-    cancelled = client.post(
-        f"/api/meals/orders/{order['id']}/cancel", headers=coordinator, json={"reason": "家属接走"}
-    )
+    cancelled = client.post(f"/api/meals/orders/{order['id']}/cancel", headers=coordinator, json={"reason": "家属接走"})
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["status_reason"] == "家属接走"
     task = db.execute(text("SELECT status FROM task WHERE id = :id"), {"id": order["task_id"]}).scalar_one()
@@ -185,9 +189,7 @@ def test_orders_are_seen_and_changed_only_in_scope(
     listed = client.get("/api/meals/orders", headers=coordinator, params={"date": DAY.isoformat(), "meal": "lunch"})
     assert [o["id"] for o in listed.json()] == [mine["id"]]
     assert client.get("/api/meals/orders", headers=other, params={"date": DAY.isoformat()}).json() == []
-    assert (
-        client.post(f"/api/meals/orders/{mine['id']}/cancel", headers=other, json={"reason": "x"}).status_code == 404
-    )
+    assert client.post(f"/api/meals/orders/{mine['id']}/cancel", headers=other, json={"reason": "x"}).status_code == 404
     assert client.post(f"/api/meals/orders/{mine['id']}/collected", headers=other, json={}).status_code == 404
     assert client.get(f"/api/meals/points/{meals_world['point']}/day", headers=other).status_code == 404
     foreign = client.post("/api/meals/orders", headers=other, json=order_body(meals_world, "resident_a", meal="dinner"))
