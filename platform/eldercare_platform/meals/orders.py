@@ -29,7 +29,7 @@ from eldercare_platform.care_plans.schemas import MealPlanEntry
 from eldercare_platform.core.clock import LOCAL_TIMEZONE, as_utc, local_date
 from eldercare_platform.core.config import ServiceRulesMixin
 from eldercare_platform.meals import queries
-from eldercare_platform.meals.models import OrderSource
+from eldercare_platform.meals.models import MealReason, OrderSource
 from eldercare_platform.meals.rules import meal_times
 from eldercare_platform.meals.service import create_delivery_task, insert_order
 
@@ -151,7 +151,7 @@ def capacity_alerts(session: Session, *, first: date, last: date, now: datetime)
         )
         raised += alert_id is not None
     resolved = alerts.resolve_alerts(
-        session, kind=AlertKind.MEAL_CAPACITY, now=now, resolution="meal_capacity_ok", keep=subjects
+        session, kind=AlertKind.MEAL_CAPACITY, now=now, resolution=MealReason.MEAL_CAPACITY_OK, keep=subjects
     )
     return {"over_capacity": len(over), "raised": raised, "resolved": resolved}
 

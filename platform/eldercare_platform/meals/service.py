@@ -18,7 +18,7 @@ from eldercare_platform.core.config import ServiceRulesMixin
 from eldercare_platform.core.errors import ConflictError, NotFoundError, UnprocessableError, known_constraints
 from eldercare_platform.core.scope import scope_of
 from eldercare_platform.meals import queries
-from eldercare_platform.meals.models import CollectedVia, OrderSource, OrderStatus
+from eldercare_platform.meals.models import CollectedVia, MealReason, OrderSource, OrderStatus
 from eldercare_platform.meals.rules import meal_times
 from eldercare_platform.meals.schemas import (
     MealCount,
@@ -337,7 +337,7 @@ def cancel_order(
             allowed_from=NOT_STARTED,
             now=now,
             user_id=user.id,
-            reason="meal_order_cancelled",
+            reason=MealReason.MEAL_ORDER_CANCELLED,
             detail={"meal_order_id": order_id, "note": request.reason},
         )
     return get_order(session, user=user, order_id=order_id)
@@ -361,8 +361,8 @@ def mark_collected(session: Session, *, user: User, order_id: int, request: Orde
         alarms.note_welfare_call(
             session,
             alarm_id=order.welfare_alarm_id,
-            reason="meal_collected_late",
-            detail={"meal_order_id": order_id, "collected_via": "manual", "reason_code": "meal_collected_late"},
+            reason=MealReason.MEAL_COLLECTED_LATE,
+            detail={"meal_order_id": order_id, "collected_via": "manual"},
             now=now,
         )
     return get_order(session, user=user, order_id=order_id)

@@ -20,7 +20,7 @@ from eldercare_platform.alarms import service as alarms
 from eldercare_platform.care_plans.models import Meal
 from eldercare_platform.core.clock import local_date
 from eldercare_platform.core.config import ServiceRulesMixin
-from eldercare_platform.meals.models import CollectedVia, OrderSource, OrderStatus
+from eldercare_platform.meals.models import CollectedVia, MealReason, OrderSource, OrderStatus
 from eldercare_platform.meals.rules import meal_at, meal_times
 from eldercare_platform.meals.service import NOT_STARTED, insert_order
 from eldercare_platform.tasks import service as tasks
@@ -33,7 +33,7 @@ FIRST_LOOKBACK = timedelta(hours=24)
 """Where the very first run starts reading."""
 RESIDENT_REF = re.compile(r"^R([0-9]{6,9})$")
 """A resident's card number: `R` and the resident id in at least 6 digits (R000123 is resident 123)."""
-WELFARE_TYPE = "meal_not_collected"
+WELFARE_TYPE = MealReason.MEAL_NOT_COLLECTED  # also the alarm type of the welfare call
 
 CHECKINS = """
 SELECT t.time, t.device_serial, t.data, cc.area_id AS terminal_area_id
@@ -96,8 +96,8 @@ def _late_note(session: Session, *, alarm_id: int | None, order_id: int, via: st
         alarms.note_welfare_call(
             session,
             alarm_id=alarm_id,
-            reason="meal_collected_late",
-            detail={"meal_order_id": order_id, "collected_via": via, "reason_code": "meal_collected_late"},
+            reason=MealReason.MEAL_COLLECTED_LATE,
+            detail={"meal_order_id": order_id, "collected_via": via},
             now=now,
         )
 
@@ -137,7 +137,7 @@ def read_checkins(session: Session, *, settings: ServiceRulesMixin, now: datetim
                     to_status=TaskStatus.CANCELLED,
                     allowed_from=NOT_STARTED,
                     now=now,
-                    reason="meal_collected_at_canteen",
+                    reason=MealReason.MEAL_COLLECTED_AT_CANTEEN,
                     detail={"meal_order_id": updated.id, "device_serial": row.device_serial},
                 )
             if updated.was == OrderStatus.NOT_COLLECTED:
@@ -161,7 +161,7 @@ def read_checkins(session: Session, *, settings: ServiceRulesMixin, now: datetim
             deadline=meal_times(settings, meal=meal, service_date=day).deadline,
             now=row.time,
             status=OrderStatus.COLLECTED,
-            status_reason="checked_in_without_order",
+            status_reason=MealReason.CHECKED_IN_WITHOUT_ORDER,
             collected_via=CollectedVia.TERMINAL,
         )
         counts["ad_hoc" if order_id is not None else "already"] += 1
@@ -222,8 +222,8 @@ def raise_welfare_calls(session: Session, *, now: datetime) -> dict[str, int]:
                 alarms.note_welfare_call(
                     session,
                     alarm_id=alarm_id,
-                    reason="meal_not_collected_again",
-                    detail={"meal_order_id": order.id, "reason_code": "meal_not_collected_again"},
+                    reason=MealReason.MEAL_NOT_COLLECTED_AGAIN,
+                    detail={"meal_order_id": order.id},
                     now=now,
                 )
                 noted += 1
