@@ -20,7 +20,8 @@ from sqlmodel import Session
 from eldercare_platform.alarms import service as alarms
 from eldercare_platform.alarms.jobs import EscalationPolicy, escalate, flag_substitute_cover
 from eldercare_platform.core.clock import FixedClock
-from eldercare_platform.core.config import ApiSettings
+from eldercare_platform.core.config import ApiSettings, SchedulerSettings
+from eldercare_platform.meals.jobs import JOBS
 from eldercare_platform.meals.orders import generate_orders
 from eldercare_platform.meals.watch import watch
 from tests import factories as f
@@ -221,3 +222,13 @@ def test_residents_away_or_gone_get_no_orders(
     [tomorrow] = orders_of(db, meals_world["resident_a"])
     assert tomorrow["service_date"] == DAY + timedelta(days=1)
     assert orders_of(db, meals_world["resident_c"]) == []
+
+
+def test_the_declared_jobs_run_on_the_injected_clock(db: Session, lunch: dict[str, Any], database_url: str) -> None:
+    settings = SchedulerSettings(environment="test", database_url=database_url)
+    clock = FixedClock(at(13, 0))
+    jobs = {spec.name: spec.build(settings, clock) for spec in JOBS}
+    orders_job, watch_job = jobs["meal_orders"], jobs["meal_watch"]
+    assert orders_job is not None and watch_job is not None
+    assert "'created': 0" in str(orders_job(db, clock.now()))  # today's and tomorrow's lunch exist already
+    assert "'welfare_calls': 1" in str(watch_job(db, clock.now()))

@@ -105,6 +105,8 @@ def test_scheduler_registers_every_job(database_url: str) -> None:
         "telemetry_retention",
         "alarm_escalation",
         "substitute_cover",
+        "meal_orders",
+        "meal_watch",
     }
 
 
@@ -124,6 +126,8 @@ def test_every_job_declared_beside_a_domain_is_discovered_and_can_be_disabled(
         "alarm_escalation",
         "substitute_cover",
         "broker_credentials_sync",
+        "meal_orders",
+        "meal_watch",
     }
     base: dict[str, Any] = {"environment": "test", "database_url": database_url, "broker_auth_dir": tmp_path}
     engine = engine_for(SchedulerSettings(**base).sqlalchemy_url, 2)
