@@ -68,7 +68,7 @@ function detailHead(alarm) {
   return el("div", { class: "detail-head" },
     el("h2", {}, `#${alarm.id} ${typeLabel(alarm)}`),
     el("span", { class: `state ${alarm.state}` }, label("alarmState", alarm.state)),
-    el("span", { class: "muted" }, `${t("device")} ${alarm.device_serial} · ${alarm.event_count} ${t("events")} · ${formatTime(alarm.opened_at)}`),
+    el("span", { class: "muted" }, `${alarm.device_serial ? `${t("device")} ${alarm.device_serial}` : label("alarmSource", alarm.source ?? "welfare")} · ${alarm.event_count} ${t("events")} · ${formatTime(alarm.opened_at)}`),
     alarm.acknowledged_by_name ? el("span", { class: "muted" }, `${t("acknowledged_by")}: ${alarm.acknowledged_by_name}`) : "",
     alarm.dispatched ? el("span", { class: "state in_progress" }, t("dispatched")) : "",
     alarm.substitute_cover_required ? el("span", { class: "state new" }, t("substituteCover")) : "",
