@@ -232,3 +232,21 @@ def test_the_declared_jobs_run_on_the_injected_clock(db: Session, lunch: dict[st
     assert orders_job is not None and watch_job is not None
     assert "'created': 0" in str(orders_job(db, clock.now()))  # today's and tomorrow's lunch exist already
     assert "'welfare_calls': 1" in str(watch_job(db, clock.now()))
+
+
+def test_a_resident_taken_to_hospital_after_ordering_gets_no_welfare_call(
+    db: Session, lunch: dict[str, Any], api_settings: ApiSettings
+) -> None:
+    """The state was recorded after the order was made and nobody cancelled it: at the deadline the order is
+    cancelled (`resident_away`) instead of opening a welfare call."""
+    db.execute(
+        text(
+            "INSERT INTO resident_state (resident_id, kind, starts_at, reason, recorded_at)"
+            " VALUES (:r, 'hospital', :start, '急诊住院', :start)"
+        ),
+        {"r": lunch["resident_a"], "start": at(10)},
+    )
+    counts = watch(db, settings=api_settings, now=at(13, 0))
+    assert counts["welfare_calls"] == 0 and counts["away"] == 1
+    order = orders_of(db, lunch["resident_a"])[0]
+    assert order["status"] == "cancelled" and order["status_reason"] == "resident_away"

@@ -201,3 +201,23 @@ def test_orders_are_seen_and_changed_only_in_scope(
         client.post("/api/meals/orders", headers=operator, json=order_body(meals_world, "resident_c")).status_code
         == 403
     )
+
+
+def test_no_ad_hoc_order_for_a_resident_in_hospital(
+    db: Session, client: TestClient, meals_world: dict[str, Any], coordinator: dict[str, str], clock: FixedClock
+) -> None:
+    db.execute(
+        text(
+            "INSERT INTO resident_state (resident_id, kind, starts_at, ends_at, reason, recorded_at)"
+            " VALUES (:r, 'hospital', :start, :end, '住院', :start)"
+        ),
+        {"r": meals_world["resident_a"], "start": at(6), "end": at(16)},
+    )
+    db.commit()
+    clock.set(at(8))
+    lunch = client.post("/api/meals/orders", headers=coordinator, json=order_body(meals_world, "resident_a"))
+    assert lunch.status_code == 422 and lunch.json()["code"] == "resident_away"
+    dinner = client.post(
+        "/api/meals/orders", headers=coordinator, json=order_body(meals_world, "resident_a", meal="dinner")
+    )
+    assert dinner.status_code == 201  # home again by then

@@ -45,3 +45,4 @@ class MealReason(StrEnum):
     MEAL_ORDER_CANCELLED = "meal_order_cancelled"  # the delivery task of a cancelled order
     MEAL_COLLECTED_AT_CANTEEN = "meal_collected_at_canteen"  # the delivery task of an order eaten at the canteen
     MEAL_CAPACITY_OK = "meal_capacity_ok"  # a capacity alert resolved by the order job
+    RESIDENT_AWAY = "resident_away"  # in hospital, away, moved or deceased at the deadline: cancelled, no call

@@ -62,3 +62,10 @@ SELECT o.id, o.service_date, o.meal, o.mode, o.status, o.meal_point_id, mp.name 
        mp.phone AS meal_point_phone, o.deadline, o.task_id
 FROM meal_order o JOIN meal_point mp ON mp.id = o.meal_point_id WHERE o.id = :id
 """
+
+AWAY_DURING = """
+SELECT EXISTS (
+    SELECT 1 FROM resident_state WHERE resident_id = :resident AND kind IN ('hospital', 'away_with_family')
+    AND starts_at < :until AND coalesce(least(ends_at, ended_at), 'infinity') > :since)
+"""
+"""Whether the resident is in hospital or away with family at some time in [since, until)."""

@@ -67,7 +67,7 @@ class MealOrderConflictError(ConflictError):
 
 class MealRuleError(UnprocessableError):
     """The request breaks a meal rule (422: `meal_cutoff_passed`, `resident_not_found`, `resident_inactive`,
-    `meal_point_not_found`, `meal_point_no_delivery`)."""
+    `resident_away`, `meal_point_not_found`, `meal_point_no_delivery`)."""
 
     code = "meal_rule_broken"
 
@@ -121,6 +121,15 @@ def get_order(session: Session, *, user: User, order_id: int) -> OrderOut:
     if row is None:
         raise MealOrderNotFoundError(f"meal order {order_id} not found")
     return OrderOut.model_validate(dict(row._mapping))
+
+
+def is_away(session: Session, *, resident_id: int, since: datetime, until: datetime) -> bool:
+    """Whether the resident is in hospital or away with family at some time in [since, until)."""
+    return bool(
+        session.execute(
+            text(queries.AWAY_DURING), {"resident": resident_id, "since": since, "until": until}
+        ).scalar_one()
+    )
 
 
 def seats_taken(session: Session, *, meal_point_id: int, service_date: date, meal: str) -> int:
@@ -239,6 +248,10 @@ def create_ad_hoc_order(
             f"resident {request.resident_id} is {resident.status}", code="resident_inactive", status=resident.status
         )
     times = meal_times(settings, meal=request.meal, service_date=request.service_date)
+    if is_away(session, resident_id=request.resident_id, since=times.window_start, until=times.window_end):
+        raise MealRuleError(
+            f"resident {request.resident_id} is in hospital or away during this meal", code="resident_away"
+        )
     if now >= times.cutoff:
         raise MealRuleError(
             f"orders for {request.meal} on {request.service_date} closed at {times.cutoff.isoformat()}",

@@ -72,6 +72,19 @@ FROM meal_order o JOIN task t ON t.id = o.task_id
 WHERE o.service_date >= :since AND o.status IN ('ordered', 'not_collected') AND t.status = 'completed'
 """
 
+AWAY_AT_DEADLINE = """
+UPDATE meal_order o SET status = 'cancelled', status_reason = 'resident_away', updated_at = :now
+FROM resident r
+WHERE o.status = 'ordered' AND o.deadline <= :now AND r.id = o.resident_id AND (r.status <> 'active'
+   OR EXISTS (SELECT 1 FROM resident_state s WHERE s.resident_id = o.resident_id
+              AND (s.kind IN ('moved', 'deceased') AND s.starts_at < o.deadline AND s.ended_at IS NULL
+                   OR s.kind IN ('hospital', 'away_with_family') AND s.starts_at < o.deadline
+                      AND coalesce(least(s.ends_at, s.ended_at), 'infinity') > o.deadline - interval '3 hours')))
+RETURNING o.id
+"""
+"""Orders of residents no longer at home when the meal was served (a state recorded after the order was made and
+not cancelled with it): cancelled, no welfare call."""
+
 PAST_DEADLINE = (
     "UPDATE meal_order SET status = 'not_collected', status_reason = 'deadline_passed', updated_at = :now"
     " WHERE status = 'ordered' AND deadline <= :now RETURNING id, resident_id, service_date, meal, mode"
@@ -199,8 +212,10 @@ def read_deliveries(session: Session, *, settings: ServiceRulesMixin, now: datet
 
 def raise_welfare_calls(session: Session, *, now: datetime) -> dict[str, int]:
     """Orders still `ordered` after their deadline: `not_collected`, and a welfare call for each (one open call
-    per resident: a second missed meal is noted on the open one). Each order passes here once."""
+    per resident: a second missed meal is noted on the open one). Each order passes here once. An order of a
+    resident who was in hospital or away around the meal (or has moved or died) is cancelled instead."""
     opened = noted = 0
+    away = len(session.execute(text(AWAY_AT_DEADLINE), {"now": now}).all())
     for order in session.execute(text(PAST_DEADLINE), {"now": now}).all():
         alarm_id = alarms.open_welfare_call(
             session,
@@ -232,7 +247,7 @@ def raise_welfare_calls(session: Session, *, now: datetime) -> dict[str, int]:
         session.execute(
             text("UPDATE meal_order SET welfare_alarm_id = :alarm WHERE id = :id"), {"alarm": alarm_id, "id": order.id}
         )
-    return {"welfare_calls": opened, "noted": noted}
+    return {"welfare_calls": opened, "noted": noted, "away": away}
 
 
 def watch(session: Session, *, settings: ServiceRulesMixin, now: datetime) -> dict[str, int]:

@@ -339,6 +339,7 @@ MEAL_REASON: dict[str, Words] = {
     MealReason.MEAL_ORDER_CANCELLED: ("订餐已取消", "Meal order cancelled"),
     MealReason.MEAL_COLLECTED_AT_CANTEEN: ("已到食堂就餐", "Eaten at the canteen"),
     MealReason.MEAL_CAPACITY_OK: ("座位已够", "Capacity back within limits"),
+    MealReason.RESIDENT_AWAY: ("老人不在家", "Resident away"),
 }
 
 
