@@ -137,8 +137,9 @@ class _WentOfflineError(Exception):
         self.seconds = seconds
 
 
-def telemetry_data(kind: TelemetryKind, rng: random.Random, now: datetime) -> dict[str, Any]:
-    """A plausible sample with a daily rhythm (local time in Asia/Shanghai)."""
+def telemetry_data(kind: TelemetryKind, rng: random.Random, now: datetime, *, residents: int = 1000) -> dict[str, Any]:
+    """A plausible sample with a daily rhythm (local time in Asia/Shanghai). Check-ins name a resident by card
+    number, `R` + the resident id in six digits, among the first `residents` ids (docs/device-protocol.md)."""
     hour = now.astimezone(SHANGHAI).hour + now.minute / 60
     night = hour >= 22 or hour < 6
     daily = math.sin((hour - 4) / 24 * 2 * math.pi)
@@ -165,7 +166,7 @@ def telemetry_data(kind: TelemetryKind, rng: random.Random, now: datetime) -> di
             "co2_ppm": round(600 + 300 * max(0.0, daily) + rng.gauss(0, 40)),
         }
     if kind in (TelemetryKind.CHECKIN, TelemetryKind.MEAL_CHECKIN):
-        data: dict[str, Any] = {"resident_ref": f"R{rng.randrange(1, 5000):06d}", "method": "face"}
+        data: dict[str, Any] = {"resident_ref": f"R{rng.randint(1, residents):06d}", "method": "face"}
         if kind == TelemetryKind.MEAL_CHECKIN:
             data["meal"] = "lunch" if 10 <= hour < 15 else ("dinner" if hour >= 15 else "breakfast")
         return data
@@ -218,7 +219,12 @@ class SimulatedDevice:
     def queue_telemetry(self, kind: TelemetryKind) -> None:
         """Put a telemetry sample in the outbox."""
         now = datetime.now(UTC)
-        payload = TelemetryPayload(seq=self.seq, ts=now, kind=kind, data=telemetry_data(kind, self.rng, now))
+        payload = TelemetryPayload(
+            seq=self.seq,
+            ts=now,
+            kind=kind,
+            data=telemetry_data(kind, self.rng, now, residents=self.scenario.resident_refs),
+        )
         self._queue(f"telemetry:{self.seq}", Uplink.TELEMETRY, encode(payload))
         self.seq += 1
 

@@ -43,6 +43,12 @@ class Scenario(BaseModel):
     heartbeat_interval_s: float = Field(default=60.0, gt=0)
     heartbeat_jitter: float = Field(default=0.1, ge=0, le=0.5, description="± share of the interval")
     telemetry_interval_s: float = Field(default=30.0, gt=0, description="Care-center terminals")
+    resident_refs: int = Field(
+        default=1000,
+        ge=1,
+        le=999_999,
+        description="Check-in terminals name residents R000001 … R<this> (the demo seed's resident ids)",
+    )
     home_telemetry: bool = Field(default=False, description="Home units send no telemetry by default")
     sos_per_device_per_day: float = Field(
         default=REAL_SOS_PER_DEVICE_PER_DAY, ge=0, description="Home alarm units only; Lanzhou's figure by default"

@@ -47,6 +47,11 @@ PROTECTED = [
     ("post", "/api/alarms/1/notes"),
     ("get", "/api/alarm-types"),
     ("put", "/api/alarm-types/1"),
+    ("get", "/api/meals/orders"),
+    ("post", "/api/meals/orders"),
+    ("post", "/api/meals/orders/1/cancel"),
+    ("post", "/api/meals/orders/1/collected"),
+    ("get", "/api/meals/points/1/day"),
 ]
 
 

@@ -38,6 +38,8 @@ GUARDED = [
     ("post", "/api/residents/999999/care-plans", Permission.CARE_PLANS_EDIT),
     ("get", "/api/roster/staff", Permission.ROSTER_READ),
     ("post", "/api/roster/staff/999999/leave", Permission.ROSTER_EDIT),
+    ("get", "/api/meals/orders", Permission.MEALS_READ),
+    ("post", "/api/meals/orders/999999999/collected", Permission.MEALS_MANAGE),
 ]
 
 

@@ -28,6 +28,7 @@ SERVICES = {
     "task_event",
     "meal_order",
     "alert",
+    "meal_watch_state",  # 0009
 }
 RAW_SQL_TABLES = TIME_SERIES | ALARM_CENTER | SERVICES  # created by migrations in SQL, not from SQLModel classes
 

@@ -111,6 +111,8 @@ def test_scheduler_registers_every_job(database_url: str) -> None:
         "task_generation",
         "task_alerts",
         "coverage_alerts",
+        "meal_orders",
+        "meal_watch",
     }
 
 
@@ -136,6 +138,8 @@ def test_every_job_declared_beside_a_domain_is_discovered_and_can_be_disabled(
         "task_generation",
         "task_alerts",
         "coverage_alerts",
+        "meal_orders",
+        "meal_watch",
     }
     base: dict[str, Any] = {"environment": "test", "database_url": database_url, "broker_auth_dir": tmp_path}
     engine = engine_for(SchedulerSettings(**base).sqlalchemy_url, 2)

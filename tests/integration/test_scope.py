@@ -51,6 +51,7 @@ from eldercare_platform.main import create_app
 from eldercare_platform.seed.generator import DEMO_PASSWORD, generate
 from eldercare_platform.seed.loader import load
 from eldercare_platform.users.models import Role, User
+from eldercare_platform.users.permissions import ROLE_PERMISSIONS, Permission
 from tests import factories as f
 from tests.conftest import TEST_NOW, migrated_database, psql, unpooled_engine
 from tests.integration.gateway_support import wait_for
@@ -382,6 +383,29 @@ def _live_hello(walk: Walk) -> None:
             assert marker not in json.dumps(hello, ensure_ascii=False)
 
 
+def _meal_reader(walk: Walk) -> bool:
+    return Permission.MEALS_READ in ROLE_PERMISSIONS[walk.role]
+
+
+def _meal_orders(walk: Walk) -> None:
+    """Orders of the residents in scope (located at the resident's home)."""
+    if not _meal_reader(walk):
+        walk.get("/api/meals/orders?limit=1", expect=403)
+        return
+    residents = walk.oracle.residents_of(walk.scope)
+    expected = {oid for oid, rid in psql(walk.world.url, "SELECT id, resident_id FROM meal_order") if rid in residents}
+    items = walk.get("/api/meals/orders?limit=1000", expect=200)
+    assert {item["id"] for item in items} <= expected and len(items) == min(len(expected), 1000)
+
+
+def _meal_point_day(walk: Walk) -> None:
+    """A meal point's day: the point's community must be in the user's area (an institution sees none)."""
+    for point, area in psql(walk.world.url, "SELECT id, area_id FROM meal_point ORDER BY id")[::7]:
+        visible = walk.scope[0] != "institution" and walk.oracle.sees(walk.scope, area, None)
+        expect = (200 if visible else 404) if _meal_reader(walk) else 403
+        walk.get(f"/api/meals/points/{point}/day", expect=expect)
+
+
 def _plain(path: str, expect: int) -> Callable[[Walk], None]:
     """An endpoint that returns nothing located: every user gets `expect`, and no out-of-scope marker."""
     return lambda walk: walk.get(path, expect=expect)
@@ -417,6 +441,8 @@ CHECKS: dict[str, Callable[[Walk], None]] = {
     "/api/alarms/{alarm_id}/card": lambda walk: _each_alarm(walk, "/card"),
     "/api/system/status": _system_status,
     "/api/meta/labels": _plain("/api/meta/labels", 200),  # words for codes: every signed-in role
+    "/api/meals/orders": _meal_orders,
+    "/api/meals/points/{meal_point_id}/day": _meal_point_day,
     f"WS {LIVE}": _live_hello,
 }
 

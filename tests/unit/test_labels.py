@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from eldercare_common.contract.v1 import EventType, FaultType
-from eldercare_platform.alarms.models import AlarmState, CallResult, Outcome, ReachMethod, TraceAction
+from eldercare_platform.alarms.models import AlarmSource, AlarmState, CallResult, Outcome, ReachMethod, TraceAction
 from eldercare_platform.alerts.models import AlertKind, AlertState
 from eldercare_platform.care_plans.models import AssessmentReason, Funder, Meal, MealMode, PurchasedService, StateKind
 from eldercare_platform.care_plans.rules import TierReason
@@ -17,7 +17,7 @@ from eldercare_platform.care_plans.scale import LevelAdjustment
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.devices.models import DeviceKind, DeviceState
 from eldercare_platform.main import create_app
-from eldercare_platform.meals.models import CollectedVia, OrderSource, OrderStatus
+from eldercare_platform.meals.models import CollectedVia, MealReason, OrderSource, OrderStatus
 from eldercare_platform.meta.labels import KINDS, LOCALES, all_labels, missing_labels
 from eldercare_platform.residents.models import CapabilityLevel, CareTier, Gender, ResidentCategory, ResidentStatus
 from eldercare_platform.roster.models import (
@@ -74,6 +74,8 @@ ENUMS: dict[str, list[Any]] = {
     "certificateStatus": list(CertificateStatus),
     "unassignableReason": list(Unassignable),
     "taskEngineReason": list(EngineReason),
+    "alarmSource": list(AlarmSource),
+    "mealReason": list(MealReason),
 }
 
 

@@ -1,4 +1,8 @@
-"""What an operator needs beside an alarm: the resident card, nearest caregivers on shift, the last 24 h."""
+"""What an operator needs beside an alarm: the resident card, nearest caregivers on shift, the last 24 h.
+
+A welfare call (no device) has no device data: instead the card shows what raised it, the meal order not
+collected or the task (visit) nobody answered.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_platform.alarms.queries import CARD_TASK
 from eldercare_platform.alarms.schemas import AlarmCard, AlarmOut, Caregiver, LastDay, RecentEvent, RecentVitals
 from eldercare_platform.care_plans.service import state_at
 from eldercare_platform.core.clock import local_date
 from eldercare_platform.core.scope import Scope, scope_of
 from eldercare_platform.devices.service import status_of
+from eldercare_platform.meals.service import order_for_card
 from eldercare_platform.residents.schemas import ResidentCard
 from eldercare_platform.residents.service import ResidentNotFoundError, read_card
+from eldercare_platform.tasks.schemas import TaskPublic
 from eldercare_platform.users.models import User
 
 NEAREST_CAREGIVERS = """
@@ -44,8 +51,11 @@ def nearest_caregivers(
     return [Caregiver.model_validate(dict(row._mapping)) for row in rows]
 
 
-def last_day(session: Session, *, household_id: int | None, device_serial: str, now: datetime) -> LastDay:
-    """Device events and vitals of the home's devices (or the alarm's device) in the last 24 hours."""
+def last_day(session: Session, *, household_id: int | None, device_serial: str | None, now: datetime) -> LastDay:
+    """Device events and vitals of the home's devices (or the alarm's device) in the last 24 hours; nothing for
+    an alarm without a device (a welfare call)."""
+    if device_serial is None:
+        return LastDay(events=[], vitals=[], device_status=[])
     since = now - timedelta(hours=24)
     serials = [device_serial]
     if household_id is not None:
@@ -102,10 +112,15 @@ def alarm_card(session: Session, *, user: User, alarm: AlarmOut, now: datetime, 
         if alarm.household_id
         else []
     )
+    task_row = (
+        None if alarm.task_id is None else session.execute(text(CARD_TASK), {"id": alarm.task_id}).mappings().first()
+    )
     return AlarmCard(
         alarm=alarm,
         resident=resident,
         resident_state=None if resident is None else state_at(session, resident_id=resident.resident.id, at=now),
         caregivers=caregivers,
         last_24h=last_day(session, household_id=alarm.household_id, device_serial=alarm.device_serial, now=now),
+        meal_order=None if alarm.meal_order_id is None else order_for_card(session, order_id=alarm.meal_order_id),
+        task=None if task_row is None else TaskPublic.model_validate(dict(task_row)),
     )

@@ -15,6 +15,14 @@ class AlarmState(StrEnum):
     RESOLVED = "resolved"
 
 
+class AlarmSource(StrEnum):
+    """What raised an alarm: a device event, or a welfare call (关怀呼叫: a meal not collected, a visit nobody
+    answered) with no device at all."""
+
+    DEVICE = "device"
+    WELFARE = "welfare"
+
+
 class Action(StrEnum):
     """What an operator can do while an alarm is being handled."""
 

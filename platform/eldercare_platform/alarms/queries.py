@@ -101,3 +101,16 @@ UPDATE_ALARM_TYPE = (
     " resolve_within_s = coalesce(:resolve, resolve_within_s),"
     " updated_at = :now, updated_by = :user WHERE type = :type RETURNING *"
 )
+
+CARD_TASK = (
+    "SELECT t.*, r.name AS resident_name, h.address, s.name AS assignee_name FROM task t"
+    " LEFT JOIN resident r ON r.id = t.resident_id LEFT JOIN household h ON h.id = t.household_id"
+    " LEFT JOIN staff s ON s.id = t.assignee_staff_id WHERE t.id = :id"
+)
+"""The task behind a welfare call, for the card."""
+
+OPEN_WELFARE_CALL_OF = (
+    "SELECT id FROM alarm WHERE source = 'welfare' AND source_key = :source_key AND type = :type"
+    " AND state <> 'resolved' ORDER BY id LIMIT 1"
+)
+"""The resident's open welfare call of a type (at most one is open)."""

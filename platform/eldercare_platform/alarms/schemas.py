@@ -7,11 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from eldercare_platform.alarms.models import Action, AlarmState, CallResult, Outcome, ReachMethod
+from eldercare_platform.alarms.models import Action, AlarmSource, AlarmState, CallResult, Outcome, ReachMethod
 from eldercare_platform.care_plans.schemas import StateBrief
 from eldercare_platform.core.params import BodyId
 from eldercare_platform.devices.schemas import DeviceStatusOut
+from eldercare_platform.meals.schemas import WelfareMealOrder
 from eldercare_platform.residents.schemas import ResidentCard
+from eldercare_platform.tasks.schemas import TaskPublic
 
 
 class ActionRequest(BaseModel):
@@ -84,7 +86,12 @@ class AlarmOut(BaseModel):
     institution_id: int | None = Field(default=None, description="The institution whose device raised it, if any")
     address: str | None
     community: str | None
-    device_serial: str
+    source: AlarmSource = Field(
+        default=AlarmSource.DEVICE, description="device, or welfare: a welfare call (关怀呼叫) with no device"
+    )
+    device_serial: str | None = Field(description="The device that raised it; none for a welfare call")
+    task_id: int | None = Field(default=None, description="Welfare call: the task (visit) that raised it")
+    meal_order_id: int | None = Field(default=None, description="Welfare call: the meal order not collected")
     opened_at: datetime
     last_event_at: datetime
     event_count: int
@@ -185,7 +192,9 @@ class AlarmCard(BaseModel):
         default=None, description="The resident's temporary state now (住院中, away with family…), if any"
     )
     caregivers: list[Caregiver]
-    last_24h: LastDay
+    last_24h: LastDay = Field(description="The home's devices in the last 24 h; empty for a welfare call")
+    meal_order: WelfareMealOrder | None = Field(default=None, description="Welfare call: the meal not collected")
+    task: TaskPublic | None = Field(default=None, description="Welfare call: the task (visit) that raised it")
 
 
 class AlarmType(BaseModel):

@@ -207,9 +207,10 @@ def _check_scope(session: Session, *, user: User, alarm_id: int) -> None:
 
 
 def _feedback(session: Session, *, alarm_id: int, state: FeedbackState, message: str | None, now: datetime) -> None:
-    """Tell the device that raised the alarm (its latest event) how its call stands."""
+    """Tell the device that raised the alarm (its latest event) how its call stands; a welfare call has no
+    device and no event, so it sends nothing."""
     row = session.execute(text(queries.FEEDBACK_TARGET), {"id": alarm_id}).first()
-    if row is None:
+    if row is None or row.device_serial is None:
         return
     payload = FeedbackPayload(event_id=row.event_id, state=state, ts=now, message=message)
     enqueue_downlink(raw_connection(session), serial=row.device_serial, channel=Downlink.FEEDBACK, payload=payload)
@@ -399,11 +400,15 @@ def open_welfare_call(
     reason: str,
     task_id: int | None = None,
     meal_order_id: int | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> int | None:
     """A welfare call (关怀呼叫) in the operators' queue: an alarm with no device, raised by a task or a meal.
 
     `alarm_type` is `meal_not_collected` or `visit_no_answer`. One open welfare call per resident and type
-    (a second is not opened); returns the new alarm's id, or None. The operator handles it like any alarm.
+    (a second is not opened: find it with `open_welfare_call_of` and add a line with `note_welfare_call`);
+    returns the new alarm's id, or None. The operator handles it like any alarm: the card shows the meal order
+    or task instead of device data, and no feedback goes to any device. `reason` (a code, preferably) is the
+    trace's first line, `detail` is added to that line's detail.
     """
     alarm_id = session.execute(
         text(OPEN_WELFARE_CALL),
@@ -427,7 +432,7 @@ def open_welfare_call(
         user_id=None,
         now=now,
         reason=reason,
-        detail={"source": "welfare", "task_id": task_id, "meal_order_id": meal_order_id},
+        detail={"source": "welfare", "task_id": task_id, "meal_order_id": meal_order_id, **(detail or {})},
     )
     return int(alarm_id)
 
@@ -457,3 +462,31 @@ def note_open_alarms_of_resident(
             detail=detail,
         )
     return sorted(int(alarm_id) for alarm_id, _ in rows)
+
+
+def open_welfare_call_of(session: Session, *, alarm_type: str, resident_id: int) -> int | None:
+    """The resident's open welfare call of this type, if any."""
+    alarm_id = session.execute(
+        text(queries.OPEN_WELFARE_CALL_OF), {"source_key": f"resident:{resident_id}", "type": alarm_type}
+    ).scalar()
+    return None if alarm_id is None else int(alarm_id)
+
+
+def note_welfare_call(
+    session: Session, *, alarm_id: int, reason: str, now: datetime, detail: dict[str, Any] | None = None
+) -> None:
+    """A system line on a welfare call's trace (another meal missed, the meal collected late after all): `reason`
+    is a code (pages translate it), repeated as `detail.reason_code`. The consoles are told (version bumped)."""
+    state = _current(session, alarm_id)[0]
+    session.execute(text(queries.BUMP_VERSION), {"id": alarm_id})
+    record_transition(
+        session,
+        alarm_id=alarm_id,
+        action="note",
+        from_state=state,
+        to_state=state,
+        user_id=None,
+        now=now,
+        reason=reason,
+        detail={"reason_code": reason, **(detail or {})},
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
@@ -47,6 +48,24 @@ class ServiceRulesMixin(BaseSettings):
         default=30, ge=0, le=240, description="After a meal's window: not collected or delivered is a welfare call"
     )
     meal_delivery_limit_minutes: int = Field(default=45, ge=5, le=240, description="Hot food: pickup to door")
+    # Meal windows (local time, Asia/Shanghai) and order cut-offs (docs/services/meals.md). A cut-off at or after
+    # its window's start is on the day before (breakfast: 20:00 the evening before).
+    meal_breakfast_start: time = Field(default=time(7, 0), description="Breakfast is served from")
+    meal_breakfast_end: time = Field(default=time(8, 30), description="Breakfast is served until")
+    meal_breakfast_cutoff: time = Field(default=time(20, 0), description="Order or cancel by (the day before)")
+    meal_lunch_start: time = Field(default=time(11, 0), description="Lunch is served from")
+    meal_lunch_end: time = Field(default=time(12, 30), description="Lunch is served until")
+    meal_lunch_cutoff: time = Field(default=time(9, 30), description="Order or cancel lunch by (same day)")
+    meal_dinner_start: time = Field(default=time(17, 0), description="Dinner is served from")
+    meal_dinner_end: time = Field(default=time(18, 30), description="Dinner is served until")
+    meal_dinner_cutoff: time = Field(default=time(15, 0), description="Order or cancel dinner by (same day)")
+
+    @model_validator(mode="after")
+    def _meal_windows_in_order(self) -> ServiceRulesMixin:
+        for meal in ("breakfast", "lunch", "dinner"):
+            if getattr(self, f"meal_{meal}_start") >= getattr(self, f"meal_{meal}_end"):
+                raise ValueError(f"meal_{meal}_start must be before meal_{meal}_end")
+        return self
 
 
 class ApiSettings(BaseProcessSettings, DatabaseSettingsMixin, MqttSettingsMixin, ServiceRulesMixin):

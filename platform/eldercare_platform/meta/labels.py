@@ -16,13 +16,13 @@ from enum import StrEnum
 from typing import get_args
 
 from eldercare_common.contract.v1 import EventType, FaultType
-from eldercare_platform.alarms.models import AlarmState, CallResult, Outcome, ReachMethod, TraceAction
+from eldercare_platform.alarms.models import AlarmSource, AlarmState, CallResult, Outcome, ReachMethod, TraceAction
 from eldercare_platform.alerts.models import AlertKind, AlertState
 from eldercare_platform.care_plans.models import AssessmentReason, Funder, Meal, MealMode, PurchasedService, StateKind
 from eldercare_platform.care_plans.rules import TierReason
 from eldercare_platform.care_plans.scale import LevelAdjustment
 from eldercare_platform.devices.models import DeviceKind, DeviceState
-from eldercare_platform.meals.models import CollectedVia, OrderSource, OrderStatus
+from eldercare_platform.meals.models import CollectedVia, MealReason, OrderSource, OrderStatus
 from eldercare_platform.residents.models import CapabilityLevel, CareTier, Gender, ResidentCategory, ResidentStatus
 from eldercare_platform.roster.models import (
     CertificateStatus,
@@ -401,6 +401,25 @@ UNASSIGNABLE: dict[str, Words] = {
     Unassignable.DECLINED_RESIDENT: ("回避该老人", "Declined this resident"),
     Unassignable.MAX_TASKS_REACHED: ("本班任务已满", "Shift is full"),
 }
+# --- meals and welfare calls ---
+ALARM_SOURCE: dict[str, Words] = {
+    AlarmSource.DEVICE: ("设备告警", "Device"),
+    AlarmSource.WELFARE: ("关怀呼叫", "Welfare call"),
+}
+MEAL_REASON: dict[str, Words] = {
+    MealReason.DEADLINE_PASSED: ("超时未取", "Deadline passed"),
+    MealReason.MEAL_NOT_COLLECTED: ("助餐未取", "Meal not collected"),
+    MealReason.MEAL_NOT_COLLECTED_AGAIN: ("又一餐未取", "Another meal not collected"),
+    MealReason.MEAL_COLLECTED_LATE: ("已补取/已送达", "Collected late"),
+    MealReason.CHECKED_IN_WITHOUT_ORDER: ("未订餐签到", "Checked in without an order"),
+    MealReason.CHECKED_IN_AFTER_NOT_COLLECTED: ("超时后签到", "Checked in after the deadline"),
+    MealReason.CHECKED_IN_AFTER_CANCELLED: ("取消后签到", "Checked in after cancelling"),
+    MealReason.DELIVERED_LATE: ("送餐超时", "Delivered late"),
+    MealReason.MEAL_ORDER_CANCELLED: ("订餐已取消", "Meal order cancelled"),
+    MealReason.MEAL_COLLECTED_AT_CANTEEN: ("已到食堂就餐", "Eaten at the canteen"),
+    MealReason.MEAL_CAPACITY_OK: ("座位已够", "Capacity back within limits"),
+    MealReason.RESIDENT_AWAY: ("老人不在家", "Resident away"),
+}
 
 
 # kind (the name pages look labels up by) → (every value the kind has, their labels).
@@ -467,6 +486,8 @@ TASK_ENGINE_REASON: dict[str, Words] = {
     EngineReason.COVERAGE_RECOVERED: ("探访完成率已恢复", "Visit coverage recovered"),
 }
 _kind("taskEngineReason", _members(EngineReason), TASK_ENGINE_REASON)
+_kind("alarmSource", _members(AlarmSource), ALARM_SOURCE)
+_kind("mealReason", _members(MealReason), MEAL_REASON)
 
 
 def missing_labels() -> list[str]:

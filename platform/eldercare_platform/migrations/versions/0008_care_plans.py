@@ -6,7 +6,7 @@
   `valid_to = valid_from` (the CHECK needs it) and names its successor; it is valid on no day. A plan valid on
   day D: `valid_from <= D AND (valid_to IS NULL OR valid_to >= D) AND superseded_by IS NULL`.
 
-Revision ID: 0008a
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-03
 """
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0008a"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
