@@ -278,8 +278,9 @@ def today_in_shanghai(clock: Clock = SYSTEM_CLOCK) -> date:
 class DemoData:
     """Generated rows, one list of column-name → value dicts per table (attribute = table name).
 
-    Values are plain Python: str, int, float, bool, None, date, timezone-aware UTC datetime, list[str]
-    for array columns (`varchar[]` in the schema) and list[dict] for `jsonb` columns.
+    Values are plain Python: str, int, float, bool, None, date, time, timezone-aware UTC datetime, lists
+    for array columns (`varchar[]`, `text[]`, `smallint[]` in the schema) and lists or dicts for `jsonb`
+    columns.
     """
 
     seed: int

@@ -206,7 +206,7 @@ class _MealPoints:
         per_meal = rng.randrange(MEAL_POINT_EXTRA_CAPACITY[0], MEAL_POINT_EXTRA_CAPACITY[1] + 1, 5)
         template = self.points[0]
         road = rng.choice(self.ctx.builder.roads[community_id])
-        row = {key: None for key in template}
+        row: Row = dict.fromkeys(template)
         row.update(
             id=len(self.points) + 1,
             name=f"{community['name']}第{number}助餐点",
@@ -231,8 +231,7 @@ def _meal_plan(
     if resident["capability_level"] in (CapabilityLevel.SEVERE, CapabilityLevel.TOTAL):
         mode = MealMode.DELIVERY
     else:
-        modes, weights = zip(*MODE_WEIGHTS_AMBULANT, strict=True)
-        mode = rng.choices(modes, weights=weights)[0]
+        mode = rng.choices([m for m, _ in MODE_WEIGHTS_AMBULANT], weights=[w for _, w in MODE_WEIGHTS_AMBULANT])[0]
     u = rng.random()
     days = [1, 2, 3, 4, 5] if u < 0.78 else list(range(1, 8)) if u < 0.93 else [1, 3, 5]
     diet = _diet(rng, resident, age)
