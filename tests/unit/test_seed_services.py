@@ -55,21 +55,32 @@ def test_items_add_up_to_the_total(total: int) -> None:
     assert sum(items.values()) == total == sum(domain_scores(items).values())
 
 
-def test_every_resident_has_one_assessment_in_the_band_of_their_level(data: DemoData) -> None:
+def test_every_resident_s_latest_assessment_is_in_the_band_of_their_level(data: DemoData) -> None:
     residents = _by_id(data.resident)
-    assert sorted(a["resident_id"] for a in data.assessment) == sorted(residents)
     staff = _by_id(data.staff)
+    history: dict[int, list[Row]] = {}
     for assessment in data.assessment:
-        resident = residents[assessment["resident_id"]]
-        low, high = LEVEL_BANDS[resident["capability_level"]]
-        assert assessment["level"] == resident["capability_level"]
+        history.setdefault(assessment["resident_id"], []).append(assessment)
+        low, high = LEVEL_BANDS[assessment["level"]]
         assert low <= assessment["total_score"] <= high
         assert sum(assessment["items"].values()) == assessment["total_score"]
         assert assessment["domain_scores"] == domain_scores(assessment["items"])
-        assert assessment["assessed_on"] == resident["capability_assessed_on"] < START
-        assert resident["reassessment_due_on"] == add_months(assessment["assessed_on"], 6)
         assert assessment["reason"] in ("initial", "periodic")
         assert assessment["assessor_staff_id"] is None or staff[assessment["assessor_staff_id"]]["role"] == "nurse"
+    assert sorted(history) == sorted(residents)
+    levels = list(LEVEL_BANDS)
+    for rid, rows in history.items():
+        resident = residents[rid]
+        latest = rows[-1]
+        assert [r["assessed_on"] for r in rows] == sorted(r["assessed_on"] for r in rows), "ids follow dates"
+        assert latest["level"] == resident["capability_level"]
+        assert latest["assessed_on"] == resident["capability_assessed_on"] < START
+        assert resident["reassessment_due_on"] == add_months(latest["assessed_on"], 6)
+        if len(rows) == 2:
+            assert latest["reason"] == "periodic"
+            assert levels.index(rows[0]["level"]) in (levels.index(latest["level"]) - 1, levels.index(latest["level"]))
+    with_history = sum(len(rows) == 2 for rows in history.values())
+    assert 0.5 <= with_history / len(residents) <= 0.95
     overdue = sum(r["reassessment_due_on"] < START for r in data.resident)
     assert 0.04 <= overdue / len(data.resident) <= 0.06
 
@@ -91,11 +102,17 @@ def test_dementia_costs_mental_state_points_first(data: DemoData) -> None:
 
 def test_one_open_plan_per_resident_valid_before_the_start(data: DemoData) -> None:
     assessments = _by_id(data.assessment)
+    newest: dict[int, date] = {}
+    for assessment in data.assessment:
+        rid = assessment["resident_id"]
+        newest[rid] = max(assessment["assessed_on"], newest.get(rid, date.min))
     assert sorted(p["resident_id"] for p in data.care_plan) == sorted(r["id"] for r in data.resident)
     for plan in data.care_plan:
         assert plan["version"] == 1 and plan["valid_to"] is None
         assert plan["valid_from"] < START
-        assert assessments[plan["assessment_id"]]["resident_id"] == plan["resident_id"]
+        latest = assessments[plan["assessment_id"]]
+        assert latest["resident_id"] == plan["resident_id"]
+        assert latest["assessed_on"] == newest[plan["resident_id"]]
         assert plan["visit_tier"] == plan["proposed_tier"] or plan["override_reason"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from eldercare_platform.care_plans.models import AssessmentReason, Funder, Meal, MealMode, PurchasedService
 from eldercare_platform.core.clock import LOCAL_TIMEZONE, age_on
@@ -80,18 +80,14 @@ def add_assessments(ctx: Context) -> None:
     overdue = {
         r["id"] for r in rng.sample(long_enrolled, min(len(long_enrolled), round(OVERDUE_SHARE * len(data.resident))))
     }
+    levels = list(LEVEL_BANDS)  # intact … total
     for resident in data.resident:
         rid = resident["id"]
         if rid in overdue:
             assessed = start - timedelta(days=rng.randint(190, 280))
             resident["capability_assessed_on"] = assessed
         assessed = resident["capability_assessed_on"]
-        reason = (
-            AssessmentReason.INITIAL if assessed - enrolled_on[rid] <= timedelta(days=45) else AssessmentReason.PERIODIC
-        )
         level = resident["capability_level"]
-        low, high = LEVEL_BANDS[level]
-        total = rng.randint(low, high)
         cats = set(resident["categories"])
         if C.DEMENTIA in cats:
             weights = _DOMAIN_WEIGHTS_COGNITIVE
@@ -99,32 +95,58 @@ def add_assessments(ctx: Context) -> None:
             weights = _DOMAIN_WEIGHTS_PHYSICAL
         else:
             weights = _DOMAIN_WEIGHTS_AGEING
-        items = assessment_items(rng, total, weights)
-        if assessors and rng.random() < 0.6:
-            assessor = rng.choice(assessors)
-            assessor_name, assessor_id = assessor["name"], assessor["id"]
-        else:
-            assessor_name, assessor_id = f"{rng.choice(EXTERNAL_ASSESSORS)}评估员", None
-        recorded = datetime.combine(assessed, time(rng.randint(9, 16), rng.randrange(60)), tzinfo=LOCAL_TIMEZONE)
-        data.assessment.append(
-            {
-                "id": len(data.assessment) + 1,
-                "resident_id": rid,
-                "assessed_on": assessed,
-                "reason": reason.value,
-                "standard": ASSESSMENT_STANDARD,
-                "assessor_name": assessor_name,
-                "assessor_staff_id": assessor_id,
-                "items": items,
-                "domain_scores": domain_scores(items),
-                "total_score": total,
-                "level": level,
-                "notes": None,
-                "recorded_at": recorded.astimezone(UTC),
-                "recorded_by": None,
-            }
+        # History: a periodic assessment follows an earlier one, six months before (the same level, or one
+        # level better for a quarter of those who declined).
+        previous = max(
+            enrolled_on[rid] + timedelta(days=rng.randint(3, 30)),
+            add_months(assessed, -REASSESS_MONTHS) - timedelta(days=rng.randint(0, 14)),
         )
+        if assessed - enrolled_on[rid] > timedelta(days=45) and previous <= assessed - timedelta(days=60):
+            earlier = levels[levels.index(level) - 1] if level != levels[0] and rng.random() < 0.25 else level
+            _assessment(ctx, rid, previous, enrolled_on[rid], earlier, weights, assessors)
+        _assessment(ctx, rid, assessed, enrolled_on[rid], level, weights, assessors)
         resident["reassessment_due_on"] = add_months(assessed, REASSESS_MONTHS)
+
+
+def _assessment(
+    ctx: Context,
+    rid: int,
+    assessed: date,
+    enrolled: date,
+    level: str,
+    weights: dict[str, float],
+    assessors: list[Row],
+) -> None:
+    rng = ctx.rng
+    data = ctx.builder.data
+    reason = AssessmentReason.INITIAL if assessed - enrolled <= timedelta(days=45) else AssessmentReason.PERIODIC
+    low, high = LEVEL_BANDS[level]
+    total = rng.randint(low, high)
+    items = assessment_items(rng, total, weights)
+    if assessors and rng.random() < 0.6:
+        assessor = rng.choice(assessors)
+        assessor_name, assessor_id = assessor["name"], assessor["id"]
+    else:
+        assessor_name, assessor_id = f"{rng.choice(EXTERNAL_ASSESSORS)}评估员", None
+    recorded = datetime.combine(assessed, time(rng.randint(9, 16), rng.randrange(60)), tzinfo=LOCAL_TIMEZONE)
+    data.assessment.append(
+        {
+            "id": len(data.assessment) + 1,
+            "resident_id": rid,
+            "assessed_on": assessed,
+            "reason": reason.value,
+            "standard": ASSESSMENT_STANDARD,
+            "assessor_name": assessor_name,
+            "assessor_staff_id": assessor_id,
+            "items": items,
+            "domain_scores": domain_scores(items),
+            "total_score": total,
+            "level": level,
+            "notes": None,
+            "recorded_at": recorded.astimezone(UTC),
+            "recorded_by": None,
+        }
+    )
 
 
 # --- care plans ------------------------------------------------------------------------------------------
@@ -288,7 +310,7 @@ def add_care_plans(ctx: Context) -> None:
             rng, home, [_service_weight(r, ages[r["id"]]) for r in home], round(SERVICE_SHARE * len(home))
         )
     }
-    assessments = {a["resident_id"]: a for a in data.assessment}
+    assessments = {a["resident_id"]: a for a in data.assessment}  # the latest (appended last) per resident
     points = _MealPoints(ctx)
     tiers = (CareTier.HIGH_RISK.value, CareTier.KEY.value, CareTier.REGULAR.value)
     for resident in data.resident:
