@@ -1038,16 +1038,12 @@ class _Builder:
         """The community coordinator's staff record of the community with the most caregivers (then residents)."""
         staff = self.data.staff
         caregivers = Counter(s["home_area_id"] for s in staff if s["role"] == StaffRole.CAREGIVER.value)
-        residents = Counter(self.household_area[r["household_id"]] for r in self.data.resident)
+        household_area = {h["id"]: h["area_id"] for h in self.data.household}
+        residents = Counter(household_area[r["household_id"]] for r in self.data.resident)
         community = max(self.communities, key=lambda c: (caregivers[c["id"]], residents[c["id"]], -c["id"]))
         return next(
             s for s in staff if s["role"] == StaffRole.COORDINATOR.value and s["home_area_id"] == community["id"]
         )
-
-    @property
-    def household_area(self) -> dict[int, int]:
-        """Household id → community id."""
-        return {h["id"]: h["area_id"] for h in self.data.household}
 
     def _users(self) -> None:
         staff = self.data.staff
