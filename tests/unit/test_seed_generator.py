@@ -149,6 +149,13 @@ def test_foreign_keys_point_at_existing_rows(small: DemoData) -> None:
     assert all(s["care_center_id"] is None or s["care_center_id"] in centers for s in small.staff)
     assert all(s["institution_id"] is None or s["institution_id"] in institutions for s in small.staff)
     assert all(s["staff_id"] in staff for s in small.shift)
+    patterns = _by_id(small.shift_pattern)
+    assert all(p["staff_id"] in staff for p in small.shift_pattern)
+    assert all(patterns[s["pattern_id"]]["staff_id"] == s["staff_id"] for s in small.shift)
+    assessments = _by_id(small.assessment)
+    assert all(a["resident_id"] in residents for a in small.assessment)
+    assert all(a["assessor_staff_id"] is None or a["assessor_staff_id"] in staff for a in small.assessment)
+    assert all(assessments[p["assessment_id"]]["resident_id"] == p["resident_id"] for p in small.care_plan)
     for user in small.app_user:
         assert user["scope_area_id"] is None or user["scope_area_id"] in areas
         assert user["staff_id"] is None or user["staff_id"] in staff
