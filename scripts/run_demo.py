@@ -1,8 +1,9 @@
 """`make demo`: the whole system on this machine, with a seeded district and a small simulated fleet.
 
 Starts private PostgreSQL and Mosquitto under var/demo (unless DATABASE_URL / MQTT_URL point
-elsewhere), migrates, seeds once, then runs the gateway, the API, the scheduler and the simulators
-as child processes. Ctrl-C stops every process it started, dependents first (simulators; gateway, API
+elsewhere), migrates, seeds once, runs the scheduler's shift, task, meal-order and alert jobs once (so
+today's board is there when the pages open), then runs the gateway, the API, the scheduler and the
+simulators as child processes. Ctrl-C stops every process it started, dependents first (simulators; gateway, API
 and scheduler; Mosquitto; PostgreSQL); running it again reuses the data. It prints the credentials of
 the district's spare home alarm unit, which no simulator plays, with commands to press its button.
 """
@@ -33,6 +34,16 @@ from eldercare_platform.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
+DEMO_START_JOBS = (
+    "shift_generation",
+    "task_generation",
+    "meal_orders",
+    "certification_alerts",
+    "reassessments",
+    "coverage_alerts",
+)
+"""Run once before the pages open (in this order): today's shifts, tasks and meal orders, and the day's alerts.
+Names no domain declares are skipped (`python -m eldercare_platform.scheduler --once` says which ran)."""
 SERVICE_ACCOUNTS = {"gateway": DEMO_MQTT_PASSWORD, "platform": DEMO_MQTT_PASSWORD}
 # What each part needs: stopping goes from the top down, so nothing loses what it depends on while it
 # still runs (the gateway acknowledges its last batch to a live broker after committing it to a live
@@ -249,6 +260,13 @@ def main() -> int:
             }
             if broker
             else {}
+        )
+        print("• today's shifts, tasks and meal orders (the scheduler's jobs, once)")
+        subprocess.run(
+            [PYTHON, "-m", "eldercare_platform.scheduler", "--once", *DEMO_START_JOBS],
+            env={**base_env, **broker_sync_env},
+            check=False,  # a failed job is reported; the scheduler retries it in its next slot
+            cwd=ROOT,
         )
         service_env = {**base_env, "MQTT_PASSWORD": os.environ.get("MQTT_PASSWORD", DEMO_MQTT_PASSWORD)}
         supervisor.start(

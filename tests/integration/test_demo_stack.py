@@ -20,6 +20,7 @@ import pytest
 from eldercare_common.devstack import free_port
 from eldercare_common.settings import DEMO_SPARE_DEVICE_SERIAL
 from eldercare_platform.seed.generator import DEMO_PASSWORD
+from scripts.run_demo import DEMO_START_JOBS
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -146,6 +147,12 @@ def test_demo_comes_up_and_stops_cleanly() -> None:
             assert b"gateway_messages_received_total" in response.read()
         output = log.read_text()
         assert "operator1" in output and DEMO_PASSWORD in output, "demo users are printed"
+        assert "coordinator1" in output
+        # Today's jobs ran once before the pages opened: each named job reports what became of it.
+        step = output.split("today's shifts, tasks and meal orders", 1)[1].split("Eldercare demo is running", 1)[0]
+        for job in DEMO_START_JOBS:
+            assert any(line.split()[:1] == [job] for line in step.splitlines()), step
+        assert " failed " not in step, step
 
         token_request = urllib.request.Request(
             f"{api}/api/auth/token", data=f"username=operator1&password={DEMO_PASSWORD}".encode(), method="POST"

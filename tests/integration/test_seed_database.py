@@ -73,3 +73,37 @@ def test_scoped_supervisors_see_their_share(seeded_client: TestClient) -> None:
     assert district.json()["total"] == 1000
     assert 0 < street.json()["total"] < 1000
     assert home.json()["total"] == 0, "an institution's supervisor sees no home-care residents"
+
+
+def test_services_tables_are_loaded_and_consistent(seeded_url: str) -> None:
+    counts = psql(
+        seeded_url,
+        "SELECT (SELECT count(*) FROM resident r WHERE NOT EXISTS (SELECT 1 FROM care_plan p"
+        "   WHERE p.resident_id = r.id AND p.valid_to IS NULL)),"
+        " (SELECT count(*) FROM resident r WHERE NOT EXISTS (SELECT 1 FROM assessment a WHERE a.resident_id = r.id)),"
+        " (SELECT count(*) FROM resident WHERE reassessment_due_on IS NULL),"
+        " (SELECT count(*) FROM care_plan p, jsonb_array_elements(p.meals) m"
+        "   WHERE NOT EXISTS (SELECT 1 FROM meal_point mp WHERE mp.id = (m->>'meal_point_id')::int)),"
+        " (SELECT count(*) FROM resident r JOIN care_plan p ON p.resident_id = r.id WHERE r.care_tier <> p.visit_tier),"
+        " (SELECT count(*) FROM shift WHERE pattern_id IS NULL),"
+        " (SELECT count(*) FROM staff WHERE home_latitude IS NULL)",
+    )[0]
+    assert counts == (0, 0, 0, 0, 0, 0, 0)
+
+
+def test_identity_columns_continue_after_the_explicit_ids(seeded_url: str) -> None:
+    new_id = psql(
+        seeded_url,
+        "INSERT INTO shift_pattern (staff_id, weekdays, start_time, end_time, valid_from)"
+        " VALUES (1, '{1}', '09:00', '10:00', '2026-01-01') RETURNING id",
+    )[0][0]
+    assert new_id == psql(seeded_url, "SELECT max(id) FROM shift_pattern")[0][0]
+    psql(seeded_url, "DELETE FROM shift_pattern WHERE id = %s", (new_id,))
+    assert psql(seeded_url, "SELECT pg_get_serial_sequence('care_plan', 'id') IS NOT NULL")[0][0]
+    assert psql(seeded_url, "SELECT last_value FROM care_plan_id_seq")[0][0] == 1000
+
+
+def test_coordinator1_sees_their_community(seeded_client: TestClient) -> None:
+    response = seeded_client.get("/api/residents?limit=1", headers=_token(seeded_client, "coordinator1"))
+    assert response.status_code == 200, response.text
+    assert 0 < response.json()["total"] < 1000

@@ -149,6 +149,13 @@ def test_foreign_keys_point_at_existing_rows(small: DemoData) -> None:
     assert all(s["care_center_id"] is None or s["care_center_id"] in centers for s in small.staff)
     assert all(s["institution_id"] is None or s["institution_id"] in institutions for s in small.staff)
     assert all(s["staff_id"] in staff for s in small.shift)
+    patterns = _by_id(small.shift_pattern)
+    assert all(p["staff_id"] in staff for p in small.shift_pattern)
+    assert all(patterns[s["pattern_id"]]["staff_id"] == s["staff_id"] for s in small.shift)
+    assessments = _by_id(small.assessment)
+    assert all(a["resident_id"] in residents for a in small.assessment)
+    assert all(a["assessor_staff_id"] is None or a["assessor_staff_id"] in staff for a in small.assessment)
+    assert all(assessments[p["assessment_id"]]["resident_id"] == p["resident_id"] for p in small.care_plan)
     for user in small.app_user:
         assert user["scope_area_id"] is None or user["scope_area_id"] in areas
         assert user["staff_id"] is None or user["staff_id"] in staff
@@ -301,31 +308,42 @@ def test_capability_levels(medium: DemoData) -> None:
             assert level in ("mild", "moderate")
         else:
             assert level not in ("severe", "total")
-        assert START - timedelta(days=183) <= resident["capability_assessed_on"] < START
+        assert START - timedelta(days=300) <= resident["capability_assessed_on"] < START
+    recent = sum(r["capability_assessed_on"] >= START - timedelta(days=183) for r in medium.resident)
+    assert 0.93 <= _share(recent, total) <= 0.97, "≈5% are overdue for their six-monthly reassessment"
 
 
 def test_care_tier_rule(medium: DemoData) -> None:
+    plans = {p["resident_id"]: p for p in medium.care_plan}
     tiers: Counter[str] = Counter()
     for resident in medium.resident:
         cats = set(resident["categories"])
+        level = resident["capability_level"]
+        alone = cats & {"living_alone", "extreme_poverty", "lost_only_child"}
+        frail = cats & {"disabled", "semi_disabled", "dementia"} or level in ("moderate", "severe", "total")
+        partner = "empty_nest" in cats and (cats & {"disabled", "dementia"} or level in ("severe", "total"))
         old = age_on(resident["birth_date"], START) >= 80
-        vulnerable = bool(cats & {"living_alone", "extreme_poverty", "lost_only_child"})
-        if vulnerable and (old or cats & {"disabled", "dementia"}):
-            expected = "high_risk"
-        elif cats & {
-            "living_alone",
-            "empty_nest",
-            "lost_only_child",
-            "minimum_income",
-            "extreme_poverty",
-            "disabled",
-        }:
+        if level in ("severe", "total") or (alone and frail) or partner:
+            expected = "high_risk"  # the platform's rule (care_plans/rules.py), restated here
+        elif (
+            cats & {"extreme_poverty", "minimum_income", "marginal_income", "lost_only_child", "left_behind"}
+            or cats & {"disabled", "semi_disabled", "dementia"}
+            or (old and cats & {"living_alone", "empty_nest"})
+            or level in ("moderate", "severe", "total")
+        ):
             expected = "key"
         else:
             expected = "regular"
-        assert resident["care_tier"] == expected
-        tiers[expected] += 1
-    assert all(tiers[tier] > 0 for tier in ("high_risk", "key", "regular"))
+        plan = plans[resident["id"]]
+        assert plan["proposed_tier"] == expected
+        assert resident["care_tier"] == plan["visit_tier"], "the resident's tier is the plan's"
+        assert (plan["visit_tier"] == expected) == (plan["override_reason"] is None)
+        tiers[plan["visit_tier"]] += 1
+    total = len(medium.resident)
+    assert 0.10 <= _share(tiers["high_risk"], total) <= 0.16
+    assert 0.30 <= _share(tiers["key"], total) <= 0.40
+    overrides = sum(p["override_reason"] is not None for p in medium.care_plan)
+    assert 0.01 <= _share(overrides, total) <= 0.05
 
 
 def test_id_numbers_are_valid_and_match_birth_date_and_gender(medium: DemoData) -> None:
@@ -404,42 +422,62 @@ def test_households_have_addresses_and_coordinates(medium: DemoData) -> None:
 # --- shifts ---------------------------------------------------------------------------------------
 
 
-def test_operators_cover_every_hour_of_the_week(small: DemoData) -> None:
+def test_operators_cover_every_hour_of_the_week_in_three_shifts(small: DemoData) -> None:
     operators = {s["id"] for s in small.staff if s["role"] == StaffRole.OPERATOR.value}
     shifts = [s for s in small.shift if s["staff_id"] in operators]
     for shift in shifts:
         assert shift["starts_at"].utcoffset() == timedelta(0)
-        assert shift["ends_at"] - shift["starts_at"] == timedelta(hours=12)
-        assert shift["starts_at"].astimezone(SHANGHAI).time() in (time(8), time(20))
+        assert shift["ends_at"] - shift["starts_at"] == timedelta(hours=8)
+        assert shift["starts_at"].astimezone(SHANGHAI).time() in (time(0), time(8), time(16))
     week_start = datetime.combine(START, time(0), tzinfo=SHANGHAI).astimezone(UTC)
     for hour in range(7 * 24):
         begin = week_start + timedelta(hours=hour)
         on_duty = {
             s["staff_id"] for s in shifts if s["starts_at"] <= begin and s["ends_at"] >= begin + timedelta(hours=1)
         }
-        assert len(on_duty) >= 2, f"hour {hour} has {len(on_duty)} operators"
+        minimum = 1 if (begin.astimezone(SHANGHAI).hour < 8) else 2  # two at night on three nights of seven
+        assert len(on_duty) >= minimum, f"hour {hour} has {len(on_duty)} operators"
     for operator in operators:
         own = sorted((s["starts_at"], s["ends_at"]) for s in shifts if s["staff_id"] == operator)
         assert all(a[1] <= b[0] for a, b in pairwise(own)), "no overlapping shifts"
+        assert len({start.astimezone(SHANGHAI).date() for start, _ in own if start >= week_start}) == 5
 
 
-def test_caregiver_day_shifts(small: DemoData) -> None:
-    caregivers = {s["id"] for s in small.staff if s["role"] == StaffRole.CAREGIVER.value}
-    shifts = [s for s in small.shift if s["staff_id"] in caregivers]
-    assert {s["staff_id"] for s in shifts} == caregivers
-    days = {s["starts_at"].astimezone(SHANGHAI).date() for s in shifts}
-    assert days == {START + timedelta(days=d) for d in range(7)}
-    for shift in shifts:
+def test_shifts_are_the_patterns_own(small: DemoData) -> None:
+    patterns = _by_id(small.shift_pattern)
+    assert {s["staff_id"] for s in small.shift_pattern} == {s["id"] for s in small.staff}, "everyone has a pattern"
+    assert len({(s["staff_id"], s["starts_at"]) for s in small.shift}) == len(small.shift), "unique per start"
+    for shift in small.shift:
+        pattern = patterns[shift["pattern_id"]]
         local_start, local_end = (shift[k].astimezone(SHANGHAI) for k in ("starts_at", "ends_at"))
-        assert (local_start.time(), local_end.time()) == (time(8), time(17))
-        assert local_start.date() == local_end.date()
-    for day in days:
-        today = [s for s in shifts if s["starts_at"].astimezone(SHANGHAI).date() == day]
-        assert 1 <= sum(s["on_call"] for s in today) < len(today), f"some, not all, on call on {day}"
-    for caregiver in caregivers:
-        worked = {s["starts_at"].astimezone(SHANGHAI).date() for s in shifts if s["staff_id"] == caregiver}
-        rest = sorted((day - START).days for day in days - worked)
-        assert len(rest) == 2 and (rest[1] - rest[0]) in (1, 6), "two consecutive rest days a week"
+        assert shift["staff_id"] == pattern["staff_id"]
+        assert local_start.isoweekday() in pattern["weekdays"]
+        assert (local_start.time(), local_end.time()) == (pattern["start_time"], pattern["end_time"])
+        assert shift["on_call"] == pattern["on_call"]
+        assert START - timedelta(days=1) <= local_start.date() < START + timedelta(days=7)
+    for pattern in small.shift_pattern:
+        assert set(pattern["weekdays"]) <= set(range(1, 8)) and pattern["weekdays"]
+        assert pattern["valid_from"] < START and pattern["valid_to"] is None
+
+
+def test_caregivers_cover_days_evenings_and_on_call_nights(small: DemoData) -> None:
+    caregivers = {s["id"] for s in small.staff if s["role"] == StaffRole.CAREGIVER.value}
+    patterns = [p for p in small.shift_pattern if p["staff_id"] in caregivers]
+    hours = Counter((p["start_time"], p["end_time"], p["on_call"]) for p in patterns)
+    assert set(hours) == {(time(8), time(17), False), (time(16), time(22), False), (time(20), time(8), True)}
+    assert any(6 in p["weekdays"] and 7 in p["weekdays"] for p in patterns if p["start_time"] == time(8))
+    for day in range(7):
+        night = START + timedelta(days=day)
+        on_call = [
+            s
+            for s in small.shift
+            if s["staff_id"] in caregivers and s["on_call"] and s["starts_at"].astimezone(SHANGHAI).date() == night
+        ]
+        assert on_call, f"a caregiver on call the night of {night}"
+        assert all(s["ends_at"] - s["starts_at"] == timedelta(hours=12) for s in on_call)
+    volunteers = {s["id"] for s in small.staff if s["role"] == StaffRole.VOLUNTEER.value}
+    part_time = [p for p in small.shift_pattern if p["staff_id"] in volunteers]
+    assert part_time and all(2 <= len(p["weekdays"]) <= 3 for p in part_time)
 
 
 # --- determinism and limits -------------------------------------------------------------------------

@@ -34,8 +34,10 @@ def test_nobody_at_risk_is_regular() -> None:
     [
         ({"level": CapabilityLevel.SEVERE}, TierReason.CAPABILITY_SEVERE),
         ({"level": CapabilityLevel.TOTAL}, TierReason.CAPABILITY_SEVERE),
-        ({"level": CapabilityLevel.MODERATE, "living_alone": True}, TierReason.ALONE_AND_IMPAIRED),
-        ({"categories": ["dementia", "living_alone"]}, TierReason.DEMENTIA_ALONE),
+        ({"level": CapabilityLevel.MODERATE, "living_alone": True}, TierReason.ALONE_AND_FRAIL),
+        ({"categories": ["dementia", "living_alone"]}, TierReason.ALONE_AND_FRAIL),
+        ({"categories": ["semi_disabled", "extreme_poverty"]}, TierReason.ALONE_AND_FRAIL),
+        ({"categories": ["disabled", "empty_nest"]}, TierReason.SPOUSE_ONLY_CARER),
         ({"alarms_30d": 2}, TierReason.FREQUENT_ALARMS),
         ({"major_event_30d": True}, TierReason.RECENT_MAJOR_EVENT),
     ],
@@ -49,9 +51,9 @@ def test_each_high_risk_factor_alone_makes_the_resident_high_risk(kwargs: dict[s
     ("kwargs", "reason"),
     [
         ({"categories": ["extreme_poverty"]}, TierReason.KEY_CATEGORY),
-        ({"categories": ["advanced_age"]}, TierReason.KEY_CATEGORY),
-        ({"living_alone": True}, TierReason.KEY_CATEGORY),
-        ({"level": CapabilityLevel.MILD}, TierReason.CAPABILITY_IMPAIRED),
+        ({"categories": ["semi_disabled"]}, TierReason.KEY_CATEGORY),
+        ({"categories": ["advanced_age", "living_alone"]}, TierReason.ADVANCED_AGE_ALONE),
+        ({"categories": ["advanced_age", "empty_nest"]}, TierReason.ADVANCED_AGE_ALONE),
         ({"level": CapabilityLevel.MODERATE}, TierReason.CAPABILITY_IMPAIRED),
         ({"alarms_30d": 1}, TierReason.RECENT_ALARM),
     ],
@@ -61,10 +63,23 @@ def test_key_groups_impairment_or_one_alarm_make_the_resident_key(kwargs: dict[s
     assert tier == CareTier.KEY and reason in reasons
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"categories": ["advanced_age"]},  # 80+ with family at home
+        {"living_alone": True},  # alone, well and able
+        {"categories": ["empty_nest"]},
+        {"level": CapabilityLevel.MILD},
+    ],
+)
+def test_without_a_risk_factor_or_key_group_the_resident_is_regular(kwargs: dict[str, object]) -> None:
+    assert _tier(**kwargs)[0] == CareTier.REGULAR  # type: ignore[arg-type]
+
+
 def test_the_reasons_are_those_of_the_tier_proposed() -> None:
     tier, reasons = _tier(categories=["extreme_poverty"], level=CapabilityLevel.SEVERE, alarms_30d=3)
     assert tier == CareTier.HIGH_RISK
-    assert reasons == (TierReason.CAPABILITY_SEVERE, TierReason.FREQUENT_ALARMS)
+    assert reasons == (TierReason.CAPABILITY_SEVERE, TierReason.ALONE_AND_FRAIL, TierReason.FREQUENT_ALARMS)
 
 
 @pytest.mark.parametrize(

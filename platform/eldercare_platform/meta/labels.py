@@ -336,12 +336,13 @@ TRAVEL_MODE: dict[str, Words] = {
 # care_plans: the tier rule's reason codes and GB/T 42195-2022's level changes (care_plans/rules.py, scale.py).
 TIER_REASON: dict[str, Words] = {
     "capability_severe": ("能力重度受损或完全丧失", "Severely impaired or capability lost"),
-    "alone_and_impaired": ("独居且中度受损", "Lives alone, moderately impaired"),
-    "dementia_alone": ("认知障碍且独居", "Dementia, lives alone"),
+    "alone_and_frail": ("无人照应且失能/认知障碍/中度以上受损", "Nobody at home, and frail"),
+    "spouse_only_carer": ("空巢且失能/认知障碍/重度受损", "Empty nest, and dependent"),
+    "advanced_age_alone": ("高龄独居或空巢", "80+ living alone or empty nest"),
     "frequent_alarms": ("近30天2次以上告警", "2+ alarms in 30 days"),
     "recent_major_event": ("近30天出院或跌倒受伤", "Discharge or injurious fall in 30 days"),
     "key_category": ("重点人群", "Key group"),
-    "capability_impaired": ("能力轻度或中度受损", "Mildly or moderately impaired"),
+    "capability_impaired": ("能力中度受损", "Moderately impaired"),
     "recent_alarm": ("近30天有告警", "An alarm in 30 days"),
     "no_risk_factor": ("无风险因素", "No risk factor"),
 }

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,12 +40,13 @@ from eldercare_platform.devices.models import DeviceKind, DeviceState
 from eldercare_platform.facilities.models import CareCenterKind, MealPointKind
 from eldercare_platform.residents.models import (
     CapabilityLevel,
-    CareTier,
     Gender,
     ResidentCategory,
     ResidentStatus,
 )
 from eldercare_platform.roster.models import Skill, StaffRole
+from eldercare_platform.seed.rules import proposed_tier
+from eldercare_platform.seed.services import add_services
 from eldercare_platform.users.models import Role
 
 Row = dict[str, Any]
@@ -66,6 +68,11 @@ DEMO_USERS: list[tuple[str, str, str]] = [
     ("supervisor_street", Role.SUPERVISOR.value, "街道民政: supervisor scoped to the first street"),
     ("supervisor_home", Role.SUPERVISOR.value, "机构负责人: supervisor scoped to the first institution"),
     ("caregiver1", Role.CAREGIVER.value, "护理员: field caregiver, the first caregiver's staff record"),
+    (
+        "coordinator1",
+        Role.COORDINATOR.value,
+        "社区负责人: coordinator scoped to the community with the most caregivers (its board, plans, alerts)",
+    ),
 ]
 """Demo users as (username, role, description); all log in with `DEMO_PASSWORD`."""
 
@@ -81,8 +88,11 @@ TABLE_ORDER: tuple[str, ...] = (
     "device_credential",
     "staff",
     "staff_certification",
+    "shift_pattern",
     "shift",
     "app_user",
+    "assessment",
+    "care_plan",
 )
 """Table names in foreign-key order (every table only references tables before it)."""
 
@@ -230,11 +240,7 @@ CAREGIVER_CERT = "养老护理员职业技能等级证书"
 CERT_LEVEL_NAMES = ("五级", "四级", "三级", "二级")  # 养老护理员 levels, 五级 (entry) to 二级 (technician)
 CERT_LEVEL_WEIGHTS = (0.30, 0.40, 0.22, 0.08)
 OPERATORS = 8
-OPERATOR_TEAMS = 4  # 白-夜-休-休: each team works a day shift, the next night, then two days off
-CAREGIVER_START, CAREGIVER_END = time(8, 0), time(17, 0)
-DAY_SHIFT_START, NIGHT_SHIFT_START = time(8, 0), time(20, 0)
-SHIFT_DAYS = 7
-CAREGIVER_ON_CALL_SHARE = 0.3
+SHIFT_DAYS = 7  # the first week of shifts (and the night before), from the patterns; see seed/staffing.py
 
 
 # fmt: on
@@ -272,8 +278,9 @@ def today_in_shanghai(clock: Clock = SYSTEM_CLOCK) -> date:
 class DemoData:
     """Generated rows, one list of column-name → value dicts per table (attribute = table name).
 
-    Values are plain Python: str, int, float, bool, None, date, timezone-aware UTC datetime, list[str]
-    for array columns (`varchar[]` in the schema) and list[dict] for `jsonb` columns.
+    Values are plain Python: str, int, float, bool, None, date, time, timezone-aware UTC datetime, lists
+    for array columns (`varchar[]`, `text[]`, `smallint[]` in the schema) and lists or dicts for `jsonb`
+    columns.
     """
 
     seed: int
@@ -290,8 +297,11 @@ class DemoData:
     device_credential: list[Row] = field(default_factory=list)
     staff: list[Row] = field(default_factory=list)
     staff_certification: list[Row] = field(default_factory=list)
+    shift_pattern: list[Row] = field(default_factory=list)
     shift: list[Row] = field(default_factory=list)
     app_user: list[Row] = field(default_factory=list)
+    assessment: list[Row] = field(default_factory=list)
+    care_plan: list[Row] = field(default_factory=list)
 
     def tables(self) -> list[tuple[str, list[Row]]]:
         """(table name, rows) pairs in foreign-key order, ready to load."""
@@ -466,7 +476,7 @@ class _Builder:
         self._households_and_residents()
         self._devices()
         self._staff()
-        self._shifts()
+        add_services(self)  # assessments, care plans, meal capacity, the roster's patterns and shifts
         self._users()
         return self.data
 
@@ -716,7 +726,7 @@ class _Builder:
             level = (
                 CapabilityLevel.INTACT if u < 0.80 else CapabilityLevel.MILD if u < 0.945 else CapabilityLevel.MODERATE
             )
-        tier = _care_tier(cats, age)
+        tier, _ = proposed_tier({c.value for c in cats}, level.value, age)  # the care plan may override it
         conditions = [name for name, p in HEALTH_CONDITIONS if rng.random() < p * (1.3 if age >= 80 else 1.0)]
         if ResidentCategory.DISABLED in cats and STROKE_CONDITION not in conditions and rng.random() < 0.35:
             conditions.append(STROKE_CONDITION)
@@ -1024,41 +1034,16 @@ class _Builder:
             )
             self._staff_row(StaffRole.VOLUNTEER, rng.choice(self.communities)["id"], skills)
 
-    def _shift_row(self, staff_id: int, day: date, start: time, hours: int, on_call: bool) -> None:
-        starts = datetime.combine(day, start, tzinfo=LOCAL_TZ)
-        self.data.shift.append(
-            {
-                "id": len(self.data.shift) + 1,
-                "staff_id": staff_id,
-                "starts_at": starts.astimezone(UTC),
-                "ends_at": (starts + timedelta(hours=hours)).astimezone(UTC),
-                "on_call": on_call,
-            }
+    def demo_coordinator(self) -> Row:
+        """The community coordinator's staff record of the community with the most caregivers (then residents)."""
+        staff = self.data.staff
+        caregivers = Counter(s["home_area_id"] for s in staff if s["role"] == StaffRole.CAREGIVER.value)
+        household_area = {h["id"]: h["area_id"] for h in self.data.household}
+        residents = Counter(household_area[r["household_id"]] for r in self.data.resident)
+        community = max(self.communities, key=lambda c: (caregivers[c["id"]], residents[c["id"]], -c["id"]))
+        return next(
+            s for s in staff if s["role"] == StaffRole.COORDINATOR.value and s["home_area_id"] == community["id"]
         )
-
-    def _shifts(self) -> None:
-        rng = self.rng
-        days = [self.start + timedelta(days=d) for d in range(SHIFT_DAYS)]
-        operators = [s["id"] for s in self.data.staff if s["role"] == StaffRole.OPERATOR.value]
-        teams = [operators[t::OPERATOR_TEAMS] for t in range(OPERATOR_TEAMS)]
-        # Night shifts start the evening before the first day, so 00:00–08:00 of day one is covered.
-        for d in range(-1, SHIFT_DAYS):
-            day = self.start + timedelta(days=d)
-            if d >= 0:
-                for staff_id in teams[d % OPERATOR_TEAMS]:
-                    self._shift_row(staff_id, day, DAY_SHIFT_START, 12, False)
-            for staff_id in teams[(d + OPERATOR_TEAMS - 1) % OPERATOR_TEAMS]:
-                self._shift_row(staff_id, day, NIGHT_SHIFT_START, 12, False)
-        # Caregivers: 08:00–17:00 five days a week (two consecutive rest days, staggered); each day
-        # about 30% of those working, and at least one, are on call for alarms.
-        hours = CAREGIVER_END.hour - CAREGIVER_START.hour
-        caregivers = [s["id"] for s in self.data.staff if s["role"] == StaffRole.CAREGIVER.value]
-        rest = {staff_id: rng.randrange(SHIFT_DAYS) for staff_id in caregivers}
-        for d, day in enumerate(days):
-            working = [i for i in caregivers if d not in (rest[i], (rest[i] + 1) % SHIFT_DAYS)]
-            on_call = set(rng.sample(working, max(1, round(CAREGIVER_ON_CALL_SHARE * len(working)))))
-            for staff_id in working:
-                self._shift_row(staff_id, day, CAREGIVER_START, hours, staff_id in on_call)
 
     def _users(self) -> None:
         staff = self.data.staff
@@ -1066,6 +1051,7 @@ class _Builder:
         caregiver = next(s for s in staff if s["role"] == StaffRole.CAREGIVER.value)
         first_street = self.streets[0]
         first_institution = self.data.institution[0]
+        coordinator = self.demo_coordinator()
         specs: dict[str, tuple[str, int | None, int | None, int | None]] = {
             # username: (full name, scope_area_id, scope_institution_id, staff_id)
             "admin": ("平台管理员", None, None, None),
@@ -1075,6 +1061,7 @@ class _Builder:
             "supervisor_street": (self.faker_name(self.gender()), first_street["id"], None, None),
             "supervisor_home": (self.faker_name(self.gender()), None, first_institution["id"], None),
             "caregiver1": (caregiver["name"], None, None, caregiver["id"]),
+            "coordinator1": (coordinator["name"], coordinator["home_area_id"], None, coordinator["id"]),
         }
         for uid, (username, role, _) in enumerate(DEMO_USERS, start=1):
             full_name, scope_area, scope_institution, staff_id = specs[username]
@@ -1095,27 +1082,6 @@ class _Builder:
                     "last_login_at": None,
                 }
             )
-
-
-def _care_tier(cats: set[ResidentCategory], age: int) -> CareTier:
-    """Visit tier: high-risk weekly, key monthly, regular quarterly."""
-    vulnerable = cats & {
-        ResidentCategory.LIVING_ALONE,
-        ResidentCategory.EXTREME_POVERTY,
-        ResidentCategory.LOST_ONLY_CHILD,
-    }
-    frail = age >= 80 or bool(cats & {ResidentCategory.DISABLED, ResidentCategory.DEMENTIA})
-    if vulnerable and frail:
-        return CareTier.HIGH_RISK
-    key = {
-        ResidentCategory.LIVING_ALONE,
-        ResidentCategory.EMPTY_NEST,
-        ResidentCategory.LOST_ONLY_CHILD,
-        ResidentCategory.MINIMUM_INCOME,
-        ResidentCategory.EXTREME_POVERTY,
-        ResidentCategory.DISABLED,
-    }
-    return CareTier.KEY if cats & key else CareTier.REGULAR
 
 
 def _needs_fall_detector(resident: Row) -> bool:
