@@ -44,6 +44,10 @@ class ResolveRequest(BaseModel):
     outcome: Outcome
     reach_method: ReachMethod
     notes: str | None = Field(default=None, max_length=2000)
+    follow_up: bool = Field(
+        default=False,
+        description="A follow-up visit is needed (also automatic when not reached, taken to hospital or referred)",
+    )
 
 
 class NoteRequest(BaseModel):
@@ -83,7 +87,7 @@ class AlarmOut(BaseModel):
     institution_id: int | None = Field(default=None, description="The institution whose device raised it, if any")
     address: str | None
     community: str | None
-    device_serial: str
+    device_serial: str | None = Field(description="None for a welfare call (no device)")
     opened_at: datetime
     last_event_at: datetime
     event_count: int
