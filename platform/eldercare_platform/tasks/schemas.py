@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import datetime as dt
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -90,7 +91,7 @@ class EvvRecord(BaseModel):
     service_type: str = Field(description="The task's service, else its kind")
     resident_id: int | None
     resident_name: str | None
-    date: date | None = Field(description="The visit's local date (Asia/Shanghai) of the check-in")
+    date: dt.date | None = Field(description="The visit's local date (Asia/Shanghai) of the check-in")
     caregiver_staff_id: int | None
     caregiver_name: str | None
     start: datetime | None = Field(description="Checked in")
@@ -176,7 +177,7 @@ class AreaDay(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"area_id": 5, "date": "2026-11-22"}]})
 
     area_id: BodyId
-    date: date
+    date: dt.date
 
 
 class MissedRequest(BaseModel):
