@@ -126,7 +126,7 @@ def assign(session: Session, *, user: User, task_id: int, staff_id: int, reason:
         raise refuse(task_id, status, "assigned")
     if task.assignee_staff_id == staff_id:
         raise TaskStateConflictError(
-            f"task {task_id} is already assigned to staff {staff_id}", status=status, staff_id=staff_id
+            f"task {task_id} is already assigned to staff {staff_id}", task_status=status, staff_id=staff_id
         )
     check_assignable(session, task=task, staff_id=staff_id, now=now)
     if status == TaskStatus.PLANNED:
@@ -289,7 +289,7 @@ def missed(
         raise TaskStateConflictError(
             f"task {task_id} was already reassigned as task {again}",
             code="task_already_reassigned",
-            status=TaskStatus.MISSED,
+            task_status=TaskStatus.MISSED,
             new_task_id=int(again),
         )
     length = (task.window_end - task.window_start) if task.window_start and task.window_end else timedelta(hours=2)

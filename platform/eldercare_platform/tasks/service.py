@@ -45,6 +45,10 @@ class TaskStateConflictError(ConflictError):
 
     code = "task_state_conflict"
 
+    def __init__(self, detail: str, *, task_status: str, code: str | None = None, **context: Any) -> None:
+        super().__init__(detail, code=code, **context)
+        self.context["status"] = str(task_status)  # `status=` would set the HTTP status
+
 
 class TaskRuleError(UnprocessableError):
     """The request breaks a rule of the task engine (422; `code` says which, e.g. `staff_not_assignable`)."""
@@ -73,7 +77,7 @@ def lock_task(session: Session, *, user: User, task_id: int, own: bool = False) 
 
 def refuse(task_id: int, status: str, wanted: str) -> TaskStateConflictError:
     """The 409 for a transition the task's current status does not allow."""
-    return TaskStateConflictError(f"task {task_id} is {status}; it cannot be {wanted}", status=status)
+    return TaskStateConflictError(f"task {task_id} is {status}; it cannot be {wanted}", task_status=status)
 
 
 def transition(

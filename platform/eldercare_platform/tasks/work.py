@@ -68,7 +68,7 @@ def accept(session: Session, *, user: User, task_id: int, at: datetime | None, n
     """The caregiver takes a published task (status stays published; `accepted_at` is set)."""
     task = lock_task(session, user=user, task_id=task_id, own=True)
     if task.status == TaskStatus.PUBLISHED and task.accepted_at is not None:
-        raise TaskStateConflictError(f"task {task_id} is already accepted", status=task.status)
+        raise TaskStateConflictError(f"task {task_id} is already accepted", task_status=task.status)
     moment = when(at, now=now)
     transition(
         session,
