@@ -73,6 +73,7 @@ def build(db: Session) -> World:
         text("UPDATE household SET latitude = :lat, longitude = :lon, access_notes = '钥匙在邻居家' WHERE id = :h"),
         {"lat": HOME[0], "lon": HOME[1], "h": resident.household_id},
     )
+    assert community.id is not None
     near = staff(db, name="孙护理", area_id=community.id, at=NEAR, skills=["visit", "nursing"], shift=True)
     far = staff(db, name="周护理", area_id=community.id, at=FAR, skills=["visit"], shift=True)
     return World(

@@ -43,10 +43,11 @@ def nearest_caregivers(
     return [Caregiver.model_validate(dict(row._mapping)) for row in rows]
 
 
-def last_day(session: Session, *, household_id: int | None, device_serial: str, now: datetime) -> LastDay:
-    """Device events and vitals of the home's devices (or the alarm's device) in the last 24 hours."""
+def last_day(session: Session, *, household_id: int | None, device_serial: str | None, now: datetime) -> LastDay:
+    """Device events and vitals of the home's devices (or the alarm's device; a welfare call has none) in the last
+    24 hours."""
     since = now - timedelta(hours=24)
-    serials = [device_serial]
+    serials = [] if device_serial is None else [device_serial]
     if household_id is not None:
         serials += [
             r[0]

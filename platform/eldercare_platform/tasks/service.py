@@ -41,13 +41,13 @@ class TaskNotFoundError(NotFoundError):
 
 
 class TaskStateConflictError(ConflictError):
-    """The task's status does not allow this: 409 `task_state_conflict`, the current `status` in the context."""
+    """The task's status does not allow this: 409 `task_state_conflict`, the current status in the context as
+    `task_status` (`status` is the HTTP status's name in the error machinery)."""
 
     code = "task_state_conflict"
 
     def __init__(self, detail: str, *, task_status: str, code: str | None = None, **context: Any) -> None:
-        super().__init__(detail, code=code, **context)
-        self.context["status"] = str(task_status)  # `status=` would set the HTTP status
+        super().__init__(detail, code=code, task_status=str(task_status), **context)
 
 
 class TaskRuleError(UnprocessableError):
