@@ -82,11 +82,11 @@ def test_distance_counts_from_the_previous_task_not_only_home() -> None:
 def test_skill_shift_and_eligibility_are_respected_with_reasons() -> None:
     staff = [
         person(1, 32.2, 119.45),
-        person(2, 32.2, 119.45, skills=["visit", "bathing"], ends_at=T + timedelta(minutes=30)),
+        person(2, 32.2, 119.45, skills=["visit", "bathing"], ends_at=T + timedelta(minutes=10)),
     ]
     result = NearestAvailableAssigner().assign(
         [
-            task(1, 32.2, 119.45, required_skill="bathing"),  # the bather's shift ends before the window does
+            task(1, 32.2, 119.45, required_skill="bathing"),  # the bather's shift ends 10 min into the window
             task(2, 32.2, 119.45, required_skill="nursing"),
             task(3, 32.2, 119.45, eligible_staff_ids=frozenset()),
             task(4, None, None),

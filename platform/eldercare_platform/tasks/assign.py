@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import text
@@ -90,7 +90,8 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 class NearestAvailableAssigner:
     """Each task, most urgent first (priority, then earliest window end), to the nearest staff member whose shift
-    covers its window, with the skill and room left in that shift (`max_tasks_per_shift` minus the shift's load).
+    overlaps its window by at least its duration,
+    with the skill and room left in that shift (`max_tasks_per_shift` minus the shift's load).
 
     "Nearest" is from the staff member's previous task in this run (the latest one starting no later than this
     task), else their home base; a staff member with no known position comes after those with one, and a task
@@ -102,11 +103,11 @@ class NearestAvailableAssigner:
         room = {s.shift_id: s.max_tasks_per_shift - s.load for s in staff}
         taken: dict[int, list[tuple[datetime, float | None, float | None]]] = {}
         for task in sorted(tasks, key=lambda t: (t.priority, t.window_end, t.window_start, t.id)):
+            need = timedelta(minutes=task.duration_minutes)
             on_shift = [
                 s
                 for s in staff
-                if s.starts_at <= task.window_start
-                and s.ends_at >= task.window_end
+                if min(s.ends_at, task.window_end) - max(s.starts_at, task.window_start) >= need
                 and (task.eligible_staff_ids is None or s.id in task.eligible_staff_ids)
             ]
             if not on_shift:
@@ -156,7 +157,8 @@ DEFAULT_ASSIGNER: Assigner = NearestAvailableAssigner()
 
 _STAFF_FACTS = """
 SELECT s.active, s.skills, s.max_tasks_per_shift,
-       (SELECT sh.id FROM shift sh WHERE sh.staff_id = s.id AND sh.starts_at <= :start AND sh.ends_at >= :end
+       (SELECT sh.id FROM shift sh WHERE sh.staff_id = s.id
+          AND least(sh.ends_at, :end) - greatest(sh.starts_at, :start) >= make_interval(mins => :minutes)
         ORDER BY sh.starts_at LIMIT 1) AS shift_id,
        EXISTS (SELECT 1 FROM staff_leave l WHERE l.staff_id = s.id AND l.cancelled_at IS NULL
                AND l.starts_at < :end AND l.ends_at > :start) AS on_leave,
@@ -181,8 +183,10 @@ def why_not_assignable(
     skill: str | None,
     resident_id: int | None,
     task_id: int | None = None,
+    duration_minutes: int = 30,
 ) -> list[str]:
-    """Why this staff member cannot take work in [start, end] (empty: they can).
+    """Why this staff member cannot take a task of `duration_minutes` in the window [start, end] (empty: they can).
+    A shift must overlap the window by at least the task's duration (`not_on_shift` otherwise).
 
     Codes: `staff_not_found`, `staff_inactive`, `not_on_shift`, `on_leave`, `missing_skill`, `declined_resident`,
     `no_capacity`. The roster's own `why_not_assignable` is used when the roster domain provides it.
@@ -193,7 +197,8 @@ def why_not_assignable(
             roster_check(session, staff_id=staff_id, start=start, end=end, skill=skill, resident_id=resident_id)
         )
     row = session.execute(
-        text(_STAFF_FACTS), {"staff": staff_id, "start": start, "end": end, "resident": resident_id}
+        text(_STAFF_FACTS),
+        {"staff": staff_id, "start": start, "end": end, "resident": resident_id, "minutes": duration_minutes},
     ).first()
     if row is None:
         return ["staff_not_found"]

@@ -92,6 +92,7 @@ def check_assignable(session: Session, *, task: Any, staff_id: int, now: datetim
         skill=task.required_skill,
         resident_id=task.resident_id,
         task_id=int(task.id),
+        duration_minutes=int(task.duration_minutes),
     )
     if reasons:
         raise TaskRuleError(
@@ -318,7 +319,7 @@ def missed(
     if staff_id is not None:
         check_assignable(session, task=new_task, staff_id=staff_id, now=now)
     else:
-        staff_id, km, why = nearest_staff(session, task_id=new_id)
+        staff_id, km, why = nearest_staff(session, task_id=new_id, now=now)
         detail = {"chosen_by": "nearest_available", "distance_km": km, "unassigned_reason": why}
     if staff_id is not None:
         assign_to(session, task_id=new_id, staff_id=staff_id, now=now, user_id=user.id, reason=reason, detail=detail)
@@ -367,8 +368,13 @@ def auto_assign(
         row = session.execute(text(queries.LOCK_TASK), {"id": task_id}).one()
         if row.window_start is None or row.window_end is None:
             continue
+        earliest = max(row.window_start, now)
         available = roster_service.available_staff(
-            session, start=row.window_start, end=row.window_end, skill=row.required_skill, resident_id=row.resident_id
+            session,
+            start=earliest,
+            end=earliest + timedelta(minutes=row.duration_minutes),
+            skill=row.required_skill,
+            resident_id=row.resident_id,
         )
         staff.update({s.shift_id: s for s in available})
         plans.append(

@@ -127,15 +127,16 @@ def assign_to(
 
 
 def nearest_staff(
-    session: Session, *, task_id: int, assigner: assigning.Assigner | None = None
+    session: Session, *, task_id: int, now: datetime | None = None, assigner: assigning.Assigner | None = None
 ) -> tuple[int | None, float | None, str | None]:
-    """Who the assigner picks for one task among the staff the roster says are available for its window:
-    (staff id, distance km, None), or (None, None, reason code)."""
+    """Who the assigner picks for one task among the staff the roster says are available at its earliest slot
+    (window start, or now if later, for its duration): (staff id, distance km, None), or (None, None, reason)."""
     row = session.execute(text(queries.LOCK_TASK), {"id": task_id}).one()
+    earliest = max(row.window_start, now) if now is not None else row.window_start
     staff = roster_service.available_staff(
         session,
-        start=row.window_start,
-        end=row.window_end,
+        start=earliest,
+        end=earliest + timedelta(minutes=row.duration_minutes),
         skill=row.required_skill,
         resident_id=row.resident_id,
     )
@@ -201,7 +202,7 @@ def create_urgent_task(
         return None
     detail: dict[str, Any] = {}
     if staff_id is None:
-        staff_id, km, why = nearest_staff(session, task_id=task_id)
+        staff_id, km, why = nearest_staff(session, task_id=task_id, now=now)
         detail = {"chosen_by": "nearest_available", "distance_km": km}
         if staff_id is None:
             alert_service.raise_alert(
