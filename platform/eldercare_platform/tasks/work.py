@@ -60,7 +60,7 @@ def _progress(session: Session, *, task: Any, user: User, status: TaskStatus, no
             status=str(status),
             staff_id=user.staff_id,
             now=now,
-            detail=detail,
+            detail={key: value.isoformat() if isinstance(value, datetime) else value for key, value in detail.items()},
         )
 
 
