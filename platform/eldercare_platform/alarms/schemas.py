@@ -46,6 +46,7 @@ class ResolveRequest(BaseModel):
     notes: str | None = Field(default=None, max_length=2000)
     follow_up: bool = Field(
         default=False,
+        strict=True,
         description="A follow-up visit is needed (also automatic when not reached, taken to hospital or referred)",
     )
 

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from eldercare_platform.core.params import BodyId, Instant
+
+
+def _iso_day(value: Any) -> Any:
+    """Only `YYYY-MM-DD` text (no numbers, no date-times)."""
+    if not (isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)) and not isinstance(
+        value, dt.date
+    ):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+IsoDay = Annotated[dt.date, BeforeValidator(_iso_day)]
+"""A local day written `YYYY-MM-DD` (query or body)."""
 
 
 class TaskPublic(BaseModel):
@@ -177,7 +191,7 @@ class AreaDay(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"area_id": 5, "date": "2026-11-22"}]})
 
     area_id: BodyId
-    date: dt.date
+    date: IsoDay
 
 
 class MissedRequest(BaseModel):

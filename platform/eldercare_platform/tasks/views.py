@@ -6,7 +6,6 @@ Coordinators (TaskManager) create, assign, publish, cancel and mark tasks missed
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query
@@ -25,6 +24,7 @@ from eldercare_platform.tasks.schemas import (
     AutoAssignResult,
     CompleteRequest,
     EvvRecord,
+    IsoDay,
     MissedRequest,
     MissedResult,
     MyTask,
@@ -78,7 +78,9 @@ def list_tasks(
     session: SessionDep,
     user: TaskReader,
     area_id: DbIdQuery = None,
-    day: Annotated[date | None, Query(alias="date", description="Local day (Asia/Shanghai) of window start")] = None,
+    day: Annotated[
+        IsoDay | None, Query(alias="date", description="Local day (Asia/Shanghai) of window start, YYYY-MM-DD")
+    ] = None,
     status: TaskStatus | None = None,
     staff_id: DbIdQuery = None,
     kind: TaskKind | None = None,
@@ -183,7 +185,7 @@ def my_tasks(
     session: SessionDep,
     user: TaskWorker,
     now: NowDep,
-    day: Annotated[date | None, Query(alias="date", description="Local day; default today")] = None,
+    day: Annotated[IsoDay | None, Query(alias="date", description="Local day, YYYY-MM-DD; default today")] = None,
 ) -> list[MyTask]:
     """The caregiver's tasks of the day (published to them or further along), by window start."""
     return reads.my_tasks(session, user=user, day=day or local_date(now))
