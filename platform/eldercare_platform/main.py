@@ -34,6 +34,7 @@ from eldercare_platform.residents.views import router as residents_router
 from eldercare_platform.roster.views import router as roster_router
 from eldercare_platform.system.views import health_router
 from eldercare_platform.system.views import router as system_router
+from eldercare_platform.tasks.views import me_router as my_tasks_router
 from eldercare_platform.tasks.views import router as tasks_router
 from eldercare_platform.users.views import router as users_router
 
@@ -99,6 +100,7 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
         care_plans_router,
         roster_router,
         tasks_router,
+        my_tasks_router,
         alerts_router,
         meals_router,
         system_router,

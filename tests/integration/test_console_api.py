@@ -40,6 +40,22 @@ GUARDED = [
     ("post", "/api/roster/staff/999999/leave", Permission.ROSTER_EDIT),
     ("get", "/api/meals/orders", Permission.MEALS_READ),
     ("post", "/api/meals/orders/999999999/collected", Permission.MEALS_MANAGE),
+    ("get", "/api/tasks", Permission.TASKS_READ),
+    ("get", "/api/tasks/999999", Permission.TASKS_READ),
+    ("get", "/api/tasks/999999/evv", Permission.TASKS_READ),
+    ("post", "/api/tasks", Permission.TASKS_MANAGE),
+    ("post", "/api/tasks/999999/assign", Permission.TASKS_MANAGE),
+    ("post", "/api/tasks/999999/unassign", Permission.TASKS_MANAGE),
+    ("post", "/api/tasks/999999/cancel", Permission.TASKS_MANAGE),
+    ("post", "/api/tasks/999999/missed", Permission.TASKS_MANAGE),
+    ("post", "/api/tasks/publish", Permission.TASKS_MANAGE),
+    ("post", "/api/tasks/auto-assign", Permission.TASKS_MANAGE),
+    ("get", "/api/me/tasks", Permission.TASKS_WORK),
+    ("post", "/api/tasks/999999/accept", Permission.TASKS_WORK),
+    ("post", "/api/tasks/999999/en-route", Permission.TASKS_WORK),
+    ("post", "/api/tasks/999999/check-in", Permission.TASKS_WORK),
+    ("post", "/api/tasks/999999/complete", Permission.TASKS_WORK),
+    ("post", "/api/tasks/999999/no-answer", Permission.TASKS_WORK),
 ]
 
 

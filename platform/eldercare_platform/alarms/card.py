@@ -57,7 +57,7 @@ def last_day(session: Session, *, household_id: int | None, device_serial: str |
     if device_serial is None:
         return LastDay(events=[], vitals=[], device_status=[])
     since = now - timedelta(hours=24)
-    serials = [device_serial]
+    serials = [] if device_serial is None else [device_serial]
     if household_id is not None:
         serials += [
             r[0]

@@ -48,6 +48,7 @@ class TraceAction(StrEnum):
     SUBSTITUTE_COVER = "substitute_cover"
     NOTE = "note"
     RESOLVE = "resolve"
+    VISIT_PROGRESS = "visit_progress"  # a visit about this alarm: sent, accepted, en route, arrived, done, no answer
 
 
 class CallResult(StrEnum):

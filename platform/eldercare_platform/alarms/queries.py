@@ -61,7 +61,14 @@ ACT = (
     " RETURNING old.state"
 )
 
-LOCK_FOR_RESOLVE = "SELECT state, dispatched FROM alarm WHERE id = :id FOR UPDATE"
+LOCK_FOR_RESOLVE = "SELECT state, dispatched, resident_id FROM alarm WHERE id = :id FOR UPDATE"
+
+ALARM_FACTS = "SELECT source, resident_id, household_id, area_path, device_serial FROM alarm WHERE id = :id"
+"""What a visit about the alarm copies from it."""
+
+MARK_DISPATCHED = "UPDATE alarm SET dispatched = true, version = nextval('alarm_version_seq') WHERE id = :id"
+
+STAFF_NAME = "SELECT name FROM staff WHERE id = :id"
 
 RESOLVE = (
     "UPDATE alarm SET state = 'resolved', resolved_at = :now, resolved_by = :user, outcome = :outcome,"

@@ -47,6 +47,11 @@ class ResolveRequest(BaseModel):
     outcome: Outcome
     reach_method: ReachMethod
     notes: str | None = Field(default=None, max_length=2000)
+    follow_up: bool = Field(
+        default=False,
+        strict=True,
+        description="A follow-up visit is needed (also automatic when not reached, taken to hospital or referred)",
+    )
 
 
 class NoteRequest(BaseModel):

@@ -14,7 +14,15 @@ from sqlmodel import Session
 from eldercare_common.contract.outbox import NotifyChannel
 from eldercare_common.contract.v1 import Downlink, FeedbackPayload, FeedbackState
 from eldercare_platform.alarms import queries
-from eldercare_platform.alarms.models import CANCELLING_OUTCOMES, Action, AlarmState, CallResult, ReachMethod
+from eldercare_platform.alarms.models import (
+    CANCELLING_OUTCOMES,
+    Action,
+    AlarmState,
+    CallResult,
+    Outcome,
+    ReachMethod,
+    TraceAction,
+)
 from eldercare_platform.alarms.schemas import (
     ActionRequest,
     AlarmOut,
@@ -28,9 +36,13 @@ from eldercare_platform.core.db import raw_connection
 from eldercare_platform.core.downlink import enqueue_downlink
 from eldercare_platform.core.errors import ConflictError, NotFoundError, UnprocessableError
 from eldercare_platform.core.scope import scope_of
+from eldercare_platform.tasks import service as task_service
+from eldercare_platform.tasks.models import TaskKind, TaskSource
 from eldercare_platform.users.models import User
 
 ACTIVE = (AlarmState.ACKNOWLEDGED, AlarmState.IN_PROGRESS)
+FOLLOW_UP_OUTCOMES = {Outcome.TAKEN_TO_HOSPITAL, Outcome.REFERRED}
+"""Outcomes after which the resident gets a follow-up visit (as does an alarm closed as not reached)."""
 
 
 class AlarmNotFoundError(NotFoundError):
@@ -243,10 +255,20 @@ def acknowledge(session: Session, *, user: User, alarm_id: int, now: datetime) -
     _feedback(session, alarm_id=alarm_id, state=FeedbackState.CALL_RECEIVED, message="已接通 call received", now=now)
 
 
-def act(session: Session, *, user: User, alarm_id: int, request: ActionRequest, now: datetime) -> int | None:
-    """Record an action (→ in_progress). Dispatch creates a response task and tells the device help is coming.
+def act(
+    session: Session,
+    *,
+    user: User,
+    alarm_id: int,
+    request: ActionRequest,
+    now: datetime,
+    urgent_visit_within_minutes: int = 60,
+) -> int | None:
+    """Record an action (→ in_progress). Dispatch creates a response task (the task engine's, priority 1,
+    window now → now + 30 min) for the chosen staff member, else the nearest available one, and tells the device
+    help is coming. A welfare call whose call-back nobody answers gets one urgent visit.
 
-    Returns the task id for a dispatch.
+    Returns the task id for a dispatch (or the welfare call's urgent visit).
     """
     _check_scope(session, user=user, alarm_id=alarm_id)
     reached = request.action == Action.CALL_BACK and request.result == CallResult.REACHED
@@ -265,18 +287,31 @@ def act(session: Session, *, user: User, alarm_id: int, request: ActionRequest, 
         raise _refuse(session, alarm_id, f"given the action {request.action}")
     task_id: int | None = None
     detail: dict[str, Any] = request.model_dump(mode="json", exclude_none=True, exclude={"action", "note"})
+    facts = session.execute(text(queries.ALARM_FACTS), {"id": alarm_id}).one()
     if request.action == Action.DISPATCH:
-        task_id = create_task(
+        task_id = task_service.create_urgent_task(
             session,
-            alarm_id=alarm_id,
-            kind="alarm_response",
-            due=now + timedelta(minutes=30),
+            kind=TaskKind.ALARM_RESPONSE,
+            source=TaskSource.ALARM,
             now=now,
-            notes=request.note,
+            within=timedelta(minutes=30),
+            resident_id=facts.resident_id,
+            household_id=facts.household_id,
+            device_serial=facts.device_serial,
+            area_path=facts.area_path,
+            alarm_id=alarm_id,
             staff_id=request.staff_id,
+            notes=request.note,
             user_id=user.id,
+            reason=f"dispatched from alarm {alarm_id}",
         )
         detail["task_id"] = task_id
+    welfare_unanswered = (
+        facts.source == "welfare"
+        and request.action == Action.CALL_BACK
+        and request.result == CallResult.NO_ANSWER
+        and facts.resident_id is not None
+    )
     if dispatching:
         _feedback(
             session,
@@ -296,11 +331,84 @@ def act(session: Session, *, user: User, alarm_id: int, request: ActionRequest, 
         reason=request.note,
         detail=detail,
     )
+    if welfare_unanswered:
+        visit_id = task_service.create_urgent_task(
+            session,
+            kind=TaskKind.URGENT_VISIT,
+            source=TaskSource.WELFARE,
+            now=now,
+            within=timedelta(minutes=urgent_visit_within_minutes),
+            resident_id=facts.resident_id,
+            alarm_id=alarm_id,
+            service=str(TaskKind.URGENT_VISIT),
+            slot=f"welfare:{alarm_id}",
+            notes=request.note,
+            user_id=user.id,
+            reason=f"welfare call {alarm_id}: nobody answered the call back",
+        )
+        if visit_id is not None:
+            session.execute(text(queries.MARK_DISPATCHED), {"id": alarm_id})
+            _visit_line(session, alarm_id=alarm_id, task_id=visit_id, user_id=user.id, now=now)
+            task_id = visit_id
     return task_id
 
 
-def resolve(session: Session, *, user: User, alarm_id: int, request: ResolveRequest, now: datetime) -> None:
-    """Close the alarm with an outcome and how the resident was reached."""
+def _visit_line(session: Session, *, alarm_id: int, task_id: int, user_id: int | None, now: datetime) -> None:
+    """A visit created for the alarm, on its trace (kind, status, who)."""
+    task = session.execute(
+        text("SELECT kind, status, assignee_staff_id FROM task WHERE id = :id"), {"id": task_id}
+    ).one()
+    record_visit_progress(
+        session,
+        alarm_id=alarm_id,
+        task_id=task_id,
+        status=task.status,
+        staff_id=task.assignee_staff_id,
+        now=now,
+        user_id=user_id,
+        detail={"step": "created", "kind": task.kind},
+    )
+
+
+def record_visit_progress(
+    session: Session,
+    *,
+    alarm_id: int,
+    task_id: int,
+    status: str,
+    staff_id: int | None,
+    now: datetime,
+    user_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """A visit about this alarm moved (created, accepted, en route, checked in, completed with findings, nobody
+    answered): a `visit_progress` line on the alarm's trace, in any alarm state (also after it is resolved)."""
+    state = _current(session, alarm_id)[0]
+    staff_name = None if staff_id is None else session.execute(text(queries.STAFF_NAME), {"id": staff_id}).scalar()
+    session.execute(text(queries.BUMP_VERSION), {"id": alarm_id})
+    record_transition(
+        session,
+        alarm_id=alarm_id,
+        action=TraceAction.VISIT_PROGRESS,
+        from_state=state,
+        to_state=state,
+        user_id=user_id,
+        now=now,
+        detail={"task_id": task_id, "status": status, "staff": {"id": staff_id, "name": staff_name}} | (detail or {}),
+    )
+
+
+def resolve(
+    session: Session,
+    *,
+    user: User,
+    alarm_id: int,
+    request: ResolveRequest,
+    now: datetime,
+    follow_up_within_hours: int = 24,
+) -> None:
+    """Close the alarm with an outcome and how the resident was reached. Not reached, taken to hospital,
+    referred, or `follow_up` asked: a follow-up visit within `follow_up_within_hours` (once per alarm)."""
     _check_scope(session, user=user, alarm_id=alarm_id)
     current = session.execute(text(queries.LOCK_FOR_RESOLVE), {"id": alarm_id}).first()
     if current is None:
@@ -336,6 +444,24 @@ def resolve(session: Session, *, user: User, alarm_id: int, request: ResolveRequ
     )
     if request.outcome in CANCELLING_OUTCOMES:
         _feedback(session, alarm_id=alarm_id, state=FeedbackState.CANCELLED, message="已取消 cancelled", now=now)
+    needs_follow_up = (
+        request.follow_up or request.reach_method == ReachMethod.NOT_REACHED or request.outcome in FOLLOW_UP_OUTCOMES
+    )
+    if needs_follow_up and current.resident_id is not None:
+        follow_up_id = task_service.create_follow_up(
+            session,
+            resident_id=int(current.resident_id),
+            source=TaskSource.ALARM,
+            now=now,
+            within_hours=follow_up_within_hours,
+            slot=f"alarm:{alarm_id}:follow_up",
+            alarm_id=alarm_id,
+            notes=request.notes,
+            user_id=user.id,
+            reason=f"alarm {alarm_id} closed as {request.outcome} / {request.reach_method}",
+        )
+        if follow_up_id is not None:
+            _visit_line(session, alarm_id=alarm_id, task_id=follow_up_id, user_id=user.id, now=now)
 
 
 def add_note(session: Session, *, user: User, alarm_id: int, note: str, now: datetime) -> None:

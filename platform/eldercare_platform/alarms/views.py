@@ -31,7 +31,7 @@ from eldercare_platform.alarms.schemas import (
     TransitionOut,
 )
 from eldercare_platform.core.db import engine_for
-from eldercare_platform.core.deps import NowDep, SessionDep, get_clock, token_holder
+from eldercare_platform.core.deps import NowDep, SessionDep, SettingsDep, get_clock, token_holder
 from eldercare_platform.core.errors import errors
 from eldercare_platform.core.params import BigDbId, Version
 from eldercare_platform.core.scope import Scope, scope_of
@@ -105,27 +105,55 @@ def acknowledge(alarm_id: BigDbId, session: SessionDep, user: AlarmHandler, now:
 
 
 @router.post("/{alarm_id}/actions", response_model=TaskCreated, responses=errors(404, 409, 422))
-def action(alarm_id: BigDbId, body: ActionRequest, session: SessionDep, user: AlarmHandler, now: NowDep) -> TaskCreated:
+def action(
+    alarm_id: BigDbId,
+    body: ActionRequest,
+    session: SessionDep,
+    user: AlarmHandler,
+    now: NowDep,
+    settings: SettingsDep,
+) -> TaskCreated:
     """Call back, notify contacts, dispatch someone, or call 120/119/110."""
     alarm, task_id = _change(
         session,
         user,
         alarm_id,
         now,
-        lambda: service.act(session, user=user, alarm_id=alarm_id, request=body, now=now),
+        lambda: service.act(
+            session,
+            user=user,
+            alarm_id=alarm_id,
+            request=body,
+            now=now,
+            urgent_visit_within_minutes=settings.urgent_visit_within_minutes,
+        ),
     )
     return TaskCreated(alarm=alarm, task_id=task_id)
 
 
 @router.post("/{alarm_id}/resolve", response_model=AlarmOut, responses=errors(404, 409, 422))
-def resolve(alarm_id: BigDbId, body: ResolveRequest, session: SessionDep, user: AlarmHandler, now: NowDep) -> AlarmOut:
+def resolve(
+    alarm_id: BigDbId,
+    body: ResolveRequest,
+    session: SessionDep,
+    user: AlarmHandler,
+    now: NowDep,
+    settings: SettingsDep,
+) -> AlarmOut:
     """Close with an outcome and how the resident was reached."""
     alarm, _ = _change(
         session,
         user,
         alarm_id,
         now,
-        lambda: service.resolve(session, user=user, alarm_id=alarm_id, request=body, now=now),
+        lambda: service.resolve(
+            session,
+            user=user,
+            alarm_id=alarm_id,
+            request=body,
+            now=now,
+            follow_up_within_hours=settings.follow_up_within_hours,
+        ),
     )
     return alarm
 

@@ -63,6 +63,7 @@ TRACE_ACTION: dict[str, Words] = {
     TraceAction.SUBSTITUTE_COVER: ("需替代照看", "substitute cover needed"),
     TraceAction.NOTE: ("备注", "Note"),
     TraceAction.RESOLVE: ("结案", "Resolve"),
+    TraceAction.VISIT_PROGRESS: ("上门进展", "visit progress"),
 }
 
 CALL_RESULT: dict[str, Words] = {

@@ -33,3 +33,28 @@ SELECT e.id, e.at, e.action, e.from_status, e.to_status, e.reason, e.detail, e.u
 FROM task_event e LEFT JOIN app_user u ON u.id = e.user_id LEFT JOIN staff s ON s.id = e.staff_id
 WHERE e.task_id = :task ORDER BY e.at, e.id
 """
+
+TASK_SELECT = """
+SELECT t.id, t.kind, t.status, t.source, t.service, t.slot, t.priority, t.resident_id, r.name AS resident_name,
+       t.household_id, h.address, t.area_id, t.alarm_id, t.meal_order_id, t.follow_up_of, t.assignee_staff_id,
+       s.name AS assignee_name, t.window_start, t.window_end, t.duration_minutes, t.required_skill,
+       t.status_reason, t.notes, t.assigned_at, t.published_at, t.accepted_at, t.en_route_at, t.checked_in_at,
+       t.completed_at, t.problem_found, t.findings, t.version, t.area_path,
+       r.phone AS resident_phone, h.access_notes, h.latitude AS home_latitude, h.longitude AS home_longitude,
+       t.check_in_latitude, t.check_in_longitude, t.check_out_latitude, t.check_out_longitude
+FROM task t
+LEFT JOIN resident r ON r.id = t.resident_id
+LEFT JOIN household h ON h.id = t.household_id
+LEFT JOIN staff s ON s.id = t.assignee_staff_id
+"""
+"""A task with its resident, home and assignee (the board, the caregiver's list, the EVV block)."""
+
+LOCK_TASK = """
+SELECT t.id, t.status, t.kind, t.source, t.resident_id, t.household_id, t.alarm_id, t.assignee_staff_id,
+       t.area_path, t.window_start, t.window_end, t.required_skill, t.priority, t.accepted_at, t.en_route_at,
+       t.checked_in_at, t.follow_up_of, t.service, t.duration_minutes, t.notes,
+       h.latitude AS home_latitude, h.longitude AS home_longitude
+FROM task t LEFT JOIN household h ON h.id = t.household_id
+WHERE t.id = :id
+"""
+"""A task's facts for a change; the caller adds its scope clause and `FOR UPDATE OF t`."""

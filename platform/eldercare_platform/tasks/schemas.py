@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import date as date_type
+import datetime as dt
+import re
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from eldercare_platform.alerts.schemas import AlertPublic
+from eldercare_platform.core.params import BodyId, Instant
+
+
+def _iso_day(value: Any) -> Any:
+    """Only `YYYY-MM-DD` text (no numbers, no date-times)."""
+    if not (isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)) and not isinstance(
+        value, dt.date
+    ):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+IsoDay = Annotated[dt.date, BeforeValidator(_iso_day)]
+"""A local day written `YYYY-MM-DD` (query or body)."""
 
 
 class TaskPublic(BaseModel):
@@ -44,6 +59,10 @@ class TaskPublic(BaseModel):
     problem_found: bool = False
     findings: dict[str, Any] = {}
     version: int
+    assigned_at: datetime | None = None
+    published_at: datetime | None = None
+    accepted_at: datetime | None = None
+    en_route_at: datetime | None = None
 
 
 class TaskEventPublic(BaseModel):
@@ -98,7 +117,7 @@ class BoardArea(BaseModel):
 class Board(BaseModel):
     """One area's day: tasks by staff member, the unassigned lane, late and missed ids, the open alerts."""
 
-    date: date_type
+    date: dt.date
     timezone: str
     area: BoardArea
     staff: list[BoardStaff]
@@ -109,3 +128,232 @@ class Board(BaseModel):
     counts: dict[str, int]
     version: int
     generated_at: datetime
+
+
+class TaskPage(BaseModel):
+    """A page of tasks and how many match the filters."""
+
+    items: list[TaskPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class Place(BaseModel):
+    """Where a step happened (WGS-84)."""
+
+    latitude: float | None = None
+    longitude: float | None = None
+    distance_m: float | None = Field(default=None, description="From the home (household coordinates)")
+
+
+class EvvRecord(BaseModel):
+    """Electronic visit verification: the six items (service type, resident, date, location, caregiver, start
+    and end), and whether the location is verified (check-in and check-out within 300 m of the home)."""
+
+    task_id: int
+    service_type: str = Field(description="The task's service, else its kind")
+    resident_id: int | None
+    resident_name: str | None
+    date: dt.date | None = Field(description="The visit's local date (Asia/Shanghai) of the check-in")
+    caregiver_staff_id: int | None
+    caregiver_name: str | None
+    start: datetime | None = Field(description="Checked in")
+    end: datetime | None = Field(description="Completed")
+    home: Place
+    check_in: Place
+    check_out: Place
+    location_verified: bool | None = Field(description="None while the home has no coordinates or no check-in")
+    complete: bool = Field(description="All six items recorded")
+
+
+class TaskDetail(TaskPublic):
+    """A task with its full trace and its EVV block."""
+
+    trace: list[TaskEventPublic]
+    evv: EvvRecord
+
+
+class MyTask(TaskPublic):
+    """A task on a caregiver's list: what they need at the door."""
+
+    resident_phone: str | None = None
+    access_notes: str | None = None
+    home_latitude: float | None = None
+    home_longitude: float | None = None
+
+
+class TaskCreate(BaseModel):
+    """An ad-hoc task made by a coordinator."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "visit",
+                    "resident_id": 1,
+                    "window_start": "2026-11-22T07:00:00Z",
+                    "window_end": "2026-11-22T09:00:00Z",
+                    "priority": 3,
+                    "notes": "家属来电，请上门看看",
+                }
+            ]
+        }
+    )
+
+    kind: Literal["visit", "urgent_visit", "service", "follow_up", "reassessment"]
+    resident_id: BodyId
+    window_start: Instant
+    window_end: Instant
+    service: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
+    priority: int = Field(default=3, ge=1, le=4)
+    duration_minutes: int = Field(default=30, ge=1, le=720)
+    required_skill: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
+    notes: str | None = Field(default=None, max_length=1000)
+
+
+class AssignRequest(BaseModel):
+    """Give a task to a staff member (again: a reassignment)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"staff_id": 3, "reason": "离老人家近"}]})
+
+    staff_id: BodyId
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ReasonRequest(BaseModel):
+    """A change that needs a reason (cancel) or may have one (unassign)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "家属已陪同就医"}]})
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class OptionalReason(BaseModel):
+    """A change that may say why."""
+
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class AreaDay(BaseModel):
+    """A community (or any area in scope) and a local day."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"area_id": 5, "date": "2026-11-22"}]})
+
+    area_id: BodyId
+    date: IsoDay
+
+
+class MissedRequest(BaseModel):
+    """A task not done: reassign it as a new task (to `staff_id`, else nearest available) or escalate it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "护理员临时请假", "action": "reassign", "staff_id": 4}]}
+    )
+
+    reason: str = Field(min_length=1, max_length=500)
+    action: Literal["reassign", "escalate"]
+    staff_id: BodyId | None = None
+
+
+class MissedResult(BaseModel):
+    """What marking a task missed did."""
+
+    task: TaskPublic
+    new_task_id: int | None = None
+    welfare_alarm_id: int | None = None
+    alert_id: int | None = None
+
+
+class PublishResult(BaseModel):
+    """The tasks published."""
+
+    published: list[int]
+
+
+class AutoAssigned(BaseModel):
+    """One assignment the assigner made."""
+
+    task_id: int
+    staff_id: int
+    distance_km: float | None
+
+
+class NotAssigned(BaseModel):
+    """A task the assigner could not place, and why (`no_staff_on_shift`, `no_staff_with_skill`, `no_capacity`)."""
+
+    task_id: int
+    reason: str
+
+
+class AutoAssignResult(BaseModel):
+    """What `auto-assign` did."""
+
+    assigner: str
+    assigned: list[AutoAssigned]
+    unassigned: list[NotAssigned]
+
+
+class Position(BaseModel):
+    """Where the caregiver's phone was, and when it happened there (`at`: default now; not in the future beyond
+    2 minutes of clock skew, not older than 24 h)."""
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    at: Instant | None = None
+
+
+class StepRequest(BaseModel):
+    """A step with no data but when it happened on the phone."""
+
+    at: Instant | None = None
+
+
+class Findings(BaseModel):
+    """What the visit found (structured)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    resident_condition: Literal["good", "fair", "poor", "emergency"] | None = None
+    needs: list[str] = Field(default_factory=list, max_length=20)
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class CompleteRequest(Position):
+    """Checking out: where, when, what was found, and whether a problem needs a follow-up."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "latitude": 32.2044,
+                    "longitude": 119.4550,
+                    "findings": {"resident_condition": "fair", "needs": ["cleaning"], "notes": "厨房漏水"},
+                    "problem_found": True,
+                    "problem": "厨房水管漏水，需维修",
+                }
+            ]
+        }
+    )
+
+    findings: Findings = Field(default_factory=Findings)
+    problem_found: bool = False
+    problem: str | None = Field(default=None, max_length=2000)
+
+
+class NoAnswerRequest(BaseModel):
+    """At the door, nobody answers."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "敲门10分钟无人应答，电话未接"}]})
+
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    at: Instant | None = None
+    note: str = Field(min_length=1, max_length=1000)
+
+
+class NoAnswerResult(BaseModel):
+    """The task (missed) and the welfare call opened in the operators' queue."""
+
+    task: TaskPublic
+    welfare_alarm_id: int | None

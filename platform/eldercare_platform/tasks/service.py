@@ -8,14 +8,266 @@ injected clock; they flush, never commit: the caller's transaction decides.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_platform.alerts import service as alert_service
+from eldercare_platform.alerts.models import AlertKind
+from eldercare_platform.core.errors import ConflictError, NotFoundError, UnprocessableError
+from eldercare_platform.core.scope import scope_of
+from eldercare_platform.roster import service as roster_service
+from eldercare_platform.tasks import assign as assigning
 from eldercare_platform.tasks import queries
-from eldercare_platform.tasks.models import NORMAL, OPEN_STATUSES, TaskAction, TaskKind, TaskSource, TaskStatus
+from eldercare_platform.tasks.models import (
+    HIGH,
+    NORMAL,
+    OPEN_STATUSES,
+    URGENT,
+    TaskAction,
+    TaskKind,
+    TaskSource,
+    TaskStatus,
+)
+from eldercare_platform.users.models import User
+
+
+class TaskNotFoundError(NotFoundError):
+    """No such task in the user's scope (or, for a caregiver, not theirs): 404 `task_not_found`."""
+
+    code = "task_not_found"
+
+
+class TaskStateConflictError(ConflictError):
+    """The task's status does not allow this: 409 `task_state_conflict`, the current status in the context as
+    `task_status` (`status` is the HTTP status's name in the error machinery)."""
+
+    code = "task_state_conflict"
+
+    def __init__(self, detail: str, *, task_status: str, code: str | None = None, **context: Any) -> None:
+        super().__init__(detail, code=code, task_status=str(task_status), **context)
+
+
+class TaskRuleError(UnprocessableError):
+    """The request breaks a rule of the task engine (422; `code` says which, e.g. `staff_not_assignable`)."""
+
+    code = "task_rule_broken"
+
+
+def scope_clause(session: Session, user: User) -> tuple[str, dict[str, Any]]:
+    """SQL restricting tasks (alias `t`) to the user's scope, and its parameters."""
+    scope = scope_of(session, user)
+    return scope.path_sql("t.area_path"), scope.params
+
+
+def lock_task(session: Session, *, user: User, task_id: int, own: bool = False) -> Any:
+    """The task's row, locked for a change, if it is in the user's scope (and, with `own`, assigned to the
+    user's staff record); else 404 `task_not_found`."""
+    clause, params = scope_clause(session, user)
+    if own:
+        clause += " AND t.assignee_staff_id = :me"
+        params = {**params, "me": user.staff_id if user.staff_id is not None else -1}
+    row = session.execute(text(queries.LOCK_TASK + f" AND {clause} FOR UPDATE OF t"), {**params, "id": task_id}).first()
+    if row is None:
+        raise TaskNotFoundError(f"task {task_id} not found")
+    return row
+
+
+def refuse(task_id: int, status: str, wanted: str) -> TaskStateConflictError:
+    """The 409 for a transition the task's current status does not allow."""
+    return TaskStateConflictError(f"task {task_id} is {status}; it cannot be {wanted}", task_status=status)
+
+
+def transition(
+    session: Session,
+    *,
+    task: Any,
+    action: TaskAction,
+    to_status: TaskStatus,
+    allowed_from: frozenset[TaskStatus] | set[TaskStatus],
+    now: datetime,
+    **kwargs: Any,
+) -> str:
+    """`move` on a locked task row, or 409 `task_state_conflict` naming its status."""
+    previous = move(
+        session, task_id=int(task.id), action=action, to_status=to_status, allowed_from=allowed_from, now=now, **kwargs
+    )
+    if previous is None:
+        raise refuse(int(task.id), str(task.status), str(to_status))
+    return previous
+
+
+def assign_to(
+    session: Session,
+    *,
+    task_id: int,
+    staff_id: int,
+    now: datetime,
+    user_id: int | None,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> str | None:
+    """planned → assigned to this staff member (no checks: the caller checked). Returns the previous status."""
+    return move(
+        session,
+        task_id=task_id,
+        action=TaskAction.ASSIGNED,
+        to_status=TaskStatus.ASSIGNED,
+        allowed_from={TaskStatus.PLANNED},
+        now=now,
+        user_id=user_id,
+        staff_id=staff_id,
+        reason=reason,
+        detail={"to_staff_id": staff_id} | (detail or {}),
+        set_sql="assignee_staff_id = :staff, assigned_at = :now, accepted_at = NULL",
+        params={"staff": staff_id},
+    )
+
+
+def nearest_staff(
+    session: Session, *, task_id: int, now: datetime | None = None, assigner: assigning.Assigner | None = None
+) -> tuple[int | None, float | None, str | None]:
+    """Who the assigner picks for one task among the staff the roster says are available at its earliest slot
+    (window start, or now if later, for its duration): (staff id, distance km, None), or (None, None, reason)."""
+    row = session.execute(text(queries.LOCK_TASK), {"id": task_id}).one()
+    earliest = max(row.window_start, now) if now is not None else row.window_start
+    staff = roster_service.available_staff(
+        session,
+        start=earliest,
+        end=earliest + timedelta(minutes=row.duration_minutes),
+        skill=row.required_skill,
+        resident_id=row.resident_id,
+    )
+    plan = assigning.TaskToPlan(
+        id=task_id,
+        window_start=row.window_start,
+        window_end=row.window_end,
+        priority=row.priority,
+        latitude=row.home_latitude,
+        longitude=row.home_longitude,
+        required_skill=row.required_skill,
+        resident_id=row.resident_id,
+    )
+    result = (assigner or assigning.DEFAULT_ASSIGNER).assign([plan], staff)
+    if result.assignments:
+        chosen = result.assignments[0]
+        return chosen.staff_id, chosen.distance_km, None
+    return None, None, result.unassigned[0].reason if result.unassigned else "no_staff_on_shift"
+
+
+def create_urgent_task(
+    session: Session,
+    *,
+    kind: TaskKind,
+    source: TaskSource,
+    now: datetime,
+    within: timedelta,
+    resident_id: int | None = None,
+    household_id: int | None = None,
+    device_serial: str | None = None,
+    alarm_id: int | None = None,
+    staff_id: int | None = None,
+    service: str | None = None,
+    slot: str | None = None,
+    notes: str | None = None,
+    user_id: int | None = None,
+    reason: str | None = None,
+    area_path: str | None = None,
+) -> int | None:
+    """An urgent task (priority 1, window now → now + `within`) sent out at once: to `staff_id`, else to the
+    nearest available staff member (the assigner), and published; when nobody can take it, it stays `planned`
+    and an alert TASK_UNASSIGNED (subject `task:<id>`) is raised. Returns its id (None: the slot exists)."""
+    task_id = create_task(
+        session,
+        kind=kind,
+        source=source,
+        now=now,
+        window_start=now,
+        window_end=now + within,
+        resident_id=resident_id,
+        household_id=household_id,
+        device_serial=device_serial,
+        alarm_id=alarm_id,
+        service=service,
+        slot=slot,
+        area_path=area_path,
+        priority=URGENT,
+        notes=notes,
+        user_id=user_id,
+        reason=reason,
+    )
+    if task_id is None:
+        return None
+    detail: dict[str, Any] = {}
+    if staff_id is None:
+        staff_id, km, why = nearest_staff(session, task_id=task_id, now=now)
+        detail = {"chosen_by": "nearest_available", "distance_km": km}
+        if staff_id is None:
+            alert_service.raise_alert(
+                session,
+                kind=AlertKind.TASK_UNASSIGNED,
+                subject_key=f"task:{task_id}",
+                message=f"urgent {kind} task {task_id}: nobody available ({why})",
+                now=now,
+                severity=1,
+                task_id=task_id,
+                resident_id=resident_id,
+                detail={"reason": why},
+            )
+            return task_id
+    assign_to(session, task_id=task_id, staff_id=staff_id, now=now, user_id=user_id, reason=reason, detail=detail)
+    move(
+        session,
+        task_id=task_id,
+        action=TaskAction.PUBLISHED,
+        to_status=TaskStatus.PUBLISHED,
+        allowed_from={TaskStatus.ASSIGNED},
+        now=now,
+        user_id=user_id,
+        reason="urgent: published at once",
+        set_sql="published_at = :now",
+    )
+    return task_id
+
+
+def create_follow_up(
+    session: Session,
+    *,
+    resident_id: int,
+    source: TaskSource,
+    now: datetime,
+    within_hours: int,
+    slot: str,
+    follow_up_of: int | None = None,
+    alarm_id: int | None = None,
+    priority: int = HIGH,
+    notes: str | None = None,
+    user_id: int | None = None,
+    reason: str | None = None,
+) -> int | None:
+    """A follow-up visit (kind FOLLOW_UP) within `within_hours`, `planned` for the coordinator to assign.
+
+    `slot` makes it once only (e.g. `alarm:<id>:follow_up`, `finding:<task id>`): None when it exists already.
+    """
+    return create_task(
+        session,
+        kind=TaskKind.FOLLOW_UP,
+        source=source,
+        now=now,
+        window_start=now,
+        window_end=now + timedelta(hours=within_hours),
+        resident_id=resident_id,
+        alarm_id=alarm_id,
+        service=str(TaskKind.FOLLOW_UP),
+        slot=slot,
+        follow_up_of=follow_up_of,
+        priority=priority,
+        notes=notes,
+        user_id=user_id,
+        reason=reason,
+    )
 
 
 def create_task(
@@ -135,11 +387,14 @@ def move(
     detail: dict[str, Any] | None = None,
     set_sql: str = "",
     params: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> str | None:
     """A guarded transition: `UPDATE … WHERE status IN allowed_from RETURNING` the previous status.
 
     `set_sql` adds assignments (e.g. `checked_in_at = :now`) with their `params`. Returns the previous
     status, or None when the task is not in an allowed status (the caller answers 409 or skips).
+    `at` is when it happened where it happened (a caregiver's phone) when that differs from `now` (when the
+    server heard of it): the trace line is dated `at`, the row's `updated_at` is `now`.
     """
     previous = session.execute(
         text(
@@ -166,7 +421,7 @@ def move(
         action=action,
         from_status=str(previous),
         to_status=str(to_status),
-        now=now,
+        now=at or now,
         user_id=user_id,
         staff_id=staff_id,
         reason=reason,

@@ -1,50 +1,78 @@
-"""The tasks domain's routes (thin: guards from deps.py, work in service.py)."""
+"""The tasks domain's routes (thin: guards from deps.py, work in service.py and its companions).
+
+Coordinators (TaskManager) create, assign, publish, cancel and mark tasks missed in their scope; caregivers
+(TaskWorker) act on the tasks assigned to their own staff record (`/api/me/tasks`, accept … complete)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, Query
+from sqlmodel import Session
+
+from eldercare_platform.core.clock import local_date
+from eldercare_platform.core.deps import NowDep, SessionDep, SettingsDep
+from eldercare_platform.core.errors import errors
+from eldercare_platform.core.params import BigDbId, DbIdQuery, Offset
+from eldercare_platform.core.scope import scope_of
+from eldercare_platform.tasks import board, lifecycle, reads, work
+from eldercare_platform.tasks.deps import TaskManager, TaskReader, TaskWorker
+from eldercare_platform.tasks.models import TaskKind, TaskStatus
+from eldercare_platform.tasks.schemas import (
+    AreaDay,
+    AssignRequest,
+    AutoAssignResult,
+    Board,
+    CompleteRequest,
+    EvvRecord,
+    IsoDay,
+    MissedRequest,
+    MissedResult,
+    MyTask,
+    NoAnswerRequest,
+    NoAnswerResult,
+    OptionalReason,
+    Position,
+    PublishResult,
+    ReasonRequest,
+    StepRequest,
+    TaskCreate,
+    TaskDetail,
+    TaskPage,
+    TaskPublic,
+)
+from eldercare_platform.users.models import User
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
+me_router = APIRouter(prefix="/me", tags=["tasks"])
 
 
-# --- the coordinator's board (pages helper, issue 11): GET /api/tasks/board; the work is in tasks/board.py -----------
-from datetime import date as _date  # noqa: E402
-from typing import Annotated as _Annotated  # noqa: E402
-
-from fastapi import Query as _Query  # noqa: E402
-
-from eldercare_platform.core.deps import NowDep as _NowDep  # noqa: E402
-from eldercare_platform.core.deps import SessionDep as _SessionDep  # noqa: E402
-from eldercare_platform.core.deps import SettingsDep as _SettingsDep  # noqa: E402
-from eldercare_platform.core.errors import errors as _errors  # noqa: E402
-from eldercare_platform.core.scope import scope_of as _scope_of  # noqa: E402
-from eldercare_platform.tasks import board as _board  # noqa: E402
-from eldercare_platform.tasks.deps import TaskReader as _TaskReader  # noqa: E402
-from eldercare_platform.tasks.schemas import Board as _Board  # noqa: E402
-
-_BoardArea = _Annotated[int, _Query(ge=1, le=2**31 - 1, description="The community (or street) of the board")]
-_BoardDay = _Annotated[
-    _date | None,
-    _Query(ge=_date(2000, 1, 1), le=_date(2099, 12, 31), description="Local day (Asia/Shanghai); default today"),
+# --- the coordinator's board (tasks/board.py): declared before `/{task_id}` routes ----------------------------------
+BoardAreaQuery = Annotated[int, Query(ge=1, le=2**31 - 1, description="The community (or street) of the board")]
+BoardDayQuery = Annotated[
+    date | None,
+    Query(ge=date(2000, 1, 1), le=date(2099, 12, 31), description="Local day (Asia/Shanghai); default today"),
 ]
 
 
-@router.get("/board", response_model=_Board, responses=_errors(404, 422))
+@router.get("/board", response_model=Board, responses=errors(404, 422))
 def coordinator_board(
-    session: _SessionDep,
-    user: _TaskReader,
-    settings: _SettingsDep,
-    now: _NowDep,
-    area_id: _BoardArea,
-    date: _BoardDay = None,
-) -> _Board:
+    session: SessionDep,
+    user: TaskReader,
+    settings: SettingsDep,
+    now: NowDep,
+    area_id: BoardAreaQuery,
+    date: BoardDayQuery = None,
+) -> Board:
     """The coordinator's board of an area and a local day: tasks by staff member (with their shifts and load
     against their maximum), the unassigned lane, the ids of late and missed tasks, the area's unresolved alerts,
     counts by status, and `version` (the highest task/alert version shown: a page may skip redrawing when it is
     unchanged). 404 `area_not_found` for an area outside the user's scope."""
-    return _board.board(
+    return board.board(
         session,
-        scope=_scope_of(session, user),
+        scope=scope_of(session, user),
         area_id=area_id,
         day=date,
         now=now,
@@ -54,5 +82,213 @@ def coordinator_board(
     )
 
 
-# Before any `/{task_id}` route of this router: otherwise "/tasks/board" would match it and fail as a bad id.
-router.routes.insert(0, router.routes.pop())
+T = TypeVar("T")
+
+
+def _commit(session: Session, apply: Callable[[], T]) -> T:
+    """Apply a change and commit (rolled back if it fails)."""
+    try:
+        result = apply()
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return result
+
+
+def _task(session: Session, user: User, task_id: int, *, own: bool = False) -> TaskPublic:
+    return reads.get_task(session, user=user, task_id=task_id, own=own)
+
+
+# --- coordinators ------------------------------------------------------------------------------------------
+
+
+@router.post("", response_model=TaskPublic, status_code=201, responses=errors(404, 422))
+def create(body: TaskCreate, session: SessionDep, user: TaskManager, now: NowDep) -> TaskPublic:
+    """An ad-hoc task for a resident in scope (planned, source manual)."""
+    task_id = _commit(session, lambda: lifecycle.create_adhoc(session, user=user, request=body, now=now))
+    return _task(session, user, task_id)
+
+
+@router.get("", response_model=TaskPage)
+def list_tasks(
+    session: SessionDep,
+    user: TaskReader,
+    area_id: DbIdQuery = None,
+    day: Annotated[
+        IsoDay | None, Query(alias="date", description="Local day (Asia/Shanghai) of window start, YYYY-MM-DD")
+    ] = None,
+    status: TaskStatus | None = None,
+    staff_id: DbIdQuery = None,
+    kind: TaskKind | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+) -> TaskPage:
+    """Tasks in the user's scope by window start, filtered."""
+    return reads.list_tasks(
+        session,
+        user=user,
+        area_id=area_id,
+        day=day,
+        status=status,
+        staff_id=staff_id,
+        kind=kind,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post("/publish", response_model=PublishResult, responses=errors(404))
+def publish(body: AreaDay, session: SessionDep, user: TaskManager, now: NowDep) -> PublishResult:
+    """Every assigned task of the area's day → published (onto the caregivers' lists)."""
+    ids = _commit(
+        session, lambda: lifecycle.publish_day(session, user=user, area_id=body.area_id, day=body.date, now=now)
+    )
+    return PublishResult(published=ids)
+
+
+@router.post("/auto-assign", response_model=AutoAssignResult, responses=errors(404))
+def auto_assign(body: AreaDay, session: SessionDep, user: TaskManager, now: NowDep) -> AutoAssignResult:
+    """Run the assigner (nearest available) on the area's planned tasks of the day; what it did."""
+    return _commit(
+        session, lambda: lifecycle.auto_assign(session, user=user, area_id=body.area_id, day=body.date, now=now)
+    )
+
+
+@router.get("/{task_id:int}", response_model=TaskDetail, responses=errors(404))
+def detail(task_id: BigDbId, session: SessionDep, user: TaskReader) -> TaskDetail:
+    """A task with its trace (who did what, when, why) and its EVV block."""
+    return reads.task_detail(session, user=user, task_id=task_id)
+
+
+@router.get("/{task_id}/evv", response_model=EvvRecord, responses=errors(404))
+def evv(task_id: BigDbId, session: SessionDep, user: TaskReader) -> EvvRecord:
+    """The visit's six EVV items and whether its location is verified."""
+    return reads.evv(session, user=user, task_id=task_id)
+
+
+@router.post("/{task_id}/assign", response_model=TaskPublic, responses=errors(404, 409, 422))
+def assign(task_id: BigDbId, body: AssignRequest, session: SessionDep, user: TaskManager, now: NowDep) -> TaskPublic:
+    """Assign (planned), or reassign (assigned, published); 422 `staff_not_assignable` with the reasons."""
+    _commit(
+        session,
+        lambda: lifecycle.assign(
+            session, user=user, task_id=task_id, staff_id=body.staff_id, reason=body.reason, now=now
+        ),
+    )
+    return _task(session, user, task_id)
+
+
+@router.post("/{task_id}/unassign", response_model=TaskPublic, responses=errors(404, 409, 422))
+def unassign(
+    task_id: BigDbId, session: SessionDep, user: TaskManager, now: NowDep, body: OptionalReason | None = None
+) -> TaskPublic:
+    """Back to planned, nobody assigned (the previous assignee is told)."""
+    reason = body.reason if body else None
+    _commit(session, lambda: lifecycle.unassign(session, user=user, task_id=task_id, reason=reason, now=now))
+    return _task(session, user, task_id)
+
+
+@router.post("/{task_id}/cancel", response_model=TaskPublic, responses=errors(404, 409, 422))
+def cancel(task_id: BigDbId, body: ReasonRequest, session: SessionDep, user: TaskManager, now: NowDep) -> TaskPublic:
+    """Cancel a task not yet closed, with a reason."""
+    _commit(session, lambda: lifecycle.cancel(session, user=user, task_id=task_id, reason=body.reason, now=now))
+    return _task(session, user, task_id)
+
+
+@router.post("/{task_id}/missed", response_model=MissedResult, responses=errors(404, 409, 422))
+def missed(task_id: BigDbId, body: MissedRequest, session: SessionDep, user: TaskManager, now: NowDep) -> MissedResult:
+    """Mark missed, then reassign as a new task (to `staff_id` or the nearest available) or escalate (alert)."""
+    new_id, alert_id = _commit(
+        session,
+        lambda: lifecycle.missed(
+            session,
+            user=user,
+            task_id=task_id,
+            reason=body.reason,
+            action=body.action,
+            staff_id=body.staff_id,
+            now=now,
+        ),
+    )
+    return MissedResult(task=_task(session, user, task_id), new_task_id=new_id, alert_id=alert_id)
+
+
+# --- caregivers (their own tasks) ----------------------------------------------------------------------------
+
+
+@me_router.get("/tasks", response_model=list[MyTask])
+def my_tasks(
+    session: SessionDep,
+    user: TaskWorker,
+    now: NowDep,
+    day: Annotated[IsoDay | None, Query(alias="date", description="Local day, YYYY-MM-DD; default today")] = None,
+) -> list[MyTask]:
+    """The caregiver's tasks of the day (published to them or further along), by window start."""
+    return reads.my_tasks(session, user=user, day=day or local_date(now))
+
+
+@router.post("/{task_id}/accept", response_model=TaskPublic, responses=errors(404, 409, 422))
+def accept(
+    task_id: BigDbId, session: SessionDep, user: TaskWorker, now: NowDep, body: StepRequest | None = None
+) -> TaskPublic:
+    """Take a published task."""
+    at = body.at if body else None
+    _commit(session, lambda: work.accept(session, user=user, task_id=task_id, at=at, now=now))
+    return _task(session, user, task_id, own=True)
+
+
+@router.post("/{task_id}/en-route", response_model=TaskPublic, responses=errors(404, 409, 422))
+def en_route(
+    task_id: BigDbId, session: SessionDep, user: TaskWorker, now: NowDep, body: StepRequest | None = None
+) -> TaskPublic:
+    """On the way."""
+    at = body.at if body else None
+    _commit(session, lambda: work.en_route(session, user=user, task_id=task_id, at=at, now=now))
+    return _task(session, user, task_id, own=True)
+
+
+@router.post("/{task_id}/check-in", response_model=TaskPublic, responses=errors(404, 409, 422))
+def check_in(task_id: BigDbId, body: Position, session: SessionDep, user: TaskWorker, now: NowDep) -> TaskPublic:
+    """At the home (EVV start); farther than 300 m is accepted but flagged."""
+    _commit(
+        session,
+        lambda: work.check_in(
+            session,
+            user=user,
+            task_id=task_id,
+            latitude=body.latitude,
+            longitude=body.longitude,
+            at=body.at,
+            now=now,
+        ),
+    )
+    return _task(session, user, task_id, own=True)
+
+
+@router.post("/{task_id}/complete", response_model=TaskPublic, responses=errors(404, 409, 422))
+def complete(
+    task_id: BigDbId, body: CompleteRequest, session: SessionDep, user: TaskWorker, now: NowDep, settings: SettingsDep
+) -> TaskPublic:
+    """Done (EVV end) with findings; a problem found opens a follow-up task and an alert."""
+    _commit(
+        session,
+        lambda: work.complete(
+            session,
+            user=user,
+            task_id=task_id,
+            request=body,
+            now=now,
+            follow_up_within_hours=settings.follow_up_within_hours,
+        ),
+    )
+    return _task(session, user, task_id, own=True)
+
+
+@router.post("/{task_id}/no-answer", response_model=NoAnswerResult, responses=errors(404, 409, 422))
+def no_answer(
+    task_id: BigDbId, body: NoAnswerRequest, session: SessionDep, user: TaskWorker, now: NowDep
+) -> NoAnswerResult:
+    """Nobody answers at the door: the task is missed and a welfare call goes to the operators."""
+    welfare_id = _commit(session, lambda: work.no_answer(session, user=user, task_id=task_id, request=body, now=now))
+    return NoAnswerResult(task=_task(session, user, task_id, own=True), welfare_alarm_id=welfare_id)
