@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from eldercare_platform.alarms import service as alarm_service
 from eldercare_platform.alarms.intake import intake_pending
+from eldercare_platform.core.clock import LOCAL_TIMEZONE
 from tests import factories as f
 from tests.conftest import TEST_NOW
 from tests.integration.lifecycle_support import HOME, World, auth, build
@@ -187,3 +188,26 @@ def test_a_welfare_call_nobody_answers_gets_exactly_one_urgent_visit(client: Tes
         f"/api/alarms/{welfare_id}/actions", headers=op, json={"action": "call_back", "result": "reached"}
     )
     assert reached.status_code == 200 and reached.json()["task_id"] is None
+
+
+@pytest.mark.parametrize(
+    ("alarm_type", "outcome", "due_now"),
+    [("fall", "taken_to_hospital", True), ("sos", "taken_to_hospital", False), ("fall", "assisted_by_phone", False)],
+)
+def test_a_fall_taken_to_hospital_makes_the_reassessment_due_today(
+    client: TestClient, db: Session, w: World, alarm_type: str, outcome: str, due_now: bool
+) -> None:
+    later = (TEST_NOW + timedelta(days=120)).date()
+    db.execute(text("UPDATE resident SET reassessment_due_on = :d WHERE id = :r"), {"d": later, "r": w.resident.id})
+    unit = f.device(db, household_id=w.resident.household_id, kind="fall_detector")  # type: ignore[arg-type]
+    raise_event(db, unit.serial, alarm_type)
+    [alarm_id] = intake_pending(db, now=TEST_NOW)
+    db.commit()
+    op = handle(client, w, alarm_id)
+    closed = client.post(
+        f"/api/alarms/{alarm_id}/resolve", headers=op, json={"outcome": outcome, "reach_method": "phone"}
+    )
+    assert closed.status_code == 200, closed.text
+    due = db.execute(text("SELECT reassessment_due_on FROM resident WHERE id = :r"), {"r": w.resident.id}).scalar()
+    today = TEST_NOW.astimezone(LOCAL_TIMEZONE).date()
+    assert due == (today if due_now else later)

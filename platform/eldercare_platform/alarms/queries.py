@@ -61,7 +61,7 @@ ACT = (
     " RETURNING old.state"
 )
 
-LOCK_FOR_RESOLVE = "SELECT state, dispatched, resident_id FROM alarm WHERE id = :id FOR UPDATE"
+LOCK_FOR_RESOLVE = "SELECT state, dispatched, resident_id, type FROM alarm WHERE id = :id FOR UPDATE"
 
 ALARM_FACTS = "SELECT source, resident_id, household_id, area_path, device_serial FROM alarm WHERE id = :id"
 """What a visit about the alarm copies from it."""

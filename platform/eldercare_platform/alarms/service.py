@@ -31,6 +31,7 @@ from eldercare_platform.alarms.schemas import (
     ResolveRequest,
     TransitionOut,
 )
+from eldercare_platform.care_plans import service as care_plan_service
 from eldercare_platform.core.clock import age_on, local_date
 from eldercare_platform.core.db import raw_connection
 from eldercare_platform.core.downlink import enqueue_downlink
@@ -444,6 +445,9 @@ def resolve(
     )
     if request.outcome in CANCELLING_OUTCOMES:
         _feedback(session, alarm_id=alarm_id, state=FeedbackState.CANCELLED, message="已取消 cancelled", now=now)
+    if current.type == "fall" and request.outcome == Outcome.TAKEN_TO_HOSPITAL and current.resident_id is not None:
+        # A fall with injury is a major event (MZ/T 039): the capability reassessment is due now.
+        care_plan_service.major_event(session, resident_id=int(current.resident_id), now=now)
     needs_follow_up = (
         request.follow_up or request.reach_method == ReachMethod.NOT_REACHED or request.outcome in FOLLOW_UP_OUTCOMES
     )

@@ -270,3 +270,15 @@ def list_assessments(session: Session, *, user: User, resident_id: int) -> list[
         {"r": resident_id},
     )
     return [AssessmentOut.model_validate(dict(row._mapping)) for row in rows]
+
+
+def major_event(session: Session, *, resident_id: int, now: datetime) -> None:
+    """A major event (a fall with injury; a hospital discharge records its own): the reassessment is due today
+    (local date) unless it already was; the reassessment job makes the task and, once overdue, the alert."""
+    session.execute(
+        text(
+            "UPDATE resident SET reassessment_due_on = least(coalesce(reassessment_due_on, :day), :day),"
+            " updated_at = :now WHERE id = :r"
+        ),
+        {"r": resident_id, "day": local_date(now), "now": now},
+    )
