@@ -25,7 +25,7 @@ function row(entry) {
       ...entry.leave.map((l) => `${label("leaveKind", l.kind)} ${span(l.starts_at, l.ends_at)}`),
       ...entry.certifications_due.map((c) => `${c.name}${c.expires_on ? ` ${c.expires_on}` : ""} ${label("certificateStatus", c.status)}`),
     ].join("；")),
-    el("td", { class: "muted" }, (s.skills || []).map((k) => label("skill", k)).join("、")));
+    el("td", { class: "muted" }, (s.skills || []).map((k) => label("skill", k)).join(t("listJoin"))));
 }
 
 export async function loadAvailability(isCurrent) {

@@ -35,7 +35,7 @@ const yuan = (fen) => fmt("yuanPerMonth", { y: (fen / 100).toLocaleString("zh-CN
 function carePlanBlock(body) {
   const plan = body?.current;
   const proposed = body?.proposed;
-  const reasons = (proposed?.reasons ?? []).map((r) => label("tierReason", r)).join("、");
+  const reasons = (proposed?.reasons ?? []).map((r) => label("tierReason", r)).join(t("listJoin"));
   const proposal = proposed ? kv("proposedTier", label("careTier", proposed.tier), reasons ? el("span", { class: "muted" }, ` · ${reasons}`) : "") : "";
   if (!plan) return el("div", { "data-care-plan": "none" }, el("p", { class: "muted" }, t("noCarePlan")), proposal);
   return el("div", { "data-care-plan": plan.id, "data-tier": plan.visit_tier },

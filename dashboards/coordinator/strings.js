@@ -29,7 +29,7 @@ addStrings({
     "weekday.1": "一", "weekday.2": "二", "weekday.3": "三", "weekday.4": "四", "weekday.5": "五", "weekday.6": "六",
     "weekday.7": "日", "supply.dispersed": "分散供养", "supply.centralised": "集中供养", evv: "服务核验",
     locationOk: "位置相符", locationOff: "位置不符", skill: "所需技能", staffName: "姓名", role: "岗位",
-    attention: "需注意", skills: "技能", canTake: "可否派单",
+    attention: "需注意", skills: "技能", canTake: "可否派单", listJoin: "、",
   },
   en: {
     boardTitle: "Service board", today: "Today", tomorrow: "Tomorrow", reload: "Reload", alerts: "Open alerts",
@@ -58,6 +58,6 @@ addStrings({
     weekdayJoin: " ", "weekday.1": "Mon", "weekday.2": "Tue", "weekday.3": "Wed", "weekday.4": "Thu", "weekday.5": "Fri",
     "weekday.6": "Sat", "weekday.7": "Sun", "supply.dispersed": "supported at home", "supply.centralised": "in an institution",
     evv: "EVV", locationOk: "location verified", locationOff: "location off", skill: "Skill", staffName: "Name",
-    role: "Role", attention: "Attention", skills: "Skills", canTake: "Can take work",
+    role: "Role", attention: "Attention", skills: "Skills", canTake: "Can take work", listJoin: ", ",
   },
 });
