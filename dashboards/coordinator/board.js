@@ -106,7 +106,7 @@ function taskCard(task, board) {
     el("div", { class: "task-head" },
       el("span", { class: "time" }, span(task.window_start, task.window_end)),
       el("b", {}, label("taskKind", task.kind)),
-      task.service ? el("span", { class: "muted" }, label("purchasedService", task.service)) : ""),
+      task.service ? el("span", { class: "muted" }, label("purchasedService", task.service, label("taskKind", task.service))) : ""),
     el("div", {}, task.resident_name ?? "—"),
     el("div", { class: "task-tags" },
       el("span", { class: `tag status ${task.status}` }, label("taskStatus", task.status)),

@@ -1,10 +1,11 @@
-// The task drawer: the task, reassigning it, its trace (GET /api/tasks/{id}), and the resident's care plan and
-// assessment history. Endpoints another part of the platform serves may be missing or refuse: each panel then
-// says it could not load, and the rest of the drawer works.
+// The task drawer: the task, reassigning it (POST /api/tasks/{id}/assign; a refusal lists the roster's reasons in
+// words), its trace and EVV (GET /api/tasks/{id}), and the resident's care plan and assessment history
+// (resident.js). A panel whose request is refused says it could not load, and the rest of the drawer works.
 import { banner } from "/ui/coordinator/board.js";
+import { loadResident } from "/ui/coordinator/resident.js";
 import { span, state, tasksById } from "/ui/coordinator/state.js";
 import { $, el, renderPart } from "/ui/shared/dom.js";
-import { errorText, fmt, formatTime, label, lookup, t } from "/ui/shared/i18n.js";
+import { errorText, fmt, formatTime, label, t } from "/ui/shared/i18n.js";
 import { api } from "/ui/shared/session.js";
 
 let onChanged = () => {};
@@ -40,8 +41,9 @@ function taskPart(task) {
     kv("address", task.address ?? "—"),
     kv("assignee", task.assignee_name ?? t("unassigned")),
     kv("source", label("taskSource", task.source)),
-    task.service ? kv("services", label("purchasedService", task.service)) : "",
-    task.status_reason ? kv("reason", task.status_reason) : "",
+    task.service ? kv("services", label("purchasedService", task.service, label("taskKind", task.service))) : "",
+    task.required_skill ? kv("skill", label("skill", task.required_skill)) : "",
+    task.status_reason ? kv("reason", label("taskEngineReason", task.status_reason, task.status_reason)) : "",
     task.notes ? kv("notes", task.notes) : "");
 }
 
@@ -60,14 +62,11 @@ function assignPart(task) {
   return el("div", { class: "assign" }, el("h3", {}, t("reassign")), el("label", { for: "assign-staff" }, t("assignTo")), select, reason, button, result);
 }
 
-// A refusal's reasons (422 staff_not_assignable): each a code with words on this page, or the server's text.
+// A refusal's reasons: 422 `staff_not_assignable` carries `reasons`, the roster's codes (roster.models.Unassignable:
+// not_on_shift, on_leave, missing_skill, certificate_missing...), each shown in words (labels `unassignableReason`).
 function reasonsOf(error) {
-  const raw = error.fields?.reasons ?? error.fields?.reason ?? [];
-  return (Array.isArray(raw) ? raw : [raw]).map((r) => {
-    const code = typeof r === "string" ? r : r?.code ?? r?.reason;
-    const words = code && lookup(`assignRefusal.${code}`);
-    return words || (typeof r === "string" ? r : r?.detail ?? r?.message ?? code ?? JSON.stringify(r));
-  });
+  const raw = error.fields?.reasons;
+  return (Array.isArray(raw) ? raw : []).map((code) => el("li", { "data-reason": code }, label("unassignableReason", code)));
 }
 
 async function reassign(taskId, result) {
@@ -87,17 +86,30 @@ async function reassign(taskId, result) {
     result.className = "error";
     if (error.code === "staff_not_assignable") {
       const reasons = reasonsOf(error);
-      result.append(el("span", {}, t("notAssignable")), el("ul", { "data-reasons": "" }, ...(reasons.length ? reasons : [error.detail ?? ""]).map((r) => el("li", {}, r))));
+      result.append(el("span", {}, t("notAssignable")), reasons.length ? el("ul", { "data-reasons": "" }, ...reasons) : "");
     } else {
       result.textContent = errorText(error);
     }
   }
 }
 
+// One line of a task's trace (TaskEventPublic): when, what, the status move, who (the user, else the staff member,
+// else the system), and why (a task engine's reason code in words, anything else as written).
 function traceLine(x) {
   const who = x.user_name ?? x.staff_name ?? t("system");
-  const move = x.from_status ? `${label("taskStatus", x.from_status)} → ${label("taskStatus", x.to_status)}` : label("taskStatus", x.to_status);
-  return el("li", {}, `${formatTime(x.at)} · ${label("taskAction", x.action)} · ${move} · ${who}${x.reason ? ` · ${x.reason}` : ""}`);
+  const move = x.from_status && x.from_status !== x.to_status
+    ? `${label("taskStatus", x.from_status)} → ${label("taskStatus", x.to_status)}` : label("taskStatus", x.to_status);
+  const reason = x.reason ? label("taskEngineReason", x.reason, x.reason) : "";
+  return el("li", { "data-action": x.action }, `${formatTime(x.at)} · ${label("taskAction", x.action)} · ${move} · ${who}${reason ? ` · ${reason}` : ""}`);
+}
+
+// The six EVV items of a visit that has begun (GET /api/tasks/{id} `evv`).
+function evvBlock(evv) {
+  if (!evv?.start) return "";
+  const verified = evv.location_verified === null ? t("unknown") : t(evv.location_verified ? "locationOk" : "locationOff");
+  return el("div", { class: "kv", "data-evv": evv.complete ? "complete" : "partial" }, el("b", {}, t("evv")),
+    [label("purchasedService", evv.service_type, label("taskKind", evv.service_type)), evv.caregiver_name ?? "—",
+      span(evv.start, evv.end), verified].join(" · "));
 }
 
 async function loadTrace(taskId, mySeq) {
@@ -105,49 +117,13 @@ async function loadTrace(taskId, mySeq) {
   try {
     const body = await api(`/api/tasks/${taskId}`);
     if (mySeq !== seq) return;
-    const trace = body?.trace ?? body?.events ?? [];
-    node.replaceChildren(el("div", { class: "card-block" }, el("h3", {}, t("trace")),
+    const trace = body.trace;
+    node.replaceChildren(el("div", { class: "card-block" }, el("h3", {}, t("trace")), evvBlock(body.evv),
       el("ul", { class: "trace", "data-trace": taskId }, ...(trace.length ? trace.map(traceLine) : [el("li", {}, t("noRecords"))]))));
   } catch (error) {
     if (mySeq !== seq) return;
     node.replaceChildren(el("div", { class: "card-block" }, el("h3", {}, t("trace")), failed(error)));
   }
-}
-
-function carePlanBlock(plan) {
-  const current = plan?.care_plan ?? plan?.current ?? plan;
-  if (!current || typeof current !== "object") return el("p", { class: "muted" }, t("noRecords"));
-  const meals = Array.isArray(current.meals) ? current.meals : [];
-  const services = Array.isArray(current.services) ? current.services : [];
-  return el("div", { "data-care-plan": "" },
-    current.visit_tier || current.tier ? kv("tier", label("careTier", current.visit_tier ?? current.tier)) : "",
-    current.valid_from ? kv("validFrom", String(current.valid_from)) : "",
-    meals.length ? kv("meals", meals.map((m) => [(m.meals || [m.meal]).filter(Boolean).map((x) => label("meal", x)).join("/"),
-      m.mode ? label("mealMode", m.mode) : ""].filter(Boolean).join(" ")).join("；")) : "",
-    services.length ? kv("services", services.map((s) => `${label("purchasedService", s.service)} ${s.hours_per_month != null ? fmt("hoursPerMonth", { h: s.hours_per_month }) : ""}${s.funder ? ` (${label("funder", s.funder)})` : ""}`).join("；")) : "");
-}
-
-function assessmentsBlock(list) {
-  const items = Array.isArray(list) ? list : list?.items ?? list?.assessments ?? [];
-  if (!items.length) return el("p", { class: "muted" }, t("noRecords"));
-  return el("ul", { class: "trace", "data-assessments": "" }, ...items.map((a) => el("li", {},
-    [a.assessed_on ?? a.assessed_at ?? a.date ?? "", a.level ? label("capability", a.level) : "",
-      a.total_score != null ? `${t("score")} ${a.total_score}` : "", a.assessor_name ?? a.assessor ?? "",
-      a.reason ? label("assessmentReason", a.reason) : ""].filter(Boolean).join(" · "))));
-}
-
-async function loadResident(residentId, mySeq) {
-  const node = $("#drawer-resident");
-  if (!residentId) {
-    node.replaceChildren();
-    return;
-  }
-  const panel = (key, result, draw) => el("div", { class: "card-block", "data-panel": key }, el("h3", {}, t(key)),
-    result.status === "fulfilled" ? draw(result.value) : failed(result.reason));
-  const [plan, assessments] = await Promise.allSettled([
-    api(`/api/residents/${residentId}/care-plan`), api(`/api/residents/${residentId}/assessments`)]);
-  if (mySeq !== seq) return;
-  node.replaceChildren(panel("carePlan", plan, carePlanBlock), panel("assessments", assessments, assessmentsBlock));
 }
 
 // Open (or refresh, after a board reload) the drawer of a task of the board.
@@ -170,7 +146,7 @@ export function openTask(taskId) {
     $("#drawer-trace").replaceChildren(el("p", { class: "muted" }, "…"));
     $("#drawer-resident").replaceChildren();
     loadTrace(taskId, mine);
-    loadResident(task?.resident_id, mine);
+    loadResident(task?.resident_id, () => mine === seq);
   }
   onChanged(false);
 }

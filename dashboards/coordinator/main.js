@@ -3,13 +3,15 @@
 // trace and the resident's care plan and assessments; staff availability below.
 // The board reloads every 15 s (GET /api/tasks/board) and redraws only the parts whose content changed
 // (shared/dom.js: renderPart), so an open drawer, a chosen staff member or a typed reason survive a reload.
-// Modules: strings.js, state.js, board.js (alerts and lanes), drawer.js (task, reassign, trace, resident).
+// Modules: strings.js, state.js, board.js (alerts and lanes), drawer.js (task, reassign, trace), resident.js (care
+// plan, assessments), availability.js (the roster's staff panel).
 import "/ui/coordinator/strings.js";
 import { banner, renderAlerts, renderLanes, renderUpdated, wireBoard } from "/ui/coordinator/board.js";
+import { loadAvailability } from "/ui/coordinator/availability.js";
 import { openTask, refreshDrawer, wireDrawer } from "/ui/coordinator/drawer.js";
 import { POLL_MS, addDays, localDate, state } from "/ui/coordinator/state.js";
-import { $, el, renderPart } from "/ui/shared/dom.js";
-import { errorText, fmt, label, t } from "/ui/shared/i18n.js";
+import { $, el } from "/ui/shared/dom.js";
+import { errorText, label, t } from "/ui/shared/i18n.js";
 import { preparePage, signedIn } from "/ui/shared/page.js";
 import { api, can } from "/ui/shared/session.js";
 
@@ -39,29 +41,7 @@ async function loadBoard() {
   } finally {
     if (mine === loadSeq) document.body.dataset.loading = "no";
   }
-  loadAvailability(mine);
-}
-
-// GET /api/roster/availability (the roster's): who can take work that day; the panel says so when it cannot load.
-async function loadAvailability(mine) {
-  const node = $("#availability");
-  try {
-    const body = await api(`/api/roster/availability?area_id=${state.areaId}&date=${state.day}`);
-    if (mine !== loadSeq) return;
-    const rows = Array.isArray(body) ? body : body?.staff ?? body?.items ?? [];
-    renderPart(node, JSON.stringify(rows), () => rows.length ? el("table", { "data-availability": "" }, el("tbody", {},
-      ...rows.map((r) => el("tr", {},
-        el("td", {}, r.name ?? r.staff_name ?? `#${r.staff_id ?? r.id}`),
-        el("td", {}, r.role ? label("staffRole", r.role) : ""),
-        el("td", {}, (r.shifts || []).map((s) => `${s.starts_at?.slice(11, 16) ?? ""}`).join(" ")),
-        el("td", {}, r.available === false ? t("unavailable") : t("available")),
-        el("td", { class: "muted" }, [].concat(r.reasons ?? r.unavailable_reasons ?? []).join("、")))))) :
-      el("p", { class: "muted" }, t("noStaff")));
-  } catch (error) {
-    if (mine !== loadSeq) return;
-    renderPart(node, `failed-${error.code}-${error.status}`, () => el("p", { class: "error", "data-failed": "availability" },
-      fmt("panelFailed", { message: errorText(error) })));
-  }
+  loadAvailability(() => mine === loadSeq);
 }
 
 function changed(reload) {

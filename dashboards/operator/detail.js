@@ -8,6 +8,7 @@ import { actionBar, dispatchButton, dispatchChoice, noteBox } from "/ui/operator
 import { banner, showError } from "/ui/operator/alerts.js";
 import { isWelfare, onAlarmChange, renderQueue, typeLabel, welfareBadge } from "/ui/operator/queue.js";
 import { ACTING_STATES, state } from "/ui/operator/state.js";
+import { originBlock, residentStateBlock, visitProgressText } from "/ui/operator/welfare.js";
 import { ApiError } from "/ui/shared/http.js";
 import { $, el, renderPart } from "/ui/shared/dom.js";
 import { errorText, fmt, formatTime, label, reasonText, t } from "/ui/shared/i18n.js";
@@ -54,7 +55,7 @@ export function refuseAction() {
   else banner(t(panelState === "loading" ? "waitForCard" : "staleSelection"), "error");
 }
 
-const PARTS = ["head", "actions", "work", "message", "resident", "caregivers", "history", "trace"];
+const PARTS = ["head", "actions", "work", "message", "residentState", "origin", "resident", "caregivers", "history", "trace"];
 
 function parts() {
   const panel = $("#detail");
@@ -131,7 +132,7 @@ function clearDetail(message, panelState) {
   for (const button of p.work.querySelectorAll("button")) button.disabled = true;
   renderPart(p.message, keyOf(panelState, message),
     () => el("p", { class: panelState === "failed" ? "error" : "muted", "data-detail-message": panelState }, message));
-  for (const name of ["resident", "caregivers", "history", "trace"]) renderPart(p[name], "", () => []);
+  for (const name of ["residentState", "origin", "resident", "caregivers", "history", "trace"]) renderPart(p[name], "", () => []);
 }
 
 function deviceStatusText(s) {
@@ -148,11 +149,16 @@ function vitalsText(v) {
   return `${formatTime(v.time)} ${values.join(" ")}`;
 }
 
+// A trace line. A system reason is a code: the console's own words (reasonText), else the services' labels (a
+// meal's, the task engine's), else the text as written. A visit's progress names the task, its status and who.
 export function traceText(x) {
   const d = x.detail || {};
-  const extra = [d.result ? label("callResult", d.result) : "", d.service || "", d.outcome ? label("outcome", d.outcome) : "",
-    d.reach_method ? label("reachMethod", d.reach_method) : ""].filter(Boolean).join(" ");
-  const reason = reasonText(x.reason, d);
+  const extra = x.action === "visit_progress" ? visitProgressText(d)
+    : [d.result ? label("callResult", d.result) : "", d.service || "", d.outcome ? label("outcome", d.outcome) : "",
+      d.reach_method ? label("reachMethod", d.reach_method) : "", d.task_id ? fmt("taskRef", { id: d.task_id }) : ""]
+      .filter(Boolean).join(" ");
+  const written = reasonText(x.reason, d);
+  const reason = written && written === x.reason ? label("mealReason", x.reason, label("taskEngineReason", x.reason, x.reason)) : written;
   return `${formatTime(x.at)} · ${label("traceAction", x.action)}${extra ? " " + extra : ""} · ${x.user_name ?? t("system")}${reason ? " · " + reason : ""}`;
 }
 
@@ -205,12 +211,15 @@ function drawDetail(alarm, entry) {
   drawHeadAndActions(p, alarm, true);
   drawWork(p.work, alarm, card);
   renderPart(p.message, "", () => []);
+  renderPart(p.residentState, keyOf(alarm.id, card.resident_state), () => residentStateBlock(card.resident_state));
+  renderPart(p.origin, keyOf(alarm.id, card.meal_order, card.task), () => originBlock(card));
   renderPart(p.resident, keyOf(alarm.id, card.resident), () => residentBlock(card.resident));
   renderPart(p.caregivers, keyOf(alarm.id, card.caregivers, acting, state.canHandle),
     () => caregiversBlock(card.caregivers, acting));
-  renderPart(p.history, keyOf(alarm.id, card.last_24h), () => historyBlock(card.last_24h));
+  // a welfare call has no device: its meal order or task (above) instead of the devices' last 24 hours
+  renderPart(p.history, keyOf(alarm.id, isWelfare(alarm), card.last_24h), () => (isWelfare(alarm) ? [] : historyBlock(card.last_24h)));
   renderPart(p.trace, keyOf(alarm.id, trace), () => el("div", { class: "card-block" }, el("h3", {}, t("trace")),
-    el("ul", { class: "trace" }, ...trace.map((x) => el("li", {}, traceText(x))))));
+    el("ul", { class: "trace" }, ...trace.map((x) => el("li", { "data-trace-action": x.action }, traceText(x))))));
 }
 
 // Draw the selected alarm: from the cache, else (while its card is on its way) the same alarm's previous card

@@ -21,6 +21,11 @@ addStrings({
     acknowledged_by: "接警人", staleSelection: "所选告警已变化，操作已取消",
     welfareCall: "关怀呼叫", filterAll: "全部", filterAlarms: "告警", filterWelfare: "关怀呼叫", mealOrder: "助餐订单",
     visitTask: "探访任务", queueFilter: "筛选",
+    meal: "餐次", mealMode: "用餐方式", mealPoint: "助餐点", deadline: "取餐截止", deliveryTask: "送餐任务 #{id}",
+    window: "时间窗", taskStatus: "任务状态", assignee: "服务人员", unassigned: "未分配", residentStateNow: "当前状态：",
+    since: "自 {at} 起", until: "至 {at}", taskRef: "任务 #{id}", locationOff: "签到位置不符", problemFound: "发现问题",
+    followUpTask: "已生成随访任务 #{id}", "visitStep.created": "已生成", "visitStep.accepted": "已接单",
+    "visitStep.en_route": "已出发", "visitStep.no_answer": "上门无人应答",
   },
   en: {
     consoleTitle: "Alarm console", queue: "Alarm queue", priorityShort: "P", type: "Type", waiting: "Waiting", sla: "SLA",
@@ -42,5 +47,11 @@ addStrings({
     acknowledged_by: "taken by", staleSelection: "The selected alarm changed; the action was cancelled",
     welfareCall: "Welfare call", filterAll: "All", filterAlarms: "Alarms", filterWelfare: "Welfare calls",
     mealOrder: "Meal order", visitTask: "Visit task", queueFilter: "Filter",
+    meal: "Meal", mealMode: "Mode", mealPoint: "Meal point", deadline: "Collect by", deliveryTask: "delivery task #{id}",
+    window: "Window", taskStatus: "Task status", assignee: "Staff member", unassigned: "unassigned",
+    residentStateNow: "Now: ", since: "since {at}", until: "until {at}", taskRef: "task #{id}",
+    locationOff: "checked in away from home", problemFound: "problem found", followUpTask: "follow-up task #{id}",
+    "visitStep.created": "created", "visitStep.accepted": "accepted", "visitStep.en_route": "on the way",
+    "visitStep.no_answer": "nobody answered the door",
   },
 });
