@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -345,7 +345,7 @@ class Oracle:
         self.by_resident: dict[str, dict[int, set[int]]] = {}
         for table in ("assessment", "care_plan", "resident_state"):
             found: dict[int, set[int]] = {}
-            for row_id, resident in psql(url, f"SELECT id, resident_id FROM {table}"):  # noqa: S608 - fixed names
+            for row_id, resident in psql(url, f"SELECT id, resident_id FROM {table}"):
                 found.setdefault(resident, set()).add(row_id)
             self.by_resident[table] = found
         self.on_shift_now = {
