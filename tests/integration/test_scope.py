@@ -52,10 +52,11 @@ from eldercare_platform.core.security import hash_password
 from eldercare_platform.devices.models import Device, DeviceKind
 from eldercare_platform.main import create_app
 from eldercare_platform.meals.orders import generate_orders
+from eldercare_platform.roster.service import available_staff
 from eldercare_platform.seed.generator import DEMO_PASSWORD, generate
 from eldercare_platform.seed.loader import load
 from eldercare_platform.tasks.generation import generate_tasks
-from eldercare_platform.tasks.lifecycle import publish_day
+from eldercare_platform.tasks.lifecycle import auto_assign, missed, publish_day
 from eldercare_platform.tasks.models import TaskKind, TaskSource
 from eldercare_platform.tasks.reads import local_day
 from eldercare_platform.tasks.service import assign_to, create_task
@@ -1209,3 +1210,57 @@ def test_tokens_never_reach_the_log(live_api: LiveApi) -> None:
             json.loads(line)  # redaction keeps every JSON line valid
     assert in_url == 4401, "a token in the URL is refused"
     assert bad_sub == 4401, "a sub that is no user id is refused cleanly"
+
+
+# --- issue 11: who may be given a task ---
+
+
+def test_a_coordinator_gives_tasks_only_to_staff_in_their_scope(
+    scope_client: TestClient, world: World, oracle: Oracle
+) -> None:
+    """Manual assignment, auto-assign and a missed task's reassignment choose only staff in the user's scope; a
+    staff member outside it is `unknown_staff`, as one who does not exist."""
+    headers = {"Authorization": f"Bearer {_token(scope_client, 'coordinator_community')}"}
+    scope = world.users["coordinator_community"]
+    outside = sorted(sid for sid in oracle.staff if sid not in oracle.staff_of(scope))
+    for staff_id in (oracle.tasks[world.tasks["a1_stranger"]][3], outside[0]):
+        assert staff_id not in oracle.staff_of(scope)
+        refused = scope_client.post(
+            f"/api/tasks/{world.tasks['a1']}/assign", json={"staff_id": staff_id, "reason": "范围"}, headers=headers
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["code"] == "staff_not_assignable" and refused.json()["reasons"] == ["unknown_staff"]
+
+    street = world.users["coordinator_street"]
+    engine = unpooled_engine(world.url)
+    with engine.connect() as connection:
+        outer = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        coordinator = session.exec(select(User).where(User.username == "coordinator_street")).one()
+        everyone = {s.id for s in available_staff(session, start=TEST_NOW, end=TEST_NOW + timedelta(minutes=30))}
+        assert everyone - oracle.staff_of(street), "staff outside the street are on shift, or this proves nothing"
+        result = auto_assign(
+            session, user=coordinator, area_id=world.areas["street_a"], day=local_date(TEST_NOW), now=TEST_NOW
+        )
+        assigned = {a.staff_id for a in result.assigned}
+        missed_task = world.tasks["a1"]
+        new_id, _ = missed(
+            session,
+            user=coordinator,
+            task_id=missed_task,
+            reason="范围",
+            action="reassign",
+            staff_id=None,
+            now=TEST_NOW,
+        )
+        if new_id is not None:
+            assigned |= set(
+                session.execute(
+                    text("SELECT assignee_staff_id FROM task WHERE id = :id AND assignee_staff_id IS NOT NULL"),
+                    {"id": new_id},
+                ).scalars()
+            )
+        outer.rollback()
+    engine.dispose()
+    assert assigned, "auto-assign placed something, or this proves nothing"
+    assert assigned <= oracle.staff_of(street), assigned - oracle.staff_of(street)
