@@ -207,6 +207,29 @@ def _services(session: Session, world: World, homes: dict[str, Area], street: Ar
         reason="visit_no_answer",
         task_id=world.tasks["other"],
     )
+    # A caregiver of the other district, on shift now (a copy of `mine` living there): their name is a marker.
+    columns = [
+        column
+        for column in session.execute(
+            text(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'staff' AND column_name <> 'id'"
+            )
+        ).scalars()
+        if column not in ("name", "phone", "home_area_id", "institution_id", "care_center_id")
+    ]
+    faraway = session.execute(
+        text(
+            f"INSERT INTO staff (name, phone, home_area_id, {', '.join(columns)})"
+            f" SELECT '范围远方护理员', '13900009999', :area, {', '.join(columns)} FROM staff WHERE id = :mine"
+            " RETURNING id"
+        ),
+        {"area": homes["other"].id, "mine": mine},
+    ).scalar_one()
+    session.execute(
+        text("INSERT INTO shift (staff_id, starts_at, ends_at, on_call) VALUES (:s, :start, :end, false)"),
+        {"s": faraway, "start": TEST_NOW - timedelta(hours=4), "end": TEST_NOW + timedelta(hours=4)},
+    )
+    world.markers["范围远方护理员"] = world.serials["home_other"]
     _user(session, "coordinator_community", area=homes["a1"], role=Role.COORDINATOR)
     _user(session, "coordinator_street", area=street, role=Role.COORDINATOR)
     _user(session, "caregiver_a1", role=Role.CAREGIVER, staff_id=mine)
@@ -901,6 +924,15 @@ def test_the_walk_is_not_vacuous(world: World, oracle: Oracle) -> None:
     for name in scoped:
         assert oracle.alarms_of(world.users[name]) and oracle.devices_of(world.users[name]), name
         assert oracle.events_of(world.users[name]), name
+    # Issue 11's services: tasks and alerts (located at homes: institutions hold none) and staff.
+    for services in (oracle.tasks_of, oracle.alerts_of, oracle.staff_of):
+        everything = services(("all", None))
+        assert services(world.users["supervisor_city"]) == everything, services.__name__
+        assert set().union(*(services(world.users[name]) for name in narrower)) == everything, services.__name__
+        for name in narrower:
+            assert services(world.users[name]) < everything, (services.__name__, name)
+            if services is not oracle.staff_of and world.users[name][0] == "area":
+                assert services(world.users[name]), (services.__name__, name)
 
 
 def test_the_institution_supervisor_of_issue_9(scope_client: TestClient, world: World) -> None:
