@@ -122,6 +122,11 @@ def _user(
     )
 
 
+def world_area(area: Area) -> int:
+    assert area.id is not None
+    return area.id
+
+
 def _staff_of(session: Session, area: Area) -> list[int]:
     """Active field staff (not operators) whose home zone is this community, by id."""
     return list(
@@ -172,7 +177,7 @@ def _services(session: Session, world: World, homes: dict[str, Area], street: Ar
         staff = stranger if task_id == world.tasks["a1_stranger"] else mine
         assert assign_to(session, task_id=task_id, staff_id=staff, now=TEST_NOW - timedelta(hours=2), user_id=admin.id)
     assert assign_to(session, task_id=world.tasks["other"], staff_id=mine, now=TEST_NOW, user_id=admin.id)
-    assert publish_day(session, user=admin, area_id=homes["a1"].id, day=day, now=TEST_NOW - timedelta(hours=2))
+    assert publish_day(session, user=admin, area_id=world_area(homes["a1"]), day=day, now=TEST_NOW - timedelta(hours=2))
     residents = dict(zip(homes, world.added_residents, strict=True))
     a2_staff = _staff_of(session, homes["a2"])[0]
     district_staff = (
@@ -233,13 +238,8 @@ def _services(session: Session, world: World, homes: dict[str, Area], street: Ar
     _user(session, "coordinator_community", area=homes["a1"], role=Role.COORDINATOR)
     _user(session, "coordinator_street", area=street, role=Role.COORDINATOR)
     _user(session, "caregiver_a1", role=Role.CAREGIVER, staff_id=mine)
-    world.areas = {
-        "a1": homes["a1"].id,
-        "street_a": street.id,
-        "b": homes["b"].id,
-        "other": homes["other"].id,
-        "district": int(district.id or 0),
-    }
+    places = {"a1": homes["a1"], "street_a": street, "b": homes["b"], "other": homes["other"], "district": district}
+    world.areas = {key: area.id for key, area in places.items() if area.id is not None}
 
 
 @pytest.fixture(scope="module")
@@ -411,7 +411,7 @@ class Oracle:
         return {eid for eid, serial in self.events.items() if self.serial_seen(scope, serial)}
 
     def resident_area(self, resident: int) -> int:
-        return self.household_area[self.residents[resident][0]]
+        return int(self.household_area[self.residents[resident][0]])
 
     def alarm_seen(self, scope: tuple[str, int | None], alarm: int) -> bool:
         """A device's alarm where its device is; a welfare call (no device) at its resident's home."""
