@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,21 +42,30 @@ from eldercare_common.devstack import MosquittoInstance, PostgresInstance, free_
 from eldercare_common.settings import DEMO_JWT_SECRET, DEMO_MQTT_PASSWORD
 from eldercare_platform.alarms.intake import intake_pending
 from eldercare_platform.alarms.jobs import EscalationPolicy, escalate
+from eldercare_platform.alarms.service import open_welfare_call
+from eldercare_platform.alerts.models import AlertKind
+from eldercare_platform.alerts.service import raise_alert
 from eldercare_platform.areas.models import Area, AreaLevel
-from eldercare_platform.core.clock import FixedClock
+from eldercare_platform.core.clock import FixedClock, local_date
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.core.security import hash_password
 from eldercare_platform.devices.models import Device, DeviceKind
 from eldercare_platform.main import create_app
+from eldercare_platform.meals.orders import generate_orders
+from eldercare_platform.roster.service import available_staff
 from eldercare_platform.seed.generator import DEMO_PASSWORD, generate
 from eldercare_platform.seed.loader import load
+from eldercare_platform.tasks.generation import generate_tasks
+from eldercare_platform.tasks.lifecycle import auto_assign, missed, publish_day
+from eldercare_platform.tasks.models import TaskKind, TaskSource
+from eldercare_platform.tasks.reads import local_day
+from eldercare_platform.tasks.service import assign_to, create_task
 from eldercare_platform.users.models import Role, User
 from eldercare_platform.users.permissions import ROLE_PERMISSIONS, Permission
 from tests import factories as f
-from tests.conftest import TEST_NOW, migrated_database, psql, unpooled_engine
+from tests.conftest import SEED_START, TEST_NOW, migrated_database, psql, unpooled_engine
 from tests.integration.gateway_support import wait_for
 
-READERS = {Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}  # roles that may read residents, devices, events, alarms
 LIVE = "/api/alarms/live"
 
 
@@ -72,6 +81,8 @@ class World:
     markers: dict[str, str] = field(default_factory=dict)  # unique text (name, address, serial) → device serial
     serials: dict[str, str] = field(default_factory=dict)  # role in the world → device serial
     added_residents: list[int] = field(default_factory=list)
+    tasks: dict[str, int] = field(default_factory=dict)  # role in the world → task id (issue 11's services)
+    areas: dict[str, int] = field(default_factory=dict)  # role in the world → area id (the boards walked)
 
 
 def _event(session: Session, serial: str, event_type: str, at: datetime) -> None:
@@ -89,23 +100,152 @@ def _event(session: Session, serial: str, event_type: str, at: datetime) -> None
     )
 
 
-def _user(session: Session, username: str, *, area: Area | None = None, institution: int | None = None) -> None:
+def _user(
+    session: Session,
+    username: str,
+    *,
+    area: Area | None = None,
+    institution: int | None = None,
+    role: Role = Role.SUPERVISOR,
+    staff_id: int | None = None,
+) -> None:
     session.add(
         User(
             username=username,
             full_name=f"测试{username}",
-            role=Role.SUPERVISOR,
+            role=role,
             scope_area_id=area.id if area else None,
             scope_institution_id=institution,
+            staff_id=staff_id,
             password_hash=hash_password(DEMO_PASSWORD),
         )
     )
 
 
+def world_area(area: Area) -> int:
+    assert area.id is not None
+    return area.id
+
+
+def _staff_of(session: Session, area: Area) -> list[int]:
+    """Active field staff (not operators) whose home zone is this community, by id."""
+    return list(
+        session.execute(
+            text("SELECT id FROM staff WHERE home_area_id = :a AND active AND role <> 'operator' ORDER BY id"),
+            {"a": area.id},
+        ).scalars()
+    )
+
+
+def _services(session: Session, world: World, homes: dict[str, Area], street: Area, district: Area) -> None:
+    """Issue 11's services in the world, at TEST_NOW: the 14-day task window from the seeded care plans, the day's
+    meal orders, a visit today for each added resident, tasks of community a1 assigned to a caregiver of a1
+    (signed in as `caregiver_a1`) and one to a caregiver of community b, published; alerts about a task, a
+    resident, staff and an area; two welfare calls (alarms without a device); coordinators of a1 and of street a."""
+    settings = ApiSettings(environment="test", database_url=world.url)
+    generate_tasks(session, now=TEST_NOW)
+    generate_orders(session, settings=settings, now=TEST_NOW)
+    admin = session.exec(select(User).where(User.username == "admin")).one()
+    mine, stranger = _staff_of(session, homes["a1"])[0], _staff_of(session, homes["b"])[0]
+    for key, resident_id in zip(homes, world.added_residents, strict=True):
+        task_id = create_task(
+            session,
+            kind=TaskKind.VISIT,
+            source=TaskSource.MANUAL,
+            now=TEST_NOW - timedelta(hours=3),
+            window_start=TEST_NOW - timedelta(hours=1),
+            window_end=TEST_NOW + timedelta(hours=2),
+            resident_id=resident_id,
+            user_id=admin.id,
+        )
+        assert task_id is not None
+        world.tasks[key] = task_id
+    day = local_date(TEST_NOW)
+    today_a1 = list(
+        session.execute(
+            text(
+                "SELECT t.id FROM task t JOIN household h ON h.id = t.household_id WHERE h.area_id = :a"
+                " AND t.status = 'planned' AND t.window_start >= :start AND t.window_start < :start + interval '1 day'"
+                " ORDER BY t.id"
+            ),
+            {"a": homes["a1"].id, "start": local_day(day)[0]},
+        ).scalars()
+    )
+    assert world.tasks["a1"] in today_a1 and len(today_a1) >= 3, today_a1
+    world.tasks["a1_stranger"] = next(task for task in today_a1 if task != world.tasks["a1"])
+    for task_id in today_a1:
+        staff = stranger if task_id == world.tasks["a1_stranger"] else mine
+        assert assign_to(session, task_id=task_id, staff_id=staff, now=TEST_NOW - timedelta(hours=2), user_id=admin.id)
+    assert assign_to(session, task_id=world.tasks["other"], staff_id=mine, now=TEST_NOW, user_id=admin.id)
+    assert publish_day(session, user=admin, area_id=world_area(homes["a1"]), day=day, now=TEST_NOW - timedelta(hours=2))
+    residents = dict(zip(homes, world.added_residents, strict=True))
+    a2_staff = _staff_of(session, homes["a2"])[0]
+    district_staff = (
+        session.execute(
+            text(
+                "SELECT s.id FROM staff s JOIN area a ON a.id = s.home_area_id WHERE a.level = 'district' ORDER BY s.id"
+            )
+        )
+        .scalars()
+        .first()
+    )
+    for kind, subject, where in (
+        (AlertKind.TASK_LATE, f"task:{world.tasks['a1']}", {"task_id": world.tasks["a1"]}),
+        (AlertKind.TASK_LATE, f"task:{world.tasks['a1_stranger']}", {"task_id": world.tasks["a1_stranger"]}),
+        (AlertKind.REASSESSMENT_OVERDUE, f"resident:{residents['b']}", {"resident_id": residents["b"]}),
+        (AlertKind.REASSESSMENT_OVERDUE, f"resident:{residents['other']}", {"resident_id": residents["other"]}),
+        (AlertKind.CERTIFICATION_EXPIRING, f"staff:{a2_staff}", {"staff_id": a2_staff}),
+        (AlertKind.CERTIFICATION_EXPIRING, f"staff:{district_staff}", {"staff_id": district_staff}),
+        (AlertKind.COVERAGE_BEHIND, f"area:{homes['b'].id}", {"area_id": homes["b"].id}),
+    ):
+        assert raise_alert(
+            session, kind=kind, subject_key=subject, message=f"范围测试 {subject}", now=TEST_NOW, **where
+        )
+    assert open_welfare_call(
+        session, alarm_type="meal_not_collected", resident_id=residents["a1"], now=TEST_NOW, reason="meal_not_collected"
+    )
+    assert open_welfare_call(
+        session,
+        alarm_type="visit_no_answer",
+        resident_id=residents["other"],
+        now=TEST_NOW,
+        reason="visit_no_answer",
+        task_id=world.tasks["other"],
+    )
+    # A caregiver of the other district, on shift now (a copy of `mine` living there): their name is a marker.
+    columns = [
+        column
+        for column in session.execute(
+            text(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'staff' AND column_name <> 'id'"
+            )
+        ).scalars()
+        if column not in ("name", "phone", "home_area_id", "institution_id", "care_center_id")
+    ]
+    faraway = session.execute(
+        text(
+            f"INSERT INTO staff (name, phone, home_area_id, {', '.join(columns)})"
+            f" SELECT '范围远方护理员', '13900009999', :area, {', '.join(columns)} FROM staff WHERE id = :mine"
+            " RETURNING id"
+        ),
+        {"area": homes["other"].id, "mine": mine},
+    ).scalar_one()
+    session.execute(
+        text("INSERT INTO shift (staff_id, starts_at, ends_at, on_call) VALUES (:s, :start, :end, false)"),
+        {"s": faraway, "start": TEST_NOW - timedelta(hours=4), "end": TEST_NOW + timedelta(hours=4)},
+    )
+    world.markers["范围远方护理员"] = world.serials["home_other"]
+    _user(session, "coordinator_community", area=homes["a1"], role=Role.COORDINATOR)
+    _user(session, "coordinator_street", area=street, role=Role.COORDINATOR)
+    _user(session, "caregiver_a1", role=Role.CAREGIVER, staff_id=mine)
+    places = {"a1": homes["a1"], "street_a": street, "b": homes["b"], "other": homes["other"], "district": district}
+    world.areas = {key: area.id for key, area in places.items() if area.id is not None}
+
+
 @pytest.fixture(scope="module")
 def world(postgres: PostgresInstance) -> World:
     url = migrated_database(postgres, "eldercare_scope")
-    load(url, generate(1000, seed=7, start_date=date(2026, 1, 5)))
+    load(url, generate(1000, seed=7, start_date=SEED_START))  # its week of shifts holds TEST_NOW
     engine = unpooled_engine(url)
     result = World(url=url)
     with Session(engine, expire_on_commit=False) as s:
@@ -157,6 +297,7 @@ def world(postgres: PostgresInstance) -> World:
             _event(s, serial, "sos", now - timedelta(hours=1))
         _event(s, result.serials["home_b"], "checkin", now - timedelta(days=2))  # an event with no alarm, not recent
         assert len(intake_pending(s, now=now)) == len(result.serials)
+        _services(s, result, homes, street_a, district)
         s.commit()
         for username, area_id, institution_id, role in s.execute(
             text("SELECT username, scope_area_id, scope_institution_id, role FROM app_user")
@@ -166,7 +307,7 @@ def world(postgres: PostgresInstance) -> World:
             elif area_id is not None:
                 result.users[username] = ("area", area_id)
             else:
-                assert role != Role.SUPERVISOR
+                assert role not in (Role.SUPERVISOR, Role.COORDINATOR)
                 result.users[username] = ("all", None)
     engine.dispose()
     assert {kind for kind, _ in result.users.values()} == {"all", "area", "institution"}
@@ -201,12 +342,46 @@ class Oracle:
                 url, "SELECT id FROM device_event WHERE received_at > %s", (TEST_NOW - timedelta(hours=24),)
             )
         }
-        self.alarms = {aid: serial for aid, serial in psql(url, "SELECT id, device_serial FROM alarm")}
+        self.alarms = {
+            aid: (serial, resident)
+            for aid, serial, resident in psql(url, "SELECT id, device_serial, resident_id FROM alarm")
+        }
         self.staff = {
             sid: (area, inst, active)
             for sid, area, inst, active in psql(url, "SELECT id, home_area_id, institution_id, active FROM staff")
         }
         self.online = {serial for (serial,) in psql(url, "SELECT device_serial FROM device_status WHERE online")}
+        # Issue 11's services: tasks and alerts are located where their resident's home is (an alert about staff,
+        # at the staff member's home zone; about an area, at that area); institutions hold no homes.
+        self.tasks = {
+            tid: (resident, household, status, staff, start, end)
+            for tid, resident, household, status, staff, start, end in psql(
+                url,
+                "SELECT id, resident_id, household_id, status, assignee_staff_id, window_start, window_end FROM task",
+            )
+        }
+        self.alerts = {
+            aid: (resident, task, staff, area, state)
+            for aid, resident, task, staff, area, state in psql(
+                url, "SELECT id, resident_id, task_id, staff_id, area_id, state FROM alert"
+            )
+        }
+        self.by_resident: dict[str, dict[int, set[int]]] = {}
+        for table in ("assessment", "care_plan", "resident_state"):
+            found: dict[int, set[int]] = {}
+            for row_id, resident in psql(url, f"SELECT id, resident_id FROM {table}"):
+                found.setdefault(resident, set()).add(row_id)
+            self.by_resident[table] = found
+        self.on_shift_now = {
+            sid
+            for (sid,) in psql(
+                url,
+                "SELECT DISTINCT sh.staff_id FROM shift sh WHERE sh.starts_at <= %s AND sh.ends_at >= %s"
+                " AND NOT EXISTS (SELECT 1 FROM staff_leave l WHERE l.staff_id = sh.staff_id"
+                " AND l.cancelled_at IS NULL AND l.starts_at < %s AND l.ends_at > %s)",
+                (TEST_NOW, TEST_NOW, TEST_NOW, TEST_NOW),
+            )
+        }
 
     def _chain(self, area: int | None) -> set[int]:
         seen: set[int] = set()
@@ -235,8 +410,49 @@ class Oracle:
     def events_of(self, scope: tuple[str, int | None]) -> set[int]:
         return {eid for eid, serial in self.events.items() if self.serial_seen(scope, serial)}
 
+    def resident_area(self, resident: int) -> int:
+        return int(self.household_area[self.residents[resident][0]])
+
+    def alarm_seen(self, scope: tuple[str, int | None], alarm: int) -> bool:
+        """A device's alarm where its device is; a welfare call (no device) at its resident's home."""
+        serial, resident = self.alarms[alarm]
+        if serial is None:
+            return self.sees(scope, self.resident_area(resident), None)
+        return self.serial_seen(scope, serial)
+
     def alarms_of(self, scope: tuple[str, int | None]) -> set[int]:
-        return {aid for aid, serial in self.alarms.items() if self.serial_seen(scope, serial)}
+        return {aid for aid in self.alarms if self.alarm_seen(scope, aid)}
+
+    def task_area(self, task: int) -> int:
+        resident, household, *_ = self.tasks[task]
+        return self.resident_area(resident) if resident is not None else self.household_area[household]
+
+    def tasks_of(self, scope: tuple[str, int | None]) -> set[int]:
+        return {tid for tid in self.tasks if self.sees(scope, self.task_area(tid), None)}
+
+    def alert_area(self, alert: int) -> int:
+        resident, task, staff, area, _ = self.alerts[alert]
+        if resident is not None:
+            return self.resident_area(resident)
+        if task is not None:
+            return self.task_area(task)
+        if staff is not None:
+            return int(self.staff[staff][0])
+        return int(area)
+
+    def alerts_of(self, scope: tuple[str, int | None], *, unresolved: bool = False) -> set[int]:
+        return {
+            aid
+            for aid, row in self.alerts.items()
+            if self.sees(scope, self.alert_area(aid), None) and not (unresolved and row[4] == "resolved")
+        }
+
+    def staff_of(self, scope: tuple[str, int | None]) -> set[int]:
+        return {sid for sid, (area, inst, _) in self.staff.items() if self.sees(scope, area, inst)}
+
+    def under(self, area: int, located: int) -> bool:
+        """Whether `located` lies in `area`'s subtree (walking parents)."""
+        return area in self._chain(located)
 
     def counts_of(self, scope: tuple[str, int | None]) -> dict[str, int]:
         residents = self.residents_of(scope)
@@ -268,9 +484,9 @@ class Walk:
     def scope(self) -> tuple[str, int | None]:
         return self.world.users[self.username]
 
-    @property
-    def reader(self) -> bool:
-        return self.role in READERS
+    def may(self, permission: Permission) -> bool:
+        """Whether the user's role holds the permission (users/permissions.py): without it, a 403."""
+        return permission in ROLE_PERMISSIONS[self.role]
 
     def get(self, path: str, expect: int | None = None) -> Any:
         """GET as this user; checks the status and that no out-of-scope marker appears anywhere in the body."""
@@ -283,20 +499,21 @@ class Walk:
                 assert marker not in response.text, f"{self.username} got {marker} (out of scope) from {path}"
         return response.json() if "json" in response.headers.get("content-type", "") else response.text
 
-    def readable(self, path: str) -> Any | None:
-        """The body for a reader; a 403 (and None) for the other roles."""
-        if not self.reader:
+    def readable(self, path: str, permission: Permission) -> Any | None:
+        """The body for a role holding the permission; a 403 (and None) for the other roles."""
+        if not self.may(permission):
             self.get(path, expect=403)
             return None
         return self.get(path, expect=200)
 
-    def paged(self, path: str, limit: int) -> list[dict[str, Any]] | None:
-        if not self.reader:
-            self.get(f"{path}?limit=1", expect=403)
+    def paged(self, path: str, limit: int, permission: Permission) -> list[dict[str, Any]] | None:
+        join = "&" if "?" in path else "?"
+        if not self.may(permission):
+            self.get(f"{path}{join}limit=1", expect=403)
             return None
         items: list[dict[str, Any]] = []
         while True:
-            body = self.get(f"{path}?limit={limit}&offset={len(items)}", expect=200)
+            body = self.get(f"{path}{join}limit={limit}&offset={len(items)}", expect=200)
             page = body["items"] if isinstance(body, dict) else body
             items += page
             if len(page) < limit:
@@ -304,7 +521,7 @@ class Walk:
 
 
 def _residents(walk: Walk) -> None:
-    items = walk.paged("/api/residents", 500)
+    items = walk.paged("/api/residents", 500, Permission.RESIDENTS_READ)
     if items is not None:
         expected = walk.oracle.residents_of(walk.scope)
         assert {item["id"] for item in items} == expected
@@ -316,35 +533,38 @@ def _resident_card(walk: Walk) -> None:
     for rid in sample:
         hid = walk.oracle.residents[rid][0]
         visible = walk.oracle.sees(walk.scope, walk.oracle.household_area[hid], None)
-        walk.get(f"/api/residents/{rid}", expect=(200 if visible else 404) if walk.reader else 403)
+        walk.get(
+            f"/api/residents/{rid}", expect=(200 if visible else 404) if walk.may(Permission.RESIDENTS_READ) else 403
+        )
 
 
 def _devices(walk: Walk) -> None:
-    items = walk.paged("/api/devices", 1000)
+    items = walk.paged("/api/devices", 1000, Permission.DEVICES_READ)
     if items is not None:
         assert {item["id"] for item in items} == walk.oracle.devices_of(walk.scope)
 
 
 def _device_events(walk: Walk) -> None:
-    items = walk.readable("/api/device-events?limit=500")
+    items = walk.readable("/api/device-events?limit=500", Permission.DEVICES_READ)
     if items is not None:
         assert {item["id"] for item in items} == walk.oracle.events_of(walk.scope)
 
 
 def _alarm_ids(walk: Walk, path: str, pick: Callable[[Any], list[int]]) -> None:
-    body = walk.readable(path)
+    body = walk.readable(path, Permission.ALARMS_READ)
     if body is not None:
         assert set(pick(body)) == walk.oracle.alarms_of(walk.scope), path
 
 
 def _each_alarm(walk: Walk, suffix: str) -> None:
     visible = walk.oracle.alarms_of(walk.scope)
+    reader = walk.may(Permission.ALARMS_READ)
     for aid in sorted(walk.oracle.alarms):
-        body = walk.get(f"/api/alarms/{aid}{suffix}", expect=(200 if aid in visible else 404) if walk.reader else 403)
-        if suffix == "/card" and aid in visible and walk.reader and body["resident"] is not None:
+        body = walk.get(f"/api/alarms/{aid}{suffix}", expect=(200 if aid in visible else 404) if reader else 403)
+        if suffix == "/card" and aid in visible and reader and body["resident"] is not None:
             rid = body["resident"]["resident"]["id"]
             assert rid in walk.oracle.residents_of(walk.scope)
-        if suffix == "/card" and aid in visible and walk.reader:
+        if suffix == "/card" and aid in visible and reader:
             for caregiver in body["caregivers"]:  # staff names and phones: only those in scope
                 area, institution, _ = walk.oracle.staff[caregiver["id"]]
                 assert walk.oracle.sees(walk.scope, area, institution), (walk.username, caregiver["id"])
@@ -370,7 +590,7 @@ def _users(walk: Walk) -> None:
 def _live_hello(walk: Walk) -> None:
     with walk.client.websocket_connect(f"{LIVE}?since=0") as socket:
         socket.send_json({"type": "auth", "token": walk.headers["Authorization"].split()[1]})
-        if not walk.reader:
+        if not walk.may(Permission.ALARMS_READ):
             with pytest.raises(WebSocketDisconnect) as refused:
                 socket.receive_json()
             assert refused.value.code == 4403
@@ -384,7 +604,7 @@ def _live_hello(walk: Walk) -> None:
 
 
 def _meal_reader(walk: Walk) -> bool:
-    return Permission.MEALS_READ in ROLE_PERMISSIONS[walk.role]
+    return walk.may(Permission.MEALS_READ)
 
 
 def _meal_orders(walk: Walk) -> None:
@@ -406,6 +626,163 @@ def _meal_point_day(walk: Walk) -> None:
         walk.get(f"/api/meals/points/{point}/day", expect=expect)
 
 
+# --- issue 11's services: care plans, the roster, tasks, alerts ---
+
+
+def _sample_residents(walk: Walk) -> list[int]:
+    return sorted(walk.oracle.residents)[::97] + walk.world.added_residents  # a spread of the seeded ones, and ours
+
+
+def _resident_records(suffix: str, table: str) -> Callable[[Walk], None]:
+    """A resident's assessments, care plan(s) or states: exactly that resident's rows in scope, 404 outside."""
+
+    def check(walk: Walk) -> None:
+        may = walk.may(Permission.CARE_PLANS_READ)
+        for rid in _sample_residents(walk):
+            visible = walk.oracle.sees(walk.scope, walk.oracle.resident_area(rid), None)
+            body = walk.get(f"/api/residents/{rid}/{suffix}", expect=(200 if visible else 404) if may else 403)
+            if not (may and visible):
+                continue
+            rows = walk.oracle.by_resident[table].get(rid, set())
+            if suffix == "care-plan":  # the version in force today, if any
+                assert body["current"] is None or body["current"]["id"] in rows, (rid, body["current"])
+            else:
+                assert {row["id"] for row in body} == rows, (rid, suffix)
+                assert all(row["resident_id"] == rid for row in body)
+
+    return check
+
+
+def _staff_list(walk: Walk) -> None:
+    items = walk.paged("/api/roster/staff", 500, Permission.ROSTER_READ)
+    if items is not None:
+        assert {item["id"] for item in items} == walk.oracle.staff_of(walk.scope)
+
+
+def _each_staff(suffix: str) -> Callable[[Walk], None]:
+    """A staff member's record (detail, patterns, certifications, leave): 200 in scope, 404 outside."""
+
+    def check(walk: Walk) -> None:
+        may = walk.may(Permission.ROSTER_READ)
+        visible = walk.oracle.staff_of(walk.scope)
+        residents = walk.oracle.residents_of(walk.scope)
+        for sid in sorted(walk.oracle.staff):
+            body = walk.get(f"/api/roster/staff/{sid}{suffix}", expect=(200 if sid in visible else 404) if may else 403)
+            if may and sid in visible and suffix == "":
+                assert body["staff"]["id"] == sid
+                for preference in body["preferences"]:  # the residents a staff member prefers or declines
+                    assert preference["resident_id"] in residents, (walk.username, sid, preference)
+            elif may and sid in visible:
+                assert all(row.get("staff_id", sid) == sid for row in body), (sid, suffix)
+
+    return check
+
+
+def _availability(walk: Walk) -> None:
+    body = walk.readable("/api/roster/availability", Permission.ROSTER_READ)
+    if body is not None:
+        active = {sid for sid in walk.oracle.staff_of(walk.scope) if walk.oracle.staff[sid][2]}
+        assert {item["staff"]["id"] for item in body["items"]} == active
+
+
+def _on_shift(walk: Walk) -> None:
+    body = walk.readable("/api/roster/on-shift", Permission.ROSTER_READ)
+    if body is not None:
+        expected = {
+            sid for sid in walk.oracle.staff_of(walk.scope) & walk.oracle.on_shift_now if walk.oracle.staff[sid][2]
+        }
+        assert expected or walk.scope[0] != "all", "somebody is on shift at TEST_NOW, or this check proves nothing"
+        assert {item["id"] for item in body} == expected
+
+
+def _tasks(walk: Walk) -> None:
+    items = walk.paged("/api/tasks", 500, Permission.TASKS_READ)
+    if items is not None:
+        assert {item["id"] for item in items} == walk.oracle.tasks_of(walk.scope)
+
+
+def _each_task(suffix: str) -> Callable[[Walk], None]:
+    """A task's detail or EVV block: 200 in scope, 404 outside (a spread of the generated ones, and ours)."""
+
+    def check(walk: Walk) -> None:
+        may = walk.may(Permission.TASKS_READ)
+        visible = walk.oracle.tasks_of(walk.scope)
+        for tid in sorted(walk.oracle.tasks)[::41] + sorted(walk.world.tasks.values()):
+            body = walk.get(f"/api/tasks/{tid}{suffix}", expect=(200 if tid in visible else 404) if may else 403)
+            if may and tid in visible:
+                assert body["id" if suffix == "" else "task_id"] == tid
+
+    return check
+
+
+def _area_visible(walk: Walk, area: int) -> bool:
+    """A board's area is the user's when it lies inside an area scope (an area above it is not); all see all."""
+    kind, target = walk.scope
+    return kind == "all" or (kind == "area" and target is not None and walk.oracle.under(target, area))
+
+
+def _board(walk: Walk) -> None:
+    """Today's board of communities, a street and districts: the area's tasks of the day and unresolved alerts in
+    scope, and no staff member outside the scope with their phone, shifts or load."""
+    may = walk.may(Permission.TASKS_READ)
+    start, end = local_day(local_date(TEST_NOW))
+    oracle = walk.oracle
+    for area in walk.world.areas.values():
+        visible = _area_visible(walk, area)
+        body = walk.get(f"/api/tasks/board?area_id={area}", expect=(200 if visible else 404) if may else 403)
+        if not (may and visible):
+            continue
+        shown = {t["id"] for t in body["unassigned"]} | {t["id"] for lane in body["staff"] for t in lane["tasks"]}
+        assert shown == {
+            tid
+            for tid in oracle.tasks_of(walk.scope)
+            if oracle.under(area, oracle.task_area(tid)) and start <= oracle.tasks[tid][4] < end
+        }, area
+        mine = oracle.staff_of(walk.scope)
+        for lane in body["staff"]:
+            if lane["id"] not in mine:  # an assignee from elsewhere: their tasks here, nothing of their own
+                assert lane["phone"] is None and lane["shifts"] == [], (walk.username, area, lane["id"])
+        assert {a["id"] for a in body["alerts"]} == {
+            aid for aid in oracle.alerts_of(walk.scope, unresolved=True) if oracle.under(area, oracle.alert_area(aid))
+        }, area
+
+
+def _my_tasks(walk: Walk) -> None:
+    """A caregiver's own tasks of the day: published to their staff record or further along."""
+    if not walk.may(Permission.TASKS_WORK):
+        walk.get("/api/me/tasks", expect=403)
+        return
+    body = walk.get("/api/me/tasks", expect=200)
+    [(staff,)] = psql(walk.world.url, "SELECT staff_id FROM app_user WHERE username = %s", (walk.username,))
+    start, end = local_day(local_date(TEST_NOW))
+    sent = {"published", "en_route", "checked_in", "completed", "missed"}
+    expected = {
+        tid
+        for tid, (_, _, status, assignee, t_start, t_end) in walk.oracle.tasks.items()
+        if staff is not None and assignee == staff and status in sent and t_start < end and t_end > start
+    }
+    assert {task["id"] for task in body} == expected
+    if walk.username == "caregiver_a1":
+        assert walk.world.tasks["a1"] in expected and walk.world.tasks["other"] not in expected  # not published
+
+
+def _alerts(walk: Walk) -> None:
+    body = walk.readable("/api/alerts", Permission.ALERTS_READ)
+    if body is not None:
+        assert {alert["id"] for alert in body} == walk.oracle.alerts_of(walk.scope, unresolved=True)
+
+
+def _each_alert(walk: Walk) -> None:
+    may = walk.may(Permission.ALERTS_READ)
+    visible = walk.oracle.alerts_of(walk.scope)
+    for aid in sorted(walk.oracle.alerts):
+        body = walk.get(f"/api/alerts/{aid}", expect=(200 if aid in visible else 404) if may else 403)
+        if may and aid in visible:
+            assert body["id"] == aid
+            if body["staff_id"] is not None:
+                assert body["staff_id"] in walk.oracle.staff_of(walk.scope) or walk.scope[0] == "area", body
+
+
 def _plain(path: str, expect: int) -> Callable[[Walk], None]:
     """An endpoint that returns nothing located: every user gets `expect`, and no out-of-scope marker."""
     return lambda walk: walk.get(path, expect=expect)
@@ -424,7 +801,7 @@ CHECKS: dict[str, Callable[[Walk], None]] = {
     "/api/auth/me": _me,
     "/api/users": _users,
     "/api/areas": _plain("/api/areas", 200),  # names and codes of areas: every signed-in role
-    "/api/alarm-types": lambda walk: walk.readable("/api/alarm-types"),
+    "/api/alarm-types": lambda walk: walk.readable("/api/alarm-types", Permission.ALARMS_READ),
     "/api/residents": _residents,
     "/api/residents/{resident_id}": _resident_card,
     "/api/devices": _devices,
@@ -441,6 +818,25 @@ CHECKS: dict[str, Callable[[Walk], None]] = {
     "/api/alarms/{alarm_id}/card": lambda walk: _each_alarm(walk, "/card"),
     "/api/system/status": _system_status,
     "/api/meta/labels": _plain("/api/meta/labels", 200),  # words for codes: every signed-in role
+    "/api/meta/assessment-scale": _plain("/api/meta/assessment-scale", 200),  # the standard's scale: every role
+    "/api/residents/{resident_id}/assessments": _resident_records("assessments", "assessment"),
+    "/api/residents/{resident_id}/care-plan": _resident_records("care-plan", "care_plan"),
+    "/api/residents/{resident_id}/care-plans": _resident_records("care-plans", "care_plan"),
+    "/api/residents/{resident_id}/states": _resident_records("states", "resident_state"),
+    "/api/roster/staff": _staff_list,
+    "/api/roster/staff/{staff_id}": _each_staff(""),
+    "/api/roster/staff/{staff_id}/patterns": _each_staff("/patterns"),
+    "/api/roster/staff/{staff_id}/certifications": _each_staff("/certifications"),
+    "/api/roster/staff/{staff_id}/leave": _each_staff("/leave"),
+    "/api/roster/availability": _availability,
+    "/api/roster/on-shift": _on_shift,
+    "/api/tasks": _tasks,
+    "/api/tasks/{task_id:int}": _each_task(""),
+    "/api/tasks/{task_id}/evv": _each_task("/evv"),
+    "/api/tasks/board": _board,
+    "/api/me/tasks": _my_tasks,
+    "/api/alerts": _alerts,
+    "/api/alerts/{alert_id}": _each_alert,
     "/api/meals/orders": _meal_orders,
     "/api/meals/points/{meal_point_id}/day": _meal_point_day,
     f"WS {LIVE}": _live_hello,
@@ -493,6 +889,9 @@ USERNAMES = [
     "supervisor_other_district",
     "supervisor_home",
     "supervisor_home2",
+    "coordinator_community",
+    "coordinator_street",
+    "caregiver_a1",
 ]
 
 
@@ -525,6 +924,15 @@ def test_the_walk_is_not_vacuous(world: World, oracle: Oracle) -> None:
     for name in scoped:
         assert oracle.alarms_of(world.users[name]) and oracle.devices_of(world.users[name]), name
         assert oracle.events_of(world.users[name]), name
+    # Issue 11's services: tasks and alerts (located at homes: institutions hold none) and staff.
+    for services in (oracle.tasks_of, oracle.alerts_of, oracle.staff_of):
+        everything = services(("all", None))
+        assert services(world.users["supervisor_city"]) == everything, services.__name__
+        assert set().union(*(services(world.users[name]) for name in narrower)) == everything, services.__name__
+        for name in narrower:
+            assert services(world.users[name]) < everything, (services.__name__, name)
+            if services is not oracle.staff_of and world.users[name][0] == "area":
+                assert services(world.users[name]), (services.__name__, name)
 
 
 def test_the_institution_supervisor_of_issue_9(scope_client: TestClient, world: World) -> None:
@@ -545,7 +953,7 @@ def test_the_alarm_cards_caregivers_are_only_staff_in_the_users_scope(
     scope_client: TestClient, world: World, oracle: Oracle
 ) -> None:
     """Staff names and phones on an alarm card: a community supervisor sees only the community's staff."""
-    [alarm_id] = [aid for aid, serial in oracle.alarms.items() if serial == world.serials["home_a1"]][:1]
+    [alarm_id] = [aid for aid, (serial, _) in oracle.alarms.items() if serial == world.serials["home_a1"]][:1]
     cards = {
         name: scope_client.get(
             f"/api/alarms/{alarm_id}/card", headers={"Authorization": f"Bearer {_token(scope_client, name)}"}
@@ -834,3 +1242,57 @@ def test_tokens_never_reach_the_log(live_api: LiveApi) -> None:
             json.loads(line)  # redaction keeps every JSON line valid
     assert in_url == 4401, "a token in the URL is refused"
     assert bad_sub == 4401, "a sub that is no user id is refused cleanly"
+
+
+# --- issue 11: who may be given a task ---
+
+
+def test_a_coordinator_gives_tasks_only_to_staff_in_their_scope(
+    scope_client: TestClient, world: World, oracle: Oracle
+) -> None:
+    """Manual assignment, auto-assign and a missed task's reassignment choose only staff in the user's scope; a
+    staff member outside it is `unknown_staff`, as one who does not exist."""
+    headers = {"Authorization": f"Bearer {_token(scope_client, 'coordinator_community')}"}
+    scope = world.users["coordinator_community"]
+    outside = sorted(sid for sid in oracle.staff if sid not in oracle.staff_of(scope))
+    for staff_id in (oracle.tasks[world.tasks["a1_stranger"]][3], outside[0]):
+        assert staff_id not in oracle.staff_of(scope)
+        refused = scope_client.post(
+            f"/api/tasks/{world.tasks['a1']}/assign", json={"staff_id": staff_id, "reason": "范围"}, headers=headers
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["code"] == "staff_not_assignable" and refused.json()["reasons"] == ["unknown_staff"]
+
+    street = world.users["coordinator_street"]
+    engine = unpooled_engine(world.url)
+    with engine.connect() as connection:
+        outer = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        coordinator = session.exec(select(User).where(User.username == "coordinator_street")).one()
+        everyone = {s.id for s in available_staff(session, start=TEST_NOW, end=TEST_NOW + timedelta(minutes=30))}
+        assert everyone - oracle.staff_of(street), "staff outside the street are on shift, or this proves nothing"
+        result = auto_assign(
+            session, user=coordinator, area_id=world.areas["street_a"], day=local_date(TEST_NOW), now=TEST_NOW
+        )
+        assigned = {a.staff_id for a in result.assigned}
+        missed_task = world.tasks["a1"]
+        new_id, _ = missed(
+            session,
+            user=coordinator,
+            task_id=missed_task,
+            reason="范围",
+            action="reassign",
+            staff_id=None,
+            now=TEST_NOW,
+        )
+        if new_id is not None:
+            assigned |= set(
+                session.execute(
+                    text("SELECT assignee_staff_id FROM task WHERE id = :id AND assignee_staff_id IS NOT NULL"),
+                    {"id": new_id},
+                ).scalars()
+            )
+        outer.rollback()
+    engine.dispose()
+    assert assigned, "auto-assign placed something, or this proves nothing"
+    assert assigned <= oracle.staff_of(street), assigned - oracle.staff_of(street)

@@ -3,7 +3,9 @@
 1. the day's tasks of the area (window start in the local day), with resident, address and assignee names;
 2. the staff members to show: those whose home zone is in the area with a shift overlapping the day, plus every
    assignee of one of those tasks, each with their shifts that day, whether they are on leave, and their load
-   (their tasks that day anywhere, not cancelled or suspended) against `max_tasks_per_shift`;
+   (their tasks that day anywhere, not cancelled or suspended) against `max_tasks_per_shift`. An assignee outside
+   the user's scope (`Scope.staff_sql`: say, a caregiver of the next community sent by an operator) shows only
+   their name and role with their tasks on this board: no phone, shifts, leave or load from elsewhere;
 3. the area's unresolved alerts (alerts.service.list_alerts).
 
 Late and missed follow the alert rules' thresholds (settings `task_late_after_minutes`, `task_missed_after_minutes`)
@@ -42,7 +44,7 @@ ORDER BY t.window_start, t.priority, t.id
 """
 
 BOARD_STAFF = """
-SELECT s.id, s.name, s.role, s.phone, s.max_tasks_per_shift,
+SELECT s.id, s.name, s.role, s.phone, s.max_tasks_per_shift, {scope} AS in_scope,
        coalesce((SELECT json_agg(json_build_object('starts_at', sh.starts_at, 'ends_at', sh.ends_at,
                                                    'on_call', sh.on_call) ORDER BY sh.starts_at)
                  FROM shift sh WHERE sh.staff_id = s.id AND sh.starts_at < :day_end AND sh.ends_at > :day_start),
@@ -146,6 +148,17 @@ def board(
             shifts=[BoardShift.model_validate(shift) for shift in row.shifts],
             on_leave=row.on_leave,
             load=row.load,
+            max_tasks_per_shift=row.max_tasks_per_shift,
+            tasks=by_staff.get(row.id, []),
+        )
+        if row.in_scope
+        else BoardStaff(  # an assignee outside the scope: their tasks here, nothing of their own
+            id=row.id,
+            name=row.name,
+            role=row.role,
+            phone=None,
+            shifts=[],
+            load=len(by_staff.get(row.id, [])),
             max_tasks_per_shift=row.max_tasks_per_shift,
             tasks=by_staff.get(row.id, []),
         )

@@ -15,6 +15,7 @@ from eldercare_platform.alerts.models import AlertKind
 from eldercare_platform.core.errors import NotFoundError
 from eldercare_platform.core.scope import scope_of
 from eldercare_platform.roster import service as roster_service
+from eldercare_platform.roster.models import Unassignable
 from eldercare_platform.tasks import assign as assigning
 from eldercare_platform.tasks import queries
 from eldercare_platform.tasks.models import OPEN_STATUSES, TaskAction, TaskKind, TaskSource, TaskStatus
@@ -80,8 +81,24 @@ def create_adhoc(session: Session, *, user: User, request: TaskCreate, now: date
     return task_id
 
 
-def check_assignable(session: Session, *, task: Any, staff_id: int, now: datetime) -> None:
-    """422 `staff_not_assignable` with the reasons when the staff member cannot take the task."""
+def check_assignable(session: Session, *, user: User, task: Any, staff_id: int, now: datetime) -> None:
+    """422 `staff_not_assignable` with the reasons when the staff member cannot take the task. A staff member
+    outside the user's scope (`Scope.staff_sql`) is `unknown_staff`, as one that does not exist: nothing about
+    them is told, and nobody outside the scope is given the task."""
+    scope = scope_of(session, user)
+    if not scope.unrestricted and (
+        session.execute(
+            text(f"SELECT 1 FROM staff s WHERE s.id = :id AND {scope.staff_sql('s')}"),
+            {**scope.params, "id": staff_id},
+        ).first()
+        is None
+    ):
+        raise TaskRuleError(
+            f"staff {staff_id} cannot take task {task.id}: {Unassignable.UNKNOWN_STAFF}",
+            code="staff_not_assignable",
+            staff_id=staff_id,
+            reasons=[str(Unassignable.UNKNOWN_STAFF)],
+        )
     start = task.window_start or now
     end = task.window_end or start + timedelta(minutes=30)
     reasons = assigning.why_not_assignable(
@@ -129,7 +146,7 @@ def assign(session: Session, *, user: User, task_id: int, staff_id: int, reason:
         raise TaskStateConflictError(
             f"task {task_id} is already assigned to staff {staff_id}", task_status=status, staff_id=staff_id
         )
-    check_assignable(session, task=task, staff_id=staff_id, now=now)
+    check_assignable(session, user=user, task=task, staff_id=staff_id, now=now)
     if status == TaskStatus.PLANNED:
         assign_to(session, task_id=task_id, staff_id=staff_id, now=now, user_id=user.id, reason=reason)
         return
@@ -317,9 +334,9 @@ def missed(
     new_task = lock_task(session, user=user, task_id=new_id)
     detail: dict[str, Any] = {}
     if staff_id is not None:
-        check_assignable(session, task=new_task, staff_id=staff_id, now=now)
+        check_assignable(session, user=user, task=new_task, staff_id=staff_id, now=now)
     else:
-        staff_id, km, why = nearest_staff(session, task_id=new_id, now=now)
+        staff_id, km, why = nearest_staff(session, task_id=new_id, now=now, scope=scope_of(session, user))
         detail = {"chosen_by": "nearest_available", "distance_km": km, "unassigned_reason": why}
     if staff_id is not None:
         assign_to(session, task_id=new_id, staff_id=staff_id, now=now, user_id=user.id, reason=reason, detail=detail)
@@ -362,6 +379,7 @@ def auto_assign(
     """Run the assigner on the area's planned tasks of a local day and apply what it decided."""
     chosen = assigner or assigning.DEFAULT_ASSIGNER
     ids = _day_tasks(session, user=user, area_id=area_id, day=day, status=TaskStatus.PLANNED)
+    scope = scope_of(session, user)  # only staff the user may see are candidates
     plans: list[assigning.TaskToPlan] = []
     staff: dict[int, roster_service.AvailableStaff] = {}
     for task_id in ids:
@@ -375,6 +393,7 @@ def auto_assign(
             end=earliest + timedelta(minutes=row.duration_minutes),
             skill=row.required_skill,
             resident_id=row.resident_id,
+            scope=scope,
         )
         staff.update({s.shift_id: s for s in available})
         plans.append(

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from eldercare_platform.alerts import service as alert_service
 from eldercare_platform.alerts.models import AlertKind
 from eldercare_platform.core.errors import ConflictError, NotFoundError, UnprocessableError
-from eldercare_platform.core.scope import scope_of
+from eldercare_platform.core.scope import Scope, scope_of
 from eldercare_platform.roster import service as roster_service
 from eldercare_platform.tasks import assign as assigning
 from eldercare_platform.tasks import queries
@@ -127,10 +127,16 @@ def assign_to(
 
 
 def nearest_staff(
-    session: Session, *, task_id: int, now: datetime | None = None, assigner: assigning.Assigner | None = None
+    session: Session,
+    *,
+    task_id: int,
+    now: datetime | None = None,
+    assigner: assigning.Assigner | None = None,
+    scope: Scope | None = None,
 ) -> tuple[int | None, float | None, str | None]:
     """Who the assigner picks for one task among the staff the roster says are available at its earliest slot
-    (window start, or now if later, for its duration): (staff id, distance km, None), or (None, None, reason)."""
+    (window start, or now if later, for its duration): (staff id, distance km, None), or (None, None, reason).
+    A user's request passes the user's `scope`: only staff in it are candidates (the system's own runs pass none)."""
     row = session.execute(text(queries.LOCK_TASK), {"id": task_id}).one()
     earliest = max(row.window_start, now) if now is not None else row.window_start
     staff = roster_service.available_staff(
@@ -139,6 +145,7 @@ def nearest_staff(
         end=earliest + timedelta(minutes=row.duration_minutes),
         skill=row.required_skill,
         resident_id=row.resident_id,
+        scope=scope,
     )
     plan = assigning.TaskToPlan(
         id=task_id,
