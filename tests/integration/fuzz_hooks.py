@@ -3,7 +3,8 @@
 Loaded by the schemathesis CLI through `SCHEMATHESIS_HOOKS=tests.integration.fuzz_hooks`; the bearer tokens
 of the seeded district's demo users come in `ELDERCARE_FUZZ_TOKENS` (JSON: role -> token).
 
-Most requests go out as a role that may use the operation (admin for the admin-only ones, an operator for
+Most requests go out as a role that may use the operation (admin for the admin-only ones, the demo
+community coordinator for the services' operations, the demo caregiver for their own tasks, an operator for
 the rest), so the fuzzer reaches the handlers; a fixed share go out as a district supervisor and as a
 caregiver, so their answers (scoped 200s, 403s, 404s) are checked against the schema too. The rotation is
 a counter per operation, not a random draw: each operation's first request goes out as its intended role,
@@ -32,11 +33,22 @@ ROTATION = ("intended", "intended", "intended", "supervisor", "intended", "inten
 _turns: dict[str, Iterator[str]] = {}
 
 
+SERVICES = ("/api/residents/{resident_id}/", "/api/roster", "/api/tasks", "/api/alerts", "/api/meals")
+"""The services' operations (issue 11): a community coordinator's, so they go out as one."""
+CAREGIVER_WORK = ("/accept", "/en-route", "/check-in", "/complete", "/no-answer")
+
+
 def role_for(method: str, path: str, turn: str) -> str:
     """The role a request goes out as: the operation's intended role, or the turn's other role."""
     if turn != "intended":
         return turn
-    return "admin" if (method.upper(), path) in ADMIN_ONLY else "operator"
+    if (method.upper(), path) in ADMIN_ONLY:
+        return "admin"
+    if path == "/api/me/tasks" or path.endswith(CAREGIVER_WORK):
+        return "caregiver"
+    if path.startswith(SERVICES):
+        return "coordinator"
+    return "operator"
 
 
 @schemathesis.auth(refresh_interval=None, retry_on=[])

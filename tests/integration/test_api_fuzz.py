@@ -51,6 +51,7 @@ ROLES = {
     "operator": "operator1",
     "supervisor": "supervisor_district",
     "caregiver": "caregiver1",
+    "coordinator": "coordinator1",
 }
 # Ids that exist in the fuzz database: the fuzzer draws from these half the time (Schemathesis dictionaries),
 # so requests get past "not found" to the handlers (acknowledge, dispatch to a real caregiver, feedback, ...).

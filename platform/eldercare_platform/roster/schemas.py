@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Self
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, WithJsonSchema, field_validator, model_validator
 
 from eldercare_platform.core.params import Instant
 from eldercare_platform.roster.models import CertificateStatus, LeaveKind, PreferenceKind, Skill, StaffRole, TravelMode
@@ -58,14 +58,28 @@ class StaffUpdate(BaseModel):
     active: bool | None = None
 
 
+LocalTime = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+            "description": "A local time of day (Asia/Shanghai), HH:MM or HH:MM:SS, without an offset",
+            "examples": ["08:00"],
+        }
+    ),
+]
+"""A wall-clock time of day. Not JSON Schema's `format: time`, which requires an offset (RFC 3339)."""
+
+
 class PatternIn(BaseModel):
     """A weekly shift pattern: ISO weekdays (1 Monday … 7 Sunday), local start and end times (Asia/Shanghai);
     an end not after the start crosses midnight (20:00–08:00 ends the next morning)."""
 
     label: str = Field(default="", max_length=64)
     weekdays: list[int] = Field(min_length=1, max_length=7)
-    start_time: time
-    end_time: time
+    start_time: LocalTime
+    end_time: LocalTime
     on_call: bool = False
     valid_from: date
     valid_to: date | None = None
