@@ -11,7 +11,9 @@ institution, that institution.
   (`alarm.area_path`) and at the device's institution, if any.
 - A staff member is located at their home zone and at their institution, if any.
 - A task, an alert or a meal order is located where its resident's home is (`task.area_path`,
-  `alert.area_path`, copied when it is written); an alert about a staff member, at the staff member.
+  `alert.area_path`, copied when it is written); an alert about a staff member, at the staff member's
+  home zone; an alert about an area (visit coverage), at that area. These are the home services of the
+  virtual nursing home: an institution's scope sees none of them (`path_sql`).
 
 A user's scope is one of:
 
