@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from eldercare_platform.care_plans.models import AssessmentReason, Funder, Meal, MealMode, PurchasedService, StateKind
 from eldercare_platform.care_plans.scale import LevelAdjustment
-from eldercare_platform.core.params import INT4_MAX
+from eldercare_platform.core.params import INT4_MAX, Instant, IsoDate
 from eldercare_platform.residents.models import CapabilityLevel, CareTier
 
 Weekday = Annotated[int, Field(ge=1, le=7, description="ISO weekday: 1 Monday … 7 Sunday")]
@@ -51,7 +51,7 @@ class AssessmentCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    assessed_on: date
+    assessed_on: IsoDate
     reason: AssessmentReason
     assessor_name: str = Field(min_length=1, max_length=64)
     assessor_staff_id: int | None = Field(default=None, ge=1, le=INT4_MAX)
@@ -144,7 +144,7 @@ class CarePlanCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    valid_from: date
+    valid_from: IsoDate
     visit_tier: CareTier
     override_reason: str | None = Field(
         default=None, min_length=1, max_length=500, description="Required when visit_tier differs from the proposal"
@@ -195,8 +195,8 @@ class StateCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: StateKind
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime | None = Field(default=None, description="Hospital/away only; moved and deceased never end")
+    starts_at: Instant
+    ends_at: Instant | None = Field(default=None, description="Hospital/away only; moved and deceased never end")
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -205,7 +205,7 @@ class StateEnd(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ends_at: AwareDatetime
+    ends_at: Instant
 
 
 class StateOut(BaseModel):

@@ -12,7 +12,7 @@ is refused.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Query
@@ -62,11 +62,26 @@ def _timezone_required(value: datetime) -> datetime:
 
 
 def _iso_text(value: Any) -> Any:
-    """Refuse numbers (a Unix time like "0.5" is not what the field means); ISO 8601 text only."""
-    if isinstance(value, str) and re.fullmatch(r"[+-]?[0-9.eE+-]+", value.strip()):
+    """Refuse numbers (a Unix time like "0.5" or 0 is not what the field means); ISO 8601 text only."""
+    if (isinstance(value, int | float) and not isinstance(value, bool)) or (
+        isinstance(value, str) and re.fullmatch(r"[+-]?[0-9.eE+-]+", value.strip())
+    ):
         raise ValueError("must be an ISO 8601 date-time, e.g. 2026-11-22T06:00:00Z")
     return value
 
 
 Instant = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_timezone_required)]
 """An ISO 8601 date-time with a time zone (query or body)."""
+
+
+def _iso_day(value: Any) -> Any:
+    """Only `YYYY-MM-DD` text (or a date): no numbers (pydantic would read 0 as 1970-01-01), no date-times."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not (isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_day)]
+"""A calendar day written `YYYY-MM-DD` (query or body); local days are Asia/Shanghai's."""

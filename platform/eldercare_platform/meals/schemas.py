@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from eldercare_platform.care_plans.models import Meal, MealMode
-from eldercare_platform.core.params import BodyId
+from eldercare_platform.core.params import BodyId, IsoDate
 from eldercare_platform.meals.models import CollectedVia, OrderSource, OrderStatus
 
 
@@ -33,7 +33,7 @@ class OrderCreate(BaseModel):
 
     resident_id: BodyId
     meal_point_id: BodyId
-    service_date: date
+    service_date: IsoDate
     meal: Meal
     mode: MealMode
     diet: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(default_factory=list, max_length=10)

@@ -13,7 +13,7 @@ from eldercare_platform.care_plans.models import Meal
 from eldercare_platform.core.clock import local_date
 from eldercare_platform.core.deps import NowDep, SessionDep, SettingsDep
 from eldercare_platform.core.errors import errors
-from eldercare_platform.core.params import BigDbId, DbId, DbIdQuery, Offset
+from eldercare_platform.core.params import BigDbId, DbId, DbIdQuery, IsoDate, Offset
 from eldercare_platform.meals import service
 from eldercare_platform.meals.deps import MealManager, MealReader
 from eldercare_platform.meals.models import OrderStatus
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/meals", tags=["meals"])
 T = TypeVar("T")
 
 # A service day within the years the platform can mean (a far date would only ever match nothing).
-ServiceDate = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2099, 12, 31), description="Local day")]
+ServiceDate = Annotated[IsoDate | None, Query(ge=date(2000, 1, 1), le=date(2099, 12, 31), description="Local day")]
 
 
 def _commit(session: Session, apply: Callable[[], T]) -> T:

@@ -7,7 +7,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, Field, WithJsonSchema, field_validator, model_validator
 
-from eldercare_platform.core.params import Instant
+from eldercare_platform.core.params import Instant, IsoDate
 from eldercare_platform.roster.models import CertificateStatus, LeaveKind, PreferenceKind, Skill, StaffRole, TravelMode
 
 MAX_LEAVE = timedelta(days=366)
@@ -81,8 +81,8 @@ class PatternIn(BaseModel):
     start_time: LocalTime
     end_time: LocalTime
     on_call: bool = False
-    valid_from: date
-    valid_to: date | None = None
+    valid_from: IsoDate
+    valid_to: IsoDate | None = None
 
     @field_validator("weekdays")
     @classmethod
@@ -176,8 +176,8 @@ class CertificationIn(BaseModel):
     name: str = Field(min_length=1, max_length=120)
     number: str | None = Field(default=None, max_length=64)
     level: str | None = Field(default=None, max_length=64)
-    issued_on: date | None = None
-    expires_on: date | None = None
+    issued_on: IsoDate | None = None
+    expires_on: IsoDate | None = None
 
     @field_validator("issued_on", "expires_on")
     @classmethod

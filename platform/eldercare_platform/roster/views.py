@@ -15,7 +15,7 @@ from sqlmodel import Session
 from eldercare_platform.core.clock import local_date
 from eldercare_platform.core.deps import NowDep, SessionDep, SettingsDep
 from eldercare_platform.core.errors import UnprocessableError, errors
-from eldercare_platform.core.params import BigDbId, DbId, DbIdQuery, Instant, Offset
+from eldercare_platform.core.params import BigDbId, DbId, DbIdQuery, Instant, IsoDate, Offset
 from eldercare_platform.core.scope import Scope, scope_of
 from eldercare_platform.roster import board, certifications, leave, staff
 from eldercare_platform.roster.deps import RosterEditor, RosterReader
@@ -302,7 +302,9 @@ def get_availability(
     now: NowDep,
     settings: SettingsDep,
     area_id: DbIdQuery = None,
-    day: Annotated[date | None, Query(alias="date", description="Local day (Asia/Shanghai); today if left out")] = None,
+    day: Annotated[
+        IsoDate | None, Query(alias="date", description="Local day (Asia/Shanghai); today if left out")
+    ] = None,
 ) -> Availability:
     """Per active staff member in scope: shifts that day, leave, tasks assigned that day against capacity,
     on call, certificates expiring or expired."""

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from eldercare_platform.alerts.schemas import AlertPublic
-from eldercare_platform.core.params import BodyId, Instant
+from eldercare_platform.core.params import BodyId, Instant, IsoDate
 
-
-def _iso_day(value: Any) -> Any:
-    """Only `YYYY-MM-DD` text (no numbers, no date-times)."""
-    if not (isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)) and not isinstance(
-        value, dt.date
-    ):
-        raise ValueError("must be a date written YYYY-MM-DD")
-    return value
-
-
-IsoDay = Annotated[dt.date, BeforeValidator(_iso_day)]
+IsoDay = IsoDate
 """A local day written `YYYY-MM-DD` (query or body)."""
 
 

@@ -52,7 +52,7 @@ me_router = APIRouter(prefix="/me", tags=["tasks"])
 # --- the coordinator's board (tasks/board.py): declared before `/{task_id}` routes ----------------------------------
 BoardAreaQuery = Annotated[int, Query(ge=1, le=2**31 - 1, description="The community (or street) of the board")]
 BoardDayQuery = Annotated[
-    date | None,
+    IsoDay | None,
     Query(ge=date(2000, 1, 1), le=date(2099, 12, 31), description="Local day (Asia/Shanghai); default today"),
 ]
 
