@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import random
 import shutil
 import signal
 import socket
@@ -38,9 +39,23 @@ def find_postgres_bin() -> Path:
     raise RuntimeError("PostgreSQL server binaries not found; run `make bootstrap` (installs postgresql)")
 
 
+_LISTEN_PORTS = range(20_000, 32_768)
+"""Below Linux's ephemeral range (32768–60999): a port chosen here is not taken, between the check and the
+server's bind, by one of the many outgoing connections (database, broker) the tests and services open."""
+
+
 def free_port() -> int:
-    """A TCP port free on loopback right now."""
-    with socket.socket() as sock:
+    """A TCP port free on loopback right now, outside the ephemeral range (see `_LISTEN_PORTS`)."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.choice(_LISTEN_PORTS)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as sock:  # a crowded machine: any port the kernel offers
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
