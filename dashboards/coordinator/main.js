@@ -11,7 +11,7 @@ import { loadAvailability } from "/ui/coordinator/availability.js";
 import { openTask, refreshDrawer, wireDrawer } from "/ui/coordinator/drawer.js";
 import { POLL_MS, addDays, localDate, state } from "/ui/coordinator/state.js";
 import { $, el } from "/ui/shared/dom.js";
-import { errorText, label, t } from "/ui/shared/i18n.js";
+import { errorText, fmt, label, t } from "/ui/shared/i18n.js";
 import { preparePage, signedIn } from "/ui/shared/page.js";
 import { api, can } from "/ui/shared/session.js";
 
@@ -42,6 +42,30 @@ async function loadBoard() {
     if (mine === loadSeq) document.body.dataset.loading = "no";
   }
   loadAvailability(() => mine === loadSeq);
+}
+
+// The day's two actions (tasks.manage): give every planned task to the nearest available staff member who can
+// take it (POST /api/tasks/auto-assign; the planner of the next issue plugs in behind the same endpoint), and send
+// the assigned tasks to the caregivers' lists (POST /api/tasks/publish). The result stays beside the buttons.
+async function dayAction(button, path, describe) {
+  button.disabled = true;
+  try {
+    const body = await api(path, { json: { area_id: state.areaId, date: state.day } });
+    $("#action-result").textContent = describe(body);
+  } catch (error) {
+    if (error.status !== 401) banner(errorText(error));
+  } finally {
+    button.disabled = false;
+    loadBoard();
+  }
+}
+
+function describeAutoAssign(body) {
+  const reasons = {};
+  for (const item of body.unassigned) reasons[item.reason] = (reasons[item.reason] ?? 0) + 1;
+  const why = Object.entries(reasons).map(([code, n]) => `${t(`unplaced.${code}`)} ${n}`).join(t("listJoin"));
+  const line = fmt("autoAssigned", { n: body.assigned.length, m: body.unassigned.length });
+  return why ? `${line}（${why}）` : line;
 }
 
 function changed(reload) {
@@ -132,6 +156,11 @@ async function start() {
   }
   $("#day").addEventListener("change", () => { if ($("#day").value) setDay($("#day").value); });
   $("#reload").addEventListener("click", () => loadBoard());
+  $("#day-actions").hidden = !state.canManage;
+  $("#auto-assign").addEventListener("click", (event) =>
+    dayAction(event.currentTarget, "/api/tasks/auto-assign", describeAutoAssign));
+  $("#publish").addEventListener("click", (event) =>
+    dayAction(event.currentTarget, "/api/tasks/publish", (body) => fmt("published", { n: body.published.length })));
   setDay(/^\d{4}-\d{2}-\d{2}$/.test(params.get("date") || "") ? params.get("date") : localDate());
   timer = setInterval(() => { if (!document.hidden) loadBoard(); }, POLL_MS);
 }

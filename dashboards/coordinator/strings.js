@@ -30,6 +30,10 @@ addStrings({
     "weekday.7": "日", "supply.dispersed": "分散供养", "supply.centralised": "集中供养", evv: "服务核验",
     locationOk: "位置相符", locationOff: "位置不符", skill: "所需技能", staffName: "姓名", role: "岗位",
     attention: "需注意", skills: "技能", canTake: "可否派单", listJoin: "、",
+    autoAssign: "就近派单", publishDay: "下发当日任务",
+    autoAssigned: "已就近派出 {n} 项，{m} 项无人可派", published: "已下发 {n} 项任务",
+    "unplaced.no_staff_on_shift": "无人在班", "unplaced.no_staff_with_skill": "无具备技能的人员",
+    "unplaced.no_capacity": "人员任务已满",
   },
   en: {
     boardTitle: "Service board", today: "Today", tomorrow: "Tomorrow", reload: "Reload", alerts: "Open alerts",
@@ -59,5 +63,9 @@ addStrings({
     "weekday.6": "Sat", "weekday.7": "Sun", "supply.dispersed": "supported at home", "supply.centralised": "in an institution",
     evv: "EVV", locationOk: "location verified", locationOff: "location off", skill: "Skill", staffName: "Name",
     role: "Role", attention: "Attention", skills: "Skills", canTake: "Can take work", listJoin: ", ",
+    autoAssign: "Assign nearest", publishDay: "Publish the day",
+    autoAssigned: "{n} assigned to the nearest available, {m} with nobody able", published: "{n} tasks published",
+    "unplaced.no_staff_on_shift": "nobody on shift", "unplaced.no_staff_with_skill": "nobody with the skill",
+    "unplaced.no_capacity": "everyone's shift is full",
   },
 });

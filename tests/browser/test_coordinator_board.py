@@ -273,6 +273,24 @@ def test_a_task_is_reassigned_and_its_trace_shows_it(page: Page, live_api: str, 
     expect(page.locator("#drawer-task")).to_contain_text("测试护理员甲")
 
 
+def test_the_days_actions_publish_the_assigned_and_report_the_nearest_assignment(
+    page: Page, live_api: str, board_world: dict[str, Any]
+) -> None:
+    """The toolbar's two buttons: publishing sends the day's assigned task to its caregiver's list (published),
+    and "assign nearest" reports what it did (how many, and why the others could not go) without an error."""
+    open_board(page, live_api, board_world)
+    page.click("#publish")
+    # The world is the module's: the assigned task, and the unassigned one if the reassign test ran before.
+    expect(page.locator("#action-result")).to_have_text(re.compile(r"^已下发 [12] 项任务$"))
+    assigned = page.locator(f"[data-task-id='{board_world['assigned']}']")
+    expect(assigned).to_contain_text("已下发", timeout=10_000)
+    page.click("#auto-assign")
+    # The live API runs on the wall clock: whether the fixed day's task can still go to 甲 depends on the date, so
+    # only the report's form is checked here (tests/integration/test_task_lifecycle.py checks the assignments).
+    expect(page.locator("#action-result")).to_have_text(re.compile(r"^已就近派出 [01] 项，[01] 项无人可派"))
+    expect(page.locator("#banner")).to_be_hidden()
+
+
 @pytest.fixture
 def welfare_call(seeded_url: str) -> Iterator[dict[str, Any]]:
     """A lunch not collected today (by the wall clock: the live API runs on it) and its welfare call, opened as
