@@ -33,7 +33,7 @@ from eldercare_platform.core.clock import local_date
 from eldercare_platform.core.errors import NotFoundError, UnprocessableError
 from eldercare_platform.core.scope import scope_of
 from eldercare_platform.tasks.models import TaskAction, TaskKind, TaskStatus
-from eldercare_platform.tasks.service import move
+from eldercare_platform.tasks.service import move_each
 from eldercare_platform.users.models import User
 
 PLAN_VALID_ON = "cp.valid_from <= :day AND (cp.valid_to IS NULL OR cp.valid_to >= :day) AND cp.superseded_by IS NULL"
@@ -248,18 +248,17 @@ def _cancel_reassessment_tasks(
         text("SELECT id FROM task WHERE resident_id = :r AND kind = :kind AND status = ANY(:waiting) ORDER BY id"),
         {"r": resident_id, "kind": str(TaskKind.REASSESSMENT), "waiting": [str(s) for s in waiting]},
     ).scalars()
-    for task_id in ids:
-        move(
-            session,
-            task_id=int(task_id),
-            action=TaskAction.CANCELLED,
-            to_status=TaskStatus.CANCELLED,
-            allowed_from=waiting,
-            now=now,
-            user_id=user.id,
-            reason=REASON_ASSESSED,
-            detail={"assessment_id": assessment_id},
-        )
+    move_each(
+        session,
+        task_ids=ids,
+        action=TaskAction.CANCELLED,
+        to_status=TaskStatus.CANCELLED,
+        allowed_from=waiting,
+        now=now,
+        user_id=user.id,
+        reason=REASON_ASSESSED,
+        detail={"assessment_id": assessment_id},
+    )
 
 
 def list_assessments(session: Session, *, user: User, resident_id: int) -> list[AssessmentOut]:

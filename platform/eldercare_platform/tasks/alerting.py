@@ -55,6 +55,26 @@ def _open_subjects(session: Session, kind: AlertKind) -> set[str]:
     return {str(row) for row in rows}
 
 
+def _raise_for_task(
+    session: Session, row: Any, *, kind: AlertKind, message: str, now: datetime, detail: dict[str, Any], **owner: Any
+) -> int | None:
+    """The alert of `kind` about one task row (its id, resident, area and priority as subject, location and
+    severity); `owner` adds `staff_id` / `owner_staff_id`. Returns the new alert's id, None if already open."""
+    return raise_alert(
+        session,
+        kind=kind,
+        subject_key=_subject(int(row.id)),
+        message=message,
+        now=now,
+        severity=int(row.priority),
+        task_id=int(row.id),
+        resident_id=row.resident_id,
+        area_path=row.area_path,
+        detail=detail,
+        **owner,
+    )
+
+
 def mark_missed(session: Session, *, now: datetime, rules: AlertRules) -> list[int]:
     """Tasks not done by window end + the grace move to `missed`, each with a TASK_MISSED alert."""
     rows = session.execute(
@@ -81,18 +101,14 @@ def mark_missed(session: Session, *, now: datetime, rules: AlertRules) -> list[i
         ):
             continue
         missed.append(int(row.id))
-        raise_alert(
+        _raise_for_task(
             session,
+            row,
             kind=AlertKind.TASK_MISSED,
-            subject_key=_subject(int(row.id)),
             message=f"任务未按时完成，请改派或上报 / Task {row.id} not done in time: reassign or escalate",
             now=now,
-            severity=int(row.priority),
-            task_id=int(row.id),
-            resident_id=row.resident_id,
-            area_path=row.area_path,
-            staff_id=row.assignee_staff_id,
             detail={**detail, "kind": row.kind, "window_start": row.window_start},
+            staff_id=row.assignee_staff_id,
         )
     return missed
 
@@ -114,19 +130,15 @@ def raise_late(session: Session, *, now: datetime, rules: AlertRules) -> tuple[i
         if _subject(int(row.id)) in already:
             continue
         late_minutes = int((now - row.window_start).total_seconds() // 60)
-        if raise_alert(
+        if _raise_for_task(
             session,
+            row,
             kind=AlertKind.TASK_LATE,
-            subject_key=_subject(int(row.id)),
             message=f"任务未按时签到 / Task {row.id} not checked in {late_minutes} min after its window opened",
             now=now,
-            severity=int(row.priority),
-            task_id=int(row.id),
-            resident_id=row.resident_id,
-            area_path=row.area_path,
+            detail={"kind": row.kind, "window_start": row.window_start, "late_minutes": late_minutes},
             staff_id=row.assignee_staff_id,
             owner_staff_id=row.assignee_staff_id,
-            detail={"kind": row.kind, "window_start": row.window_start, "late_minutes": late_minutes},
         ):
             raised += 1
     resolved = resolve_alerts(
@@ -156,16 +168,12 @@ def raise_unassigned(session: Session, *, now: datetime, rules: AlertRules) -> t
     for row in rows:
         if _subject(int(row.id)) in already:
             continue
-        if raise_alert(
+        if _raise_for_task(
             session,
+            row,
             kind=AlertKind.TASK_UNASSIGNED,
-            subject_key=_subject(int(row.id)),
             message=f"任务即将开始但无人接单 / Task {row.id} starts soon and nobody is assigned",
             now=now,
-            severity=int(row.priority),
-            task_id=int(row.id),
-            resident_id=row.resident_id,
-            area_path=row.area_path,
             detail={"kind": row.kind, "window_start": row.window_start},
         ):
             raised += 1

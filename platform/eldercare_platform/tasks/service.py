@@ -8,6 +8,7 @@ injected clock; they flush, never commit: the caller's transaction decides.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -437,6 +438,12 @@ def move(
     return str(previous)
 
 
+def move_each(session: Session, *, task_ids: Iterable[int], **transition: Any) -> list[int]:
+    """`move` every task of `task_ids` with the same transition (keyword arguments of `move` but `task_id`);
+    returns the ids that moved (a task no longer in an allowed status is skipped)."""
+    return [int(task_id) for task_id in task_ids if move(session, task_id=int(task_id), **transition)]
+
+
 def suspend_for_resident(
     session: Session,
     *,
@@ -458,20 +465,16 @@ def suspend_for_resident(
         ),
         {"r": resident_id, "start": starts_at, "end": ends_at},
     ).scalars()
-    done: list[int] = []
-    for task_id in ids:
-        if move(
-            session,
-            task_id=int(task_id),
-            action=TaskAction.SUSPENDED,
-            to_status=TaskStatus.SUSPENDED,
-            allowed_from={TaskStatus.PLANNED, TaskStatus.ASSIGNED, TaskStatus.PUBLISHED},
-            now=now,
-            user_id=user_id,
-            reason=reason,
-        ):
-            done.append(int(task_id))
-    return done
+    return move_each(
+        session,
+        task_ids=ids,
+        action=TaskAction.SUSPENDED,
+        to_status=TaskStatus.SUSPENDED,
+        allowed_from={TaskStatus.PLANNED, TaskStatus.ASSIGNED, TaskStatus.PUBLISHED},
+        now=now,
+        user_id=user_id,
+        reason=reason,
+    )
 
 
 def resume_for_resident(
@@ -485,21 +488,17 @@ def resume_for_resident(
         ),
         {"r": resident_id, "now": now},
     ).scalars()
-    done: list[int] = []
-    for task_id in ids:
-        if move(
-            session,
-            task_id=int(task_id),
-            action=TaskAction.RESUMED,
-            to_status=TaskStatus.PLANNED,
-            allowed_from={TaskStatus.SUSPENDED},
-            now=now,
-            user_id=user_id,
-            reason=reason,
-            set_sql="assignee_staff_id = NULL, assigned_at = NULL, published_at = NULL",
-        ):
-            done.append(int(task_id))
-    return done
+    return move_each(
+        session,
+        task_ids=ids,
+        action=TaskAction.RESUMED,
+        to_status=TaskStatus.PLANNED,
+        allowed_from={TaskStatus.SUSPENDED},
+        now=now,
+        user_id=user_id,
+        reason=reason,
+        set_sql="assignee_staff_id = NULL, assigned_at = NULL, published_at = NULL",
+    )
 
 
 def cancel_for_resident(
@@ -513,17 +512,13 @@ def cancel_for_resident(
         ),
         {"r": resident_id},
     ).scalars()
-    done: list[int] = []
-    for task_id in ids:
-        if move(
-            session,
-            task_id=int(task_id),
-            action=TaskAction.CANCELLED,
-            to_status=TaskStatus.CANCELLED,
-            allowed_from=OPEN_STATUSES | {TaskStatus.SUSPENDED},
-            now=now,
-            user_id=user_id,
-            reason=reason,
-        ):
-            done.append(int(task_id))
-    return done
+    return move_each(
+        session,
+        task_ids=ids,
+        action=TaskAction.CANCELLED,
+        to_status=TaskStatus.CANCELLED,
+        allowed_from=OPEN_STATUSES | {TaskStatus.SUSPENDED},
+        now=now,
+        user_id=user_id,
+        reason=reason,
+    )
