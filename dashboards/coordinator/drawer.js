@@ -58,6 +58,11 @@ function assignPart(task) {
       + (s.load >= s.max_tasks_per_shift ? ` ${t("overLoad")}` : ""))));
   const reason = el("input", { id: "assign-reason", maxlength: "500", placeholder: t("reason") });
   const result = el("div", { id: "assign-result", role: "alert" });
+  // The board reloads after an assignment and redraws this part (its staff list changed): keep the result shown.
+  if (lastResult?.taskId === task.id) {
+    result.className = lastResult.node.className;
+    result.append(...[...lastResult.node.childNodes].map((node) => node.cloneNode(true)));
+  }
   const button = el("button", { type: "button", id: "assign-submit", class: "primary", onclick: () => reassign(task.id, result) }, t("assign"));
   return el("div", { class: "assign" }, el("h3", {}, t("reassign")), el("label", { for: "assign-staff" }, t("assignTo")), select, reason, button, result);
 }
@@ -69,7 +74,10 @@ function reasonsOf(error) {
   return (Array.isArray(raw) ? raw : []).map((code) => el("li", { "data-reason": code }, label("unassignableReason", code)));
 }
 
+let lastResult = null; // {taskId, node}: the last assignment's result, shown again when the part is redrawn
+
 async function reassign(taskId, result) {
+  lastResult = { taskId, node: result };
   const staffId = Number($("#assign-staff").value);
   if (!staffId) return;
   const reason = $("#assign-reason").value.trim();
