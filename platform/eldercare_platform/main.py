@@ -29,6 +29,7 @@ from eldercare_platform.core.errors import install_error_handling
 from eldercare_platform.device_events.views import router as device_events_router
 from eldercare_platform.devices.views import router as devices_router
 from eldercare_platform.meals.views import router as meals_router
+from eldercare_platform.planning.views import router as planning_router
 from eldercare_platform.meta.views import router as meta_router
 from eldercare_platform.residents.views import router as residents_router
 from eldercare_platform.roster.views import router as roster_router
@@ -103,6 +104,7 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
         my_tasks_router,
         alerts_router,
         meals_router,
+        planning_router,
         system_router,
         meta_router,
     )

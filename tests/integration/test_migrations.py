@@ -29,6 +29,9 @@ SERVICES = {
     "meal_order",
     "alert",
     "meal_watch_state",  # 0009
+    "plan",  # 0010
+    "plan_stop",
+    "plan_unassigned",
 }
 RAW_SQL_TABLES = TIME_SERIES | ALARM_CENTER | SERVICES  # created by migrations in SQL, not from SQLModel classes
 

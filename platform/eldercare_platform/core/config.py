@@ -59,6 +59,26 @@ class ServiceRulesMixin(BaseSettings):
     meal_dinner_start: time = Field(default=time(17, 0), description="Dinner is served from")
     meal_dinner_end: time = Field(default=time(18, 30), description="Dinner is served until")
     meal_dinner_cutoff: time = Field(default=time(15, 0), description="Order or cancel dinner by (same day)")
+    # Planning and routing (docs/scheduling.md).
+    plan_publish_at: time = Field(
+        default=time(20, 0), description="Tomorrow's plan is made and published at this local time (the cut-off)"
+    )
+    planner_seconds: float = Field(default=10.0, gt=0, le=600, description="Time limit of one area's solve")
+    planner_seed: int = Field(default=1, ge=0, description="The solver's random seed (plans are reproducible)")
+    travel_circuity: float = Field(default=1.3, ge=1.0, le=3.0, description="Road distance / great-circle distance")
+    travel_speed_foot_kmh: float = Field(default=4.5, gt=0, le=20, description="Door to door, on foot")
+    travel_speed_ebike_kmh: float = Field(default=15.0, gt=0, le=60, description="Door to door, e-bike")
+    travel_speed_car_kmh: float = Field(default=25.0, gt=0, le=120, description="Door to door, car, parking included")
+    travel_matrix_url: str | None = Field(
+        default=None, description="An OSRM-compatible /table service; unset: the great-circle estimate"
+    )
+    continuity_weeks: int = Field(default=4, ge=1, le=26, description="Who served a resident: look back this far")
+    continuity_weight_km: float = Field(
+        default=1.0, ge=0, le=50, description="A visit by someone other than the usual caregiver costs this (km)"
+    )
+    workload_slack: float = Field(
+        default=0.25, ge=0, le=5, description="Nobody takes more than the fair share × (1 + slack) of the tasks"
+    )
 
     @model_validator(mode="after")
     def _meal_windows_in_order(self) -> ServiceRulesMixin:
@@ -136,3 +156,11 @@ class SchedulerSettings(BaseProcessSettings, DatabaseSettingsMixin, ServiceRules
     meal_orders_enabled: bool = True
     meal_watch_seconds: int = Field(default=60, ge=5, le=3600, description="Check-ins and meals not collected")
     meal_watch_enabled: bool = True
+    nightly_plan_seconds: int = Field(
+        default=300, ge=30, le=86_400, description="How often the nightly plan checks whether the cut-off passed"
+    )
+    nightly_plan_enabled: bool = True
+    intraday_replan_seconds: int = Field(
+        default=60, ge=5, le=3600, description="How often today's plans are re-made where something changed"
+    )
+    intraday_replan_enabled: bool = True

@@ -27,6 +27,7 @@ JOB_MODULES = (
     "eldercare_platform.tasks.jobs",
     "eldercare_platform.alerts.jobs",
     "eldercare_platform.meals.jobs",
+    "eldercare_platform.planning.jobs",
 )
 """Where jobs are declared: a new domain with jobs adds its `jobs` module here."""
 

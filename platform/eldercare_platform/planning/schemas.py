@@ -1,0 +1,3 @@
+"""The planning API's request and response shapes."""
+
+from __future__ import annotations
