@@ -52,6 +52,9 @@ class TaskPublic(BaseModel):
     published_at: datetime | None = None
     accepted_at: datetime | None = None
     en_route_at: datetime | None = None
+    plan_id: int | None = Field(default=None, description="The plan that last placed it (docs/scheduling.md)")
+    route_sequence: int | None = Field(default=None, description="Its place in its caregiver's route (1-based)")
+    planned_start: datetime | None = Field(default=None, description="When the plan has its caregiver start it")
 
 
 class TaskEventPublic(BaseModel):
