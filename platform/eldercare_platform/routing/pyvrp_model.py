@@ -54,6 +54,10 @@ from eldercare_platform.routing.table import TravelTable
 
 MANDATORY_PRIZE_KM = 1000.0  # × (4 − priority): far above any detour, so a feasible mandatory visit is served
 MAX_DECLINE_DIMENSIONS = 8
+RESTRICTION_UNITS = 100
+"""A visit loads this much in a restriction dimension (skill, code, decline): PyVRP's penalty per unit of excess
+load is capped (100,000 by default), so one unit would let the search trade a broken restriction for a
+mandatory visit's prize (1,000 km and more) and wander in infeasible space; 100 units outweigh any prize."""
 Key = tuple[int, int]
 
 
@@ -144,19 +148,19 @@ def build(
     dimensions = ["count", *(f"skill:{s}" for s in skills), *(f"code:{b}" for b in range(bits))]
     dimensions += [f"decline:{d}" for d in range(decline_dims)]
     width = len(dimensions)
-    big = len(visits) * 2 + 1
+    big = (len(visits) * 2 + 1) * RESTRICTION_UNITS
     code_base, decline_base = 1 + len(skills), 1 + len(skills) + bits
 
     def demand(v: Visit, for_staff: int | None) -> list[int]:
         load = [0] * width
         load[0] = 1
         if v.required_skill is not None:
-            load[1 + skills.index(v.required_skill)] = 1
+            load[1 + skills.index(v.required_skill)] = RESTRICTION_UNITS
         if for_staff is not None:
             for b in code_of[for_staff]:
-                load[code_base + b] = 1
+                load[code_base + b] = RESTRICTION_UNITS
         for d in declined_dims.get(v.resident_id, ()):
-            load[decline_base + d] = 1
+            load[decline_base + d] = RESTRICTION_UNITS
         return load
 
     depots: list[Depot] = []
