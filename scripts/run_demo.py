@@ -44,7 +44,7 @@ DEMO_START_JOBS = (
 )
 """Run once before the pages open (in this order): today's shifts, tasks and meal orders, and the day's alerts.
 Names no domain declares are skipped (`python -m eldercare_platform.scheduler --once` says which ran)."""
-DEMO_PLAN_SECONDS = "2"
+DEMO_PLAN_SECONDS = "1"
 """Then today's plan, a manual plan (a draft) per community (`python -m eldercare_platform.planning`), so the board
 shows routes at once; each community's solve gets this long (the scheduler's own plans use planner_seconds)."""
 SERVICE_ACCOUNTS = {"gateway": DEMO_MQTT_PASSWORD, "platform": DEMO_MQTT_PASSWORD}

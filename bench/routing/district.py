@@ -57,8 +57,18 @@ from eldercare_platform.routing.problem import Plan, Planner, PlanningProblem, V
 from eldercare_platform.routing.validate import violations
 from eldercare_platform.tasks.generation import generate_tasks
 
-SKILLS = ("visit", "meal_delivery", "cleaning", "bathing", "shopping", "errands", "nursing", "rehabilitation",
-          "psychological_comfort", "medical_escort")  # fmt: skip
+SKILLS = (
+    "visit",
+    "meal_delivery",
+    "cleaning",
+    "bathing",
+    "shopping",
+    "errands",
+    "nursing",
+    "rehabilitation",
+    "psychological_comfort",
+    "medical_escort",
+)
 CERTIFICATE = "养老护理员职业技能等级证书"
 MIN_SECONDS = 0.5
 """The least a community's solve gets, however few its visits."""
@@ -119,9 +129,16 @@ def top_up(session: Session, *, day: date, staff: int, seed: int = 1) -> dict[st
                     " home_latitude, home_longitude, travel_mode) VALUES (:name, '13900000000', 'caregiver',"
                     " :skills, :area, true, :cap, :lat, :lon, :mode) RETURNING id"
                 ),
-                {"name": f"测评护理员{area}-{rng.randrange(10**6)}", "skills": skills, "area": area,
-                 "cap": rng.randint(6, 8), "lat": round(lat, 6), "lon": round(lon, 6), "mode": mode},
-            ).scalar_one()  # fmt: skip
+                {
+                    "name": f"测评护理员{area}-{rng.randrange(10**6)}",
+                    "skills": skills,
+                    "area": area,
+                    "cap": rng.randint(6, 8),
+                    "lat": round(lat, 6),
+                    "lon": round(lon, 6),
+                    "mode": mode,
+                },
+            ).scalar_one()
             if rng.random() < 0.7:
                 session.execute(
                     text(
@@ -205,8 +222,12 @@ def solve(name: str, planner: Planner, problem: PlanningProblem, travel: Any) ->
     plan = planner.plan(problem)
     seconds = time.perf_counter() - started
     broken = violations(problem, plan, travel)
-    figures = summarize(problem, plan) | {"wall_s": round(seconds, 3), "violations": broken[:5],
-                                          "violation_count": len(broken), "stats": dict(plan.stats)}  # fmt: skip
+    figures = summarize(problem, plan) | {
+        "wall_s": round(seconds, 3),
+        "violations": broken[:5],
+        "violation_count": len(broken),
+        "stats": dict(plan.stats),
+    }
     figures["route_km"] = [r.travel_km for r in plan.routes if r.stops]
     figures["route_tasks"] = [len(r.stops) for r in plan.routes if r.stops]
     figures["continuity"] = _continuity(problem, plan)
@@ -243,9 +264,13 @@ class Replay:
 def spread(values: list[float]) -> dict[str, float]:
     if not values:
         return {}
-    return {"mean": round(statistics.fmean(values), 3), "median": round(statistics.median(values), 3),
-            "min": round(min(values), 3), "max": round(max(values), 3),
-            "stdev": round(statistics.pstdev(values), 3)}  # fmt: skip
+    return {
+        "mean": round(statistics.fmean(values), 3),
+        "median": round(statistics.median(values), 3),
+        "min": round(min(values), 3),
+        "max": round(max(values), 3),
+        "stdev": round(statistics.pstdev(values), 3),
+    }
 
 
 def _share(part: int, whole: int) -> float:
@@ -307,18 +332,29 @@ def run(url: str, args: argparse.Namespace, now: datetime, report: Report) -> No
         session.execute(text("ANALYZE"))
     report.add("day planned (local), at", f"{day.isoformat()} at {cut_off.astimezone(LOCAL_TIMEZONE):%H:%M}", "day")
     report.add("district: residents with a plan / staff", f"{district['residents']} / {district['staff']}", "district")
-    report.add("caregivers on shift (seeded + added)",
-               f"{staffing['on_shift_before']} + {staffing['added']}", "staffing")  # fmt: skip
+    report.add(
+        "caregivers on shift (seeded + added)", f"{staffing['on_shift_before']} + {staffing['added']}", "staffing"
+    )
     report.data["preparation"] = {"shifts": shifts, "tasks": generated.summary(), "meals": meals, "history": served}
     report.add("district build (s)", round(time.perf_counter() - started, 1), "build_s")
     try:
-        communities, plans = plan_district(engine, day=day, now=cut_off, settings=settings, args=args)
+        communities, plans, problems = plan_district(engine, day=day, now=cut_off, settings=settings, args=args)
         report_district(report, communities, args)
+        if args.streets:
+            streets = by_street(engine, problems, settings, args)
+            figures = district_figures(streets, "street")
+            report.data["by_street"] = figures | {"streets": [s.__dict__ for s in streets]}
+            report.add(
+                "by street instead (served / travel km / mandatory explained / solve s / violations)",
+                f"{figures['served']}/{figures['visits']} / {figures['travel_km']} /"
+                f" {figures['mandatory_served_or_explained_share']} / {figures['solve_s']} /"
+                f" {figures['violations']}",
+                "by_street_summary",
+            )
         apply_s = apply_plans(engine, communities, plans, day=day, now=cut_off, settings=settings)
         final = report.data["product"]["final_plan_s"]
         report.add("nightly run: record + apply the product's plans (s)", round(apply_s, 2), "apply_s")
-        report.add("nightly run end to end: build + solve + record/apply (s)", round(final + apply_s, 2),
-                   "nightly_s")  # fmt: skip
+        report.add("nightly run end to end: build + solve + record/apply (s)", round(final + apply_s, 2), "nightly_s")
     finally:
         engine.dispose()
 
@@ -330,7 +366,7 @@ def product_planner(settings: ServiceRulesMixin, name: str) -> Planner:
 
 def plan_district(
     engine: Any, *, day: date, now: datetime, settings: ApiSettings, args: argparse.Namespace
-) -> tuple[list[Community], dict[str, Plan]]:
+) -> tuple[list[Community], dict[str, Plan], list[tuple[Community, PlanningProblem]]]:
     travel = travel_model(settings)
     communities: list[Community] = []
     problems: list[tuple[Community, PlanningProblem]] = []
@@ -351,9 +387,13 @@ def plan_district(
     baseline = GreedyPlanner(travel)
     for community, problem in problems:
         community.budget_s = round(MIN_SECONDS + budget * community.visits / total_visits, 3)
-        sized = PlanningProblem(caregivers=problem.caregivers, visits=problem.visits, now=problem.now,
-                                settings=planner_settings(settings, seconds=community.budget_s),
-                                label=problem.label)  # fmt: skip
+        sized = PlanningProblem(
+            caregivers=problem.caregivers,
+            visits=problem.visits,
+            now=problem.now,
+            settings=planner_settings(settings, seconds=community.budget_s),
+            label=problem.label,
+        )
         greedy, community.plans["baseline"] = solve("baseline", baseline, sized, travel)
         plan, figures = solve("product", product_planner(settings, args.planner), sized, travel)
         community.plans["solver"] = figures
@@ -362,14 +402,56 @@ def plan_district(
             plan, figures = greedy, community.plans["baseline"] | {"fallback": True, "wall_s": spent}
         community.plans["product"] = figures
         plans[problem.label] = plan
-        if args.dump is not None and community.plans["product"]["violation_count"]:
+        if args.dump is not None and community.plans["solver"]["violation_count"]:
             args.dump.mkdir(parents=True, exist_ok=True)
             (args.dump / f"community-{community.area_id}.pickle").write_bytes(pickle.dumps(sized))
-        print(f"  community {community.area_id}: {community.visits} visits, {community.caregivers} caregivers,"
-              f" budget {community.budget_s} s: baseline {community.plans['baseline']['travel_km']} km,"
-              f" product {community.plans['product']['travel_km']} km"
-              f" ({community.plans['product']['wall_s']} s)", flush=True)  # fmt: skip
-    return communities, plans
+        print(
+            f"  community {community.area_id}: {community.visits} visits, {community.caregivers} caregivers,"
+            f" budget {community.budget_s} s: baseline {community.plans['baseline']['travel_km']} km,"
+            f" product {community.plans['product']['travel_km']} km"
+            f" ({community.plans['product']['wall_s']} s)",
+            flush=True,
+        )
+    return communities, plans, problems
+
+
+def by_street(
+    engine: Any, problems: list[tuple[Community, PlanningProblem]], settings: ApiSettings, args: argparse.Namespace
+) -> list[Community]:
+    """The other composition, measured to decide: one problem per street (its communities' caregivers may serve
+    any of its communities), the street's solve given the sum of its communities' budgets."""
+    travel = travel_model(settings)
+    with Session(engine) as session:
+        parent = dict(session.execute(text("SELECT id, parent_id FROM area WHERE level = 'community'")).all())
+    streets: dict[int, list[tuple[Community, PlanningProblem]]] = {}
+    for community, problem in problems:
+        streets.setdefault(int(parent[community.area_id]), []).append((community, problem))
+    result = []
+    for street_id, members in sorted(streets.items()):
+        first = members[0][1]
+        budget = sum(c.budget_s for c, _ in members)
+        merged = PlanningProblem(
+            caregivers=[c for _, p in members for c in p.caregivers],
+            visits=[v for _, p in members for v in p.visits],
+            now=first.now,
+            settings=planner_settings(settings, seconds=budget),
+            label=f"street {street_id}",
+        )
+        street = Community(
+            street_id,
+            len(merged.visits),
+            len(merged.caregivers),
+            round(sum(c.build_s for c, _ in members), 3),
+            round(budget, 3),
+        )
+        _, street.plans["street"] = solve("street", product_planner(settings, args.planner), merged, travel)
+        print(
+            f"  street {street_id}: {street.visits} visits, {street.caregivers} caregivers, budget {street.budget_s}"
+            f" s: {street.plans['street']['served']} served, {street.plans['street']['travel_km']} km",
+            flush=True,
+        )
+        result.append(street)
+    return result
 
 
 def report_district(report: Report, communities: list[Community], args: argparse.Namespace) -> None:
@@ -382,28 +464,43 @@ def report_district(report: Report, communities: list[Community], args: argparse
         if baseline["travel_km_per_served_task"]
         else 0.0
     )
-    report.add("communities planned / visits / caregivers",
-               f"{len(communities)} / {product['visits']} / {sum(c.caregivers for c in communities)}",
-               "size")  # fmt: skip
+    report.add(
+        "communities planned / visits / caregivers",
+        f"{len(communities)} / {product['visits']} / {sum(c.caregivers for c in communities)}",
+        "size",
+    )
     report.add("product planner", product_name(communities), "planner")
     refused = [c.area_id for c in communities if c.plans["product"].get("fallback")]
-    report.add("communities whose solver plan broke a rule (greedy applied instead)", f"{len(refused)} {refused}",
-               "fallbacks")  # fmt: skip
+    report.add(
+        "communities whose solver plan broke a rule (greedy applied instead)", f"{len(refused)} {refused}", "fallbacks"
+    )
     report.data["solver"] = district_figures(communities, "solver")
-    report.add("time to a first feasible plan: greedy, whole district (s)",
-               round(baseline["final_plan_s"], 2), "first_feasible_s")  # fmt: skip
-    report.add(f"time to the final plan, whole district (s; budget {args.seconds})", product["final_plan_s"],
-               "final_plan_s")  # fmt: skip
-    for label, key in [("served / visits", "served"), ("inside window share", "inside_window_share"),
-                       ("mandatory served or explained", "mandatory_served_or_explained_share"),
-                       ("travel km", "travel_km"), ("travel km per served task", "travel_km_per_served_task"),
-                       ("continuity share", "continuity_share"), ("violations", "violations")]:  # fmt: skip
+    report.add(
+        "time to a first feasible plan: greedy, whole district (s)",
+        round(baseline["final_plan_s"], 2),
+        "first_feasible_s",
+    )
+    report.add(
+        f"time to the final plan, whole district (s; budget {args.seconds})", product["final_plan_s"], "final_plan_s"
+    )
+    for label, key in [
+        ("served / visits", "served"),
+        ("inside window share", "inside_window_share"),
+        ("mandatory served or explained", "mandatory_served_or_explained_share"),
+        ("travel km", "travel_km"),
+        ("travel km per served task", "travel_km_per_served_task"),
+        ("continuity share", "continuity_share"),
+        ("violations", "violations"),
+    ]:
         value_p, value_b = product[key], baseline[key]
         if key == "served":
             value_p, value_b = f"{product['served']}/{product['visits']}", f"{baseline['served']}/{baseline['visits']}"
         report.add(f"{label}: product | baseline", f"{value_p} | {value_b}", f"cmp_{key}")
-    report.add("travel km per caregiver (mean/median/max): product",
-               _triple(product["travel_km_per_caregiver"]), "km_per_caregiver")  # fmt: skip
+    report.add(
+        "travel km per caregiver (mean/median/max): product",
+        _triple(product["travel_km_per_caregiver"]),
+        "km_per_caregiver",
+    )
     report.add("tasks per caregiver (mean/stdev/max): product", _tasks(product["tasks_per_caregiver"]), "workload")
     report.add("unassigned by reason: product", json.dumps(product["unassigned_by_reason"]), "unassigned")
     report.add("travel saved vs baseline (total | per served task)", f"{saved:.1%} | {per_task:.1%}", "saved")
@@ -429,8 +526,16 @@ def apply_plans(
     started = time.perf_counter()
     with Session(engine) as session:
         for community in communities:
-            plan_id = planning.run_plan(session, area_id=community.area_id, day=day, kind=PlanKind.NIGHTLY, now=now,
-                                        settings=settings, planner=replay, trigger={"bench": "district"})  # fmt: skip
+            plan_id = planning.run_plan(
+                session,
+                area_id=community.area_id,
+                day=day,
+                kind=PlanKind.NIGHTLY,
+                now=now,
+                settings=settings,
+                planner=replay,
+                trigger={"bench": "district"},
+            )
             status = session.execute(text("SELECT status FROM plan WHERE id = :id"), {"id": plan_id}).scalar_one()
             community.plans["product"]["recorded_status"] = status
             session.commit()
@@ -446,6 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--now", type=datetime.fromisoformat, default=None, help="the clock's instant (ISO, aware)")
     parser.add_argument("--url", default=None, help="an existing migrated, empty database instead of a fresh one")
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where the JSON goes")
+    parser.add_argument("--streets", action="store_true", help="also plan one problem per street, to compare")
     parser.add_argument("--dump", type=Path, default=None, help="pickle the problems whose plan broke a rule here")
     args = parser.parse_args(argv)
     now = (args.now or datetime.now(UTC)).astimezone(UTC)
@@ -466,8 +572,12 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(data_dir, ignore_errors=True)
     args.results_dir.mkdir(parents=True, exist_ok=True)
     path = args.results_dir / f"routing-district-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    payload = {"benchmark": "routing-district", "machine": machine(), "results": report.data,
-               "at": datetime.now(UTC).isoformat()}  # fmt: skip
+    payload = {
+        "benchmark": "routing-district",
+        "machine": machine(),
+        "results": report.data,
+        "at": datetime.now(UTC).isoformat(),
+    }
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
     for label, value in report.rows:
         print(f"  {label:<64}  {value}")

@@ -119,21 +119,31 @@ def build(db: Session, *, day: date = TOMORROW, shifts: bool = True) -> PlanWorl
     other = f.area(db, name="红梅社区", level=AreaLevel.COMMUNITY, parent=street)
     assert community.id is not None and other.id is not None
     residents = []
-    for index, (dlat, dlon) in enumerate([(0.004, 0.0), (0.0, 0.005), (-0.004, 0.0), (0.0, -0.005), (0.006, 0.006),
-                                          (-0.006, -0.006)]):  # fmt: skip
+    for index, (dlat, dlon) in enumerate(
+        [(0.004, 0.0), (0.0, 0.005), (-0.004, 0.0), (0.0, -0.005), (0.006, 0.006), (-0.006, -0.006)]
+    ):
         resident = f.resident(db, community=community, name=f"老人{index + 1}")
         lat, lon = near(dlat, dlon)
-        db.execute(text("UPDATE household SET latitude = :lat, longitude = :lon WHERE id = :h"),
-                   {"lat": lat, "lon": lon, "h": resident.household_id})  # fmt: skip
+        db.execute(
+            text("UPDATE household SET latitude = :lat, longitude = :lon WHERE id = :h"),
+            {"lat": lat, "lon": lon, "h": resident.household_id},
+        )
         residents.append(resident)
     other_resident = f.resident(db, community=other, name="其他社区老人")
     staff = {
-        "nurse": add_staff(db, name="孙护理", area_id=community.id, at_point=near(0.001, 0.001),
-                           skills=["visit", "nursing"], nurse=True),
+        "nurse": add_staff(
+            db,
+            name="孙护理",
+            area_id=community.id,
+            at_point=near(0.001, 0.001),
+            skills=["visit", "nursing"],
+            nurse=True,
+        ),
         "visitor": add_staff(db, name="周探访", area_id=community.id, at_point=near(-0.001, 0.002), skills=["visit"]),
-        "meals": add_staff(db, name="吴送餐", area_id=community.id, at_point=near(0.002, -0.001),
-                           skills=["visit", "meal_delivery"]),
-    }  # fmt: skip
+        "meals": add_staff(
+            db, name="吴送餐", area_id=community.id, at_point=near(0.002, -0.001), skills=["visit", "meal_delivery"]
+        ),
+    }
     if shifts:
         for staff_id in staff.values():
             add_shift(db, staff_id, day)

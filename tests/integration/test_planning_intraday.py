@@ -52,8 +52,15 @@ def publish_to(db: Session, task_id: int, staff_id: int) -> None:
 
 def step(db: Session, task_id: int, status: TaskStatus, when: datetime, column: str) -> None:
     previous = {TaskStatus.EN_ROUTE: TaskStatus.PUBLISHED, TaskStatus.CHECKED_IN: TaskStatus.EN_ROUTE}[status]
-    assert tasks_service.move(db, task_id=task_id, action=TaskAction(str(status)), to_status=status,
-                              allowed_from={previous}, now=when, set_sql=f"{column} = :now")  # fmt: skip
+    assert tasks_service.move(
+        db,
+        task_id=task_id,
+        action=TaskAction(str(status)),
+        to_status=status,
+        allowed_from={previous},
+        now=when,
+        set_sql=f"{column} = :now",
+    )
 
 
 def live_day(db: Session) -> tuple[PlanWorld, dict[str, int], int]:
@@ -68,11 +75,23 @@ def live_day(db: Session) -> tuple[PlanWorld, dict[str, int], int]:
         "later_2": add_task(db, r[3].id, TODAY, (15, 0), (16, 30)),
         "meals_staff": add_task(db, r[4].id, TODAY, (15, 0), (17, 0)),
     }
-    for name, staff in [("started", "nurse"), ("on_the_way", "visitor"), ("later_1", "visitor"),
-                        ("later_2", "visitor"), ("meals_staff", "meals")]:  # fmt: skip
+    for name, staff in [
+        ("started", "nurse"),
+        ("on_the_way", "visitor"),
+        ("later_1", "visitor"),
+        ("later_2", "visitor"),
+        ("meals_staff", "meals"),
+    ]:
         publish_to(db, tasks[name], w.staff[staff])
-    morning = planning.run_plan(db, area_id=w.community.id, day=TODAY, kind=PlanKind.NIGHTLY, now=at(TODAY, 7, 30),
-                                settings=SETTINGS, planner=PLANNER)  # fmt: skip
+    morning = planning.run_plan(
+        db,
+        area_id=w.community.id,
+        day=TODAY,
+        kind=PlanKind.NIGHTLY,
+        now=at(TODAY, 7, 30),
+        settings=SETTINGS,
+        planner=PLANNER,
+    )
     assert plan_row(db, morning).status == "published"
     step(db, tasks["started"], TaskStatus.EN_ROUTE, at(TODAY, 13, 20), "en_route_at")
     step(db, tasks["started"], TaskStatus.CHECKED_IN, at(TODAY, 13, 40), "checked_in_at")
@@ -93,8 +112,15 @@ def test_a_sick_call_moves_the_rest_of_that_caregivers_day_and_leaves_started_ta
 ) -> None:
     w, tasks, morning = live_day(db)
     started_trace = trace(db, tasks["started"])
-    roster_service.record_leave(db, staff_id=w.staff["visitor"], kind="sick", starts_at=TEST_NOW,
-                                ends_at=at(TODAY, 23, 59), reason="发烧", now=TEST_NOW)  # fmt: skip
+    roster_service.record_leave(
+        db,
+        staff_id=w.staff["visitor"],
+        kind="sick",
+        starts_at=TEST_NOW,
+        ends_at=at(TODAY, 23, 59),
+        reason="发烧",
+        now=TEST_NOW,
+    )
     planner = PLANNER if solver == "greedy" else PyVRPPlanner(travel_model(SETTINGS))
     outcome = planning.intraday(db, now=TEST_NOW + timedelta(minutes=1), settings=SETTINGS, planner=planner)
     assert len(outcome.planned) == 1 and outcome.failed == [] and outcome.errors == []
@@ -120,8 +146,9 @@ def test_a_sick_call_moves_the_rest_of_that_caregivers_day_and_leaves_started_ta
     assert (on_the_way.status, on_the_way.assignee_staff_id) == ("en_route", w.staff["visitor"])
     assert plan.inputs["left_out"] == {str(tasks["on_the_way"]): "under_way_off_shift"}
     assert plan.inputs["unavailable_staff"] == {str(w.staff["visitor"]): "on_leave"}
-    pinned = db.execute(text("SELECT task_id, staff_id, planned_start FROM plan_stop WHERE plan_id = :p AND pinned"),
-                        {"p": plan.id}).all()  # fmt: skip
+    pinned = db.execute(
+        text("SELECT task_id, staff_id, planned_start FROM plan_stop WHERE plan_id = :p AND pinned"), {"p": plan.id}
+    ).all()
     assert [(p.task_id, p.staff_id, p.planned_start) for p in pinned if p.task_id == tasks["started"]] == [
         (tasks["started"], w.staff["nurse"], at(TODAY, 13, 40))
     ]
@@ -138,14 +165,23 @@ def test_a_published_task_whose_caregiver_has_no_shift_any_more_moves_and_says_w
     moved = [e for e in trace(db, tasks["meals_staff"]) if e.action == "assigned"][-1]
     assert moved.reason == "caregiver_unavailable" and moved.detail["from_staff_id"] == w.staff["meals"]
     assert moved.detail["caregiver_unavailable"] == "not_on_shift" and moved.detail["plan_id"] == outcome.planned[0]
-    assert any(e.action == "note" and e.detail.get("notify_staff_id") == w.staff["meals"]
-               for e in trace(db, tasks["meals_staff"]))  # fmt: skip
+    assert any(
+        e.action == "note" and e.detail.get("notify_staff_id") == w.staff["meals"]
+        for e in trace(db, tasks["meals_staff"])
+    )
 
 
 def test_a_cancelled_task_leaves_the_plan(db: Session) -> None:
     w, tasks, _ = live_day(db)
-    tasks_service.move(db, task_id=tasks["later_2"], action=TaskAction.CANCELLED, to_status=TaskStatus.CANCELLED,
-                       allowed_from={TaskStatus.PUBLISHED}, now=TEST_NOW, reason="老人住院")  # fmt: skip
+    tasks_service.move(
+        db,
+        task_id=tasks["later_2"],
+        action=TaskAction.CANCELLED,
+        to_status=TaskStatus.CANCELLED,
+        allowed_from={TaskStatus.PUBLISHED},
+        now=TEST_NOW,
+        reason="老人住院",
+    )
     outcome = planning.intraday(db, now=TEST_NOW + timedelta(minutes=1), settings=SETTINGS, planner=PLANNER)
     assert len(outcome.planned) == 1
     plan = plan_row(db, outcome.planned[0])

@@ -105,14 +105,24 @@ def test_a_plan_keeps_every_shift_skill_window_and_pinned_task(db: Session, solv
     publish_to(db, pinned, w.staff["visitor"])
     events_before = len(trace(db, pinned))
     recording = Recording(GreedyPlanner(TRAVEL) if solver == "greedy" else PyVRPPlanner(TRAVEL))
-    plan_id = planning.run_plan(db, area_id=w.community.id, day=TOMORROW, kind=PlanKind.NIGHTLY,
-                                now=at(TODAY, 20), settings=SETTINGS, planner=recording)  # fmt: skip
+    plan_id = planning.run_plan(
+        db,
+        area_id=w.community.id,
+        day=TOMORROW,
+        kind=PlanKind.NIGHTLY,
+        now=at(TODAY, 20),
+        settings=SETTINGS,
+        planner=recording,
+    )
     assert plan_row(db, plan_id).status == "published" and plan_row(db, plan_id).solver == solver
     assert recording.problem is not None and recording.result is not None
     assert violations(recording.problem, recording.result, TRAVEL) == []
     shifts = {sid: (at(TOMORROW, 8), at(TOMORROW, 17)) for sid in w.staff.values()}
-    skills = {w.staff["nurse"]: {"visit", "nursing"}, w.staff["visitor"]: {"visit"},
-              w.staff["meals"]: {"visit", "meal_delivery"}}  # fmt: skip
+    skills = {
+        w.staff["nurse"]: {"visit", "nursing"},
+        w.staff["visitor"]: {"visit"},
+        w.staff["meals"]: {"visit", "meal_delivery"},
+    }
     durations = {**dict.fromkeys(nursing, 60), **dict.fromkeys([narrow, pinned, *others], 30)}
     for task_id, minutes in durations.items():
         row = task_row(db, task_id)
@@ -124,8 +134,9 @@ def test_a_plan_keeps_every_shift_skill_window_and_pinned_task(db: Session, solv
     kept = task_row(db, pinned)
     assert kept.assignee_staff_id == w.staff["visitor"] and kept.status == "published" and kept.plan_id == plan_id
     assert len(trace(db, pinned)) == events_before  # its caregiver was not touched: no trace line
-    pinned_stop = db.execute(text("SELECT staff_id, pinned FROM plan_stop WHERE plan_id = :p AND task_id = :t"),
-                             {"p": plan_id, "t": pinned}).one()  # fmt: skip
+    pinned_stop = db.execute(
+        text("SELECT staff_id, pinned FROM plan_stop WHERE plan_id = :p AND task_id = :t"), {"p": plan_id, "t": pinned}
+    ).one()
     assert tuple(pinned_stop) == (w.staff["visitor"], True)
 
 
@@ -135,8 +146,15 @@ def test_a_task_nobody_can_serve_is_explained_and_raises_an_alert(db: Session) -
     evening = add_task(db, w.residents[1].id, TOMORROW, (19, 0), (20, 0))
     flexible = add_task(db, w.residents[2].id, TOMORROW, (18, 0), (19, 0), priority=4)
     fine = add_task(db, w.residents[3].id, TOMORROW, (9, 0), (12, 0))
-    plan_id = planning.run_plan(db, area_id=w.community.id, day=TOMORROW, kind=PlanKind.MANUAL,
-                                now=at(TODAY, 15), settings=SETTINGS, planner=GreedyPlanner(TRAVEL))  # fmt: skip
+    plan_id = planning.run_plan(
+        db,
+        area_id=w.community.id,
+        day=TOMORROW,
+        kind=PlanKind.MANUAL,
+        now=at(TODAY, 15),
+        settings=SETTINGS,
+        planner=GreedyPlanner(TRAVEL),
+    )
     reasons = dict(
         db.execute(text("SELECT task_id, reason FROM plan_unassigned WHERE plan_id = :p"), {"p": plan_id}).all()
     )
@@ -155,14 +173,35 @@ def test_a_task_nobody_can_serve_is_explained_and_raises_an_alert(db: Session) -
 def test_a_later_plan_records_what_changed_and_supersedes_the_published_one(db: Session) -> None:
     w = build(db)
     first_tasks = [add_task(db, r.id, TOMORROW, (9, 0), (17, 0)) for r in w.residents[:3]]
-    first = planning.run_plan(db, area_id=w.community.id, day=TOMORROW, kind=PlanKind.NIGHTLY,
-                              now=at(TODAY, 20), settings=SETTINGS, planner=GreedyPlanner(TRAVEL))  # fmt: skip
+    first = planning.run_plan(
+        db,
+        area_id=w.community.id,
+        day=TOMORROW,
+        kind=PlanKind.NIGHTLY,
+        now=at(TODAY, 20),
+        settings=SETTINGS,
+        planner=GreedyPlanner(TRAVEL),
+    )
     assert plan_row(db, first).changes["counts"]["newly_assigned"] == 3
     added = add_task(db, w.residents[4].id, TOMORROW, (9, 0), (11, 0))
-    tasks_service.move(db, task_id=first_tasks[0], action=TaskAction.CANCELLED, to_status=TaskStatus.CANCELLED,
-                       allowed_from={TaskStatus.PUBLISHED}, now=at(TODAY, 21), reason="家属取消")  # fmt: skip
-    second = planning.run_plan(db, area_id=w.community.id, day=TOMORROW, kind=PlanKind.MANUAL,
-                               now=at(TODAY, 21), settings=SETTINGS, planner=GreedyPlanner(TRAVEL))  # fmt: skip
+    tasks_service.move(
+        db,
+        task_id=first_tasks[0],
+        action=TaskAction.CANCELLED,
+        to_status=TaskStatus.CANCELLED,
+        allowed_from={TaskStatus.PUBLISHED},
+        now=at(TODAY, 21),
+        reason="家属取消",
+    )
+    second = planning.run_plan(
+        db,
+        area_id=w.community.id,
+        day=TOMORROW,
+        kind=PlanKind.MANUAL,
+        now=at(TODAY, 21),
+        settings=SETTINGS,
+        planner=GreedyPlanner(TRAVEL),
+    )
     changes = plan_row(db, second).changes
     assert changes["previous_plan_id"] == first and plan_row(db, second).previous_plan_id == first
     assert [item["task_id"] for item in changes["newly_assigned"]] == [added]
@@ -183,8 +222,9 @@ class Broken:
         stops = tuple(stop for route in good.routes for stop in route.stops)
         first = problem.caregivers[0]
         route = Route(staff_id=first.staff_id, shift_id=first.shift_id, stops=stops, travel_km=0, travel_minutes=0)
-        return Plan(solver="broken", routes=(route,), unassigned=good.unassigned, cost={}, runtime_seconds=0,
-                    feasible=True)  # fmt: skip
+        return Plan(
+            solver="broken", routes=(route,), unassigned=good.unassigned, cost={}, runtime_seconds=0, feasible=True
+        )
 
     def insert(self, problem: PlanningProblem, current: Plan, visit: Visit) -> Plan:
         raise NotImplementedError
@@ -218,8 +258,15 @@ def test_a_plan_that_breaks_a_rule_is_recorded_failed_and_applied_to_nothing(db:
     assert rerun.failed == [] and counts(db) == after  # a plan that broke a rule: not again on the same inputs
     good = planning.nightly(db, now=at(TODAY, 20, 10), settings=SETTINGS, planner=GreedyPlanner(TRAVEL))
     assert good.planned == []  # unchanged inputs: still not retried; a change (or a coordinator's run) does
-    retry = planning.run_plan(db, area_id=w.community.id, day=TOMORROW, kind=PlanKind.MANUAL, now=at(TODAY, 20, 10),
-                              settings=SETTINGS, planner=GreedyPlanner(TRAVEL))  # fmt: skip
+    retry = planning.run_plan(
+        db,
+        area_id=w.community.id,
+        day=TOMORROW,
+        kind=PlanKind.MANUAL,
+        now=at(TODAY, 20, 10),
+        settings=SETTINGS,
+        planner=GreedyPlanner(TRAVEL),
+    )
     assert plan_row(db, retry).status == "draft"
     assert db.execute(text("SELECT state FROM alert WHERE kind = 'plan_failed'")).scalar_one() == "resolved"
 
@@ -227,8 +274,16 @@ def test_a_plan_that_breaks_a_rule_is_recorded_failed_and_applied_to_nothing(db:
 def test_a_failed_plan_falls_back_to_the_baseline_when_one_is_given(db: Session) -> None:
     w = build(db)
     tasks = [add_task(db, r.id, TOMORROW, (9, 0), (12, 0), skill="nursing") for r in w.residents[:2]]
-    plan_id = planning.run_plan(db, area_id=w.community.id, day=TOMORROW, kind=PlanKind.NIGHTLY, now=at(TODAY, 20),
-                                settings=SETTINGS, planner=Broken(), fallback=GreedyPlanner(TRAVEL))  # fmt: skip
+    plan_id = planning.run_plan(
+        db,
+        area_id=w.community.id,
+        day=TOMORROW,
+        kind=PlanKind.NIGHTLY,
+        now=at(TODAY, 20),
+        settings=SETTINGS,
+        planner=Broken(),
+        fallback=GreedyPlanner(TRAVEL),
+    )
     plan = plan_row(db, plan_id)
     assert (plan.status, plan.solver) == ("published", "greedy")
     failed = plan_row(db, plan.trigger["fallback_of"])

@@ -113,6 +113,8 @@ def test_scheduler_registers_every_job(database_url: str) -> None:
         "coverage_alerts",
         "meal_orders",
         "meal_watch",
+        "nightly_plan",
+        "intraday_replan",
     }
 
 
@@ -140,6 +142,8 @@ def test_every_job_declared_beside_a_domain_is_discovered_and_can_be_disabled(
         "coverage_alerts",
         "meal_orders",
         "meal_watch",
+        "nightly_plan",
+        "intraday_replan",
     }
     base: dict[str, Any] = {"environment": "test", "database_url": database_url, "broker_auth_dir": tmp_path}
     engine = engine_for(SchedulerSettings(**base).sqlalchemy_url, 2)

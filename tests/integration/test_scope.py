@@ -247,8 +247,16 @@ def _services(session: Session, world: World, homes: dict[str, Area], street: Ar
     # Issue 12: a coordinator's plan of tomorrow for two communities of the district and one of the other district.
     planner = GreedyPlanner(travel_model(settings))
     for key in ("a1", "b", "other"):
-        run_plan(session, area_id=world_area(homes[key]), day=day + timedelta(days=1), kind=PlanKind.MANUAL,
-                 now=TEST_NOW, settings=settings, user_id=admin.id, planner=planner)  # fmt: skip
+        run_plan(
+            session,
+            area_id=world_area(homes[key]),
+            day=day + timedelta(days=1),
+            kind=PlanKind.MANUAL,
+            now=TEST_NOW,
+            settings=settings,
+            user_id=admin.id,
+            planner=planner,
+        )
 
 
 @pytest.fixture(scope="module")

@@ -19,11 +19,21 @@ T0 = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
 def shift(*leave: tuple[int, int]) -> PlanningShift:
     """A shift 08:00–17:00 local with leave periods given in hours after 08:00."""
     return PlanningShift(
-        staff_id=1, name="孙护理", role="caregiver", shift_id=1, starts_at=T0, ends_at=T0 + timedelta(hours=9),
-        on_call=False, skills=frozenset({"visit"}), travel_mode="ebike", home_latitude=None, home_longitude=None,
-        max_tasks_per_shift=8, declined_residents=frozenset(),
+        staff_id=1,
+        name="孙护理",
+        role="caregiver",
+        shift_id=1,
+        starts_at=T0,
+        ends_at=T0 + timedelta(hours=9),
+        on_call=False,
+        skills=frozenset({"visit"}),
+        travel_mode="ebike",
+        home_latitude=None,
+        home_longitude=None,
+        max_tasks_per_shift=8,
+        declined_residents=frozenset(),
         leave=tuple((T0 + timedelta(hours=a), T0 + timedelta(hours=b)) for a, b in leave),
-    )  # fmt: skip
+    )
 
 
 def hours(period: tuple[datetime, datetime] | None) -> tuple[float, float] | None:
@@ -61,3 +71,13 @@ def test_the_settings_choose_the_travel_model_and_the_solve() -> None:
 def test_the_digest_names_the_problem() -> None:
     a, b = community(visits=6, seed=1), community(visits=6, seed=2)
     assert digest(a) == digest(community(visits=6, seed=1)) and digest(a) != digest(b) and len(digest(a)) == 64
+
+
+def test_the_planning_domain_imports_first_in_a_fresh_interpreter() -> None:
+    """`python -m eldercare_platform.planning` and the scheduler import planning (and so the roster) first."""
+    import subprocess
+    import sys
+
+    for module in ("eldercare_platform.planning.service", "eldercare_platform.roster.service"):
+        done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr[-500:]

@@ -324,17 +324,38 @@ def _when(moment: datetime | None) -> str | None:
 
 
 def _caregiver_key(c: Caregiver) -> list[Any]:
-    return [c.staff_id, c.shift_id, _when(c.shift_start), _when(c.shift_end), _point_key(c.start), c.travel_mode,
-            sorted(c.skills), c.max_tasks, sorted(c.declined_residents), _when(c.available_from),
-            _point_key(c.position)]  # fmt: skip
+    return [
+        c.staff_id,
+        c.shift_id,
+        _when(c.shift_start),
+        _when(c.shift_end),
+        _point_key(c.start),
+        c.travel_mode,
+        sorted(c.skills),
+        c.max_tasks,
+        sorted(c.declined_residents),
+        _when(c.available_from),
+        _point_key(c.position),
+    ]
 
 
 def _visit_key(v: Visit) -> list[Any]:
     pickup = v.pickup
     meal = None if pickup is None else [_point_key(pickup.point), _when(pickup.ready_at), pickup.max_minutes]
-    return [v.task_id, _point_key(v.location), _when(v.window_start), _when(v.window_end), v.duration_minutes,
-            v.priority, v.required_skill, v.resident_id, sorted(v.served_by.items()), v.pinned_staff_id,
-            _when(v.pinned_start), meal]  # fmt: skip
+    return [
+        v.task_id,
+        _point_key(v.location),
+        _when(v.window_start),
+        _when(v.window_end),
+        v.duration_minutes,
+        v.priority,
+        v.required_skill,
+        v.resident_id,
+        sorted(v.served_by.items()),
+        v.pinned_staff_id,
+        _when(v.pinned_start),
+        meal,
+    ]
 
 
 def digest(problem: PlanningProblem) -> str:

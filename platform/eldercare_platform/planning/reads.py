@@ -74,10 +74,12 @@ def list_plans(
         where.append("p.day = :day")
         params["day"] = day
     rows = session.execute(
-        text(SUMMARY + f" WHERE {' AND '.join(where)} ORDER BY p.day DESC, p.created_at DESC, p.id DESC"
-             " LIMIT :limit OFFSET :offset"),
+        text(
+            SUMMARY + f" WHERE {' AND '.join(where)} ORDER BY p.day DESC, p.created_at DESC, p.id DESC"
+            " LIMIT :limit OFFSET :offset"
+        ),
         {**params, "limit": limit, "offset": offset},
-    ).mappings()  # fmt: skip
+    ).mappings()
     return [PlanSummary.model_validate(dict(row)) for row in rows]
 
 

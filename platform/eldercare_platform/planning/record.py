@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from eldercare_platform.alerts import service as alerts_service
 from eldercare_platform.alerts.models import AlertKind
+from eldercare_platform.meta.labels import PLAN_UNASSIGNED_REASON
 from eldercare_platform.planning import queries
 from eldercare_platform.planning.models import PlanKind, PlanReason, PlanStatus
 from eldercare_platform.planning.problem import ProblemContext
@@ -34,6 +35,12 @@ NO_ALERT_REASONS = frozenset({"deferred"})
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+
+
+def unassigned_message(task_id: int, reason: str) -> str:
+    """A TASK_UNASSIGNED alert's message: the reason in words (meta/labels.py), Chinese first."""
+    zh, en = PLAN_UNASSIGNED_REASON.get(reason, (reason, reason))
+    return f"任务 #{task_id} 无法排入路线：{zh} / task #{task_id} could not be planned: {en[:1].lower()}{en[1:]}"
 
 
 def failed_subject(area_id: int, day: date) -> str:
@@ -87,8 +94,15 @@ def changes_since(session: Session, *, previous_id: int | None, plan: Plan) -> d
             moved.append({"task_id": task_id, "from_staff_id": before_staff, "to_staff_id": staff})
         minutes = (start - before_start).total_seconds() / 60
         if abs(minutes) > TIME_SHIFT_MINUTES:
-            shifted.append({"task_id": task_id, "staff_id": staff, "previous_start": before_start,
-                            "planned_start": start, "minutes": round(minutes, 1)})  # fmt: skip
+            shifted.append(
+                {
+                    "task_id": task_id,
+                    "staff_id": staff,
+                    "previous_start": before_start,
+                    "planned_start": start,
+                    "minutes": round(minutes, 1),
+                }
+            )
     newly = [{"task_id": t, "staff_id": staff} for t, (staff, _) in sorted(new.items()) if t not in old]
     dropped = [
         {"task_id": u.task_id, "from_staff_id": old[u.task_id][0], "reason": u.reason}
@@ -122,10 +136,15 @@ def settings_of(problem: PlanningProblem, model: TravelModel, solver: str) -> di
 def cost_of(plan: Plan) -> dict[str, Any]:
     """The planner's cost breakdown, each route's totals and how the solver got there."""
     routes = [
-        {"staff_id": r.staff_id, "shift_id": r.shift_id, "stops": len(r.stops), "travel_km": round(r.travel_km, 3),
-         "travel_minutes": round(r.travel_minutes, 1)}
+        {
+            "staff_id": r.staff_id,
+            "shift_id": r.shift_id,
+            "stops": len(r.stops),
+            "travel_km": round(r.travel_km, 3),
+            "travel_minutes": round(r.travel_minutes, 1),
+        }
         for r in plan.routes
-    ]  # fmt: skip
+    ]
     return dict(plan.cost) | {"routes": routes, "solver_stats": dict(plan.stats)}
 
 
@@ -233,9 +252,15 @@ def apply(
             if fact.unavailable:
                 detail["caregiver_unavailable"] = fact.unavailable
             outcome = tasks_service.assign_for_plan(
-                session, task_id=stop.task_id, staff_id=route.staff_id, plan_id=plan_id, now=now,
-                reason=str(reason), user_id=user_id, detail=detail,
-            )  # fmt: skip
+                session,
+                task_id=stop.task_id,
+                staff_id=route.staff_id,
+                plan_id=plan_id,
+                now=now,
+                reason=str(reason),
+                user_id=user_id,
+                detail=detail,
+            )
             if outcome == "assigned":
                 done.assigned.append(stop.task_id)
             elif outcome == "reassigned":
@@ -250,18 +275,25 @@ def apply(
             detail = {"plan_kind": str(kind), "unassigned_reason": item.reason}
             if fact.unavailable:
                 detail["caregiver_unavailable"] = fact.unavailable
-            if tasks_service.unassign_for_plan(
-                session, task_id=item.task_id, plan_id=plan_id, now=now, reason=str(reason), user_id=user_id,
-                detail=detail,
-            ) is not None:  # fmt: skip
+            if (
+                tasks_service.unassign_for_plan(
+                    session,
+                    task_id=item.task_id,
+                    plan_id=plan_id,
+                    now=now,
+                    reason=str(reason),
+                    user_id=user_id,
+                    detail=detail,
+                )
+                is not None
+            ):
                 done.unassigned.append(item.task_id)
         if visits[item.task_id].mandatory and item.reason not in NO_ALERT_REASONS:
             raised = alerts_service.raise_alert(
                 session,
                 kind=AlertKind.TASK_UNASSIGNED,
                 subject_key=f"task:{item.task_id}",
-                message=f"计划无法安排任务 #{item.task_id} ({item.reason}) / the plan could not serve task"
-                f" #{item.task_id}: {item.reason}",
+                message=unassigned_message(item.task_id, item.reason),
                 now=now,
                 severity=min(3, fact.priority),
                 task_id=item.task_id,
@@ -316,9 +348,13 @@ def publish(session: Session, *, plan_id: int, now: datetime, user_id: int | Non
         {"id": plan_id},
     ).scalars()
     return tasks_service.publish_for_plan(
-        session, task_ids=[int(t) for t in stops], plan_id=plan_id, now=now, reason=PlanReason.PLAN_PUBLISHED,
+        session,
+        task_ids=[int(t) for t in stops],
+        plan_id=plan_id,
+        now=now,
+        reason=PlanReason.PLAN_PUBLISHED,
         user_id=user_id,
-    )  # fmt: skip
+    )
 
 
 def alert_failed(session: Session, *, plan_id: int, context: ProblemContext, error: str, now: datetime) -> None:

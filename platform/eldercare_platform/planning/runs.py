@@ -156,8 +156,15 @@ def run_plan(
         text("UPDATE plan SET inputs = CAST(:inputs AS jsonb) WHERE id = :id"),
         {"id": plan_id, "inputs": record._json(context.inputs)},
     )
-    log.info("plan made", plan_id=plan_id, area_id=area_id, day=day.isoformat(), kind=str(kind),
-             runtime_ms=runtime_ms, **applied.as_dict())  # fmt: skip
+    log.info(
+        "plan made",
+        plan_id=plan_id,
+        area_id=area_id,
+        day=day.isoformat(),
+        kind=str(kind),
+        runtime_ms=runtime_ms,
+        **applied.as_dict(),
+    )
     return plan_id
 
 
@@ -224,8 +231,16 @@ def nightly(
     def work(area_id: int) -> int | None:
         if _unchanged_since_last(session, area_id=area_id, day=day, kinds={PlanKind.NIGHTLY}):
             return None
-        return run_plan(session, area_id=area_id, day=day, kind=PlanKind.NIGHTLY, now=now, settings=settings,
-                        trigger={"job": "nightly_plan"}, planner=planner)  # fmt: skip
+        return run_plan(
+            session,
+            area_id=area_id,
+            day=day,
+            kind=PlanKind.NIGHTLY,
+            now=now,
+            settings=settings,
+            trigger={"job": "nightly_plan"},
+            planner=planner,
+        )
 
     _each(session, areas, outcome, work, commit)
     return outcome
@@ -252,8 +267,16 @@ def intraday(
     def work(area_id: int) -> int | None:
         if _unchanged_since_last(session, area_id=area_id, day=day):
             return None
-        return run_plan(session, area_id=area_id, day=day, kind=PlanKind.INTRADAY, now=now, settings=settings,
-                        trigger={"job": "intraday_replan"}, planner=planner)  # fmt: skip
+        return run_plan(
+            session,
+            area_id=area_id,
+            day=day,
+            kind=PlanKind.INTRADAY,
+            now=now,
+            settings=settings,
+            trigger={"job": "intraday_replan"},
+            planner=planner,
+        )
 
     _each(session, areas, outcome, work, commit)
     return outcome
@@ -277,8 +300,16 @@ def plan_unplanned(
     ]
 
     def work(area_id: int) -> int:
-        return run_plan(session, area_id=area_id, day=day, kind=PlanKind.MANUAL, now=now, settings=settings,
-                        trigger={"command": "python -m eldercare_platform.planning"}, planner=planner)  # fmt: skip
+        return run_plan(
+            session,
+            area_id=area_id,
+            day=day,
+            kind=PlanKind.MANUAL,
+            now=now,
+            settings=settings,
+            trigger={"command": "python -m eldercare_platform.planning"},
+            planner=planner,
+        )
 
     _each(session, areas, outcome, work, commit)
     return outcome

@@ -105,8 +105,9 @@ def publish_plan(session: Session, *, user: User, plan_id: int, now: datetime) -
     day. Returns the tasks published."""
     row = plan_row(session, user=user, plan_id=plan_id, lock=True)
     if row.status != PlanStatus.DRAFT:
-        raise PlanStateConflictError(f"plan {plan_id} is {row.status}: only a draft can be published",
-                                     plan_status=str(row.status))  # fmt: skip
+        raise PlanStateConflictError(
+            f"plan {plan_id} is {row.status}: only a draft can be published", plan_status=str(row.status)
+        )
     if row.day < local_date(now):
         raise PlanStateConflictError(
             f"plan {plan_id} is of a past day", plan_status=str(row.status), day=row.day.isoformat()

@@ -13,14 +13,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import text
 from sqlmodel import Session
 
 from eldercare_platform.roster import service as roster_service
 
-AvailableStaff = roster_service.AvailableStaff
+if TYPE_CHECKING:  # only for annotations: roster.service imports tasks.service, which imports this module
+    from eldercare_platform.roster.service import AvailableStaff
 
 EARTH_RADIUS_KM = 6371.0088
 

@@ -163,8 +163,15 @@ def unassign_for_plan(
     if moved is None:
         return None
     if status == TaskStatus.PUBLISHED:
-        _tell(session, task_id=task_id, status=TaskStatus.PLANNED, staff_id=before, now=now, reason=reason,
-              plan_id=plan_id)  # fmt: skip
+        _tell(
+            session,
+            task_id=task_id,
+            status=TaskStatus.PLANNED,
+            staff_id=before,
+            now=now,
+            reason=reason,
+            plan_id=plan_id,
+        )
     return before
 
 
