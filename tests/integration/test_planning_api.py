@@ -81,6 +81,7 @@ def test_bad_plan_requests_are_refused_in_the_one_error_shape(client: TestClient
         ({"area_id": w.community.id, "day": str(TODAY - timedelta(days=1))}, 422, "plan_day_past"),
         ({"area_id": 2_000_000_000, "day": str(TOMORROW)}, 404, "area_not_found"),
         ({"area_id": w.community.id, "day": "tomorrow"}, 422, "validation_error"),
+        ({"area_id": w.community.id, "day": "9999-12-31"}, 422, "validation_error"),
         ({"area_id": "1", "day": str(TOMORROW)}, 422, "validation_error"),
     ]
     for body, status, code in cases:

@@ -304,3 +304,37 @@ def test_a_days_unplanned_communities_get_a_draft_each_once(db: Session) -> None
         db, day=TODAY, now=at(TODAY, 14, 5), settings=SETTINGS, planner=GreedyPlanner(TRAVEL)
     )
     assert again.planned == [] and again.skipped == 0
+
+
+def test_a_task_a_later_plan_cannot_keep_goes_back_to_planning_with_a_trace_line(db: Session) -> None:
+    w = build(db)
+    nursing = add_task(db, w.residents[0].id, TOMORROW, (9, 0), (12, 0), skill="nursing", duration=60)
+    first = planning.run_plan(
+        db,
+        area_id=w.community.id,
+        day=TOMORROW,
+        kind=PlanKind.MANUAL,
+        now=at(TODAY, 15),
+        settings=SETTINGS,
+        planner=GreedyPlanner(TRAVEL),
+    )
+    assert task_row(db, nursing).assignee_staff_id == w.staff["nurse"] and task_row(db, nursing).plan_id == first
+    db.execute(text("DELETE FROM shift WHERE staff_id = :s"), {"s": w.staff["nurse"]})  # the only nurse: no shift
+    second = planning.run_plan(
+        db,
+        area_id=w.community.id,
+        day=TOMORROW,
+        kind=PlanKind.MANUAL,
+        now=at(TODAY, 16),
+        settings=SETTINGS,
+        planner=GreedyPlanner(TRAVEL),
+    )
+    row = task_row(db, nursing)
+    assert (row.status, row.assignee_staff_id, row.plan_id, row.route_sequence) == ("planned", None, second, None)
+    last = trace(db, nursing)[-1]
+    assert (last.action, last.reason) == ("unassigned", "not_served")
+    assert last.detail["plan_id"] == second and last.detail["unassigned_reason"] == "no_staff_with_skill"
+    message = db.execute(
+        text("SELECT message FROM alert WHERE task_id = :t AND kind = 'task_unassigned'"), {"t": nursing}
+    ).scalar_one()
+    assert "当班人员无此技能" in message

@@ -245,7 +245,9 @@ def create_ad_hoc_order(
         )
     if resident.status != "active":
         raise MealRuleError(
-            f"resident {request.resident_id} is {resident.status}", code="resident_inactive", status=resident.status
+            f"resident {request.resident_id} is {resident.status}",
+            code="resident_inactive",
+            resident_status=resident.status,
         )
     times = meal_times(settings, meal=request.meal, service_date=request.service_date)
     if is_away(session, resident_id=request.resident_id, since=times.window_start, until=times.window_end):

@@ -17,7 +17,7 @@ class PlanRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"area_id": 5, "day": "2026-11-23"}]})
 
     area_id: BodyId = Field(description="A community in the user's scope (streets and districts: per community)")
-    day: IsoDate = Field(description="Local day (Asia/Shanghai), today or later")
+    day: IsoDate = Field(ge=dt.date(2000, 1, 1), le=dt.date(2099, 12, 31), description="Local day, today or later")
 
 
 class PlanSummary(BaseModel):
