@@ -231,6 +231,9 @@ def solve(name: str, planner: Planner, problem: PlanningProblem, travel: Any) ->
     figures["route_km"] = [r.travel_km for r in plan.routes if r.stops]
     figures["route_tasks"] = [len(r.stops) for r in plan.routes if r.stops]
     figures["continuity"] = _continuity(problem, plan)
+    kinds = {v.task_id: v.kind for v in problem.visits}
+    figures["unassigned_by_kind"] = dict(Counter(f"{kinds[u.task_id]}:{u.reason}" for u in plan.unassigned))
+    figures["visits_by_kind"] = dict(Counter(kinds.values()))
     return plan, figures
 
 
@@ -285,8 +288,12 @@ def district_figures(communities: list[Community], name: str) -> dict[str, Any]:
     kept = sum(p["continuity"][0] for p in plans)
     with_history = sum(p["continuity"][1] for p in plans)
     reasons: Counter[str] = Counter()
+    by_kind: Counter[str] = Counter()
+    visits_by_kind: Counter[str] = Counter()
     for p in plans:
         reasons.update(p["unassigned_by_reason"])
+        by_kind.update(p.get("unassigned_by_kind", {}))
+        visits_by_kind.update(p.get("visits_by_kind", {}))
     km = [k for p in plans for k in p["route_km"]]
     tasks = [float(n) for p in plans for n in p["route_tasks"]]
     mandatory = sum(p["mandatory"] for p in plans)
@@ -302,6 +309,8 @@ def district_figures(communities: list[Community], name: str) -> dict[str, Any]:
             sum(p["mandatory_served_or_explained"] for p in plans), mandatory
         ),
         "unassigned_by_reason": dict(reasons),
+        "unassigned_by_kind": dict(sorted(by_kind.items())),
+        "visits_by_kind": dict(visits_by_kind),
         "travel_km": round(sum(km), 1),
         "travel_km_per_served_task": round(sum(km) / served, 3) if served else 0.0,
         "travel_km_per_caregiver": spread(km),
@@ -503,6 +512,8 @@ def report_district(report: Report, communities: list[Community], args: argparse
     )
     report.add("tasks per caregiver (mean/stdev/max): product", _tasks(product["tasks_per_caregiver"]), "workload")
     report.add("unassigned by reason: product", json.dumps(product["unassigned_by_reason"]), "unassigned")
+    report.add("visits by kind", json.dumps(product["visits_by_kind"]), "visits_by_kind")
+    report.add("unassigned by kind:reason: product", json.dumps(product["unassigned_by_kind"]), "unassigned_by_kind")
     report.add("travel saved vs baseline (total | per served task)", f"{saved:.1%} | {per_task:.1%}", "saved")
 
 
