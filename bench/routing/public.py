@@ -76,9 +76,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def judged(instance: Instance, run: Run, bks: float) -> dict[str, Any]:
     """One solver's answer on the convention: cost, gap and feasibility recomputed here."""
-    problems = check_routes(instance, run.routes)
-    if run.note and not problems:
-        problems = [run.note]
+    problems = [*([run.note] if run.note else []), *check_routes(instance, run.routes)]
     feasible = not problems
     cost = route_cost(instance, run.routes) / SCALE if feasible else None
     return {
@@ -169,7 +167,7 @@ def print_table(rows: list[dict[str, Any]], summary: dict[str, Any], solvers: li
         line = f"{row['name']:<9} {row['bks']:>8.1f}"
         for solver in solvers:
             answer = row[solver]
-            cost = f"{answer['cost']:.1f}" if answer["feasible"] else "infeas."
+            cost = f"{answer['cost']:.1f}" if answer["feasible"] else "infeas." if answer["routes"] else "none"
             line += f" | {cost:>8} {percent(answer['gap']):>7} {answer['vehicles']:>3} {answer['seconds']:>5.1f}"
         print(line)
     print()

@@ -128,5 +128,6 @@ def solve_ortools(instance: Instance, *, seconds: float, first_solution: str = "
             if route:
                 routes.append(route)
     elapsed = time.perf_counter() - started
-    note = "" if assignment is not None else f"no solution in the time limit (routing status {routing.status()})"
+    status = routing_enums_pb2.RoutingSearchStatus.Value.Name(routing.status())
+    note = "" if assignment is not None else f"no solution ({status})"
     return Run(routes=routes, seconds=elapsed, note=note)
