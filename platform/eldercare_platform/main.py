@@ -29,8 +29,8 @@ from eldercare_platform.core.errors import install_error_handling
 from eldercare_platform.device_events.views import router as device_events_router
 from eldercare_platform.devices.views import router as devices_router
 from eldercare_platform.meals.views import router as meals_router
-from eldercare_platform.planning.views import router as planning_router
 from eldercare_platform.meta.views import router as meta_router
+from eldercare_platform.planning.views import router as planning_router
 from eldercare_platform.residents.views import router as residents_router
 from eldercare_platform.roster.views import router as roster_router
 from eldercare_platform.system.views import health_router
