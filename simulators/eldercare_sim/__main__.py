@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import faulthandler
 import functools
 import json
 import signal
@@ -158,6 +159,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--metrics-port", type=int, default=None, help="Serve /health and /metrics here")
     parser.add_argument("--summary-json", type=Path, default=None, help="Write the closing summary here")
     args = parser.parse_args(argv)
+    # `kill -USR1 <pid>` prints every thread's stack to stderr: what a stalled fleet is waiting on.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
 
     settings = load_settings(SimulatorSettings)
     scenario = Scenario.load(args.scenario) if args.scenario else Scenario()

@@ -17,7 +17,9 @@ from eldercare_platform.core.clock import FixedClock
 from eldercare_platform.users.models import Role
 from tests import factories as f
 
-pytestmark = pytest.mark.time_sensitive  # token expiry is judged by the API's clock
+# Only the tests that sign in or judge a token's times are time-sensitive (token expiry is judged by the API's
+# clock); the route-by-route "no token: 401" walk reads no time.
+TIME_SENSITIVE = pytest.mark.time_sensitive
 
 PROTECTED = [
     ("get", "/api/auth/me"),
@@ -145,6 +147,7 @@ def test_every_route_in_the_schema_is_covered() -> None:
     assert normalized - public == set(PROTECTED)
 
 
+@TIME_SENSITIVE
 def test_wrong_password_is_401_and_audited(client: TestClient, db: Session, city: dict[str, object]) -> None:
     response = client.post("/api/auth/token", data={"username": city["operator"].username, "password": "nope"})  # type: ignore[attr-defined]
     assert response.status_code == 401
@@ -152,6 +155,7 @@ def test_wrong_password_is_401_and_audited(client: TestClient, db: Session, city
     assert [row.entity_id for row in failures] == [city["operator"].username]  # type: ignore[attr-defined]
 
 
+@TIME_SENSITIVE
 def test_expired_or_forged_token_is_401(client: TestClient, city: dict[str, object], clock: FixedClock) -> None:
     user = city["operator"]
     now = clock.now()
@@ -174,6 +178,7 @@ def test_expired_or_forged_token_is_401(client: TestClient, city: dict[str, obje
         assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
+@TIME_SENSITIVE
 def test_inactive_user_cannot_log_in(client: TestClient, db: Session, city: dict[str, object]) -> None:
     operator = city["operator"]
     operator.active = False  # type: ignore[attr-defined]
@@ -183,6 +188,7 @@ def test_inactive_user_cannot_log_in(client: TestClient, db: Session, city: dict
     assert response.status_code == 401
 
 
+@TIME_SENSITIVE
 @pytest.mark.parametrize("role", ["operator", "caregiver", "admin", "supervisor_a"])
 def test_every_role_can_sign_in_and_see_itself(client: TestClient, city: dict[str, object], role: str) -> None:
     user = city[role]
@@ -194,6 +200,7 @@ def test_every_role_can_sign_in_and_see_itself(client: TestClient, city: dict[st
     assert client.get("/api/areas", headers=headers).status_code == 200
 
 
+@TIME_SENSITIVE
 def test_caregiver_cannot_list_residents_devices_or_users(client: TestClient, city: dict[str, object]) -> None:
     headers = f.login(client, city["caregiver"].username)  # type: ignore[attr-defined]
     for path in ("/api/residents", f"/api/residents/{city['resident_a'].id}", "/api/devices", "/api/users"):  # type: ignore[attr-defined]
@@ -202,6 +209,7 @@ def test_caregiver_cannot_list_residents_devices_or_users(client: TestClient, ci
         assert response.json()["code"] == "forbidden" and "caregiver" in response.json()["detail"]
 
 
+@TIME_SENSITIVE
 def test_only_admin_manages_users(client: TestClient, city: dict[str, object]) -> None:
     body = {"username": "new.operator", "full_name": "新坐席", "role": "operator", "password": "long-enough-pw"}
     operator_headers = f.login(client, city["operator"].username)  # type: ignore[attr-defined]
@@ -215,12 +223,14 @@ def test_only_admin_manages_users(client: TestClient, city: dict[str, object]) -
     f.login(client, "new.operator", "long-enough-pw")
 
 
+@TIME_SENSITIVE
 def test_admin_cannot_create_an_unscoped_supervisor(client: TestClient, city: dict[str, object]) -> None:
     headers = f.login(client, city["admin"].username)  # type: ignore[attr-defined]
     body = {"username": "loose.sup", "full_name": "x", "role": "supervisor", "password": "long-enough-pw"}
     assert client.post("/api/users", json=body, headers=headers).status_code == 409
 
 
+@TIME_SENSITIVE
 def test_invalid_body_is_422_with_details(client: TestClient, city: dict[str, object]) -> None:
     headers = f.login(client, city["admin"].username)  # type: ignore[attr-defined]
     response = client.post("/api/users", json={"username": "Bad Name!", "role": "king"}, headers=headers)
@@ -232,12 +242,14 @@ def test_invalid_body_is_422_with_details(client: TestClient, city: dict[str, ob
     assert all(set(error) == {"loc", "msg", "type"} for error in body["errors"])  # never the input (passwords)
 
 
+@TIME_SENSITIVE
 def test_operator_sees_every_resident(client: TestClient, city: dict[str, object]) -> None:
     headers = f.login(client, city["operator"].username)  # type: ignore[attr-defined]
     names = {item["name"] for item in client.get("/api/residents", headers=headers).json()["items"]}
     assert {"张桂英", "陈建国"} <= names
 
 
+@TIME_SENSITIVE
 def test_supervisor_sees_only_their_area(client: TestClient, city: dict[str, object]) -> None:
     headers = f.login(client, city["supervisor_a"].username)  # type: ignore[attr-defined]
     page = client.get("/api/residents", headers=headers).json()
@@ -249,12 +261,14 @@ def test_supervisor_sees_only_their_area(client: TestClient, city: dict[str, obj
     assert client.get("/api/residents", headers=district_headers).json()["total"] >= 2
 
 
+@TIME_SENSITIVE
 def test_resident_list_hides_sensitive_fields(client: TestClient, city: dict[str, object]) -> None:
     headers = f.login(client, city["operator"].username)  # type: ignore[attr-defined]
     item = client.get("/api/residents", headers=headers).json()["items"][0]
     assert "id_number" not in item and "health_conditions" not in item and "address" not in item
 
 
+@TIME_SENSITIVE
 def test_reading_a_resident_card_is_audited(client: TestClient, db: Session, city: dict[str, object]) -> None:
     operator, resident = city["operator"], city["resident_a"]
     headers = f.login(client, operator.username)  # type: ignore[attr-defined]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,6 +74,18 @@ def run_sim(
     return process, summary
 
 
+def finish(process: subprocess.Popen[str], *, timeout: float) -> str:
+    """The simulator's stderr once it exits; if it overruns, its threads' stacks (SIGUSR1) in the failure."""
+    try:
+        return process.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+        process.kill()
+        err = process.communicate()[1]
+        raise AssertionError(f"the simulator overran {timeout} s; its stacks and last lines:\n{err[-12000:]}") from None
+
+
 def test_a_thousand_devices_with_a_reconnect_storm_and_downlinks(
     seeded_url: str, sim_broker: MosquittoInstance, sim_gateway: Gateway, tmp_path: Path
 ) -> None:
@@ -114,7 +128,7 @@ def test_a_thousand_devices_with_a_reconnect_storm_and_downlinks(
 
     helper = threading.Thread(target=answer_first_sos)
     helper.start()
-    _out, err = process.communicate(timeout=120)
+    err = finish(process, timeout=120)
     helper.join()
     assert process.returncode == 0, err[-3000:]
     summary = json.loads(summary_path.read_text())
@@ -160,7 +174,7 @@ def test_hostile_clients_are_dead_lettered_or_refused_and_the_rest_carry_on(
     process, summary_path = run_sim(
         seeded_url, sim_broker, tmp_path, scenario, "--count", "20", "--hostile", "2", "--seed", "99"
     )
-    _out, err = process.communicate(timeout=60)
+    err = finish(process, timeout=60)
     assert process.returncode == 0, err[-3000:]
     summary = json.loads(summary_path.read_text())
     assert summary["hostile_clients"] == 2

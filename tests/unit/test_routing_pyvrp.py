@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from pytest import MonkeyPatch
+from pyvrp import Solution
+
+from eldercare_platform.routing import pyvrp_model
 from eldercare_platform.routing.generate import community
 from eldercare_platform.routing.greedy import GreedyPlanner
 from eldercare_platform.routing.problem import Plan, PlannerSettings, PlanningProblem
 from eldercare_platform.routing.pyvrp_planner import PyVRPPlanner
+from eldercare_platform.routing.schedule import RouteItem
 from eldercare_platform.routing.validate import violations
 from tests.unit.routing_builders import NOW, at, carer, problem, visit
 
@@ -83,3 +88,22 @@ def test_an_empty_day_needs_no_solve() -> None:
     plan = planned(problem([carer(1)], []))
     assert plan.routes == () and plan.stats["solves"] == [{"visits": 0}]
     assert PYVRP.plan(replace(problem([], [visit(1, 1.0)]), now=NOW)).unassigned[0].reason == "no_staff_on_shift"
+
+
+def test_a_visit_an_infeasible_solver_answer_gave_the_wrong_caregiver_is_moved(monkeypatch: MonkeyPatch) -> None:
+    # PyVRP's best solution can be a penalised infeasible one (seen on a generated district: a cleaning visit on
+    # a caregiver without the skill). The planner must not trust it: the visit leaves that route and is placed
+    # by reinsertion with someone qualified.
+    skilled, unskilled = carer(1), carer(2, skills=frozenset())
+    p = problem([skilled, unskilled], [visit(1, 1.0, required_skill="visit"), visit(2, 2.0)])
+    real = pyvrp_model.route_items
+
+    def wrong(model: pyvrp_model.Model, solution: Solution) -> dict[tuple[int, int], list[RouteItem]]:
+        found = real(model, solution)
+        everything = [item for items in found.values() for item in items]
+        return {(unskilled.staff_id, unskilled.shift_id): everything}
+
+    monkeypatch.setattr(pyvrp_model, "route_items", wrong)
+    plan = planned(p)
+    assert served_by(plan) == {1: 1, 2: 2}
+    assert plan.stats["dropped_after_solve"] == 1

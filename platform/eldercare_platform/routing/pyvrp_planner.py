@@ -6,7 +6,8 @@
    caregiver's route, who sets off from the last of them.
 2. The rest is one PyVRP model (`pyvrp_model.build`), or, above `decompose_above` visits, one per cluster of
    caregivers' homes (`decompose.split`), each given its share of `settings.seconds`.
-3. The routes are re-timed; a route the re-timing finds infeasible (or over max_tasks: a meal's task count is
+3. The routes are re-timed (a visit the caregiver may not serve at all — PyVRP's best can be a penalised
+   infeasible solution — leaves the route first); a route the re-timing finds infeasible (or over max_tasks: a meal's task count is
    only carried from pickup to delivery in the model) loses its offending visits.
 4. Mandatory visits still out are offered to every caregiver by cheapest insertion (`insertion`), which knows
    only max_tasks (so the fairness cap gives way to a mandatory visit) and decides exactly on declines.
@@ -226,7 +227,12 @@ class PyVRPPlanner:
         dropped = 0
         for c in problem.caregivers:
             key = _key(c)
-            route_items: list[RouteItem] = [*prefix.get(key, []), *items.get(key, [])]
+            solved = items.get(key, [])
+            # PyVRP's best solution can be infeasible (penalised, `pyvrp_feasible` False): a visit this caregiver
+            # may not serve at all (skill, decline, pinned elsewhere) leaves the route here; reinsertion places it.
+            kept = [i for i in solved if can_serve(c, i.visit if isinstance(i, Pickup) else i, problem.now)]
+            dropped += len({_task(i) for i in solved}) - len({_task(i) for i in kept})
+            route_items: list[RouteItem] = [*prefix.get(key, []), *kept]
             if not route_items:
                 continue
             timing = time_route(c, route_items, table, now=problem.now)
