@@ -29,12 +29,13 @@ from eldercare_platform.core.errors import install_error_handling
 from eldercare_platform.device_events.views import router as device_events_router
 from eldercare_platform.devices.views import router as devices_router
 from eldercare_platform.meals.views import router as meals_router
-from eldercare_platform.planning.views import router as planning_router
 from eldercare_platform.meta.views import router as meta_router
+from eldercare_platform.planning.views import router as planning_router
 from eldercare_platform.residents.views import router as residents_router
 from eldercare_platform.roster.views import router as roster_router
 from eldercare_platform.system.views import health_router
 from eldercare_platform.system.views import router as system_router
+from eldercare_platform.tasks.live import TaskHub
 from eldercare_platform.tasks.views import me_router as my_tasks_router
 from eldercare_platform.tasks.views import router as tasks_router
 from eldercare_platform.users.views import router as users_router
@@ -59,9 +60,12 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
         app.state.broker = broker
         hub = AlarmHub(settings.libpq_url, settings.sqlalchemy_url, clock=clock)
         app.state.alarm_hub = hub
+        task_hub = TaskHub(settings.libpq_url, settings.sqlalchemy_url, clock=clock)
+        app.state.task_hub = task_hub
         intake = IntakeWorker(settings.libpq_url, settings.sqlalchemy_url, clock=clock) if connect_broker else None
         if connect_broker:
             hub.start()
+            task_hub.start()
         if intake:
             intake.start()
         log.info("api started", environment=settings.environment)
@@ -69,6 +73,7 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
         if intake:
             intake.stop()
         await hub.stop()
+        await task_hub.stop()
         if publisher:
             publisher.stop()
         if broker:
