@@ -135,6 +135,10 @@ class Stop:
     travel_minutes: float
     pinned: bool = False
     pickup_at: datetime | None = None  # a meal delivery: when it was picked up at the meal point
+    # A meal delivery picked up earlier in the route (several meals fetched in one trip to the meal point): the
+    # pickup was made just before the stop with this sequence number; None: just before this stop itself.
+    # `travel_km`/`travel_minutes` of a stop include the detour through the pickups made before it.
+    pickup_before: int | None = None
 
 
 @dataclass(frozen=True)

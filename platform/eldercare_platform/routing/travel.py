@@ -34,7 +34,10 @@ class TravelMatrix:
 class TravelModel(Protocol):
     """Answers distance and time matrices for a list of places and a travel mode."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """What the plan records as its travel model (read-only: frozen dataclasses implement it)."""
+        ...
 
     def matrix(self, points: Sequence[Point], mode: str) -> TravelMatrix:
         """The n×n matrices for `points` travelled by `mode` (one of problem.TRAVEL_MODES)."""
