@@ -33,8 +33,10 @@ from eldercare_platform.meta.views import router as meta_router
 from eldercare_platform.planning.views import router as planning_router
 from eldercare_platform.residents.views import router as residents_router
 from eldercare_platform.roster.views import router as roster_router
+from eldercare_platform.routing.travel import GreatCircleTravel
 from eldercare_platform.system.views import health_router
 from eldercare_platform.system.views import router as system_router
+from eldercare_platform.tasks import service as tasks_service
 from eldercare_platform.tasks.live import TaskHub
 from eldercare_platform.tasks.views import me_router as my_tasks_router
 from eldercare_platform.tasks.views import router as tasks_router
@@ -91,6 +93,16 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
     add_api_docs(app, vendor_dir=settings.web_vendor_dir, openapi_url="/api/openapi.json")
     app.state.settings = settings
     app.state.clock = clock
+    tasks_service.configure_urgent_routing(  # urgent insertions travel as the planner does (settings)
+        travel=GreatCircleTravel(
+            circuity=settings.travel_circuity,
+            speeds_kmh={
+                "foot": settings.travel_speed_foot_kmh,
+                "ebike": settings.travel_speed_ebike_kmh,
+                "car": settings.travel_speed_car_kmh,
+            },
+        )
+    )
     app.state.broker = None
     install_error_handling(app)  # one error shape for every 4xx/5xx (core/errors.py), NUL refused
 

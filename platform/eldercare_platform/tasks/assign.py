@@ -13,14 +13,16 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import text
 from sqlmodel import Session
 
 from eldercare_platform.roster import service as roster_service
 
-AvailableStaff = roster_service.AvailableStaff
+if TYPE_CHECKING:  # a type only: importing it at run time would need roster.service fully loaded, and roster
+    # loads this module (roster.leave → tasks.service → here) before it defines it
+    from eldercare_platform.roster.service import AvailableStaff
 
 EARTH_RADIUS_KM = 6371.0088
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlmodel import Session
@@ -33,6 +33,21 @@ from eldercare_platform.tasks.models import (
     TaskStatus,
 )
 from eldercare_platform.users.models import User
+
+if TYPE_CHECKING:
+    from eldercare_platform.routing.travel import TravelModel
+    from eldercare_platform.tasks.urgent import UrgentRouting as UrgentRouting  # the recorder's argument
+
+
+def register_route_recorder(recorder: urgent.Recorder) -> None:
+    """The planning domain registers the function that records an urgent insertion (`UrgentRouting`: who, where
+    in their route, the added km, the delays; tasks/urgent.py) as a `plan` row."""
+    urgent.register_recorder(recorder)
+
+
+def configure_urgent_routing(*, travel: TravelModel) -> None:
+    """The travel model of urgent insertions in this process (main.py: from the settings)."""
+    urgent.configure(travel=travel)
 
 
 class TaskNotFoundError(NotFoundError):

@@ -39,9 +39,13 @@ from eldercare_platform.routing.greedy import GreedyPlanner
 from eldercare_platform.routing.problem import Plan, Planner, PlanningProblem, Point, Visit
 from eldercare_platform.routing.travel import GreatCircleTravel, TravelModel
 from eldercare_platform.tasks import queries
-from eldercare_platform.tasks.routes import LiveRoute, live_routes
+from eldercare_platform.tasks import routes as live
+from eldercare_platform.tasks.assign import haversine_km
 
 log = get_logger(__name__)
+
+CANDIDATE_RADIUS_KM = 20.0
+"""Only staff based within this distance of the home are candidates (an e-bike covers ~7 km in 30 minutes)."""
 
 REASON_WORDS: dict[str, str] = {
     "no_staff_on_shift": "无人在班 nobody on shift",
@@ -155,7 +159,7 @@ def _visit_of(task: Any, now: datetime) -> Visit:
     )
 
 
-def _moves(route: LiveRoute, inserted: tuple[Any, ...], task_id: int) -> tuple[RoutedStop, ...]:
+def _moves(route: live.LiveRoute, inserted: tuple[Any, ...], task_id: int) -> tuple[RoutedStop, ...]:
     """The chosen route's stops after the insertion beside where they stood."""
     before = {stop.task_id: stop.start for stop in route.route.stops}
     rows = {row.task_id: row for row in route.tasks}
@@ -179,6 +183,23 @@ def _moves(route: LiveRoute, inserted: tuple[Any, ...], task_id: int) -> tuple[R
     return tuple(stops)
 
 
+def _within_reach(staff: roster_service.AvailableStaff, home: Point | None) -> bool:
+    """A candidate based farther than `CANDIDATE_RADIUS_KM` from the home is not asked (a city-wide roster would
+    otherwise be read for one alarm); one with no home base, or a home with no coordinates, always is."""
+    if home is None or staff.home_latitude is None or staff.home_longitude is None:
+        return True
+    return haversine_km(staff.home_latitude, staff.home_longitude, home.latitude, home.longitude) <= CANDIDATE_RADIUS_KM
+
+
+def _why_nobody(session: Session, slot: dict[str, Any], skill: str | None) -> str:
+    """Why the roster has nobody for the task: nobody on shift, nobody with the skill, or all declined it."""
+    if not roster_service.available_staff(session, **slot):
+        return "no_staff_on_shift"
+    if skill is not None and not roster_service.available_staff(session, **slot, skill=skill):
+        return "no_staff_with_skill"
+    return "declined_by_all"
+
+
 def route_urgent(
     session: Session, *, task_id: int, now: datetime, scope: Scope | None = None, user_id: int | None = None
 ) -> UrgentRouting | None:
@@ -186,17 +207,33 @@ def route_urgent(
     route or the home has no coordinates (the caller asks the nearest-available assigner instead)."""
     started = perf_counter()
     task = session.execute(text(_URGENT_TASK), {"id": task_id}).one()
-    staff = roster_service.available_staff(
-        session,
-        start=now,
-        end=now + timedelta(minutes=int(task.duration_minutes)),
-        skill=task.required_skill,
-        resident_id=task.resident_id,
-        scope=scope,
-    )
+    base: dict[str, Any] = {
+        "task_id": task_id,
+        "now": now,
+        "area_id": task.area_id,
+        "area_path": task.area_path,
+        "day": local_date(now),
+        "solver": "insertion",
+        "chosen_by": "urgent_insertion",
+        "user_id": user_id,
+    }
+    slot: dict[str, Any] = {"start": now, "end": now + timedelta(minutes=int(task.duration_minutes)), "scope": scope}
+    roster = roster_service.available_staff(session, **slot, skill=task.required_skill, resident_id=task.resident_id)
     visit = _visit_of(task, now)
+    staff = [s for s in roster if _within_reach(s, visit.location)]
+    if not staff:
+        reason = "window_infeasible" if roster else _why_nobody(session, slot, task.required_skill)
+        return UrgentRouting(
+            **base,
+            staff_id=None,
+            shift_id=None,
+            reason=reason,
+            inputs={"candidates": 0},
+            cost={"candidates": 0},
+            runtime_ms=int((perf_counter() - started) * 1000),
+        )
     travel = TRAVEL[0]
-    routes = live_routes(session, staff=staff, now=now, travel=travel)
+    routes = live.live_routes(session, staff=staff, now=now, travel=travel)
     if visit.location is None or not any(route.visits for route in routes):
         return None
     problem = PlanningProblem(
@@ -211,16 +248,7 @@ def route_urgent(
     planner = PLANNER[0](travel)
     answer = planner.insert(problem, current, visit)
     chosen = next((r for r in answer.routes if any(s.task_id == task_id for s in r.stops)), None)
-    base = {
-        "task_id": task_id,
-        "now": now,
-        "area_id": task.area_id,
-        "area_path": task.area_path,
-        "day": local_date(now),
-        "solver": f"{planner.name}.insert",
-        "chosen_by": "urgent_insertion",
-        "user_id": user_id,
-    }
+    base["solver"] = f"{planner.name}.insert"
     inputs = {
         "candidates": len(routes),
         "candidates_with_route": sum(1 for r in routes if r.visits),
@@ -228,23 +256,25 @@ def route_urgent(
         "window_start": visit.window_start.isoformat(),
         "window_end": visit.window_end.isoformat(),
         "required_skill": visit.required_skill,
-        "travel": getattr(travel, "name", type(travel).__name__),
+        "travel": travel.name,
     }
     if chosen is None:
-        why = next((u for u in answer.unassigned if u.task_id == task_id), None)
+        why = next((u.reason for u in answer.unassigned if u.task_id == task_id), "window_infeasible")
+        if why == "no_staff_on_shift":
+            why = "window_infeasible"  # the roster says they are on shift: busy (checked in) past the window
         return UrgentRouting(
             **base,
             staff_id=None,
             shift_id=None,
-            reason=why.reason if why else "window_infeasible",
+            reason=why,
             inputs=inputs,
             cost={"candidates": len(routes)},
             runtime_ms=int((perf_counter() - started) * 1000),
         )
-    live = next(r for r in routes if (r.staff.id, r.staff.shift_id) == (chosen.staff_id, chosen.shift_id))
-    stops = _moves(live, chosen.stops, task_id)
+    was = next(r for r in routes if (r.staff.id, r.staff.shift_id) == (chosen.staff_id, chosen.shift_id))
+    stops = _moves(was, chosen.stops, task_id)
     later = [s for s in stops if s.task_id != task_id and s.delay_minutes > 0]
-    added_km = round(chosen.travel_km - live.route.travel_km, 3)
+    added_km = round(chosen.travel_km - was.route.travel_km, 3)
     mine = next(s for s in stops if s.task_id == task_id)
     return UrgentRouting(
         **base,
@@ -255,7 +285,7 @@ def route_urgent(
         inputs=inputs,
         cost={
             "added_km": added_km,
-            "route_km_before": round(live.route.travel_km, 3),
+            "route_km_before": round(was.route.travel_km, 3),
             "route_km_after": round(chosen.travel_km, 3),
             "planned_start": mine.planned_start.isoformat(),
             "delayed_tasks": len(later),
