@@ -4,7 +4,7 @@
 
 1. who could take it: `roster.service.available_staff` for now → now + its duration, its skill, its resident
    (declined), the user's scope when a user asked;
-2. their live routes (tasks/routes.py) as a small `PlanningProblem` and `Plan`;
+2. their live routes (tasks/live_routes.py) as a small `PlanningProblem` and `Plan`;
 3. the planner's `insert` (routing/insertion.py: the cheapest feasible insertion, every other route and stop
    fixed, only later stops of the chosen route may start later);
 4. the answer applied: the urgent task assigned and published with its `route_sequence` and `planned_start`, the
@@ -39,7 +39,7 @@ from eldercare_platform.routing.greedy import GreedyPlanner
 from eldercare_platform.routing.problem import Plan, Planner, PlanningProblem, Point, Visit
 from eldercare_platform.routing.travel import GreatCircleTravel, TravelModel
 from eldercare_platform.tasks import queries
-from eldercare_platform.tasks import routes as live
+from eldercare_platform.tasks import live_routes as live
 from eldercare_platform.tasks.assign import haversine_km
 
 log = get_logger(__name__)
