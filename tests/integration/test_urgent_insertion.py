@@ -29,7 +29,15 @@ from eldercare_platform.tasks.models import TaskKind, TaskSource
 from tests import factories as f
 from tests.conftest import TEST_NOW, migrated_database, platform_settings, unpooled_engine
 from tests.integration.lifecycle_support import build
-from tests.integration.urgent_support import ServedApi, UrgentWorld, build_urgent_world, messages_until, snapshot
+from tests.integration.urgent_support import (
+    STARTS,
+    ServedApi,
+    UrgentWorld,
+    build_urgent_world,
+    messages_until,
+    published_plan,
+    snapshot,
+)
 
 LIVE = "/api/me/tasks/live"
 
@@ -65,6 +73,7 @@ def task(db: Session, task_id: int) -> Any:
 
 
 def test_the_urgent_task_goes_into_the_route_that_absorbs_it_cheapest(db: Session, w: UrgentWorld) -> None:
+    nightly = published_plan(db, w)
     others = w.routes["乙"] + w.routes["丙"]
     before = snapshot(db, others)
     first = task(db, w.routes["甲"][0])
@@ -78,27 +87,37 @@ def test_the_urgent_task_goes_into_the_route_that_absorbs_it_cheapest(db: Sessio
     assert all(stop.window_start <= stop.planned_start <= stop.window_end for stop in route)
     assert route[0].planned_start > first.planned_start  # the first visit starts a few minutes later…
     assert route[0].planned_start - first.planned_start < timedelta(minutes=10)
+    assert [stop.planned_start for stop in route[1:]] == [TEST_NOW + STARTS[1], TEST_NOW + STARTS[2]]  # …the rest not
     assert {stop.plan_id for stop in route} == {mine.plan_id}
     moved = db.execute(
         text("SELECT detail FROM task_event WHERE task_id = :id AND action = 'rescheduled'"), {"id": route[0].id}
     ).scalar_one()
     assert moved["urgent_task_id"] == task_id and moved["delay_minutes"] > 0
-    # …and every other caregiver's tasks are exactly as they were (staff, order, planned start, version)
+    # …and every other caregiver's tasks are exactly as they were (staff, order, planned start, plan, version)
     assert snapshot(db, others) == before
-    # the plan row says who, the added km, the delays and what changed
+    # the plan row: who, the added km, the delays, what changed since the nightly plan, the whole day's stops
     plan = db.execute(text("SELECT * FROM plan WHERE id = :id"), {"id": mine.plan_id}).one()
-    assert (plan.kind, plan.status, plan.area_id) == ("urgent_insertion", "published", w.community.id)
-    assert plan.solver == "greedy.insert" and plan.changes["staff_id"] == w.staff["甲"]
+    assert (plan.kind, plan.status, plan.area_id, plan.previous_plan_id) == (
+        "urgent_insertion",
+        "published",
+        w.community.id,
+        nightly,
+    )
+    assert plan.solver == "greedy.insert" and plan.changes["newly_assigned"] == [
+        {"task_id": task_id, "staff_id": w.staff["甲"]}
+    ]
+    assert [shift["task_id"] for shift in plan.changes["time_shifts"]] == [w.routes["甲"][0]]
     assert 0 < plan.cost["added_km"] < 1.0 and plan.cost["delayed_tasks"] == 1
+    assert plan.cost["travel_km"] == round(12.5 + plan.cost["added_km"], 3)
     assert plan.inputs["candidates"] == 3 and plan.inputs["stops_considered"] == 9
-    assert [m["task_id"] for m in plan.changes["moved"]] == w.routes["甲"]
     stops = db.execute(
-        text("SELECT task_id, staff_id, sequence FROM plan_stop WHERE plan_id = :p ORDER BY sequence"),
+        text("SELECT task_id, staff_id, sequence FROM plan_stop WHERE plan_id = :p ORDER BY staff_id, sequence"),
         {"p": plan.id},
     ).all()
-    assert [(s.task_id, s.staff_id, s.sequence) for s in stops] == [
-        (tid, w.staff["甲"], n) for n, tid in enumerate([task_id, *w.routes["甲"]], start=1)
-    ]
+    expected = [(tid, w.staff["甲"], n) for n, tid in enumerate([task_id, *w.routes["甲"]], start=1)]
+    for name in ("乙", "丙"):
+        expected += [(tid, w.staff[name], n) for n, tid in enumerate(w.routes[name], start=1)]
+    assert [(s.task_id, s.staff_id, s.sequence) for s in stops] == sorted(expected, key=lambda s: (s[1], s[2]))
     assigned = db.execute(
         text("SELECT detail FROM task_event WHERE task_id = :id AND action = 'assigned'"), {"id": task_id}
     ).scalar_one()

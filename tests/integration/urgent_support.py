@@ -29,7 +29,7 @@ from websockets.sync.client import connect as ws_connect
 
 from eldercare_common.devstack import free_port, wait_for_port
 from eldercare_platform.areas.models import AreaLevel
-from eldercare_platform.core.clock import Clock
+from eldercare_platform.core.clock import Clock, local_date
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.main import create_app
 from eldercare_platform.tasks import service as tasks
@@ -217,3 +217,29 @@ def messages_until(socket: Any, done: Callable[[dict[str, Any]], bool], timeout:
         seen.append(message)
         if done(message):
             return seen
+
+
+def published_plan(db: Session, w: UrgentWorld, *, now: datetime = TEST_NOW) -> int:
+    """The day's nightly plan as the planner would have published it: every route's stops, the tasks on it."""
+    plan_id = int(
+        db.execute(
+            text(
+                "INSERT INTO plan (area_id, area_path, day, kind, status, solver, cost, created_at, published_at)"
+                " VALUES (:a, :p, :d, 'nightly', 'published', 'pyvrp', '{\"travel_km\": 12.5}', :t, :t) RETURNING id"
+            ),
+            {"a": w.community.id, "p": w.community.path, "d": local_date(now), "t": now - timedelta(hours=20)},
+        ).scalar_one()
+    )
+    for name, route in w.routes.items():
+        for sequence, (task_id, start) in enumerate(zip(route, STARTS, strict=True), start=1):
+            db.execute(
+                text(
+                    "INSERT INTO plan_stop (plan_id, task_id, staff_id, sequence, planned_start, planned_end)"
+                    " VALUES (:p, :t, :s, :n, :a, :b)"
+                ),
+                {"p": plan_id, "t": task_id, "s": w.staff[name], "n": sequence, "a": now + start,
+                 "b": now + start + timedelta(minutes=30)},
+            )  # fmt: skip
+    every = [task_id for route in w.routes.values() for task_id in route]
+    db.execute(text("UPDATE task SET plan_id = :p WHERE id = ANY(:ids)"), {"p": plan_id, "ids": every})
+    return plan_id
