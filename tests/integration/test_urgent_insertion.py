@@ -216,8 +216,20 @@ def test_a_dispatch_from_the_console_inserts_into_the_route(client: TestClient, 
     assert client.post(f"/api/alarms/{alarm_id}/acknowledge", headers=operator).status_code == 200
     sent = client.post(f"/api/alarms/{alarm_id}/actions", headers=operator, json={"action": "dispatch"})
     assert sent.status_code == 200, sent.text
-    row = task(db, sent.json()["task_id"])
+    task_id = sent.json()["task_id"]
+    row = task(db, task_id)
     assert (row.status, row.assignee_staff_id, row.route_sequence) == ("published", w.staff["甲"], 1)
+    # the coordinator's board: 甲's lane in route order with planned starts, the urgent one flagged, the lane's km
+    coordinator = f.login(client, w.coordinator.username)
+    board = client.get(f"/api/tasks/board?area_id={w.community.id}", headers=coordinator).json()
+    lanes = {lane["id"]: lane for lane in board["staff"]}
+    mine = lanes[w.staff["甲"]]
+    assert [t["id"] for t in mine["tasks"]] == [task_id, *w.routes["甲"]]
+    assert [t["route_sequence"] for t in mine["tasks"]] == [1, 2, 3, 4]
+    assert [t["urgent_inserted"] for t in mine["tasks"]] == [True, False, False, False]
+    assert all(t["planned_start"] for t in mine["tasks"])
+    assert 1.0 < mine["travel_km"] < lanes[w.staff["乙"]]["travel_km"] + 1.0
+    assert not any(t["urgent_inserted"] for t in lanes[w.staff["乙"]]["tasks"])
 
 
 # --- the push: the caregiver's live channel on the real API ------------------------------------------------------

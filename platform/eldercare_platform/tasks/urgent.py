@@ -38,8 +38,8 @@ from eldercare_platform.roster import service as roster_service
 from eldercare_platform.routing.greedy import GreedyPlanner
 from eldercare_platform.routing.problem import Plan, Planner, PlanningProblem, Point, Visit
 from eldercare_platform.routing.travel import GreatCircleTravel, TravelModel
-from eldercare_platform.tasks import queries
 from eldercare_platform.tasks import live_routes as live
+from eldercare_platform.tasks import queries
 from eldercare_platform.tasks.assign import haversine_km
 
 log = get_logger(__name__)
