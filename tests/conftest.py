@@ -169,7 +169,9 @@ def db(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def api_settings(database_url: str) -> ApiSettings:
     """API settings for tests (demo secrets are accepted in test mode)."""
-    return ApiSettings(environment="test", database_url=database_url, mqtt_url="mqtt://127.0.0.1:1")
+    return ApiSettings(
+        environment="test", database_url=database_url, mqtt_url="mqtt://127.0.0.1:1", planner_seconds=0.2
+    )
 
 
 def platform_settings(

@@ -33,8 +33,8 @@ ROTATION = ("intended", "intended", "intended", "supervisor", "intended", "inten
 _turns: dict[str, Iterator[str]] = {}
 
 
-SERVICES = ("/api/residents/{resident_id}/", "/api/roster", "/api/tasks", "/api/alerts", "/api/meals")
-"""The services' operations (issue 11): a community coordinator's, so they go out as one."""
+SERVICES = ("/api/residents/{resident_id}/", "/api/roster", "/api/tasks", "/api/alerts", "/api/meals", "/api/plans")
+"""The services' operations (issues 11, 12): a community coordinator's, so they go out as one."""
 CAREGIVER_WORK = ("/accept", "/en-route", "/check-in", "/complete", "/no-answer")
 
 

@@ -100,6 +100,10 @@ PROTECTED = [
     ("post", "/api/meals/orders/1/cancel"),
     ("post", "/api/meals/orders/1/collected"),
     ("get", "/api/meals/points/1/day"),
+    ("get", "/api/plans"),
+    ("post", "/api/plans"),
+    ("get", "/api/plans/1"),
+    ("post", "/api/plans/1/publish"),
 ]
 
 

@@ -127,6 +127,7 @@ def served_api(
         "MQTT_USERNAME": "platform",
         "MQTT_PASSWORD": DEMO_MQTT_PASSWORD,
         "ELDERCARE_PORT": str(port),
+        "ELDERCARE_PLANNER_SECONDS": "0.2",  # POST /api/plans solves: keep each call short
     }
     with log_path.open("wb") as log:
         api = subprocess.Popen([sys.executable, "-m", "eldercare_platform.cli"], env=env, stdout=log, stderr=log)

@@ -52,7 +52,11 @@ from eldercare_platform.core.security import hash_password
 from eldercare_platform.devices.models import Device, DeviceKind
 from eldercare_platform.main import create_app
 from eldercare_platform.meals.orders import generate_orders
+from eldercare_platform.planning.models import PlanKind
+from eldercare_platform.planning.service import run_plan
+from eldercare_platform.planning.solver import travel_model
 from eldercare_platform.roster.service import available_staff
+from eldercare_platform.routing.greedy import GreedyPlanner
 from eldercare_platform.seed.generator import DEMO_PASSWORD, generate
 from eldercare_platform.seed.loader import load
 from eldercare_platform.tasks.generation import generate_tasks
@@ -240,6 +244,11 @@ def _services(session: Session, world: World, homes: dict[str, Area], street: Ar
     _user(session, "caregiver_a1", role=Role.CAREGIVER, staff_id=mine)
     places = {"a1": homes["a1"], "street_a": street, "b": homes["b"], "other": homes["other"], "district": district}
     world.areas = {key: area.id for key, area in places.items() if area.id is not None}
+    # Issue 12: a coordinator's plan of tomorrow for two communities of the district and one of the other district.
+    planner = GreedyPlanner(travel_model(settings))
+    for key in ("a1", "b", "other"):
+        run_plan(session, area_id=world_area(homes[key]), day=day + timedelta(days=1), kind=PlanKind.MANUAL,
+                 now=TEST_NOW, settings=settings, user_id=admin.id, planner=planner)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -366,6 +375,12 @@ class Oracle:
                 url, "SELECT id, resident_id, task_id, staff_id, area_id, state FROM alert"
             )
         }
+        self.plans: dict[int, int] = dict(psql(url, "SELECT id, area_id FROM plan"))
+        self.plan_tasks: dict[int, set[int]] = {}
+        for plan_id, task_id in psql(
+            url, "SELECT plan_id, task_id FROM plan_stop UNION ALL SELECT plan_id, task_id FROM plan_unassigned"
+        ):
+            self.plan_tasks.setdefault(plan_id, set()).add(task_id)
         self.by_resident: dict[str, dict[int, set[int]]] = {}
         for table in ("assessment", "care_plan", "resident_state"):
             found: dict[int, set[int]] = {}
@@ -783,6 +798,36 @@ def _each_alert(walk: Walk) -> None:
                 assert body["staff_id"] in walk.oracle.staff_of(walk.scope) or walk.scope[0] == "area", body
 
 
+def _plans_of(walk: Walk) -> set[int]:
+    """Plans are located at their community, like its tasks: an area scope sees those under it, an institution none."""
+    kind, _ = walk.scope
+    return {
+        pid
+        for pid, area in walk.oracle.plans.items()
+        if kind != "institution" and walk.oracle.sees(walk.scope, area, None)
+    }
+
+
+def _plans(walk: Walk) -> None:
+    assert len(walk.oracle.plans) == 3, "the world has three plans, or this check proves nothing"
+    items = walk.paged("/api/plans", 200, Permission.TASKS_READ)
+    if items is not None:
+        assert {item["id"] for item in items} == _plans_of(walk)
+
+
+def _each_plan(walk: Walk) -> None:
+    """A plan in full: 200 in scope (every task it names is in scope too), 404 outside."""
+    may = walk.may(Permission.TASKS_READ)
+    visible = _plans_of(walk)
+    tasks = walk.oracle.tasks_of(walk.scope)
+    for pid in sorted(walk.oracle.plans):
+        body = walk.get(f"/api/plans/{pid}", expect=(200 if pid in visible else 404) if may else 403)
+        if may and pid in visible:
+            named = {stop["task_id"] for route in body["routes"] for stop in route["stops"]}
+            named |= {item["task_id"] for item in body["unassigned"]}
+            assert body["id"] == pid and named == walk.oracle.plan_tasks.get(pid, set()) and named <= tasks
+
+
 def _plain(path: str, expect: int) -> Callable[[Walk], None]:
     """An endpoint that returns nothing located: every user gets `expect`, and no out-of-scope marker."""
     return lambda walk: walk.get(path, expect=expect)
@@ -839,6 +884,8 @@ CHECKS: dict[str, Callable[[Walk], None]] = {
     "/api/alerts/{alert_id}": _each_alert,
     "/api/meals/orders": _meal_orders,
     "/api/meals/points/{meal_point_id}/day": _meal_point_day,
+    "/api/plans": _plans,
+    "/api/plans/{plan_id}": _each_plan,
     f"WS {LIVE}": _live_hello,
 }
 

@@ -19,6 +19,7 @@ from eldercare_platform.devices.models import DeviceKind, DeviceState
 from eldercare_platform.main import create_app
 from eldercare_platform.meals.models import CollectedVia, MealReason, OrderSource, OrderStatus
 from eldercare_platform.meta.labels import KINDS, LOCALES, all_labels, missing_labels
+from eldercare_platform.planning.models import PlanKind, PlanReason, PlanStatus
 from eldercare_platform.residents.models import CapabilityLevel, CareTier, Gender, ResidentCategory, ResidentStatus
 from eldercare_platform.roster.models import (
     CertificateStatus,
@@ -29,6 +30,7 @@ from eldercare_platform.roster.models import (
     TravelMode,
     Unassignable,
 )
+from eldercare_platform.routing.problem import UNASSIGNED_REASONS
 from eldercare_platform.tasks.models import EngineReason, TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
 from eldercare_platform.users.permissions import Permission
@@ -76,6 +78,10 @@ ENUMS: dict[str, list[Any]] = {
     "taskEngineReason": list(EngineReason),
     "alarmSource": list(AlarmSource),
     "mealReason": list(MealReason),
+    "planKind": list(PlanKind),
+    "planStatus": list(PlanStatus),
+    "planUnassignedReason": list(UNASSIGNED_REASONS),
+    "planReason": list(PlanReason),
 }
 
 

@@ -18,6 +18,7 @@ class AlertKind(StrEnum):
     COVERAGE_BEHIND = "coverage_behind"  # a community's visits fall behind its plan
     MEAL_CAPACITY = "meal_capacity"  # a meal point has more orders than seats
     FOLLOW_UP_OPEN = "follow_up_open"  # a problem found and not closed
+    PLAN_FAILED = "plan_failed"  # a community's plan broke a rule or the solver failed: not applied (planning)
 
 
 class AlertState(StrEnum):

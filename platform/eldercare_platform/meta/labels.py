@@ -23,6 +23,7 @@ from eldercare_platform.care_plans.rules import TierReason
 from eldercare_platform.care_plans.scale import LevelAdjustment
 from eldercare_platform.devices.models import DeviceKind, DeviceState
 from eldercare_platform.meals.models import CollectedVia, MealReason, OrderSource, OrderStatus
+from eldercare_platform.planning.models import PlanKind, PlanReason, PlanStatus
 from eldercare_platform.residents.models import CapabilityLevel, CareTier, Gender, ResidentCategory, ResidentStatus
 from eldercare_platform.roster.models import (
     CertificateStatus,
@@ -33,6 +34,7 @@ from eldercare_platform.roster.models import (
     TravelMode,
     Unassignable,
 )
+from eldercare_platform.routing.problem import UNASSIGNED_REASONS
 from eldercare_platform.tasks.models import EngineReason, TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
 from eldercare_platform.users.permissions import Permission
@@ -268,6 +270,7 @@ ALERT_KIND: dict[str, Words] = {
     AlertKind.COVERAGE_BEHIND: ("探访覆盖落后", "Visit coverage behind"),
     AlertKind.MEAL_CAPACITY: ("助餐点超员", "Meal point over capacity"),
     AlertKind.FOLLOW_UP_OPEN: ("问题待闭环", "Problem awaiting follow-up"),
+    AlertKind.PLAN_FAILED: ("排班计划失败", "Plan failed"),
 }
 ALERT_STATE: dict[str, Words] = {
     AlertState.OPEN: ("待处理", "Open"),
@@ -490,6 +493,42 @@ TASK_ENGINE_REASON: dict[str, Words] = {
 _kind("taskEngineReason", _members(EngineReason), TASK_ENGINE_REASON)
 _kind("alarmSource", _members(AlarmSource), ALARM_SOURCE)
 _kind("mealReason", _members(MealReason), MEAL_REASON)
+
+# --- planning and routing (planning/models.py, routing/problem.py UNASSIGNED_REASONS) ---
+PLAN_KIND: dict[str, Words] = {
+    PlanKind.NIGHTLY: ("次日排班", "Nightly plan"),
+    PlanKind.INTRADAY: ("当日调整", "Intraday replan"),
+    PlanKind.URGENT_INSERTION: ("紧急插单", "Urgent insertion"),
+    PlanKind.MANUAL: ("手动排班", "Manual plan"),
+}
+PLAN_STATUS: dict[str, Words] = {
+    PlanStatus.DRAFT: ("草稿", "Draft"),
+    PlanStatus.PUBLISHED: ("已发布", "Published"),
+    PlanStatus.SUPERSEDED: ("已被替代", "Superseded"),
+    PlanStatus.FAILED: ("失败", "Failed"),
+}
+PLAN_UNASSIGNED_REASON: dict[str, Words] = {
+    "no_staff_on_shift": ("该时段无人当班", "Nobody on shift then"),
+    "no_staff_with_skill": ("当班人员无此技能", "Nobody on shift has the skill"),
+    "declined_by_all": ("合格人员均回避该老人", "Every qualified caregiver declined the resident"),
+    "window_infeasible": ("时间窗内无法到达", "Nobody can get there in the window"),
+    "no_capacity": ("合格人员任务已满", "Every qualified caregiver is full"),
+    "no_location": ("住址无坐标", "The home has no coordinates"),
+    "deferred": ("改期至其他日期", "Moved to another day"),
+    "solver_failed": ("求解器未找到可行方案", "The solver found no feasible plan"),
+}
+PLAN_REASON: dict[str, Words] = {
+    PlanReason.PLANNED: ("排班指派", "Assigned by the plan"),
+    PlanReason.REPLANNED: ("重新排班改派", "Moved by a later plan"),
+    PlanReason.CAREGIVER_UNAVAILABLE: ("原护理员不可用", "Caregiver no longer available"),
+    PlanReason.NOT_SERVED: ("排班无法安排", "The plan could not serve it"),
+    PlanReason.PLAN_PUBLISHED: ("随排班计划发布", "Published with its plan"),
+    PlanReason.PLAN_SUCCEEDED: ("后续排班已成功", "A later plan succeeded"),
+}
+_kind("planKind", _members(PlanKind), PLAN_KIND)
+_kind("planStatus", _members(PlanStatus), PLAN_STATUS)
+_kind("planUnassignedReason", UNASSIGNED_REASONS, PLAN_UNASSIGNED_REASON)
+_kind("planReason", _members(PlanReason), PLAN_REASON)
 
 
 def missing_labels() -> list[str]:

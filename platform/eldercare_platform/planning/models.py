@@ -22,3 +22,15 @@ class PlanStatus(StrEnum):
     PUBLISHED = "published"
     SUPERSEDED = "superseded"
     FAILED = "failed"
+
+
+class PlanReason(StrEnum):
+    """Reason codes a plan writes on tasks' traces (`task_event.reason`) and alerts' resolutions; pages translate
+    them (meta/labels.py, kind `planReason`). The trace line's detail names the plan (`plan_id`)."""
+
+    PLANNED = "planned"  # given to the caregiver the plan chose
+    REPLANNED = "replanned"  # moved to another caregiver by a later plan (the task was not yet published)
+    CAREGIVER_UNAVAILABLE = "caregiver_unavailable"  # its caregiver is on leave or off shift: moved or given back
+    NOT_SERVED = "not_served"  # the plan could not serve it (detail: the unassigned reason): back to planning
+    PLAN_PUBLISHED = "plan_published"  # published with its plan
+    PLAN_SUCCEEDED = "plan_succeeded"  # a failed plan's alert, resolved by a later plan of the same day

@@ -26,10 +26,12 @@ from eldercare_platform.roster.shifts import generate_shifts
 __all__ = [
     "REQUIRED_CERTIFICATES",
     "AvailableStaff",
+    "PlanningShift",
     "available_staff",
     "cancel_leave",
     "certification_alerts",
     "generate_shifts",
+    "planning_shifts",
     "record_leave",
     "why_not_assignable",
 ]
@@ -181,3 +183,96 @@ def why_not_assignable(
     if shift is not None and int(shift.load) >= int(staff.max_tasks_per_shift):
         reasons.append(Unassignable.MAX_TASKS_REACHED)
     return [str(reason) for reason in reasons]
+
+
+# --- planning: every shift of an area's day, with what the planner needs (issue 12) ------------------------------
+
+
+@dataclass(frozen=True)
+class PlanningShift:
+    """One shift of a staff member based in the area, as the planner sees it: the staff member's facts, the skills
+    they may use that day (a skill that needs a certificate counts only with one valid on `day`), the residents
+    they declined, and their leave overlapping the shift (periods [start, end), cancelled leave left out)."""
+
+    staff_id: int
+    name: str
+    role: str
+    shift_id: int
+    starts_at: datetime
+    ends_at: datetime
+    on_call: bool
+    skills: frozenset[str]
+    travel_mode: str
+    home_latitude: float | None
+    home_longitude: float | None
+    max_tasks_per_shift: int
+    declined_residents: frozenset[int]
+    leave: tuple[tuple[datetime, datetime], ...]
+
+
+PLANNING_SHIFTS = """
+SELECT s.id AS staff_id, s.name, s.role, s.skills, s.travel_mode, s.home_latitude, s.home_longitude,
+       s.max_tasks_per_shift, sh.id AS shift_id, sh.starts_at, sh.ends_at, sh.on_call,
+       coalesce((SELECT array_agg(DISTINCT c.name) FROM staff_certification c WHERE c.staff_id = s.id
+                 AND (c.expires_on IS NULL OR c.expires_on >= :day)), '{}') AS certificates,
+       coalesce((SELECT array_agg(DISTINCT p.resident_id) FROM staff_preference p WHERE p.staff_id = s.id
+                 AND p.kind = 'declined' AND p.resident_id IS NOT NULL), '{}') AS declined
+FROM staff s
+JOIN area a ON a.id = s.home_area_id
+JOIN shift sh ON sh.staff_id = s.id
+WHERE s.active AND s.role <> 'operator' AND a.path LIKE :area_path || '%'
+  AND sh.starts_at < :end AND sh.ends_at > :start
+ORDER BY s.id, sh.starts_at
+"""
+
+PLANNING_LEAVE = """
+SELECT l.staff_id, l.starts_at, l.ends_at FROM staff_leave l
+WHERE l.staff_id = ANY(:staff) AND l.cancelled_at IS NULL AND l.starts_at < :end AND l.ends_at > :start
+ORDER BY l.staff_id, l.starts_at
+"""
+
+
+def _usable(skill: str, certificates: set[str]) -> bool:
+    """A skill needing no certificate, or one the person holds a valid certificate for."""
+    needed = required_certificates(skill)
+    return not needed or bool(needed & certificates)
+
+
+def planning_shifts(session: Session, *, area_path: str, start: datetime, end: datetime) -> list[PlanningShift]:
+    """Every shift overlapping [start, end) of the active staff (operators excepted: they work the call center)
+    whose home zone lies in the area, with their usable skills (`rules.REQUIRED_CERTIFICATES`, certificates
+    valid on `start`'s local day), declined residents and leave. Leave is not subtracted here: the planner
+    decides what is left of a shift (a sick day recorded mid-shift ends it at that moment)."""
+    rows = session.execute(
+        text(PLANNING_SHIFTS), {"area_path": area_path, "start": start, "end": end, "day": local_date(start)}
+    ).all()
+    leave: dict[int, list[tuple[datetime, datetime]]] = {}
+    staff_ids = sorted({int(row.staff_id) for row in rows})
+    if staff_ids:
+        for item in session.execute(text(PLANNING_LEAVE), {"staff": staff_ids, "start": start, "end": end}):
+            leave.setdefault(int(item.staff_id), []).append((item.starts_at, item.ends_at))
+    shifts = []
+    for row in rows:
+        held = set(row.certificates or [])
+        skills = frozenset(skill for skill in (row.skills or []) if _usable(skill, held))
+        shifts.append(
+            PlanningShift(
+                staff_id=int(row.staff_id),
+                name=str(row.name),
+                role=str(row.role),
+                shift_id=int(row.shift_id),
+                starts_at=row.starts_at,
+                ends_at=row.ends_at,
+                on_call=bool(row.on_call),
+                skills=skills,
+                travel_mode=str(row.travel_mode),
+                home_latitude=row.home_latitude,
+                home_longitude=row.home_longitude,
+                max_tasks_per_shift=int(row.max_tasks_per_shift),
+                declined_residents=frozenset(int(r) for r in (row.declined or [])),
+                leave=tuple(
+                    (a, b) for a, b in leave.get(int(row.staff_id), []) if a < row.ends_at and b > row.starts_at
+                ),
+            )
+        )
+    return shifts

@@ -177,12 +177,22 @@ def raise_unassigned(session: Session, *, now: datetime, rules: AlertRules) -> t
             detail={"kind": row.kind, "window_start": row.window_start},
         ):
             raised += 1
+    # Resolved when the condition ended (assigned, or the task ended), not merely because the task is more than
+    # `unassigned_within` away: a leave or a plan raises this alert for a task of a later hour or of tomorrow.
+    handled = session.execute(
+        text(
+            "SELECT a.subject_key FROM alert a LEFT JOIN task t ON t.id = a.task_id"
+            " WHERE a.kind = :kind AND a.state <> 'resolved' AND (t.id IS NULL OR t.status <> 'planned'"
+            " OR t.assignee_staff_id IS NOT NULL OR (t.window_end IS NOT NULL AND t.window_end <= :now))"
+        ),
+        {"kind": str(AlertKind.TASK_UNASSIGNED), "now": now},
+    ).scalars()
     resolved = resolve_alerts(
         session,
         kind=AlertKind.TASK_UNASSIGNED,
         now=now,
         resolution=RESOLVED_ASSIGNED,
-        keep=[_subject(int(row.id)) for row in rows],
+        subject_keys=[str(key) for key in handled],
     )
     return raised, resolved
 

@@ -41,7 +41,8 @@ SELECT t.id, t.kind, t.status, t.source, t.service, t.slot, t.priority, t.reside
        t.status_reason, t.notes, t.assigned_at, t.published_at, t.accepted_at, t.en_route_at, t.checked_in_at,
        t.completed_at, t.problem_found, t.findings, t.version, t.area_path,
        r.phone AS resident_phone, h.access_notes, h.latitude AS home_latitude, h.longitude AS home_longitude,
-       t.check_in_latitude, t.check_in_longitude, t.check_out_latitude, t.check_out_longitude
+       t.check_in_latitude, t.check_in_longitude, t.check_out_latitude, t.check_out_longitude,
+       t.plan_id, t.route_sequence, t.planned_start
 FROM task t
 LEFT JOIN resident r ON r.id = t.resident_id
 LEFT JOIN household h ON h.id = t.household_id

@@ -557,3 +557,13 @@ def cancel_for_resident(
         user_id=user_id,
         reason=reason,
     )
+
+
+# --- a plan's hand on tasks (issue 12): defined in tasks/routes.py, re-exported here, the domain's front door ------
+from eldercare_platform.tasks.routes import (  # noqa: E402  (routes.py builds on the functions above)
+    assign_for_plan as assign_for_plan,
+)
+from eldercare_platform.tasks.routes import publish_for_plan as publish_for_plan  # noqa: E402
+from eldercare_platform.tasks.routes import set_route as set_route  # noqa: E402
+from eldercare_platform.tasks.routes import set_routes as set_routes  # noqa: E402
+from eldercare_platform.tasks.routes import unassign_for_plan as unassign_for_plan  # noqa: E402
