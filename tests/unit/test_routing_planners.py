@@ -8,11 +8,12 @@ import pytest
 
 from eldercare_platform.routing.generate import community
 from eldercare_platform.routing.greedy import GreedyPlanner
-from eldercare_platform.routing.problem import Plan, Planner, PlanningProblem
+from eldercare_platform.routing.problem import Plan, Planner, PlannerSettings, PlanningProblem
+from eldercare_platform.routing.pyvrp_planner import PyVRPPlanner
 from eldercare_platform.routing.validate import violations
 from tests.unit.routing_builders import at, carer, meal, problem, visit
 
-PLANNERS: list[Planner] = [GreedyPlanner()]
+PLANNERS: list[Planner] = [GreedyPlanner(), PyVRPPlanner()]
 
 
 def planned(planner: Planner, p: PlanningProblem) -> Plan:
@@ -36,7 +37,7 @@ def planner(request: pytest.FixtureRequest) -> Planner:
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_generated_day_keeps_every_rule(planner: Planner, seed: int) -> None:
-    p = community(caregivers=4, visits=24, seed=seed, meals=0.2)
+    p = community(caregivers=4, visits=24, seed=seed, meals=0.2, settings=PlannerSettings(seconds=0.5))
     plan = planned(planner, p)
     assert plan.feasible and len(served_by(plan)) + len(plan.unassigned) == 24
 

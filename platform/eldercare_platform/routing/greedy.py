@@ -54,7 +54,7 @@ class GreedyPlanner:
         for visit in [*pinned, *others]:
             if not self._place(problem, table, items, timings, visit):
                 load = {key: len(route) for key, route in items.items()}
-                unassigned.append(explain(problem, visit, load))
+                unassigned.append(explain(problem, visit, load, table))
         routes = tuple(timings[key].route for key in items if items[key])
         return Plan(
             solver=self.name,

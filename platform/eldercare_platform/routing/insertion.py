@@ -171,7 +171,8 @@ def insert_visit(
     if found is None:
         load = {(r.staff_id, r.shift_id): len(r.stops) for r in current.routes}
         routes = current.routes
-        unassigned = (*others, explain(full, visit, load))
+        places = [*visit_points(visit), *(p for c in full.caregivers for p in caregiver_points(c))]
+        unassigned = (*others, explain(full, visit, load, TravelTable(travel, places)))
         stats: dict[str, object] = {"inserted_task": visit.task_id, "staff_id": None}
     else:
         key = (found.caregiver.staff_id, found.caregiver.shift_id)

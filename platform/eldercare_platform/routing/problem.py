@@ -135,8 +135,9 @@ class Stop:
     travel_minutes: float
     pinned: bool = False
     pickup_at: datetime | None = None  # a meal delivery: when it was picked up at the meal point
-    # A meal delivery picked up earlier in the route (several meals fetched in one trip to the meal point): the
-    # pickup was made just before the stop with this sequence number; None: just before this stop itself.
+    # A meal delivery picked up as one of a batch (several meals fetched in one trip): the pickup was made among
+    # those just before the stop with this sequence number (this stop's own, or an earlier one); None: on the
+    # way to this stop, right before it.
     # `travel_km`/`travel_minutes` of a stop include the detour through the pickups made before it.
     pickup_before: int | None = None
 

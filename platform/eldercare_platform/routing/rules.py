@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from eldercare_platform.routing.problem import Caregiver, PlanningProblem, Unassigned, Visit
+from eldercare_platform.routing.schedule import time_route
+from eldercare_platform.routing.table import TravelTable
 
 
 def covers(caregiver: Caregiver, visit: Visit, now: datetime) -> bool:
@@ -48,11 +50,13 @@ def explain(
     problem: PlanningProblem,
     visit: Visit,
     load: Mapping[tuple[int, int], int] | None = None,
+    table: TravelTable | None = None,
 ) -> Unassigned:
     """Why `visit` is in no route. `load` is the plan's tasks per (staff id, shift id), for `no_capacity`.
 
     In order: no location; nobody on shift for the window (for a pinned visit: its caregiver); nobody of them
-    with the skill; all of those declined the resident; all of those at their task cap; else a flexible visit
+    with the skill; all of those declined the resident; (with a `table` of travel legs) none of those could
+    reach it in its window even with nothing else to do; all of those at their task cap; else a flexible visit
     is `deferred` and a mandatory one `window_infeasible` (travel and the other visits leave no room)."""
     if visit.location is None:
         return Unassigned(visit.task_id, "no_location")
@@ -69,6 +73,10 @@ def explain(
     open_to = [c for c in skilled if willing(c, visit)]
     if not open_to:
         return Unassigned(visit.task_id, "declined_by_all", detail | {"resident_id": visit.resident_id})
+    if table is not None:
+        open_to = [c for c in open_to if time_route(c, [visit], table, now=problem.now).feasible]
+        if not open_to:
+            return Unassigned(visit.task_id, "window_infeasible", detail | {"even_alone": True})
     counts = load or {}
     with_room = [c for c in open_to if counts.get((c.staff_id, c.shift_id), 0) < c.max_tasks]
     if not with_room:

@@ -104,6 +104,7 @@ class Walk:
     pending_km: float = 0.0  # travel since the last stop (through pickups)
     pending_minutes: float = 0.0
     pending_pickups: list[int] = field(default_factory=list)
+    implicit: int | None = None  # the pending pickup made on the way to its own delivery
     pickup_before: dict[int, int] = field(default_factory=dict)
 
 
@@ -148,6 +149,7 @@ def step(
         walk.breaches.append(Breach("no_location", visit.task_id))
     if visit.pickup is not None and visit.task_id not in walk.picked:
         _pick_up(walk, visit, table, mode)
+        walk.implicit = visit.task_id
     arrival = _travel(walk, visit.location, table, mode)
     if visit.pinned_start is not None:
         start = seconds(visit.pinned_start)
@@ -163,7 +165,7 @@ def step(
         if start > limit + EPSILON_SECONDS:
             walk.breaches.append(Breach("hot_food_limit", visit.task_id))
     for task_id in walk.pending_pickups:
-        if task_id != visit.task_id:
+        if task_id != walk.implicit:
             walk.pickup_before[task_id] = walk.sequence
     end = start + visit.duration_minutes * 60.0
     walk.stops.append(
@@ -182,6 +184,7 @@ def step(
     walk.sequence += 1
     walk.pending_km = walk.pending_minutes = 0.0
     walk.pending_pickups = []
+    walk.implicit = None
     walk.clock = max(walk.clock, end)
 
 
@@ -224,7 +227,7 @@ def route_items(route: Route, visits: Mapping[int, Visit]) -> list[RouteItem]:
     """The items of a planned route, explicit pickups included (the inverse of `time_route` for its stops)."""
     ahead: dict[int, list[Stop]] = {}
     for stop in route.stops:
-        if stop.pickup_before is not None and stop.pickup_before != stop.sequence:
+        if stop.pickup_before is not None:
             ahead.setdefault(stop.pickup_before, []).append(stop)
     items: list[RouteItem] = []
     for stop in route.stops:

@@ -26,12 +26,15 @@ from eldercare_platform.routing.travel import GreatCircleTravel, TravelModel
 KM_TOLERANCE = 0.01
 
 
-def violations(problem: PlanningProblem, plan: Plan, travel: TravelModel | None = None) -> list[str]:
+def violations(
+    problem: PlanningProblem, plan: Plan, travel: TravelModel | None = None, table: TravelTable | None = None
+) -> list[str]:
     """What `plan` breaks: each visit exactly once (a route or unassigned with a known reason), one route per
     shift, and in every route: the shift (no start before the caregiver is free or `now`, back by the shift's
     end), skill, window, declined resident, pinned caregiver and pinned start, max tasks, the hot-food limit, the
-    meal's pickup before its delivery, and stop times consistent with travel."""
-    table = TravelTable.for_problem(travel or GreatCircleTravel(), problem)
+    meal's pickup before its delivery, and stop times consistent with travel. `table` (of this problem's
+    places) saves recomputing the matrices when the caller has one."""
+    table = table or TravelTable.for_problem(travel or GreatCircleTravel(), problem)
     visits = {v.task_id: v for v in problem.visits}
     caregivers = {(c.staff_id, c.shift_id): c for c in problem.caregivers}
     found: list[str] = []
