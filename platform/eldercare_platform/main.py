@@ -30,10 +30,10 @@ from eldercare_platform.device_events.views import router as device_events_route
 from eldercare_platform.devices.views import router as devices_router
 from eldercare_platform.meals.views import router as meals_router
 from eldercare_platform.meta.views import router as meta_router
+from eldercare_platform.planning.solver import travel_model
 from eldercare_platform.planning.views import router as planning_router
 from eldercare_platform.residents.views import router as residents_router
 from eldercare_platform.roster.views import router as roster_router
-from eldercare_platform.routing.travel import GreatCircleTravel
 from eldercare_platform.system.views import health_router
 from eldercare_platform.system.views import router as system_router
 from eldercare_platform.tasks import service as tasks_service
@@ -93,17 +93,8 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
     add_api_docs(app, vendor_dir=settings.web_vendor_dir, openapi_url="/api/openapi.json")
     app.state.settings = settings
     app.state.clock = clock
-    tasks_service.configure_urgent_routing(  # urgent insertions travel as the planner does (settings)
-        travel=GreatCircleTravel(
-            circuity=settings.travel_circuity,
-            speeds_kmh={
-                "foot": settings.travel_speed_foot_kmh,
-                "ebike": settings.travel_speed_ebike_kmh,
-                "car": settings.travel_speed_car_kmh,
-            },
-        )
-    )
-    app.state.broker = None
+    # urgent insertions (the task engine's) travel as the planner does: the same settings, the same model
+    tasks_service.configure_urgent_routing(travel=travel_model(settings))
     install_error_handling(app)  # one error shape for every 4xx/5xx (core/errors.py), NUL refused
 
     api = APIRouter(prefix="/api")

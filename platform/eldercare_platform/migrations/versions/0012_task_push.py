@@ -14,7 +14,7 @@ database does it, not each writer:
   last saw.
 
 Revision ID: 0012
-Revises: 0010 (the planning helper's 0011 goes in between when it exists: nothing here depends on it)
+Revises: 0011
 Create Date: 2026-12-02
 """
 
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
