@@ -44,6 +44,9 @@ DEMO_START_JOBS = (
 )
 """Run once before the pages open (in this order): today's shifts, tasks and meal orders, and the day's alerts.
 Names no domain declares are skipped (`python -m eldercare_platform.scheduler --once` says which ran)."""
+DEMO_PLAN_SECONDS = "2"
+"""Then today's plan, a manual plan (a draft) per community (`python -m eldercare_platform.planning`), so the board
+shows routes at once; each community's solve gets this long (the scheduler's own plans use planner_seconds)."""
 SERVICE_ACCOUNTS = {"gateway": DEMO_MQTT_PASSWORD, "platform": DEMO_MQTT_PASSWORD}
 # What each part needs: stopping goes from the top down, so nothing loses what it depends on while it
 # still runs (the gateway acknowledges its last batch to a live broker after committing it to a live
@@ -266,6 +269,13 @@ def main() -> int:
             [PYTHON, "-m", "eldercare_platform.scheduler", "--once", *DEMO_START_JOBS],
             env={**base_env, **broker_sync_env},
             check=False,  # a failed job is reported; the scheduler retries it in its next slot
+            cwd=ROOT,
+        )
+        print("• today's plan: a manual plan (draft) per community, so the board shows routes")
+        subprocess.run(
+            [PYTHON, "-m", "eldercare_platform.planning", "--seconds", DEMO_PLAN_SECONDS],
+            env=base_env,
+            check=False,  # a community that fails is reported; the coordinator can plan it from the board
             cwd=ROOT,
         )
         service_env = {**base_env, "MQTT_PASSWORD": os.environ.get("MQTT_PASSWORD", DEMO_MQTT_PASSWORD)}

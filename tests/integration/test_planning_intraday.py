@@ -15,6 +15,7 @@ from eldercare_platform.planning.models import PlanKind
 from eldercare_platform.planning.solver import travel_model
 from eldercare_platform.roster import service as roster_service
 from eldercare_platform.routing.greedy import GreedyPlanner
+from eldercare_platform.routing.pyvrp_planner import PyVRPPlanner
 from eldercare_platform.tasks import service as tasks_service
 from eldercare_platform.tasks.models import TaskAction, TaskStatus
 from tests.conftest import TEST_NOW
@@ -86,12 +87,16 @@ def test_nothing_changed_nothing_is_written(db: Session) -> None:
     assert outcome.planned == [] and outcome.skipped == 1 and counts(db) == before
 
 
-def test_a_sick_call_moves_the_rest_of_that_caregivers_day_and_leaves_started_tasks_alone(db: Session) -> None:
+@pytest.mark.parametrize("solver", ["greedy", "pyvrp"])
+def test_a_sick_call_moves_the_rest_of_that_caregivers_day_and_leaves_started_tasks_alone(
+    db: Session, solver: str
+) -> None:
     w, tasks, morning = live_day(db)
     started_trace = trace(db, tasks["started"])
     roster_service.record_leave(db, staff_id=w.staff["visitor"], kind="sick", starts_at=TEST_NOW,
                                 ends_at=at(TODAY, 23, 59), reason="发烧", now=TEST_NOW)  # fmt: skip
-    outcome = planning.intraday(db, now=TEST_NOW + timedelta(minutes=1), settings=SETTINGS, planner=PLANNER)
+    planner = PLANNER if solver == "greedy" else PyVRPPlanner(travel_model(SETTINGS))
+    outcome = planning.intraday(db, now=TEST_NOW + timedelta(minutes=1), settings=SETTINGS, planner=planner)
     assert len(outcome.planned) == 1 and outcome.failed == [] and outcome.errors == []
     plan = plan_row(db, outcome.planned[0])
     assert (plan.kind, plan.status, plan.previous_plan_id) == ("intraday", "published", morning)

@@ -16,6 +16,7 @@ from eldercare_platform.planning.models import PlanKind
 from eldercare_platform.planning.solver import travel_model
 from eldercare_platform.routing.greedy import GreedyPlanner
 from eldercare_platform.routing.problem import Plan, PlanningProblem, Route, Visit
+from eldercare_platform.routing.pyvrp_planner import PyVRPPlanner
 from eldercare_platform.routing.validate import violations
 from eldercare_platform.tasks import service as tasks_service
 from eldercare_platform.tasks.models import TaskAction, TaskStatus
@@ -93,7 +94,8 @@ def test_the_nightly_plan_waits_for_the_cut_off_publishes_and_a_rerun_writes_not
     assert again.planned == [] and again.failed == [] and counts(db) == snapshot
 
 
-def test_a_plan_keeps_every_shift_skill_window_and_pinned_task(db: Session) -> None:
+@pytest.mark.parametrize("solver", ["greedy", "pyvrp"])
+def test_a_plan_keeps_every_shift_skill_window_and_pinned_task(db: Session, solver: str) -> None:
     w = build(db)
     r = w.residents
     nursing = [add_task(db, r[i].id, TOMORROW, (9, 0), (16, 0), skill="nursing", duration=60) for i in (0, 1)]
@@ -102,10 +104,10 @@ def test_a_plan_keeps_every_shift_skill_window_and_pinned_task(db: Session) -> N
     others = [add_task(db, r[i].id, TOMORROW, (9, 0), (17, 0)) for i in (4, 5)]
     publish_to(db, pinned, w.staff["visitor"])
     events_before = len(trace(db, pinned))
-    recording = Recording()
+    recording = Recording(GreedyPlanner(TRAVEL) if solver == "greedy" else PyVRPPlanner(TRAVEL))
     plan_id = planning.run_plan(db, area_id=w.community.id, day=TOMORROW, kind=PlanKind.NIGHTLY,
                                 now=at(TODAY, 20), settings=SETTINGS, planner=recording)  # fmt: skip
-    assert plan_row(db, plan_id).status == "published"
+    assert plan_row(db, plan_id).status == "published" and plan_row(db, plan_id).solver == solver
     assert recording.problem is not None and recording.result is not None
     assert violations(recording.problem, recording.result, TRAVEL) == []
     shifts = {sid: (at(TOMORROW, 8), at(TOMORROW, 17)) for sid in w.staff.values()}
@@ -208,12 +210,42 @@ def test_a_plan_that_breaks_a_rule_is_recorded_failed_and_applied_to_nothing(db:
     assert after["task_event"] == before["task_event"] and after["plan_stop"] == before["plan_stop"]
     alert = db.execute(text("SELECT area_id, state, detail FROM alert WHERE kind = 'plan_failed'")).one()
     assert alert.area_id == w.community.id and alert.state == "open" and alert.detail["plan_id"] == plan.id
-    assert planning.nightly(db, now=at(TODAY, 20, 5), settings=SETTINGS, planner=planner).failed == []
-    assert counts(db) == after  # the same inputs are not tried again
-
+    rerun = planning.nightly(db, now=at(TODAY, 20, 5), settings=SETTINGS, planner=planner)
+    if isinstance(planner, Crashing):  # a solver that raised (a travel service down?) is tried again
+        assert len(rerun.failed) == 1 and counts(db)["plan"] == after["plan"] + 1
+        assert db.execute(text("SELECT count(*) FROM alert WHERE kind = 'plan_failed'")).scalar_one() == 1
+        return
+    assert rerun.failed == [] and counts(db) == after  # a plan that broke a rule: not again on the same inputs
     good = planning.nightly(db, now=at(TODAY, 20, 10), settings=SETTINGS, planner=GreedyPlanner(TRAVEL))
     assert good.planned == []  # unchanged inputs: still not retried; a change (or a coordinator's run) does
     retry = planning.run_plan(db, area_id=w.community.id, day=TOMORROW, kind=PlanKind.MANUAL, now=at(TODAY, 20, 10),
                               settings=SETTINGS, planner=GreedyPlanner(TRAVEL))  # fmt: skip
     assert plan_row(db, retry).status == "draft"
     assert db.execute(text("SELECT state FROM alert WHERE kind = 'plan_failed'")).scalar_one() == "resolved"
+
+
+def test_a_failed_plan_falls_back_to_the_baseline_when_one_is_given(db: Session) -> None:
+    w = build(db)
+    tasks = [add_task(db, r.id, TOMORROW, (9, 0), (12, 0), skill="nursing") for r in w.residents[:2]]
+    plan_id = planning.run_plan(db, area_id=w.community.id, day=TOMORROW, kind=PlanKind.NIGHTLY, now=at(TODAY, 20),
+                                settings=SETTINGS, planner=Broken(), fallback=GreedyPlanner(TRAVEL))  # fmt: skip
+    plan = plan_row(db, plan_id)
+    assert (plan.status, plan.solver) == ("published", "greedy")
+    failed = plan_row(db, plan.trigger["fallback_of"])
+    assert (failed.status, failed.solver, failed.day) == ("failed", "broken", TOMORROW) and failed.error
+    assert all(task_row(db, t).assignee_staff_id == w.staff["nurse"] for t in tasks)
+    assert db.execute(text("SELECT count(*) FROM alert WHERE kind = 'plan_failed'")).scalar_one() == 0
+
+
+def test_a_days_unplanned_communities_get_a_draft_each_once(db: Session) -> None:
+    w = build(db, day=TODAY)
+    task = add_task(db, w.residents[0].id, TODAY, (15, 0), (17, 0))
+    made = planning.plan_unplanned(db, day=TODAY, now=at(TODAY, 14), settings=SETTINGS, planner=GreedyPlanner(TRAVEL))
+    assert len(made.planned) == 1
+    plan = plan_row(db, made.planned[0])
+    assert (plan.kind, plan.status, plan.area_id) == ("manual", "draft", w.community.id)
+    assert task_row(db, task).status == "assigned" and task_row(db, task).plan_id == plan.id
+    again = planning.plan_unplanned(
+        db, day=TODAY, now=at(TODAY, 14, 5), settings=SETTINGS, planner=GreedyPlanner(TRAVEL)
+    )
+    assert again.planned == [] and again.skipped == 0

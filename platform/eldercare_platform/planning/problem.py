@@ -115,7 +115,7 @@ def community(session: Session, *, area_id: int, day: date) -> AreaDay:
     return AreaDay(area_id=int(row.id), path=str(row.path), name=str(row.name), day=day, start=start, end=end)
 
 
-def _available(
+def available_period(
     shift: roster_service.PlanningShift, now: datetime, under_way: Sequence[datetime]
 ) -> tuple[datetime, datetime] | None:
     """What is left of a shift after its leave, as one period: of the pieces leave leaves (a sick day recorded at
@@ -133,7 +133,10 @@ def _available(
     if not pieces:
         return None
     for start, end in pieces:
-        if any(start <= at < end for at in under_way) or start <= now < end:
+        if any(start <= at < end for at in under_way):
+            return start, end
+    for start, end in pieces:
+        if start <= now < end:
             return start, end
     return max(pieces, key=lambda piece: (piece[1] - piece[0], -piece[0].timestamp()))
 
@@ -188,7 +191,7 @@ def _caregivers(
     caregivers = []
     for shift in shifts:
         context.staff_names[shift.staff_id] = shift.name
-        window = _available(shift, now, checked_in.get(shift.staff_id, []))
+        window = available_period(shift, now, checked_in.get(shift.staff_id, []))
         if window is None:
             continue
         start, end = window

@@ -22,6 +22,7 @@ from eldercare_platform.planning import queries
 from eldercare_platform.planning.models import PlanKind, PlanReason, PlanStatus
 from eldercare_platform.planning.problem import ProblemContext
 from eldercare_platform.routing.problem import Plan, PlanningProblem
+from eldercare_platform.routing.travel import TravelModel
 from eldercare_platform.tasks import service as tasks_service
 
 TIME_SHIFT_MINUTES = 15
@@ -109,12 +110,12 @@ def changes_since(session: Session, *, previous_id: int | None, plan: Plan) -> d
     return {"previous_plan_id": previous_id} | changes | {"counts": {k: len(v) for k, v in changes.items()}}
 
 
-def settings_of(problem: PlanningProblem, context: ProblemContext, solver: str) -> dict[str, Any]:
+def settings_of(problem: PlanningProblem, model: TravelModel, solver: str) -> dict[str, Any]:
     """The settings a plan records: the solve's, and the travel model's."""
-    travel: dict[str, Any] = {"model": context.travel.name}
-    for name in ("circuity", "speeds_kmh"):
-        if hasattr(context.travel, name):
-            travel[name] = getattr(context.travel, name)
+    travel: dict[str, Any] = {"model": model.name}
+    for name in ("circuity", "speeds_kmh", "base_url", "profiles"):
+        if hasattr(model, name):
+            travel[name] = getattr(model, name)
     return {"planner": solver, **problem.settings.as_dict(), "travel": travel}
 
 

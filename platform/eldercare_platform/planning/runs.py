@@ -23,8 +23,10 @@ from eldercare_platform.core.config import ServiceRulesMixin
 from eldercare_platform.planning import queries, record
 from eldercare_platform.planning.models import PlanKind, PlanStatus
 from eldercare_platform.planning.problem import build_problem, community, local_day
-from eldercare_platform.planning.solver import check, default_planner
-from eldercare_platform.routing.problem import Planner
+from eldercare_platform.planning.solver import check, default_planner, estimate_model
+from eldercare_platform.routing.greedy import GreedyPlanner
+from eldercare_platform.routing.problem import Plan, Planner, PlanningProblem
+from eldercare_platform.routing.travel import TravelModel
 
 log = get_logger(__name__)
 
@@ -45,6 +47,31 @@ def fingerprint(session: Session, *, area_id: int, day: date) -> str:
     )
 
 
+def _solve(planner: Planner, problem: PlanningProblem, travel: TravelModel) -> tuple[Plan | None, str | None, int]:
+    """Solve and check: (the plan, why it must not be applied or None, milliseconds). A solver that raises, a
+    plan the solver says is infeasible and a plan that breaks a rule (routing.validate on `travel`, the model the
+    planner used) all have an error."""
+    started = time.perf_counter()
+    try:
+        plan = planner.plan(problem)
+    except Exception as exc:  # a solver crash is a failed plan, not a failed job: the tasks stay as they were
+        log.exception("planner failed", planner=planner.name, label=problem.label)
+        return None, f"solver error: {type(exc).__name__}: {exc}", round((time.perf_counter() - started) * 1000)
+    runtime_ms = round((time.perf_counter() - started) * 1000)
+    problems = check(problem, plan, travel)
+    if not plan.feasible:
+        problems.insert(0, "the solver found no feasible plan")
+    if not problems:
+        return plan, None, runtime_ms
+    return plan, "; ".join(problems[:50]) + (f" (+{len(problems) - 50} more)" if len(problems) > 50 else ""), runtime_ms
+
+
+def _travel_of(planner: Planner, default: TravelModel) -> TravelModel:
+    """The travel model a planner plans on (the engine's planners keep it as `travel`)."""
+    travel = getattr(planner, "travel", None)
+    return travel if travel is not None else default
+
+
 def run_plan(
     session: Session,
     *,
@@ -56,53 +83,63 @@ def run_plan(
     user_id: int | None = None,
     trigger: dict[str, Any] | None = None,
     planner: Planner | None = None,
+    fallback: Planner | None = None,
 ) -> int:
     """Plan the community's day: build the problem, solve, check, record, apply to the tasks and (nightly,
     intraday) publish. A plan whose solver raised, that is not feasible, or that breaks a rule is recorded
-    `failed` with its problems, applied to nothing, and raises a PLAN_FAILED alert. Returns the plan's id.
-    Flushes; the caller commits."""
+    `failed` with its problems and applied to nothing; then `fallback`'s plan is tried the same way (the
+    product's planner falls back on the greedy baseline, on the great-circle estimate if the solver raised: the
+    travel service may be down), and when there is none or it fails too, a PLAN_FAILED alert is raised.
+    Returns the id of the plan applied, else of the failed one. Flushes; the caller commits."""
     _lock(session, area_id, day)
     started = time.perf_counter()
     problem, context = build_problem(session, area_id=area_id, day=day, now=now, settings=settings)
-    build_ms = round((time.perf_counter() - started) * 1000)
+    context.inputs["build_ms"] = round((time.perf_counter() - started) * 1000)
+    product = planner is None
     chosen = planner or default_planner(settings, context.travel)
-    settings_json = record.settings_of(problem, context, chosen.name)
     trigger = {"kind": str(kind)} | (trigger or {})
-    solved_at = time.perf_counter()
-    error: str | None = None
-    try:
-        plan = chosen.plan(problem)
-    except Exception as exc:  # a solver crash is a failed plan, not a failed job: the tasks stay as they were
-        log.exception("planner failed", area_id=area_id, day=day.isoformat())
-        plan, error = None, f"solver error: {type(exc).__name__}: {exc}"
-    runtime_ms = round((time.perf_counter() - solved_at) * 1000)
-    context.inputs["build_ms"] = build_ms
-    if plan is not None:
-        problems = check(problem, plan, context.travel)
-        if not plan.feasible:
-            problems.insert(0, "the solver found no feasible plan")
-        if problems:
-            error = "; ".join(problems[:50]) + (f" (+{len(problems) - 50} more)" if len(problems) > 50 else "")
-    common: dict[str, Any] = {
-        "context": context,
-        "kind": kind,
-        "solver": plan.solver if plan is not None else chosen.name,
-        "settings": settings_json,
-        "trigger": trigger,
-        "now": now,
-        "user_id": user_id,
-        "runtime_ms": runtime_ms,
-    }
-    if plan is None or error is not None:
-        context.inputs["fingerprint"] = fingerprint(session, area_id=area_id, day=day)
-        plan_id = record.record(session, status=PlanStatus.FAILED, plan=plan, error=error, **common)
-        record.alert_failed(session, plan_id=plan_id, context=context, error=error or "", now=now)
-        log.warning("plan failed", plan_id=plan_id, area_id=area_id, day=day.isoformat(), error=error)
-        return plan_id
+    common: dict[str, Any] = {"context": context, "kind": kind, "now": now, "user_id": user_id}
+    travel = _travel_of(chosen, context.travel)
+    plan, error, runtime_ms = _solve(chosen, problem, travel)
+    if error is not None:
+        # A plan that broke a rule is not tried again on the same inputs; a solver that raised (perhaps the
+        # travel service) is, at the job's next run.
+        context.inputs["fingerprint"] = fingerprint(session, area_id=area_id, day=day) if plan is not None else None
+        failed_id = record.record(
+            session,
+            status=PlanStatus.FAILED,
+            plan=plan,
+            error=error,
+            solver=plan.solver if plan else chosen.name,
+            settings=record.settings_of(problem, travel, chosen.name),
+            trigger=trigger,
+            runtime_ms=runtime_ms,
+            **common,
+        )
+        log.warning("plan refused", plan_id=failed_id, area_id=area_id, day=day.isoformat(), error=error[:500])
+        if product and fallback is None:
+            fallback = GreedyPlanner(context.travel if plan is not None else estimate_model(settings))
+        fallback_error: str | None = error
+        if fallback is not None:
+            chosen, travel = fallback, _travel_of(fallback, context.travel)
+            plan, fallback_error, runtime_ms = _solve(chosen, problem, travel)
+            trigger = trigger | {"fallback_of": failed_id}
+        if fallback_error is not None:
+            record.alert_failed(session, plan_id=failed_id, context=context, error=error, now=now)
+            return failed_id
+    assert plan is not None
     previous = record.previous_published(session, area_id=area_id, day=day)
-    changes = record.changes_since(session, previous_id=previous, plan=plan)
     plan_id = record.record(
-        session, status=PlanStatus.DRAFT, plan=plan, changes=changes, previous_id=previous, **common
+        session,
+        status=PlanStatus.DRAFT,
+        plan=plan,
+        changes=record.changes_since(session, previous_id=previous, plan=plan),
+        previous_id=previous,
+        solver=plan.solver,
+        settings=record.settings_of(problem, travel, chosen.name),
+        trigger=trigger,
+        runtime_ms=runtime_ms,
+        **common,
     )
     applied = record.apply(
         session, plan_id=plan_id, kind=kind, problem=problem, plan=plan, context=context, now=now, user_id=user_id
@@ -217,6 +254,31 @@ def intraday(
             return None
         return run_plan(session, area_id=area_id, day=day, kind=PlanKind.INTRADAY, now=now, settings=settings,
                         trigger={"job": "intraday_replan"}, planner=planner)  # fmt: skip
+
+    _each(session, areas, outcome, work, commit)
+    return outcome
+
+
+def plan_unplanned(
+    session: Session,
+    *,
+    day: date,
+    now: datetime,
+    settings: ServiceRulesMixin,
+    planner: Planner | None = None,
+    commit: bool = True,
+) -> JobOutcome:
+    """A manual plan (a draft, for a coordinator to publish) of the day for every community with open tasks and
+    no plan of it yet: what `make demo` runs at start-up so that today's board shows routes."""
+    outcome = JobOutcome()
+    start, end = local_day(day)
+    areas = [
+        int(a) for a in session.execute(text(queries.UNPLANNED), {"day": day, "start": start, "end": end}).scalars()
+    ]
+
+    def work(area_id: int) -> int:
+        return run_plan(session, area_id=area_id, day=day, kind=PlanKind.MANUAL, now=now, settings=settings,
+                        trigger={"command": "python -m eldercare_platform.planning"}, planner=planner)  # fmt: skip
 
     _each(session, areas, outcome, work, commit)
     return outcome

@@ -22,7 +22,7 @@ from eldercare_platform.planning import record
 from eldercare_platform.planning.models import PlanKind, PlanStatus
 from eldercare_platform.planning.problem import AreaNotCommunityError, AreaNotFoundError, build_problem, community
 from eldercare_platform.planning.reads import PlanNotFoundError, get_plan, list_plans, plan_row
-from eldercare_platform.planning.runs import JobOutcome, fingerprint, intraday, nightly, run_plan
+from eldercare_platform.planning.runs import JobOutcome, fingerprint, intraday, nightly, plan_unplanned, run_plan
 from eldercare_platform.routing.problem import Planner
 from eldercare_platform.users.models import User
 
@@ -40,6 +40,7 @@ __all__ = [
     "list_plans",
     "nightly",
     "plan_now",
+    "plan_unplanned",
     "publish_plan",
     "run_plan",
 ]

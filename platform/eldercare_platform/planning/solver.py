@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from eldercare_common.logging import get_logger
 from eldercare_platform.core.config import ServiceRulesMixin
-from eldercare_platform.routing.greedy import GreedyPlanner
+from eldercare_platform.routing.osrm import OsrmTableTravel
 from eldercare_platform.routing.problem import Plan, Planner, PlannerSettings, PlanningProblem
+from eldercare_platform.routing.pyvrp_planner import PyVRPPlanner
 from eldercare_platform.routing.travel import GreatCircleTravel, TravelModel
 from eldercare_platform.routing.validate import violations
 
@@ -14,7 +15,15 @@ log = get_logger(__name__)
 
 
 def travel_model(settings: ServiceRulesMixin) -> TravelModel:
-    """Great-circle distance × `travel_circuity` at the modes' speeds."""
+    """The deployment's road network when `travel_matrix_url` names an OSRM-compatible table service, else the
+    great-circle estimate (`estimate_model`)."""
+    if settings.travel_matrix_url:
+        return OsrmTableTravel(base_url=settings.travel_matrix_url.rstrip("/"))
+    return estimate_model(settings)
+
+
+def estimate_model(settings: ServiceRulesMixin) -> TravelModel:
+    """Great-circle distance × `travel_circuity` at the modes' speeds (needs no network)."""
     speeds = {
         "foot": settings.travel_speed_foot_kmh,
         "ebike": settings.travel_speed_ebike_kmh,
@@ -34,8 +43,9 @@ def planner_settings(settings: ServiceRulesMixin, *, seconds: float | None = Non
 
 
 def default_planner(settings: ServiceRulesMixin, travel: TravelModel | None = None) -> Planner:
-    """The product's planner on the settings' travel model."""
-    return GreedyPlanner(travel or travel_model(settings))
+    """The product's planner: PyVRP (routing/pyvrp_planner.py) on the settings' travel model, its time limit the
+    problem's `settings.seconds` (`planner_seconds`)."""
+    return PyVRPPlanner(travel or travel_model(settings))
 
 
 def check(problem: PlanningProblem, plan: Plan, travel: TravelModel) -> list[str]:

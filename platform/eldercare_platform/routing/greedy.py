@@ -18,7 +18,7 @@ from eldercare_platform.routing.insertion import insert_visit
 from eldercare_platform.routing.metrics import plan_cost, usual_caregivers
 from eldercare_platform.routing.problem import Caregiver, Plan, PlanningProblem, Unassigned, Visit
 from eldercare_platform.routing.rules import can_serve, explain
-from eldercare_platform.routing.schedule import RouteTiming, departure, seconds, time_route
+from eldercare_platform.routing.schedule import EPSILON_SECONDS, RouteTiming, departure, seconds, time_route
 from eldercare_platform.routing.table import TravelTable
 from eldercare_platform.routing.travel import GreatCircleTravel, TravelModel
 
@@ -45,6 +45,7 @@ class GreedyPlanner:
         timings: dict[Key, RouteTiming] = {
             key: time_route(c, [], table, now=problem.now) for key, c in zip(items, problem.caregivers, strict=True)
         }
+        starts: dict[Key, list[float]] = {key: [] for key in items}
         unassigned: list[Unassigned] = []
         pinned = sorted((v for v in problem.visits if v.pinned_staff_id is not None), key=lambda v: _anchor(v))
         others = sorted(
@@ -52,7 +53,7 @@ class GreedyPlanner:
             key=lambda v: (v.priority, v.window_start, v.window_end, v.task_id),
         )
         for visit in [*pinned, *others]:
-            if not self._place(problem, table, items, timings, visit):
+            if not self._place(problem, table, items, timings, starts, visit):
                 load = {key: len(route) for key, route in items.items()}
                 unassigned.append(explain(problem, visit, load, table))
         routes = tuple(timings[key].route for key in items if items[key])
@@ -72,12 +73,14 @@ class GreedyPlanner:
         table: TravelTable,
         items: dict[Key, list[Visit]],
         timings: dict[Key, RouteTiming],
+        starts: dict[Key, list[float]],
         visit: Visit,
     ) -> bool:
         """Puts `visit` in the nearest caregiver's route that stays feasible; False if none."""
         if visit.location is None:
             return False
         anchor = _anchor(visit)
+        latest = seconds(visit.window_end) + EPSILON_SECONDS
         usual = usual_caregivers(visit)
         candidates: list[tuple[float, bool, int, int, Caregiver, int]] = []
         for caregiver in problem.caregivers:
@@ -85,10 +88,15 @@ class GreedyPlanner:
             route = items[key]
             if len(route) >= caregiver.max_tasks or not can_serve(caregiver, visit, problem.now):
                 continue
-            starts = [seconds(s.start) for s in timings[key].route.stops]
-            slot = bisect.bisect_right(starts, anchor)
-            before = route[slot - 1].location if slot else departure(caregiver, problem.now)[0]
-            km, _ = table.leg(before, visit.location, caregiver.travel_mode)
+            slot = bisect.bisect_right(starts[key], anchor)
+            stops = timings[key].route.stops
+            if slot:
+                before, free = route[slot - 1].location, seconds(stops[slot - 1].end)
+            else:
+                before, free = departure(caregiver, problem.now)
+            km, minutes = table.leg(before, visit.location, caregiver.travel_mode)
+            if visit.pinned_start is None and free + minutes * 60 > latest:
+                continue  # cannot be there in time even if nothing moved
             other = bool(usual) and caregiver.staff_id not in usual
             candidates.append((round(km, 3), other, len(route), caregiver.staff_id, caregiver, slot))
         candidates.sort(key=lambda c: c[:4])
@@ -99,6 +107,7 @@ class GreedyPlanner:
             if timing.feasible:
                 items[key] = trial
                 timings[key] = timing
+                starts[key] = [seconds(s.start) for s in timing.route.stops]
                 return True
         return False
 

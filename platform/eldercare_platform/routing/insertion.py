@@ -55,13 +55,17 @@ def _options(
     visits: Mapping[int, Visit],
     visit: Visit,
     travel: TravelModel,
+    shared: TravelTable | None = None,
 ) -> Insertion | None:
     """The cheapest feasible place for `visit` in this caregiver's route, or None."""
     items = route_items(route, visits)
-    places = [*caregiver_points(caregiver), *visit_points(visit)]
-    for item in items:
-        places.extend(visit_points(item.visit if isinstance(item, Pickup) else item))
-    table = TravelTable(travel, places)
+    if shared is not None and all(p is None or p in shared.index for p in visit_points(visit)):
+        table = shared
+    else:
+        places = [*caregiver_points(caregiver), *visit_points(visit)]
+        for item in items:
+            places.extend(visit_points(item.visit if isinstance(item, Pickup) else item))
+        table = TravelTable(travel, places)
     now = seconds(problem.now)
     stops = route.stops
     first = max((i + 1 for i, s in enumerate(stops) if seconds(s.start) < now), default=0)
@@ -134,8 +138,11 @@ def _state_after(
     return walk
 
 
-def best_insertion(problem: PlanningProblem, current: Plan, visit: Visit, travel: TravelModel) -> Insertion | None:
-    """The cheapest feasible insertion of `visit` over every caregiver who can serve it, or None."""
+def best_insertion(
+    problem: PlanningProblem, current: Plan, visit: Visit, travel: TravelModel, table: TravelTable | None = None
+) -> Insertion | None:
+    """The cheapest feasible insertion of `visit` over every caregiver who can serve it, or None. `table`: the
+    problem's travel table if the caller has one (else each route is timed on a small table of its own)."""
     visits: dict[int, Visit] = {v.task_id: v for v in problem.visits}
     visits[visit.task_id] = visit
     routes = {(r.staff_id, r.shift_id): r for r in current.routes}
@@ -147,7 +154,7 @@ def best_insertion(problem: PlanningProblem, current: Plan, visit: Visit, travel
             continue
         if any(s.task_id not in visits for s in route.stops):
             continue  # a route of tasks this problem does not know cannot be re-timed
-        found = _options(problem, caregiver, route, visits, visit, travel)
+        found = _options(problem, caregiver, route, visits, visit, travel, table)
         if found is None:
             continue
         rank = (round(found.cost, 6), len(route.stops), caregiver.staff_id)
@@ -157,22 +164,30 @@ def best_insertion(problem: PlanningProblem, current: Plan, visit: Visit, travel
 
 
 def insert_visit(
-    problem: PlanningProblem, current: Plan, visit: Visit, travel: TravelModel, solver: str | None = None
+    problem: PlanningProblem,
+    current: Plan,
+    visit: Visit,
+    travel: TravelModel,
+    solver: str | None = None,
+    table: TravelTable | None = None,
 ) -> Plan:
     """`current` with `visit` inserted at its cheapest feasible place (or unassigned with a reason); every other
-    route identical. A visit already in a route is left where it is; one listed unassigned is retried."""
+    route identical. A visit already in a route is left where it is; one listed unassigned is retried. `table`:
+    the problem's travel table, when the caller has one (a planner's own reinsertion pass)."""
     started = perf_counter()
     if any(s.task_id == visit.task_id for r in current.routes for s in r.stops):
         return current
     others = tuple(u for u in current.unassigned if u.task_id != visit.task_id)
     visits = [*(v for v in problem.visits if v.task_id != visit.task_id), visit]
     full = PlanningProblem(problem.caregivers, visits, problem.now, problem.settings, problem.label)
-    found = best_insertion(full, current, visit, travel) if visit.location is not None else None
+    found = best_insertion(full, current, visit, travel, table) if visit.location is not None else None
     if found is None:
         load = {(r.staff_id, r.shift_id): len(r.stops) for r in current.routes}
         routes = current.routes
-        places = [*visit_points(visit), *(p for c in full.caregivers for p in caregiver_points(c))]
-        unassigned = (*others, explain(full, visit, load, TravelTable(travel, places)))
+        if table is None:
+            places = [*visit_points(visit), *(p for c in full.caregivers for p in caregiver_points(c))]
+            table = TravelTable(travel, places)
+        unassigned = (*others, explain(full, visit, load, table))
         stats: dict[str, object] = {"inserted_task": visit.task_id, "staff_id": None}
     else:
         key = (found.caregiver.staff_id, found.caregiver.shift_id)

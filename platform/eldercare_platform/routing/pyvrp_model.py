@@ -50,10 +50,14 @@ from pyvrp import (
 from eldercare_platform.routing.metrics import usual_caregivers
 from eldercare_platform.routing.problem import TRAVEL_MODES, Caregiver, Plan, PlannerSettings, Point, Visit
 from eldercare_platform.routing.schedule import Pickup, RouteItem, departure, moment, seconds
-from eldercare_platform.routing.table import TravelTable
+from eldercare_platform.routing.table import TravelTable, caregiver_points, visit_points
 
 MANDATORY_PRIZE_KM = 1000.0  # × (4 − priority): far above any detour, so a feasible mandatory visit is served
 MAX_DECLINE_DIMENSIONS = 8
+RESTRICTION_UNITS = 100
+"""A visit loads this much in a restriction dimension (skill, code, decline): PyVRP's penalty per unit of excess
+load is capped (100,000 by default), so one unit would let the search trade a broken restriction for a
+mandatory visit's prize (1,000 km and more) and wander in infeasible space; 100 units outweigh any prize."""
 Key = tuple[int, int]
 
 
@@ -106,23 +110,31 @@ def build(
         return max(0, math.ceil(value - origin))
 
     modes = [m for m in TRAVEL_MODES if any(c.travel_mode == m for c in caregivers)] or ["ebike"]
-    n = len(table.points) + 1  # 0: nowhere
+    used: list[Point] = []  # only this model's places (a part of a district uses a slice of the table)
+    for c in caregivers:
+        used.extend(p for p in caregiver_points(c) if p is not None)
+    for v in visits:
+        used.extend(p for p in visit_points(v) if p is not None)
+    used = list(dict.fromkeys(used))
+    rows = np.array([table.index[p] for p in used], dtype=np.int64)
+    n = len(used) + 1  # 0: nowhere
     distances: list[Any] = []  # PyVRP's stub types them as ndarray[int]
     durations: list[Any] = []
     for mode in modes:
         found = table.matrix(mode)
         dist = np.zeros((n, n), dtype=np.int64)
         dur = np.zeros((n, n), dtype=np.int64)
-        dist[1:, 1:] = np.rint(found.km * 1000.0)
-        dur[1:, 1:] = np.ceil(found.minutes * 60.0)
+        dist[1:, 1:] = np.rint(found.km[np.ix_(rows, rows)] * 1000.0)
+        dur[1:, 1:] = np.ceil(found.minutes[np.ix_(rows, rows)] * 60.0)
         distances.append(dist)
         durations.append(dur)
+    place = {p: i + 1 for i, p in enumerate(used)}
 
     def loc(point: Point | None) -> int:
-        return 0 if point is None else table.index[point] + 1
+        return 0 if point is None else place[point]
 
     locations = [Location(0.0, 0.0, name="nowhere")]
-    locations += [Location(p.longitude, p.latitude) for p in table.points]
+    locations += [Location(p.longitude, p.latitude) for p in used]
 
     keys = [(c.staff_id, c.shift_id) for c in caregivers]
     skills = sorted({v.required_skill for v in visits if v.required_skill is not None})
@@ -144,19 +156,19 @@ def build(
     dimensions = ["count", *(f"skill:{s}" for s in skills), *(f"code:{b}" for b in range(bits))]
     dimensions += [f"decline:{d}" for d in range(decline_dims)]
     width = len(dimensions)
-    big = len(visits) * 2 + 1
+    big = (len(visits) * 2 + 1) * RESTRICTION_UNITS
     code_base, decline_base = 1 + len(skills), 1 + len(skills) + bits
 
     def demand(v: Visit, for_staff: int | None) -> list[int]:
         load = [0] * width
         load[0] = 1
         if v.required_skill is not None:
-            load[1 + skills.index(v.required_skill)] = 1
+            load[1 + skills.index(v.required_skill)] = RESTRICTION_UNITS
         if for_staff is not None:
             for b in code_of[for_staff]:
-                load[code_base + b] = 1
+                load[code_base + b] = RESTRICTION_UNITS
         for d in declined_dims.get(v.resident_id, ()):
-            load[decline_base + d] = 1
+            load[decline_base + d] = RESTRICTION_UNITS
         return load
 
     depots: list[Depot] = []

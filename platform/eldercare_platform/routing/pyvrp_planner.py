@@ -36,6 +36,8 @@ from eldercare_platform.routing.travel import GreatCircleTravel, TravelModel
 from eldercare_platform.routing.validate import violations
 
 Key = tuple[int, int]
+SOLVE_SHARE = 0.9
+"""The share of `settings.seconds` the solves get (the rest: re-timing, reinsertion, validation)."""
 
 
 def _key(c: Caregiver) -> Key:
@@ -68,6 +70,9 @@ class PyVRPPlanner:
         """The day's plan; `warm` (e.g. the live plan, intraday) seeds the search with its routes."""
         started = perf_counter()
         table = TravelTable.for_problem(self.travel, problem)
+        for mode in sorted({c.travel_mode for c in problem.caregivers}):
+            table.matrix(mode)
+        matrices = perf_counter() - started
         now = seconds(problem.now)
         unassigned: list[Unassigned] = []
         prefix: dict[Key, list[Visit]] = {}
@@ -85,7 +90,11 @@ class PyVRPPlanner:
         fleet = [self._after_prefix(c, prefix.get(_key(c), []), table, problem) for c in problem.caregivers]
         by_key = {_key(c): c for c in fleet}
         items: dict[Key, list[RouteItem]] = {}
-        stats: dict[str, object] = {"travel_model": self.travel.name, "visits_modelled": len(modelled)}
+        stats: dict[str, object] = {
+            "travel_model": self.travel.name,
+            "visits_modelled": len(modelled),
+            "matrix_seconds": round(matrices, 3),
+        }
         parts = [(fleet, modelled)]
         if len(modelled) > self.decompose_above:
             count = math.ceil(len(modelled) / self.part_visits)
@@ -93,11 +102,15 @@ class PyVRPPlanner:
             parts = split(fleet, modelled, fleet_eligible, parts=count, seed=problem.settings.seed)
         stats["parts"] = len(parts)
         solve_stats = []
+        deadline = perf_counter() + problem.settings.seconds * SOLVE_SHARE
+        remaining = len(modelled)
         for caregivers, visits in parts:
-            share = problem.settings.seconds * len(visits) / max(len(modelled), 1)
+            share = max(deadline - perf_counter(), 0.0) * len(visits) / max(remaining, 1)
+            remaining -= len(visits)
             found, info = self._solve(caregivers, visits, table, problem, share, warm)
             items.update(found)
             solve_stats.append(info)
+        mapped = perf_counter()
         stats["solves"] = solve_stats
         plan = self._routes(problem, table, prefix, items, unassigned, stats, started)
         served = {s.task_id for r in plan.routes for s in r.stops} | {u.task_id for u in plan.unassigned}
@@ -108,20 +121,23 @@ class PyVRPPlanner:
         inserted = 0
         for v in left:
             if v.mandatory:
-                plan = insert_visit(problem, plan, v, self.travel, solver=self.name)
+                plan = insert_visit(problem, plan, v, self.travel, solver=self.name, table=table)
                 inserted += any(s.task_id == v.task_id for r in plan.routes for s in r.stops)
+        stats["reinsert_seconds"] = round(perf_counter() - mapped, 3)
         load = {(r.staff_id, r.shift_id): len(r.stops) for r in plan.routes}
         final_left = [explain(problem, v, load, table) for v in left if not v.mandatory]
         unassigned_all = (*plan.unassigned, *final_left)
         stats["reinserted"] = inserted
         result = replace(plan, unassigned=unassigned_all, stats={**dict(plan.stats), **stats})
+        checking = perf_counter()
         broken = violations(problem, result, table=table)
+        stats_out = {**dict(result.stats), "validate_seconds": round(perf_counter() - checking, 3)}
         return replace(
             result,
             cost=plan_cost(problem, result.routes, result.unassigned),
             runtime_seconds=perf_counter() - started,
             feasible=not broken,
-            stats={**dict(result.stats), "violations": broken[:20]},
+            stats={**stats_out, "violations": broken[:20]},
         )
 
     def _after_prefix(

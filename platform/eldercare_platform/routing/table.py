@@ -44,6 +44,7 @@ class TravelTable:
         self.index: dict[Point, int] = {p: i for i, p in enumerate(self.points)}
         self._matrices: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
         self._extra: dict[tuple[Point, Point, str], tuple[float, float]] = {}
+        self._by_id: dict[int, tuple[Point, int]] = {}  # id(point) → (the point, kept alive; its index)
 
     @classmethod
     def for_problem(cls, travel: TravelModel, problem: PlanningProblem, extra: Sequence[Point] = ()) -> TravelTable:
@@ -61,7 +62,7 @@ class TravelTable:
         """(km, minutes) from `a` to `b`; 0 when either is unknown (None) or both are the same place."""
         if a is None or b is None or a == b:
             return 0.0, 0.0
-        i, j = self.index.get(a), self.index.get(b)
+        i, j = self._find(a), self._find(b)
         if i is None or j is None:
             return self._outside(a, b, mode)
         found = self._matrices.get(mode)
@@ -69,6 +70,16 @@ class TravelTable:
             self.matrix(mode)
             found = self._matrices[mode]
         return float(found[0][i, j]), float(found[1][i, j])
+
+    def _find(self, point: Point) -> int | None:
+        """The index of `point`; by identity first (hashing a dataclass of two floats is slow in hot loops)."""
+        known = self._by_id.get(id(point))
+        if known is not None:
+            return known[1]
+        index = self.index.get(point)
+        if index is not None:
+            self._by_id[id(point)] = (point, index)
+        return index
 
     def _outside(self, a: Point, b: Point, mode: str) -> tuple[float, float]:
         """A leg between places the table was not built with: asked of the travel model on its own (cached)."""
