@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_common.logging import get_logger
 from eldercare_platform.alerts import service as alerts
 from eldercare_platform.alerts.models import AlertKind
 from eldercare_platform.core.scope import Scope
@@ -30,6 +31,8 @@ from eldercare_platform.routing.problem import Point
 from eldercare_platform.tasks import urgent
 from eldercare_platform.tasks.models import OPEN_STATUSES, TaskStatus
 from eldercare_platform.tasks.schemas import Board, BoardArea, BoardShift, BoardStaff, BoardTask
+
+log = get_logger(__name__)
 
 BOARD_TASKS = """
 SELECT t.id, t.kind, t.status, t.source, t.service, t.slot, t.priority, t.resident_id, r.name AS resident_name,
@@ -83,13 +86,17 @@ def _point(latitude: float | None, longitude: float | None) -> Point | None:
 def lane_km(staff: Any, tasks: list[BoardTask], homes: dict[int, Point | None]) -> float | None:
     """A lane's route in km: from the staff member's home base through the homes of its tasks in route order and
     back, with the planner's travel model (tasks/urgent.py `TRAVEL`, set from the settings). None without a home
-    base or a located task."""
+    base or a located task, or when the travel model fails (an unreachable routing service)."""
     base = _point(staff.home_latitude, staff.home_longitude)
     stops = [home for task in tasks if task.status in ROUTED and (home := homes.get(task.id)) is not None]
     if base is None or not stops:
         return None
     places = [base, *stops, base]
-    matrix = urgent.TRAVEL[0].matrix(places, staff.travel_mode or "ebike")
+    try:
+        matrix = urgent.TRAVEL[0].matrix(places, staff.travel_mode or "ebike")
+    except Exception:  # a routing service that is down must not take the board with it
+        log.warning("lane travel km not available", staff_id=staff.id)
+        return None
     return round(float(sum(matrix.km[i, i + 1] for i in range(len(places) - 1))), 2)
 
 
