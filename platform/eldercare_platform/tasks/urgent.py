@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from time import perf_counter
 from typing import Any
 
@@ -81,7 +81,7 @@ class UrgentRouting:
     now: datetime
     area_id: int | None
     area_path: str | None
-    day: Any  # the local date
+    day: date  # the local day of `now`
     solver: str
     staff_id: int | None  # None: nobody
     shift_id: int | None
@@ -121,6 +121,8 @@ def configure(*, travel: TravelModel) -> None:
 
 def record(session: Session, routing: UrgentRouting) -> int | None:
     """The registered recorder's plan id (None without one: the trace still holds everything)."""
+    if not _RECORDERS:
+        log.warning("urgent insertion not recorded as a plan: no recorder registered", task_id=routing.task_id)
     plan_id = None
     for recorder in _RECORDERS:
         plan_id = recorder(session, routing) or plan_id
