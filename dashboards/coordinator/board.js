@@ -97,19 +97,25 @@ async function submitResolve(event) {
   }
 }
 
+// A task's card. In a caregiver's lane: its place in the route and its planned start (HH:mm, Asia/Shanghai) first,
+// the window after; an urgent task inserted into the live route carries a badge (紧急插单).
 function taskCard(task, board) {
   const late = board.late.includes(task.id), missed = board.missed.includes(task.id);
   const classes = ["task", `status-${task.status}`, late ? "late" : "", missed ? "missed" : "",
-    task.id === state.openTaskId ? "open" : "", `p${task.priority}`].filter(Boolean).join(" ");
-  return el("li", { class: classes, "data-task-id": task.id, tabindex: "0", onclick: () => onOpenTask(task.id),
-    onkeydown: (e) => { if (e.key === "Enter") onOpenTask(task.id); } },
+    task.id === state.openTaskId ? "open" : "", `p${task.priority}`, task.urgent_inserted ? "inserted" : ""].filter(Boolean).join(" ");
+  const routed = task.planned_start ? el("span", { class: "planned", "data-planned": hhmm(task.planned_start), title: t("plannedStart") },
+    task.route_sequence ? el("span", { class: "seq" }, String(task.route_sequence)) : "", hhmm(task.planned_start)) : "";
+  return el("li", { class: classes, "data-task-id": task.id, "data-sequence": task.route_sequence ?? "", tabindex: "0",
+    onclick: () => onOpenTask(task.id), onkeydown: (e) => { if (e.key === "Enter") onOpenTask(task.id); } },
     el("div", { class: "task-head" },
-      el("span", { class: "time" }, span(task.window_start, task.window_end)),
+      routed,
+      el("span", { class: "time", title: t("window") }, span(task.window_start, task.window_end)),
       el("b", {}, label("taskKind", task.kind)),
       task.service ? el("span", { class: "muted" }, label("purchasedService", task.service, label("taskKind", task.service))) : ""),
     el("div", {}, task.resident_name ?? "—"),
     el("div", { class: "task-tags" },
       el("span", { class: `tag status ${task.status}` }, label("taskStatus", task.status)),
+      task.urgent_inserted ? el("span", { class: "tag flag inserted", "data-badge": "urgent-inserted" }, t("urgentInserted")) : "",
       late ? el("span", { class: "tag flag late" }, t("late")) : "",
       missed ? el("span", { class: "tag flag missed" }, t("missed")) : ""));
 }
@@ -119,9 +125,9 @@ function shiftText(staff) {
   return staff.shifts.map((s) => `${span(s.starts_at, s.ends_at)}${s.on_call ? ` ${t("onCall")}` : ""}`).join(", ");
 }
 
-function lane({ id, title, sub, load, tasks, board, kind }) {
+function lane({ id, title, sub, load, km = "", tasks, board, kind }) {
   return el("section", { class: `lane ${kind}`, "data-lane": id },
-    el("header", {}, el("h3", {}, title), sub, load),
+    el("header", {}, el("h3", {}, title), sub, load, km),
     tasks.length ? el("ul", { class: "tasks" }, ...tasks.map((task) => taskCard(task, board))) : el("p", { class: "muted" }, t("noTasks")));
 }
 
@@ -138,6 +144,8 @@ export function renderLanes(board) {
         staff.on_leave ? el("span", { class: "tag flag" }, t("onLeave")) : ""),
       load: el("div", { class: staff.load > staff.max_tasks_per_shift ? "load over" : staff.load === staff.max_tasks_per_shift ? "load full" : "load",
         "data-load": `${staff.load}/${staff.max_tasks_per_shift}` }, `${t("load")} ${staff.load}/${staff.max_tasks_per_shift}`),
+      km: staff.travel_km === null || staff.travel_km === undefined ? ""
+        : el("div", { class: "lane-km", "data-km": staff.travel_km }, `${t("routeKm")} ${fmt("km", { km: staff.travel_km.toFixed(1) })}`),
     })),
   ]);
 }

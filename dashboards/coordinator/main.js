@@ -3,12 +3,14 @@
 // trace and the resident's care plan and assessments; staff availability below.
 // The board reloads every 15 s (GET /api/tasks/board) and redraws only the parts whose content changed
 // (shared/dom.js: renderPart), so an open drawer, a chosen staff member or a typed reason survive a reload.
-// Modules: strings.js, state.js, board.js (alerts and lanes), drawer.js (task, reassign, trace), resident.js (care
-// plan, assessments), availability.js (the roster's staff panel).
+// Modules: strings.js, state.js, board.js (alerts and lanes in route order), drawer.js (task, reassign, trace),
+// resident.js (care plan, assessments), availability.js (the roster's staff panel), plans.js (the plan panel and
+// "plan the day").
 import "/ui/coordinator/strings.js";
 import { banner, renderAlerts, renderLanes, renderUpdated, wireBoard } from "/ui/coordinator/board.js";
 import { loadAvailability } from "/ui/coordinator/availability.js";
 import { openTask, refreshDrawer, wireDrawer } from "/ui/coordinator/drawer.js";
+import { loadPlan, wirePlans } from "/ui/coordinator/plans.js";
 import { POLL_MS, addDays, localDate, state } from "/ui/coordinator/state.js";
 import { $, el } from "/ui/shared/dom.js";
 import { errorText, fmt, label, t } from "/ui/shared/i18n.js";
@@ -42,6 +44,7 @@ async function loadBoard() {
     if (mine === loadSeq) document.body.dataset.loading = "no";
   }
   loadAvailability(() => mine === loadSeq);
+  loadPlan(() => mine === loadSeq);
 }
 
 // The day's two actions (tasks.manage): give every planned task to the nearest available staff member who can
@@ -133,6 +136,7 @@ async function start() {
   }
   wireBoard({ openTask, changed });
   wireDrawer({ changed });
+  wirePlans({ changed, openTask });
   const choices = await areaChoices(user);
   const select = $("#area");
   select.replaceChildren(...choices.map((a) => el("option", { value: a.id }, `${"　".repeat(a.depth)}${a.name}`)));

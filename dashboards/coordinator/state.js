@@ -4,6 +4,7 @@ export const state = {
   areaId: null, // the community (or street) shown
   day: null, // "YYYY-MM-DD", a local day in Asia/Shanghai
   board: null, // the last GET /api/tasks/board answer
+  plan: null, // the latest plan of the area and day (GET /api/plans/{id}), if any
   openTaskId: null, // the task in the drawer
   canManage: false, // tasks.manage: reassign
   canHandleAlerts: false, // alerts.handle: acknowledge, resolve

@@ -30,11 +30,14 @@ from eldercare_platform.device_events.views import router as device_events_route
 from eldercare_platform.devices.views import router as devices_router
 from eldercare_platform.meals.views import router as meals_router
 from eldercare_platform.meta.views import router as meta_router
+from eldercare_platform.planning.solver import travel_model
 from eldercare_platform.planning.views import router as planning_router
 from eldercare_platform.residents.views import router as residents_router
 from eldercare_platform.roster.views import router as roster_router
 from eldercare_platform.system.views import health_router
 from eldercare_platform.system.views import router as system_router
+from eldercare_platform.tasks import service as tasks_service
+from eldercare_platform.tasks.live import TaskHub
 from eldercare_platform.tasks.views import me_router as my_tasks_router
 from eldercare_platform.tasks.views import router as tasks_router
 from eldercare_platform.users.views import router as users_router
@@ -59,9 +62,12 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
         app.state.broker = broker
         hub = AlarmHub(settings.libpq_url, settings.sqlalchemy_url, clock=clock)
         app.state.alarm_hub = hub
+        task_hub = TaskHub(settings.libpq_url, settings.sqlalchemy_url, clock=clock)
+        app.state.task_hub = task_hub
         intake = IntakeWorker(settings.libpq_url, settings.sqlalchemy_url, clock=clock) if connect_broker else None
         if connect_broker:
             hub.start()
+            task_hub.start()
         if intake:
             intake.start()
         log.info("api started", environment=settings.environment)
@@ -69,6 +75,7 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
         if intake:
             intake.stop()
         await hub.stop()
+        await task_hub.stop()
         if publisher:
             publisher.stop()
         if broker:
@@ -86,7 +93,8 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
     add_api_docs(app, vendor_dir=settings.web_vendor_dir, openapi_url="/api/openapi.json")
     app.state.settings = settings
     app.state.clock = clock
-    app.state.broker = None
+    # urgent insertions (the task engine's) travel as the planner does: the same settings, the same model
+    tasks_service.configure_urgent_routing(travel=travel_model(settings))
     install_error_handling(app)  # one error shape for every 4xx/5xx (core/errors.py), NUL refused
 
     api = APIRouter(prefix="/api")

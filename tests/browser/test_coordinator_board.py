@@ -336,6 +336,16 @@ def welfare_call(seeded_url: str) -> Iterator[dict[str, Any]]:
     yield {"alarm": alarm_id, "order": order_id, "point": point.name, "day": today.isoformat()}
     with Session(engine) as db:
         visits = {"ids": db.execute(text("SELECT id FROM task WHERE alarm_id = :a"), {"a": alarm_id}).scalars().all()}
+        # the urgent visit's insertion was recorded as a plan (kind urgent_insertion) naming it: that goes too
+        plans = {
+            "plans": db.execute(
+                text("SELECT id FROM plan WHERE CAST(trigger->>'task_id' AS bigint) = ANY(:ids)"), visits
+            )
+            .scalars()
+            .all()
+        }
+        db.execute(text("UPDATE task SET plan_id = NULL WHERE plan_id = ANY(:plans)"), plans)
+        db.execute(text("DELETE FROM plan WHERE id = ANY(:plans)"), plans)
         db.execute(text("DELETE FROM alert WHERE task_id = ANY(:ids)"), visits)
         db.execute(text("DELETE FROM task_event WHERE task_id = ANY(:ids)"), visits)
         db.execute(text("DELETE FROM task WHERE id = ANY(:ids)"), visits)

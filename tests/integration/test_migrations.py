@@ -32,6 +32,7 @@ SERVICES = {
     "plan",  # 0010
     "plan_stop",
     "plan_unassigned",
+    "task_staff_feed",  # 0012
 }
 RAW_SQL_TABLES = TIME_SERIES | ALARM_CENTER | SERVICES  # created by migrations in SQL, not from SQLModel classes
 

@@ -71,6 +71,7 @@ from tests.conftest import SEED_START, TEST_NOW, migrated_database, psql, unpool
 from tests.integration.gateway_support import wait_for
 
 LIVE = "/api/alarms/live"
+MY_TASKS_LIVE = "/api/me/tasks/live"
 
 
 # --- the world ---
@@ -626,6 +627,30 @@ def _live_hello(walk: Walk) -> None:
             assert marker not in json.dumps(hello, ensure_ascii=False)
 
 
+def _my_tasks_live(walk: Walk) -> None:
+    """The caregiver's task channel: only a caregiver with a staff record, and only their own tasks (hello's catch-up
+    from version 0: their tasks sent to them, nobody else's)."""
+    [(staff,)] = psql(walk.world.url, "SELECT staff_id FROM app_user WHERE username = %s", (walk.username,))
+    with walk.client.websocket_connect(MY_TASKS_LIVE) as socket:
+        socket.send_json({"type": "auth", "token": walk.headers["Authorization"].split()[1], "since": 0})
+        if not walk.may(Permission.TASKS_WORK) or staff is None:
+            with pytest.raises(WebSocketDisconnect) as refused:
+                socket.receive_json()
+            assert refused.value.code == 4403
+            return
+        hello = socket.receive_json()
+    assert hello["type"] == "hello" and hello["staff_id"] == staff
+    sent = {"published", "en_route", "checked_in", "completed", "missed"}
+    expected = {
+        tid
+        for tid, (_, _, status, assignee, _, t_end) in walk.oracle.tasks.items()
+        if assignee == staff and status in sent and t_end > TEST_NOW - timedelta(days=2)
+    }
+    shown = [m for m in hello["missed"] if m["task"] is not None]
+    assert {m["task_id"] for m in shown} == expected
+    assert all(m["task"]["assignee_staff_id"] == staff for m in shown)
+
+
 def _meal_reader(walk: Walk) -> bool:
     return walk.may(Permission.MEALS_READ)
 
@@ -888,6 +913,7 @@ CHECKS: dict[str, Callable[[Walk], None]] = {
     "/api/tasks/{task_id}/evv": _each_task("/evv"),
     "/api/tasks/board": _board,
     "/api/me/tasks": _my_tasks,
+    f"WS {MY_TASKS_LIVE}": _my_tasks_live,
     "/api/alerts": _alerts,
     "/api/alerts/{alert_id}": _each_alert,
     "/api/meals/orders": _meal_orders,

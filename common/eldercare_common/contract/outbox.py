@@ -34,6 +34,9 @@ class NotifyChannel(StrEnum):
     """A downlink waits in the outbox; empty payload."""
     ALARM_CHANGED = "alarm_changed"
     """An alarm changed (platform-internal: API processes to every process's live hub); payload: the alarm id."""
+    TASK_CHANGED = "task_changed"
+    """A task of a staff member changed (platform-internal: a trigger on `task`, migration 0012, to every API
+    process's caregiver hub); payload: the staff member's id. The `task_staff_feed` table is the truth."""
 
 
 class DeviceEventRow(TypedDict):

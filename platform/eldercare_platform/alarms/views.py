@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
@@ -31,10 +29,20 @@ from eldercare_platform.alarms.schemas import (
     TransitionOut,
 )
 from eldercare_platform.core.db import engine_for
-from eldercare_platform.core.deps import NowDep, SessionDep, SettingsDep, get_clock, token_holder
+from eldercare_platform.core.deps import NowDep, SessionDep, SettingsDep, get_clock
 from eldercare_platform.core.errors import errors
 from eldercare_platform.core.params import BigDbId, Version
-from eldercare_platform.core.scope import Scope, scope_of
+from eldercare_platform.core.sockets import (
+    BAD_MESSAGE,
+    TOKEN_IN_URL,
+    UNAUTHENTICATED,
+    WS_BAD_MESSAGE,
+    WS_FORBIDDEN,
+    WS_UNAUTHENTICATED,
+    first_message,
+    serve_pings,
+    socket_user,
+)
 from eldercare_platform.users.models import User
 from eldercare_platform.users.permissions import Permission, roles_with
 
@@ -191,57 +199,10 @@ def update_alarm_type(
     return updated
 
 
-# Close codes of the live socket (4000-4999 are the application's own, like HTTP statuses + 4000).
-WS_BAD_MESSAGE = 4400  # the first message is not {"type": "auth", "token": ...}
-WS_UNAUTHENTICATED = 4401  # no, a bad or an expired token; no auth message in time; a token in the URL
-WS_FORBIDDEN = 4403  # a role that may not watch alarms (caregivers)
-AUTH_TIMEOUT_S = 5.0
 LIVE_ROLES = frozenset(roles_with(Permission.ALARMS_READ))  # the same table as the HTTP guards
-
-
-@dataclass(frozen=True)
-class _Watcher:
-    """Who opened the socket, what they may see, and when their token runs out."""
-
-    user: User
-    scope: Scope
-    expires_at: datetime
-
-
-def _websocket_user(settings: Any, token: str, now: datetime) -> _Watcher | None:
-    """The user, scope and token expiry for a live socket, or None when the token does not name an active user
-    (the same reading of the token as every HTTP request: `core/deps.py`)."""
-    with Session(engine_for(settings.sqlalchemy_url, settings.db_pool_size), expire_on_commit=False) as session:
-        held = token_holder(session, settings, token, now=now)
-        if held is None:
-            return None
-        user, expires_at = held
-        return _Watcher(user=user, scope=scope_of(session, user), expires_at=expires_at)
-
-
-async def _first_message(websocket: WebSocket) -> tuple[str, int | None] | int:
-    """The token (and `since`) of the auth message, or the close code to refuse with."""
-    try:
-        message = await asyncio.wait_for(websocket.receive(), timeout=AUTH_TIMEOUT_S)
-    except TimeoutError:
-        return WS_UNAUTHENTICATED
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", 1000))
-    try:
-        body = json.loads(message.get("text") or "")
-    except ValueError:
-        return WS_BAD_MESSAGE
-    if not isinstance(body, dict) or body.get("type") != "auth" or not isinstance(body.get("token"), str):
-        return WS_BAD_MESSAGE
-    since = body.get("since")
-    if since is not None and (isinstance(since, bool) or not isinstance(since, int) or since < 0):
-        return WS_BAD_MESSAGE
-    return body["token"], since
-
-
 _REASONS = {
-    WS_BAD_MESSAGE: 'the first message must be {"type": "auth", "token": "<access token>"}',
-    WS_UNAUTHENTICATED: "not authenticated",
+    WS_BAD_MESSAGE: BAD_MESSAGE,
+    WS_UNAUTHENTICATED: UNAUTHENTICATED,
     WS_FORBIDDEN: "this role may not watch alarms",
 }
 
@@ -258,19 +219,19 @@ async def live(websocket: WebSocket, since: Annotated[int, Query(ge=0)] = 0) -> 
     """
     await websocket.accept()
     if "token" in websocket.query_params:
-        await websocket.close(code=WS_UNAUTHENTICATED, reason="token in the URL refused: send it in the first message")
+        await websocket.close(code=WS_UNAUTHENTICATED, reason=TOKEN_IN_URL)
         return
     settings = websocket.app.state.settings
     hub = websocket.app.state.alarm_hub
     console: Console | None = None
     try:
-        first = await _first_message(websocket)
+        first = await first_message(websocket)
         if isinstance(first, int):
             await websocket.close(code=first, reason=_REASONS[first])
             return
         token, asked = first
         since = since if asked is None else asked
-        watcher = await asyncio.to_thread(_websocket_user, settings, token, get_clock(websocket).now())
+        watcher = await asyncio.to_thread(socket_user, settings, token, get_clock(websocket).now())
         if watcher is None:
             await websocket.close(code=WS_UNAUTHENTICATED, reason=_REASONS[WS_UNAUTHENTICATED])
             return
@@ -306,12 +267,7 @@ async def live(websocket: WebSocket, since: Annotated[int, Query(ge=0)] = 0) -> 
 
         tasks = [asyncio.create_task(pump()), asyncio.create_task(expire())]
         try:
-            while True:
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    raise WebSocketDisconnect(message.get("code", 1000))
-                if message.get("text") == "ping":  # anything else (binary frames too) is ignored
-                    await websocket.send_json({"type": "pong"})
+            await serve_pings(websocket)
         finally:
             for task in tasks:
                 task.cancel()

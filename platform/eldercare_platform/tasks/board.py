@@ -23,28 +23,37 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_common.logging import get_logger
 from eldercare_platform.alerts import service as alerts
 from eldercare_platform.alerts.models import AlertKind
 from eldercare_platform.core.scope import Scope
+from eldercare_platform.routing.problem import Point
+from eldercare_platform.tasks import urgent
 from eldercare_platform.tasks.models import OPEN_STATUSES, TaskStatus
-from eldercare_platform.tasks.schemas import Board, BoardArea, BoardShift, BoardStaff, TaskPublic
+from eldercare_platform.tasks.schemas import Board, BoardArea, BoardShift, BoardStaff, BoardTask
+
+log = get_logger(__name__)
 
 BOARD_TASKS = """
 SELECT t.id, t.kind, t.status, t.source, t.service, t.slot, t.priority, t.resident_id, r.name AS resident_name,
        t.household_id, h.address, t.area_id, t.alarm_id, t.meal_order_id, t.follow_up_of, t.assignee_staff_id,
        s.name AS assignee_name, t.window_start, t.window_end, t.duration_minutes, t.required_skill,
-       t.status_reason, t.notes, t.checked_in_at, t.completed_at, t.problem_found, t.findings, t.version
+       t.status_reason, t.notes, t.checked_in_at, t.completed_at, t.problem_found, t.findings, t.version,
+       t.plan_id, t.route_sequence, t.planned_start, h.latitude AS home_latitude, h.longitude AS home_longitude,
+       EXISTS (SELECT 1 FROM task_event e WHERE e.task_id = t.id AND e.action = 'assigned'
+               AND e.detail->>'chosen_by' = 'urgent_insertion') AS urgent_inserted
 FROM task t
 LEFT JOIN resident r ON r.id = t.resident_id
 LEFT JOIN household h ON h.id = t.household_id
 LEFT JOIN staff s ON s.id = t.assignee_staff_id
 WHERE t.area_path LIKE :area_path || '%' AND {scope}
   AND t.window_start >= :day_start AND t.window_start < :day_end
-ORDER BY t.window_start, t.priority, t.id
+ORDER BY coalesce(t.planned_start, t.window_start), t.route_sequence NULLS LAST, t.priority, t.id
 """
 
 BOARD_STAFF = """
-SELECT s.id, s.name, s.role, s.phone, s.max_tasks_per_shift, {scope} AS in_scope,
+SELECT s.id, s.name, s.role, s.phone, s.max_tasks_per_shift, {scope} AS in_scope, s.home_latitude,
+       s.home_longitude, s.travel_mode,
        coalesce((SELECT json_agg(json_build_object('starts_at', sh.starts_at, 'ends_at', sh.ends_at,
                                                    'on_call', sh.on_call) ORDER BY sh.starts_at)
                  FROM shift sh WHERE sh.staff_id = s.id AND sh.starts_at < :day_end AND sh.ends_at > :day_start),
@@ -66,6 +75,31 @@ _RUNNING = frozenset({TaskStatus.PLANNED, TaskStatus.ASSIGNED, TaskStatus.PUBLIS
 """Open and not yet at the door: late once the window has been open for the threshold."""
 
 
+ROUTED = frozenset({"assigned", "published", "en_route", "checked_in", "completed"})
+"""A lane's tasks that make its route (not cancelled, suspended or missed)."""
+
+
+def _point(latitude: float | None, longitude: float | None) -> Point | None:
+    return None if latitude is None or longitude is None else Point(float(latitude), float(longitude))
+
+
+def lane_km(staff: Any, tasks: list[BoardTask], homes: dict[int, Point | None]) -> float | None:
+    """A lane's route in km: from the staff member's home base through the homes of its tasks in route order and
+    back, with the planner's travel model (tasks/urgent.py `TRAVEL`, set from the settings). None without a home
+    base or a located task, or when the travel model fails (an unreachable routing service)."""
+    base = _point(staff.home_latitude, staff.home_longitude)
+    stops = [home for task in tasks if task.status in ROUTED and (home := homes.get(task.id)) is not None]
+    if base is None or not stops:
+        return None
+    places = [base, *stops, base]
+    try:
+        matrix = urgent.TRAVEL[0].matrix(places, staff.travel_mode or "ebike")
+    except Exception:  # a routing service that is down must not take the board with it
+        log.warning("lane travel km not available", staff_id=staff.id)
+        return None
+    return round(float(sum(matrix.km[i, i + 1] for i in range(len(places) - 1))), 2)
+
+
 def local_day(day: date, zone: str) -> tuple[datetime, datetime]:
     """The local day's bounds as aware datetimes (a day in Asia/Shanghai is 24 h: no daylight saving)."""
     start = datetime.combine(day, time.min, tzinfo=ZoneInfo(zone))
@@ -78,7 +112,7 @@ def today(now: datetime, zone: str) -> date:
 
 
 def _late_and_missed(
-    tasks: list[TaskPublic],
+    tasks: list[BoardTask],
     *,
     now: datetime,
     late_after: timedelta,
@@ -122,18 +156,17 @@ def board(
     day_start, day_end = local_day(day, zone)
     bounds = {"area_path": area_path, "day_start": day_start, "day_end": day_end, **scope.params}
 
-    tasks = [
-        TaskPublic.model_validate(dict(row._mapping))
-        for row in session.execute(text(BOARD_TASKS.format(scope=scope.path_sql("t.area_path"))), bounds)
-    ]
+    rows = session.execute(text(BOARD_TASKS.format(scope=scope.path_sql("t.area_path"))), bounds).all()
+    tasks = [BoardTask.model_validate(dict(row._mapping)) for row in rows]
+    homes = {int(row.id): _point(row.home_latitude, row.home_longitude) for row in rows}
     assignees = sorted({task.assignee_staff_id for task in tasks if task.assignee_staff_id is not None})
     staff_rows = session.execute(
         text(BOARD_STAFF.format(scope=scope.staff_sql("s"))), {**bounds, "assignees": assignees}
     ).all()
     open_alerts = alerts.list_alerts(session, scope=scope, area_path=area_path)
 
-    by_staff: dict[int, list[TaskPublic]] = {}
-    unassigned: list[TaskPublic] = []
+    by_staff: dict[int, list[BoardTask]] = {}
+    unassigned: list[BoardTask] = []
     for task in tasks:
         if task.assignee_staff_id is None:
             unassigned.append(task)
@@ -150,6 +183,7 @@ def board(
             load=row.load,
             max_tasks_per_shift=row.max_tasks_per_shift,
             tasks=by_staff.get(row.id, []),
+            travel_km=lane_km(row, by_staff.get(row.id, []), homes),
         )
         if row.in_scope
         else BoardStaff(  # an assignee outside the scope: their tasks here, nothing of their own

@@ -84,6 +84,14 @@ class BoardShift(BaseModel):
     on_call: bool
 
 
+class BoardTask(TaskPublic):
+    """A task on the board: in its lane's route order, and whether an urgent insertion put it there."""
+
+    urgent_inserted: bool = Field(
+        default=False, description="Sent out by an urgent insertion into its caregiver's live route (紧急插单)"
+    )
+
+
 class BoardStaff(BaseModel):
     """A staff member on the board: on shift in the area that day, or holding one of its tasks."""
 
@@ -95,7 +103,12 @@ class BoardStaff(BaseModel):
     on_leave: bool = False
     load: int = 0
     max_tasks_per_shift: int
-    tasks: list[TaskPublic]
+    tasks: list[BoardTask] = Field(description="In route order: planned start (else window start), then sequence")
+    travel_km: float | None = Field(
+        default=None,
+        description="The lane's route: from the home base through its tasks in order and back (road estimate, km);"
+        " None when it has no located task or no home base",
+    )
 
 
 class BoardArea(BaseModel):
@@ -113,7 +126,7 @@ class Board(BaseModel):
     timezone: str
     area: BoardArea
     staff: list[BoardStaff]
-    unassigned: list[TaskPublic]
+    unassigned: list[BoardTask]
     late: list[int]
     missed: list[int]
     alerts: list[AlertPublic]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlmodel import Session
@@ -21,7 +21,7 @@ from eldercare_platform.core.errors import ConflictError, NotFoundError, Unproce
 from eldercare_platform.core.scope import Scope, scope_of
 from eldercare_platform.roster import service as roster_service
 from eldercare_platform.tasks import assign as assigning
-from eldercare_platform.tasks import queries
+from eldercare_platform.tasks import queries, urgent
 from eldercare_platform.tasks.models import (
     HIGH,
     NORMAL,
@@ -33,6 +33,21 @@ from eldercare_platform.tasks.models import (
     TaskStatus,
 )
 from eldercare_platform.users.models import User
+
+if TYPE_CHECKING:
+    from eldercare_platform.routing.travel import TravelModel
+    from eldercare_platform.tasks.urgent import UrgentRouting as UrgentRouting  # the recorder's argument
+
+
+def register_route_recorder(recorder: urgent.Recorder) -> None:
+    """The planning domain registers the function that records an urgent insertion (`UrgentRouting`: who, where
+    in their route, the added km, the delays; tasks/urgent.py) as a `plan` row."""
+    urgent.register_recorder(recorder)
+
+
+def configure_urgent_routing(*, travel: TravelModel) -> None:
+    """The travel model of urgent insertions in this process (main.py: from the settings)."""
+    urgent.configure(travel=travel)
 
 
 class TaskNotFoundError(NotFoundError):
@@ -183,10 +198,14 @@ def create_urgent_task(
     user_id: int | None = None,
     reason: str | None = None,
     area_path: str | None = None,
+    scope: Scope | None = None,
 ) -> int | None:
-    """An urgent task (priority 1, window now → now + `within`) sent out at once: to `staff_id`, else to the
-    nearest available staff member (the assigner), and published; when nobody can take it, it stays `planned`
-    and an alert TASK_UNASSIGNED (subject `task:<id>`) is raised. Returns its id (None: the slot exists)."""
+    """An urgent task (priority 1, window now → now + `within`) sent out at once: to `staff_id`, else inserted
+    into the live route of the best on-shift caregiver (tasks/urgent.py: the cheapest feasible insertion, only
+    their later stops move; the nearest available staff member when nobody has a live route), and published with
+    its place in the route. When nobody can take it, it stays `planned` and an alert TASK_UNASSIGNED (subject
+    `task:<id>`) says why in words. A user's request passes the user's `scope` (only staff in it are candidates).
+    Returns its id (None: the slot exists)."""
     task_id = create_task(
         session,
         kind=kind,
@@ -209,22 +228,37 @@ def create_urgent_task(
     if task_id is None:
         return None
     detail: dict[str, Any] = {}
+    route: dict[str, Any] = {"sequence": None, "start": None, "plan": None}
     if staff_id is None:
-        staff_id, km, why = nearest_staff(session, task_id=task_id, now=now)
-        detail = {"chosen_by": "nearest_available", "distance_km": km}
+        routing = urgent.route_urgent(session, task_id=task_id, now=now, scope=scope, user_id=user_id)
+        if routing is None:  # nobody has a live route: insertion is nearest
+            staff_id, km, why = nearest_staff(session, task_id=task_id, now=now, scope=scope)
+            routing = urgent.nearest_routing(
+                session, task_id=task_id, now=now, staff_id=staff_id, km=km, reason=why, user_id=user_id
+            )
+        routing = urgent.reroute(session, routing=routing, now=now)
+        staff_id, detail = routing.staff_id, routing.detail()
         if staff_id is None:
+            why = routing.reason or "no_staff_on_shift"
             alert_service.raise_alert(
                 session,
                 kind=AlertKind.TASK_UNASSIGNED,
                 subject_key=f"task:{task_id}",
-                message=f"urgent {kind} task {task_id}: nobody available ({why})",
+                message=f"紧急任务 {task_id} 无人可派：{urgent.REASON_WORDS.get(why, why)}"
+                f" (urgent {kind} task {task_id}: nobody can take it)",
                 now=now,
                 severity=1,
                 task_id=task_id,
                 resident_id=resident_id,
-                detail={"reason": why},
+                detail={"reason": why, "plan_id": routing.plan_id, "candidates": routing.inputs.get("candidates")},
             )
             return task_id
+        stop = urgent.inserted_stop(routing)
+        route = {
+            "sequence": stop.sequence if stop else None,
+            "start": stop.planned_start if stop else None,
+            "plan": routing.plan_id,
+        }
     assign_to(session, task_id=task_id, staff_id=staff_id, now=now, user_id=user_id, reason=reason, detail=detail)
     move(
         session,
@@ -235,7 +269,8 @@ def create_urgent_task(
         now=now,
         user_id=user_id,
         reason="urgent: published at once",
-        set_sql="published_at = :now",
+        set_sql="published_at = :now, route_sequence = :sequence, planned_start = :start, plan_id = :plan",
+        params=route,
     )
     return task_id
 

@@ -5,20 +5,34 @@ Coordinators (TaskManager) create, assign, publish, cancel and mark tasks missed
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
 from eldercare_platform.core.clock import local_date
-from eldercare_platform.core.deps import NowDep, SessionDep, SettingsDep
+from eldercare_platform.core.deps import NowDep, SessionDep, SettingsDep, get_clock
 from eldercare_platform.core.errors import errors
 from eldercare_platform.core.params import BigDbId, DbIdQuery, Offset
 from eldercare_platform.core.scope import scope_of
+from eldercare_platform.core.sockets import (
+    BAD_MESSAGE,
+    TOKEN_IN_URL,
+    UNAUTHENTICATED,
+    WS_BAD_MESSAGE,
+    WS_FORBIDDEN,
+    WS_UNAUTHENTICATED,
+    first_message,
+    serve_pings,
+    socket_user,
+)
 from eldercare_platform.tasks import board, lifecycle, reads, work
 from eldercare_platform.tasks.deps import TaskManager, TaskReader, TaskWorker
+from eldercare_platform.tasks.live import CaregiverSocket
 from eldercare_platform.tasks.models import TaskKind, TaskStatus
 from eldercare_platform.tasks.schemas import (
     AreaDay,
@@ -44,6 +58,7 @@ from eldercare_platform.tasks.schemas import (
     TaskPublic,
 )
 from eldercare_platform.users.models import User
+from eldercare_platform.users.permissions import Permission, roles_with
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 me_router = APIRouter(prefix="/me", tags=["tasks"])
@@ -226,6 +241,79 @@ def my_tasks(
 ) -> list[MyTask]:
     """The caregiver's tasks of the day (published to them or further along), by window start."""
     return reads.my_tasks(session, user=user, day=day or local_date(now))
+
+
+TASK_LIVE_ROLES = frozenset(roles_with(Permission.TASKS_WORK))  # the same table as the HTTP guard
+
+
+@me_router.websocket("/tasks/live")
+async def my_tasks_live(websocket: WebSocket, since: Annotated[int, Query(ge=0)] = 0) -> None:
+    """Push the changes of the caregiver's own tasks: assigned or published to them, moved in their route (an
+    urgent task inserted before them), cancelled, or given to someone else (docs/scheduling/urgent.md).
+
+    The first message authenticates like the alarm console's socket: `{"type": "auth", "token": "<access
+    token>", "since"?: <version>}` within 5 s. The answer is `{"type": "hello", "version", "staff_id",
+    "missed": [changes after since]}`, then one `{"type": "task", "version", "task_id", "change", "task",
+    "route"}` per change. Reconnect with the last `version` seen (`?since=` or in the auth message): nothing is
+    missed. 4401 not authenticated (and when the token expires), 4403 a role without `tasks.work` or a user
+    with no staff record, 4400 a malformed first message."""
+    await websocket.accept()
+    if "token" in websocket.query_params:
+        await websocket.close(code=WS_UNAUTHENTICATED, reason=TOKEN_IN_URL)
+        return
+    hub = websocket.app.state.task_hub
+    socket: CaregiverSocket | None = None
+    try:
+        first = await first_message(websocket)
+        if isinstance(first, int):
+            await websocket.close(code=first, reason=BAD_MESSAGE if first == WS_BAD_MESSAGE else UNAUTHENTICATED)
+            return
+        token, asked = first
+        since = since if asked is None else asked
+        settings = websocket.app.state.settings
+        holder = await asyncio.to_thread(socket_user, settings, token, get_clock(websocket).now())
+        if holder is None:
+            await websocket.close(code=WS_UNAUTHENTICATED, reason=UNAUTHENTICATED)
+            return
+        staff_id = holder.user.staff_id
+        if holder.user.role not in TASK_LIVE_ROLES or staff_id is None:
+            await websocket.close(code=WS_FORBIDDEN, reason="only a caregiver with a staff record has a task channel")
+            return
+        socket = CaregiverSocket(websocket=websocket, staff_id=staff_id, since=since)
+        hub.sockets.add(socket)
+        missed = await asyncio.to_thread(hub.catch_up, socket)
+        await websocket.send_json(
+            {
+                "type": "hello",
+                "version": max([since, *(change.version for change in missed)]),
+                "staff_id": staff_id,
+                "missed": [change.message() for change in missed],
+            }
+        )
+        live = socket
+
+        async def pump() -> None:
+            while True:
+                await websocket.send_json(await live.queue.get())
+
+        async def expire() -> None:
+            await asyncio.sleep(max(0.0, (holder.expires_at - get_clock(websocket).now()).total_seconds()))
+            await websocket.close(code=WS_UNAUTHENTICATED, reason="token expired")
+
+        tasks = [asyncio.create_task(pump()), asyncio.create_task(expire())]
+        try:
+            await serve_pings(websocket)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+    except WebSocketDisconnect:
+        pass
+    finally:
+        if socket is not None:
+            hub.sockets.discard(socket)
 
 
 @router.post("/{task_id}/accept", response_model=TaskPublic, responses=errors(404, 409, 422))
