@@ -7,8 +7,8 @@
 2. The rest is one PyVRP model (`pyvrp_model.build`), or, above `decompose_above` visits, one per cluster of
    caregivers' homes (`decompose.split`), each given its share of `settings.seconds`.
 3. The routes are re-timed (a visit the caregiver may not serve at all — PyVRP's best can be a penalised
-   infeasible solution — leaves the route first); a route the re-timing finds infeasible (or over max_tasks: a meal's task count is
-   only carried from pickup to delivery in the model) loses its offending visits.
+   infeasible solution — leaves the route first); a route the re-timing finds infeasible (or over max_tasks: a
+   meal's task count is only carried from pickup to delivery in the model) loses its offending visits.
 4. Mandatory visits still out are offered to every caregiver by cheapest insertion (`insertion`), which knows
    only max_tasks (so the fairness cap gives way to a mandatory visit) and decides exactly on declines.
 5. What is still out is explained; a flexible visit with room somewhere is `deferred`.
