@@ -100,9 +100,9 @@ def live_day(db: Session) -> tuple[PlanWorld, dict[str, int], int]:
 
 
 def test_nothing_changed_nothing_is_written(db: Session) -> None:
-    live_day(db)
+    w, _, _ = live_day(db)
     before = counts(db)
-    outcome = planning.intraday(db, now=TEST_NOW, settings=SETTINGS, planner=PLANNER)
+    outcome = planning.intraday(db, now=TEST_NOW, settings=SETTINGS, within=w.street.path, planner=PLANNER)
     assert outcome.planned == [] and outcome.skipped == 1 and counts(db) == before
 
 
@@ -122,7 +122,9 @@ def test_a_sick_call_moves_the_rest_of_that_caregivers_day_and_leaves_started_ta
         now=TEST_NOW,
     )
     planner = PLANNER if solver == "greedy" else PyVRPPlanner(travel_model(SETTINGS))
-    outcome = planning.intraday(db, now=TEST_NOW + timedelta(minutes=1), settings=SETTINGS, planner=planner)
+    outcome = planning.intraday(
+        db, now=TEST_NOW + timedelta(minutes=1), settings=SETTINGS, within=w.street.path, planner=planner
+    )
     assert len(outcome.planned) == 1 and outcome.failed == [] and outcome.errors == []
     plan = plan_row(db, outcome.planned[0])
     assert (plan.kind, plan.status, plan.previous_plan_id) == ("intraday", "published", morning)
@@ -158,7 +160,7 @@ def test_a_sick_call_moves_the_rest_of_that_caregivers_day_and_leaves_started_ta
 def test_a_published_task_whose_caregiver_has_no_shift_any_more_moves_and_says_why(db: Session) -> None:
     w, tasks, _ = live_day(db)
     db.execute(text("DELETE FROM shift WHERE staff_id = :s"), {"s": w.staff["meals"]})
-    outcome = planning.intraday(db, now=TEST_NOW, settings=SETTINGS, planner=PLANNER)
+    outcome = planning.intraday(db, now=TEST_NOW, settings=SETTINGS, within=w.street.path, planner=PLANNER)
     assert len(outcome.planned) == 1
     row = task_row(db, tasks["meals_staff"])
     assert row.status == "published" and row.assignee_staff_id == w.staff["nurse"]
@@ -182,7 +184,9 @@ def test_a_cancelled_task_leaves_the_plan(db: Session) -> None:
         now=TEST_NOW,
         reason="老人住院",
     )
-    outcome = planning.intraday(db, now=TEST_NOW + timedelta(minutes=1), settings=SETTINGS, planner=PLANNER)
+    outcome = planning.intraday(
+        db, now=TEST_NOW + timedelta(minutes=1), settings=SETTINGS, within=w.street.path, planner=PLANNER
+    )
     assert len(outcome.planned) == 1
     plan = plan_row(db, outcome.planned[0])
     stops = set(db.execute(text("SELECT task_id FROM plan_stop WHERE plan_id = :p"), {"p": plan.id}).scalars())
@@ -192,5 +196,7 @@ def test_a_cancelled_task_leaves_the_plan(db: Session) -> None:
     assert cancelled.route_sequence is None and cancelled.planned_start is None
     assert task_row(db, tasks["later_1"]).assignee_staff_id == w.staff["visitor"]  # published: stays
     assert plan.changes["moved"] == []
-    again = planning.intraday(db, now=TEST_NOW + timedelta(minutes=2), settings=SETTINGS, planner=PLANNER)
+    again = planning.intraday(
+        db, now=TEST_NOW + timedelta(minutes=2), settings=SETTINGS, within=w.street.path, planner=PLANNER
+    )
     assert again.planned == [] and again.skipped == 1

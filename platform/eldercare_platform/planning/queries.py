@@ -111,7 +111,7 @@ WHERE area_id = :area AND day = :day ORDER BY created_at DESC, id DESC LIMIT 1
 
 NIGHTLY_DUE = """
 SELECT a.id FROM area a
-WHERE a.level = 'community'
+WHERE a.level = 'community' AND a.path LIKE :within || '%'
   AND EXISTS (SELECT 1 FROM task t WHERE t.area_path LIKE a.path || '%' AND t.window_start >= :start
               AND t.window_start < :end AND t.status IN ('planned', 'assigned', 'published', 'en_route', 'checked_in'))
   AND NOT EXISTS (SELECT 1 FROM plan p WHERE p.area_id = a.id AND p.day = :day AND p.kind = 'nightly'
@@ -121,13 +121,15 @@ ORDER BY a.path
 """Communities with open tasks on the day and no nightly plan published for it yet."""
 
 LIVE_DAYS = """
-SELECT DISTINCT p.area_id FROM plan p WHERE p.day = :day AND p.published_at IS NOT NULL ORDER BY p.area_id
+SELECT DISTINCT p.area_id FROM plan p
+WHERE p.day = :day AND p.published_at IS NOT NULL AND p.area_path LIKE :within || '%'
+ORDER BY p.area_id
 """
 """Communities whose day is live: some plan of it has been published."""
 
 UNPLANNED = """
 SELECT a.id FROM area a
-WHERE a.level = 'community'
+WHERE a.level = 'community' AND a.path LIKE :within || '%'
   AND EXISTS (SELECT 1 FROM task t WHERE t.area_path LIKE a.path || '%' AND t.window_start >= :start
               AND t.window_start < :end AND t.status IN ('planned', 'assigned', 'published', 'en_route', 'checked_in'))
   AND NOT EXISTS (SELECT 1 FROM plan p WHERE p.area_id = a.id AND p.day = :day)

@@ -214,18 +214,28 @@ def tomorrow_if_due(now: datetime, settings: ServiceRulesMixin) -> date | None:
 
 
 def nightly(
-    session: Session, *, now: datetime, settings: ServiceRulesMixin, planner: Planner | None = None, commit: bool = True
+    session: Session,
+    *,
+    now: datetime,
+    settings: ServiceRulesMixin,
+    planner: Planner | None = None,
+    commit: bool = True,
+    within: str = "",
 ) -> JobOutcome:
     """Past the cut-off, tomorrow's plan for every community with open tasks and no nightly plan published for
     tomorrow yet, published at once. A community whose last nightly attempt failed on the same inputs is not
-    tried again (its alert is open): a rerun writes nothing."""
+    tried again (its alert is open): a rerun writes nothing. `within` (an area path) limits every run here to the
+    communities under it (a deployment shared by districts; the tests' own district)."""
     outcome = JobOutcome()
     day = tomorrow_if_due(now, settings)
     if day is None:
         return outcome
     start, end = local_day(day)
     areas = [
-        int(a) for a in session.execute(text(queries.NIGHTLY_DUE), {"day": day, "start": start, "end": end}).scalars()
+        int(a)
+        for a in session.execute(
+            text(queries.NIGHTLY_DUE), {"day": day, "start": start, "end": end, "within": within}
+        ).scalars()
     ]
 
     def work(area_id: int) -> int | None:
@@ -255,14 +265,20 @@ def _unchanged_since_last(session: Session, *, area_id: int, day: date, kinds: s
 
 
 def intraday(
-    session: Session, *, now: datetime, settings: ServiceRulesMixin, planner: Planner | None = None, commit: bool = True
+    session: Session,
+    *,
+    now: datetime,
+    settings: ServiceRulesMixin,
+    planner: Planner | None = None,
+    commit: bool = True,
+    within: str = "",
 ) -> JobOutcome:
     """Today's live communities (a plan of today was published) where something changed since their latest plan
     (a task created, cancelled or given back to planning, a leave, a shift): the rest of the day is re-planned
     around what is fixed and published at once."""
     outcome = JobOutcome()
     day = local_date(now)
-    areas = [int(a) for a in session.execute(text(queries.LIVE_DAYS), {"day": day}).scalars()]
+    areas = [int(a) for a in session.execute(text(queries.LIVE_DAYS), {"day": day, "within": within}).scalars()]
 
     def work(area_id: int) -> int | None:
         if _unchanged_since_last(session, area_id=area_id, day=day):
@@ -290,13 +306,17 @@ def plan_unplanned(
     settings: ServiceRulesMixin,
     planner: Planner | None = None,
     commit: bool = True,
+    within: str = "",
 ) -> JobOutcome:
     """A manual plan (a draft, for a coordinator to publish) of the day for every community with open tasks and
     no plan of it yet: what `make demo` runs at start-up so that today's board shows routes."""
     outcome = JobOutcome()
     start, end = local_day(day)
     areas = [
-        int(a) for a in session.execute(text(queries.UNPLANNED), {"day": day, "start": start, "end": end}).scalars()
+        int(a)
+        for a in session.execute(
+            text(queries.UNPLANNED), {"day": day, "start": start, "end": end, "within": within}
+        ).scalars()
     ]
 
     def work(area_id: int) -> int:

@@ -19,10 +19,12 @@ from eldercare_common.settings import load_settings
 from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock
 from eldercare_platform.core.config import SchedulerSettings
 from eldercare_platform.core.db import engine_for
+from eldercare_platform.planning.solver import travel_model
 from eldercare_platform.scheduler.once import run_jobs_once
 from eldercare_platform.scheduler.registry import declared_jobs
 from eldercare_platform.scheduler.runner import JobFn, run_once, slot_start
 from eldercare_platform.system.service import database_check
+from eldercare_platform.tasks import service as tasks_service
 
 log = get_logger(__name__)
 JOB_RUNS = Counter("scheduler_job_runs_total", "Job firings", ["job", "outcome"])
@@ -91,6 +93,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings(SchedulerSettings)
     configure_logging(process="scheduler", level=settings.log_level, json=settings.log_json)
     engine = engine_for(settings.sqlalchemy_url, 4)
+    # an urgent task a job creates is inserted on the same travel model as the API's and the planner's
+    tasks_service.configure_urgent_routing(travel=travel_model(settings))
     if args.once is not None:
         sys.exit(run_once_and_exit(settings, engine, args.once))
     scheduler = build_scheduler(settings, engine)
