@@ -44,7 +44,7 @@ DEMO_START_JOBS = (
 )
 """Run once before the pages open (in this order): today's shifts, tasks and meal orders, and the day's alerts.
 Names no domain declares are skipped (`python -m eldercare_platform.scheduler --once` says which ran)."""
-DEMO_PLAN_SECONDS = "1"
+DEMO_PLAN_SECONDS = 1.0
 """Then today's plan, a manual plan (a draft) per community (`python -m eldercare_platform.planning`), so the board
 shows routes at once; each community's solve gets this long (the scheduler's own plans use planner_seconds)."""
 SERVICE_ACCOUNTS = {"gateway": DEMO_MQTT_PASSWORD, "platform": DEMO_MQTT_PASSWORD}
@@ -198,6 +198,12 @@ def main() -> int:
         default=int(os.environ.get("DEMO_PORT_OFFSET", "0")),
         help="Added to every port (PostgreSQL 55432, Mosquitto 51883, metrics 9101-9103)",
     )
+    parser.add_argument(
+        "--plan-seconds",
+        type=float,
+        default=float(os.environ.get("DEMO_PLAN_SECONDS", DEMO_PLAN_SECONDS)),
+        help="The planner's time limit per community for today's draft routes at start-up",
+    )
     args = parser.parse_args()
 
     data = args.data
@@ -273,7 +279,7 @@ def main() -> int:
         )
         print("• today's plan: a manual plan (draft) per community, so the board shows routes")
         subprocess.run(
-            [PYTHON, "-m", "eldercare_platform.planning", "--seconds", DEMO_PLAN_SECONDS],
+            [PYTHON, "-m", "eldercare_platform.planning", "--seconds", str(args.plan_seconds)],
             env=base_env,
             check=False,  # a community that fails is reported; the coordinator can plan it from the board
             cwd=ROOT,

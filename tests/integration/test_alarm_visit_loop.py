@@ -20,8 +20,6 @@ from tests.conftest import TEST_NOW
 from tests.integration.lifecycle_support import HOME, World, auth, build
 from tests.integration.test_alarms import raise_event, settle_others_events
 
-pytestmark = pytest.mark.time_sensitive
-
 
 @pytest.fixture
 def w(db: Session) -> World:

@@ -24,7 +24,6 @@ from eldercare_platform.users.models import Role, User
 from tests import factories as f
 from tests.conftest import TEST_NOW
 
-pytestmark = pytest.mark.time_sensitive
 T0 = TEST_NOW  # 2026-11-22 14:00 in Shanghai; the API's FixedClock stands here
 
 

@@ -4,10 +4,11 @@ The API runs as in production (`eldercare-api` under uvicorn, on a free port) on
 its own loaded with the seeded demo district (seed 7, a fixed start date) and a few open alarms, connected to
 the session's Mosquitto. Schemathesis (the `st` CLI of the pinned version) reads the API's own OpenAPI
 document and runs all four phases — examples, coverage (boundary and invalid values of every parameter),
-fuzzing (Hypothesis) and stateful (sequences along the links it infers) — with a fixed seed, one worker
-and a bounded number of examples per operation, so a run is the same every time and takes about a minute
-or two on two cores. The requests are signed in as the seeded users (tests/integration/fuzz_hooks.py picks
-the role per request: admin or operator as the operation needs, and a share as supervisor and caregiver).
+fuzzing (Hypothesis) and stateful (sequences along the links it infers) — with a fixed seed, two workers
+(operations spread over them; each operation's examples are the seed's) and a bounded number of examples per
+operation, so a run tests the same cases every time and takes about a minute and a half on two cores. The
+requests are signed in as the seeded users (tests/integration/fuzz_hooks.py picks the role per request: admin
+or operator as the operation needs, and a share as supervisor and caregiver).
 
 Checks: no 5xx (`not_a_server_error`), every status code is documented (`status_code_conformance`), every
 body matches its documented schema — so every error is the one `ErrorResponse` shape
@@ -44,6 +45,7 @@ pytestmark = [pytest.mark.fuzz, pytest.mark.slow, pytest.mark.timeout(600)]
 # Fixed, so every run sends the same requests; set ELDERCARE_FUZZ_SEED / ELDERCARE_FUZZ_EXAMPLES to explore.
 SEED = int(os.environ.get("ELDERCARE_FUZZ_SEED", "20261122"))
 MAX_EXAMPLES = int(os.environ.get("ELDERCARE_FUZZ_EXAMPLES", "60"))
+WORKERS = int(os.environ.get("ELDERCARE_FUZZ_WORKERS", "2"))  # two cores: the API answers one while the next is made
 FIXED_DAY = date(2026, 11, 22)
 T0 = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 ROLES = {
@@ -176,7 +178,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(served_ap
         f"--checks={CHECKS}",
         f"--seed={SEED}",
         f"--max-examples={MAX_EXAMPLES}",
-        "--workers=1",
+        f"--workers={WORKERS}",
         "--continue-on-failure",
         "--generation-database=none",
         "--request-timeout=20",

@@ -23,8 +23,6 @@ from eldercare_platform.users.models import Role
 from tests import factories
 from tests.conftest import TEST_NOW
 
-pytestmark = pytest.mark.time_sensitive
-
 H = timedelta(hours=1)
 
 

@@ -62,6 +62,8 @@ def _start(data: Path, api_port: int, offset: int) -> tuple[subprocess.Popen[str
             "1000",
             "--devices",
             "40",
+            "--plan-seconds",
+            "0.2",
             "--data",
             str(data),
             "--api-port",

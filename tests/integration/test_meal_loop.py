@@ -28,7 +28,6 @@ from tests import factories as f
 from tests.integration.meal_support import DAY, TOMORROW, at, care_plan, checkin, every_day, meals_world, orders_of
 
 __all__ = ["meals_world"]
-pytestmark = pytest.mark.time_sensitive
 
 
 @pytest.fixture

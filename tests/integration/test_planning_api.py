@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session
@@ -15,8 +14,6 @@ from eldercare_platform.users.models import Role
 from tests import factories as f
 from tests.conftest import TEST_NOW
 from tests.integration.planning_support import TODAY, TOMORROW, add_task, build
-
-pytestmark = pytest.mark.time_sensitive  # "today" and "a past day" are the API clock's
 
 
 def test_a_coordinator_plans_reads_and_publishes_a_day(client: TestClient, db: Session) -> None:

@@ -32,8 +32,6 @@ from tests.integration.planning_support import (
     trace,
 )
 
-pytestmark = pytest.mark.time_sensitive  # the day is today's, re-planned at the clock's instant
-
 PLANNER = GreedyPlanner(travel_model(SETTINGS))
 
 

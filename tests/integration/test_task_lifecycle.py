@@ -26,8 +26,6 @@ from tests.integration.lifecycle_support import (
     published_task,
 )
 
-pytestmark = pytest.mark.time_sensitive
-
 
 @pytest.fixture
 def w(db: Session) -> World:
