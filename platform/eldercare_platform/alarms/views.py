@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, TypeVar
@@ -40,7 +39,7 @@ from eldercare_platform.core.sockets import (
     WS_FORBIDDEN,
     WS_UNAUTHENTICATED,
     first_message,
-    serve_pings,
+    serve_live,
     socket_user,
 )
 from eldercare_platform.users.models import User
@@ -256,24 +255,7 @@ async def live(websocket: WebSocket, since: Annotated[int, Query(ge=0)] = 0) -> 
                 "missed": [a.model_dump(mode="json") for a in missed.alarms],
             }
         )
-
-        async def pump() -> None:
-            while True:
-                await websocket.send_json(await console.queue.get())
-
-        async def expire() -> None:
-            await asyncio.sleep(max(0.0, (watcher.expires_at - get_clock(websocket).now()).total_seconds()))
-            await websocket.close(code=WS_UNAUTHENTICATED, reason="token expired")
-
-        tasks = [asyncio.create_task(pump()), asyncio.create_task(expire())]
-        try:
-            await serve_pings(websocket)
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        await serve_live(websocket, console.queue, expires_at=watcher.expires_at, now=get_clock(websocket).now)
     except WebSocketDisconnect:
         pass
     finally:

@@ -9,7 +9,9 @@ URL: URLs are logged), read the token exactly as an HTTP request's (`core.deps.t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -79,3 +81,28 @@ async def serve_pings(websocket: WebSocket) -> None:
             raise WebSocketDisconnect(message.get("code", 1000))
         if message.get("text") == "ping":  # anything else (binary frames too) is ignored
             await websocket.send_json({"type": "pong"})
+
+
+async def serve_live(
+    websocket: WebSocket, queue: asyncio.Queue[dict[str, object]], *, expires_at: datetime, now: Callable[[], datetime]
+) -> None:
+    """A live channel after its hello: push what the hub queues, answer pings, and close when the token expires
+    (judged by the app's clock, `now`); returns (or raises WebSocketDisconnect) when the client goes away."""
+
+    async def pump() -> None:
+        while True:
+            await websocket.send_json(await queue.get())
+
+    async def expire() -> None:
+        await asyncio.sleep(max(0.0, (expires_at - now()).total_seconds()))
+        await websocket.close(code=WS_UNAUTHENTICATED, reason="token expired")
+
+    tasks = [asyncio.create_task(pump()), asyncio.create_task(expire())]
+    try:
+        await serve_pings(websocket)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -6,7 +6,6 @@ Coordinators (TaskManager) create, assign, publish, cancel and mark tasks missed
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, TypeVar
@@ -27,7 +26,7 @@ from eldercare_platform.core.sockets import (
     WS_FORBIDDEN,
     WS_UNAUTHENTICATED,
     first_message,
-    serve_pings,
+    serve_live,
     socket_user,
 )
 from eldercare_platform.tasks import board, lifecycle, reads, work
@@ -290,25 +289,7 @@ async def my_tasks_live(websocket: WebSocket, since: Annotated[int, Query(ge=0)]
                 "missed": [change.message() for change in missed],
             }
         )
-        live = socket
-
-        async def pump() -> None:
-            while True:
-                await websocket.send_json(await live.queue.get())
-
-        async def expire() -> None:
-            await asyncio.sleep(max(0.0, (holder.expires_at - get_clock(websocket).now()).total_seconds()))
-            await websocket.close(code=WS_UNAUTHENTICATED, reason="token expired")
-
-        tasks = [asyncio.create_task(pump()), asyncio.create_task(expire())]
-        try:
-            await serve_pings(websocket)
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        await serve_live(websocket, socket.queue, expires_at=holder.expires_at, now=get_clock(websocket).now)
     except WebSocketDisconnect:
         pass
     finally:
