@@ -255,7 +255,7 @@ async def live(websocket: WebSocket, since: Annotated[int, Query(ge=0)] = 0) -> 
                 "missed": [a.model_dump(mode="json") for a in missed.alarms],
             }
         )
-        await serve_live(websocket, console.queue, expires_at=watcher.expires_at, now=get_clock(websocket).now)
+        await serve_live(websocket, console.queue, expires_at=watcher.expires_at, clock=get_clock(websocket))
     except WebSocketDisconnect:
         pass
     finally:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from fastapi import WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
+from eldercare_platform.core.clock import Clock
 from eldercare_platform.core.db import engine_for
 from eldercare_platform.core.deps import token_holder
 from eldercare_platform.core.scope import Scope, scope_of
@@ -84,17 +84,17 @@ async def serve_pings(websocket: WebSocket) -> None:
 
 
 async def serve_live(
-    websocket: WebSocket, queue: asyncio.Queue[dict[str, object]], *, expires_at: datetime, now: Callable[[], datetime]
+    websocket: WebSocket, queue: asyncio.Queue[dict[str, object]], *, expires_at: datetime, clock: Clock
 ) -> None:
     """A live channel after its hello: push what the hub queues, answer pings, and close when the token expires
-    (judged by the app's clock, `now`); returns (or raises WebSocketDisconnect) when the client goes away."""
+    (judged by the app's clock); returns (or raises WebSocketDisconnect) when the client goes away."""
 
     async def pump() -> None:
         while True:
             await websocket.send_json(await queue.get())
 
     async def expire() -> None:
-        await asyncio.sleep(max(0.0, (expires_at - now()).total_seconds()))
+        await asyncio.sleep(max(0.0, (expires_at - clock.now()).total_seconds()))
         await websocket.close(code=WS_UNAUTHENTICATED, reason="token expired")
 
     tasks = [asyncio.create_task(pump()), asyncio.create_task(expire())]

@@ -289,7 +289,7 @@ async def my_tasks_live(websocket: WebSocket, since: Annotated[int, Query(ge=0)]
                 "missed": [change.message() for change in missed],
             }
         )
-        await serve_live(websocket, socket.queue, expires_at=holder.expires_at, now=get_clock(websocket).now)
+        await serve_live(websocket, socket.queue, expires_at=holder.expires_at, clock=get_clock(websocket))
     except WebSocketDisconnect:
         pass
     finally:
