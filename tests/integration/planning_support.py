@@ -16,7 +16,7 @@ from eldercare_platform.areas.models import AreaLevel
 from eldercare_platform.core.clock import LOCAL_TIMEZONE, as_utc, local_date
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.tasks import service as tasks_service
-from eldercare_platform.tasks.models import TaskKind, TaskSource
+from eldercare_platform.tasks.models import TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role, User
 from tests import factories as f
 from tests.conftest import TEST_NOW
@@ -197,3 +197,17 @@ def counts(db: Session) -> dict[str, int]:
         )
     ).one()
     return dict(zip(("plan", "plan_stop", "task_event", "max_version", "alert"), (int(v) for v in row), strict=True))
+
+
+def publish_to(db: Session, task_id: int, staff_id: int, *, when: datetime) -> None:
+    """The task assigned to the staff member and published at `when`, as a coordinator would."""
+    assert tasks_service.assign_to(db, task_id=task_id, staff_id=staff_id, now=when, user_id=None)
+    assert tasks_service.move(
+        db,
+        task_id=task_id,
+        action=TaskAction.PUBLISHED,
+        to_status=TaskStatus.PUBLISHED,
+        allowed_from={TaskStatus.ASSIGNED},
+        now=when,
+        set_sql="published_at = :now",
+    )

@@ -28,24 +28,12 @@ from tests.integration.planning_support import (
     build,
     counts,
     plan_row,
+    publish_to,
     task_row,
     trace,
 )
 
 PLANNER = GreedyPlanner(travel_model(SETTINGS))
-
-
-def publish_to(db: Session, task_id: int, staff_id: int) -> None:
-    assert tasks_service.assign_to(db, task_id=task_id, staff_id=staff_id, now=at(TODAY, 7), user_id=None)
-    assert tasks_service.move(
-        db,
-        task_id=task_id,
-        action=TaskAction.PUBLISHED,
-        to_status=TaskStatus.PUBLISHED,
-        allowed_from={TaskStatus.ASSIGNED},
-        now=at(TODAY, 7),
-        set_sql="published_at = :now",
-    )
 
 
 def step(db: Session, task_id: int, status: TaskStatus, when: datetime, column: str) -> None:
@@ -80,7 +68,7 @@ def live_day(db: Session) -> tuple[PlanWorld, dict[str, int], int]:
         ("later_2", "visitor"),
         ("meals_staff", "meals"),
     ]:
-        publish_to(db, tasks[name], w.staff[staff])
+        publish_to(db, tasks[name], w.staff[staff], when=at(TODAY, 7))
     morning = planning.run_plan(
         db,
         area_id=w.community.id,

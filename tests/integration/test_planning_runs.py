@@ -29,6 +29,7 @@ from tests.integration.planning_support import (
     build,
     counts,
     plan_row,
+    publish_to,
     task_row,
     trace,
 )
@@ -53,19 +54,6 @@ class Recording:
 
     def insert(self, problem: PlanningProblem, current: Plan, visit: Visit) -> Plan:
         return self.inner.insert(problem, current, visit)
-
-
-def publish_to(db: Session, task_id: int, staff_id: int) -> None:
-    assert tasks_service.assign_to(db, task_id=task_id, staff_id=staff_id, now=at(TODAY, 9), user_id=None)
-    assert tasks_service.move(
-        db,
-        task_id=task_id,
-        action=TaskAction.PUBLISHED,
-        to_status=TaskStatus.PUBLISHED,
-        allowed_from={TaskStatus.ASSIGNED},
-        now=at(TODAY, 9),
-        set_sql="published_at = :now",
-    )
 
 
 def test_the_nightly_plan_waits_for_the_cut_off_publishes_and_a_rerun_writes_nothing(db: Session) -> None:
@@ -107,7 +95,7 @@ def test_a_plan_keeps_every_shift_skill_window_and_pinned_task(db: Session, solv
     narrow = add_task(db, r[2].id, TOMORROW, (10, 0), (10, 15))
     pinned = add_task(db, r[3].id, TOMORROW, (13, 0), (15, 0))
     others = [add_task(db, r[i].id, TOMORROW, (9, 0), (17, 0)) for i in (4, 5)]
-    publish_to(db, pinned, w.staff["visitor"])
+    publish_to(db, pinned, w.staff["visitor"], when=at(TODAY, 9))
     events_before = len(trace(db, pinned))
     recording = Recording(GreedyPlanner(TRAVEL) if solver == "greedy" else PyVRPPlanner(TRAVEL))
     plan_id = planning.run_plan(

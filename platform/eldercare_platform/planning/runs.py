@@ -9,7 +9,6 @@ community and day are serialised by an advisory lock, so a coordinator's run and
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -185,13 +184,41 @@ def _status(session: Session, plan_id: int) -> str:
     return str(session.execute(text("SELECT status FROM plan WHERE id = :id"), {"id": plan_id}).scalar_one())
 
 
-def _each(
-    session: Session, areas: list[int], outcome: JobOutcome, work: Callable[[int], int | None], commit: bool
-) -> None:
-    """Plan each community in its own transaction (`commit`): one community's failure stops no other."""
+def _plan_communities(
+    session: Session,
+    *,
+    areas_sql: str,
+    params: dict[str, Any],
+    day: date,
+    kind: PlanKind,
+    trigger: dict[str, Any],
+    now: datetime,
+    settings: ServiceRulesMixin,
+    planner: Planner | None,
+    commit: bool,
+    skip_unchanged: bool = False,
+    unchanged_kinds: set[PlanKind] | None = None,
+) -> JobOutcome:
+    """Plan each community `areas_sql` lists, one after the other, each in its own transaction (`commit`): one
+    community's failure stops no other. With `skip_unchanged`, a community whose day is as its latest plan (of
+    `unchanged_kinds`, any kind if None) left it is skipped."""
+    outcome = JobOutcome()
+    areas = [int(a) for a in session.execute(text(areas_sql), params).scalars()]
     for area_id in areas:
         try:
-            plan_id = work(area_id)
+            if skip_unchanged and _unchanged_since_last(session, area_id=area_id, day=day, kinds=unchanged_kinds):
+                plan_id = None
+            else:
+                plan_id = run_plan(
+                    session,
+                    area_id=area_id,
+                    day=day,
+                    kind=kind,
+                    now=now,
+                    settings=settings,
+                    trigger=trigger,
+                    planner=planner,
+                )
         except Exception as exc:
             session.rollback()
             log.exception("planning a community failed", area_id=area_id)
@@ -205,6 +232,7 @@ def _each(
             outcome.planned.append(plan_id)
         if commit:
             session.commit()
+    return outcome
 
 
 def tomorrow_if_due(now: datetime, settings: ServiceRulesMixin) -> date | None:
@@ -226,34 +254,24 @@ def nightly(
     tomorrow yet, published at once. A community whose last nightly attempt failed on the same inputs is not
     tried again (its alert is open): a rerun writes nothing. `within` (an area path) limits every run here to the
     communities under it (a deployment shared by districts; the tests' own district)."""
-    outcome = JobOutcome()
     day = tomorrow_if_due(now, settings)
     if day is None:
-        return outcome
+        return JobOutcome()
     start, end = local_day(day)
-    areas = [
-        int(a)
-        for a in session.execute(
-            text(queries.NIGHTLY_DUE), {"day": day, "start": start, "end": end, "within": within}
-        ).scalars()
-    ]
-
-    def work(area_id: int) -> int | None:
-        if _unchanged_since_last(session, area_id=area_id, day=day, kinds={PlanKind.NIGHTLY}):
-            return None
-        return run_plan(
-            session,
-            area_id=area_id,
-            day=day,
-            kind=PlanKind.NIGHTLY,
-            now=now,
-            settings=settings,
-            trigger={"job": "nightly_plan"},
-            planner=planner,
-        )
-
-    _each(session, areas, outcome, work, commit)
-    return outcome
+    return _plan_communities(
+        session,
+        areas_sql=queries.NIGHTLY_DUE,
+        params={"day": day, "start": start, "end": end, "within": within},
+        day=day,
+        kind=PlanKind.NIGHTLY,
+        trigger={"job": "nightly_plan"},
+        now=now,
+        settings=settings,
+        planner=planner,
+        commit=commit,
+        skip_unchanged=True,
+        unchanged_kinds={PlanKind.NIGHTLY},
+    )
 
 
 def _unchanged_since_last(session: Session, *, area_id: int, day: date, kinds: set[PlanKind] | None = None) -> bool:
@@ -276,26 +294,20 @@ def intraday(
     """Today's live communities (a plan of today was published) where something changed since their latest plan
     (a task created, cancelled or given back to planning, a leave, a shift): the rest of the day is re-planned
     around what is fixed and published at once."""
-    outcome = JobOutcome()
     day = local_date(now)
-    areas = [int(a) for a in session.execute(text(queries.LIVE_DAYS), {"day": day, "within": within}).scalars()]
-
-    def work(area_id: int) -> int | None:
-        if _unchanged_since_last(session, area_id=area_id, day=day):
-            return None
-        return run_plan(
-            session,
-            area_id=area_id,
-            day=day,
-            kind=PlanKind.INTRADAY,
-            now=now,
-            settings=settings,
-            trigger={"job": "intraday_replan"},
-            planner=planner,
-        )
-
-    _each(session, areas, outcome, work, commit)
-    return outcome
+    return _plan_communities(
+        session,
+        areas_sql=queries.LIVE_DAYS,
+        params={"day": day, "within": within},
+        day=day,
+        kind=PlanKind.INTRADAY,
+        trigger={"job": "intraday_replan"},
+        now=now,
+        settings=settings,
+        planner=planner,
+        commit=commit,
+        skip_unchanged=True,
+    )
 
 
 def plan_unplanned(
@@ -310,26 +322,16 @@ def plan_unplanned(
 ) -> JobOutcome:
     """A manual plan (a draft, for a coordinator to publish) of the day for every community with open tasks and
     no plan of it yet: what `make demo` runs at start-up so that today's board shows routes."""
-    outcome = JobOutcome()
     start, end = local_day(day)
-    areas = [
-        int(a)
-        for a in session.execute(
-            text(queries.UNPLANNED), {"day": day, "start": start, "end": end, "within": within}
-        ).scalars()
-    ]
-
-    def work(area_id: int) -> int:
-        return run_plan(
-            session,
-            area_id=area_id,
-            day=day,
-            kind=PlanKind.MANUAL,
-            now=now,
-            settings=settings,
-            trigger={"command": "python -m eldercare_platform.planning"},
-            planner=planner,
-        )
-
-    _each(session, areas, outcome, work, commit)
-    return outcome
+    return _plan_communities(
+        session,
+        areas_sql=queries.UNPLANNED,
+        params={"day": day, "start": start, "end": end, "within": within},
+        day=day,
+        kind=PlanKind.MANUAL,
+        trigger={"command": "python -m eldercare_platform.planning"},
+        now=now,
+        settings=settings,
+        planner=planner,
+        commit=commit,
+    )
