@@ -5,6 +5,7 @@ tests/integration/test_listen.py kills a real connection; this pins the backoff 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import threading
 import time
@@ -14,7 +15,7 @@ from typing import Any
 import psycopg
 
 from eldercare_common.contract.outbox import NotifyChannel
-from eldercare_platform.core.listen import Backoff, Listener
+from eldercare_platform.core.listen import Backoff, Listener, queue_or_resync
 
 FAST = Backoff(pause_s=0.01, initial_s=0.02, max_s=0.08)
 
@@ -128,3 +129,10 @@ def test_wait_is_woken_by_a_connect_and_times_out_when_quiet() -> None:
         assert listener.wait(0.05) is False  # nothing since
     finally:
         listener.stop()
+
+
+def test_a_socket_too_far_behind_is_told_to_resync() -> None:
+    queue: asyncio.Queue[dict[str, object]] = asyncio.Queue(maxsize=2)
+    assert queue_or_resync(queue, {"n": 1}) and queue_or_resync(queue, {"n": 2})
+    assert not queue_or_resync(queue, {"n": 3})  # full: what it holds is dropped, the client starts over
+    assert [queue.get_nowait() for _ in range(queue.qsize())] == [{"type": "resync"}]

@@ -21,7 +21,7 @@ from eldercare_platform.alarms.schemas import AlarmOut
 from eldercare_platform.alarms.service import alarms_by_ids, changed_ids, latest_version
 from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock
 from eldercare_platform.core.db import engine_for
-from eldercare_platform.core.listen import DEFAULT_BACKOFF, Backoff, Listener, ListeningWorker
+from eldercare_platform.core.listen import DEFAULT_BACKOFF, Backoff, ListeningWorker, LiveHub, queue_or_resync
 from eldercare_platform.core.scope import Scope
 
 log = get_logger(__name__)
@@ -40,7 +40,7 @@ class Console:
         return self.scope.sees(area_path=alarm.area_path, institution_id=alarm.institution_id)
 
 
-class AlarmHub:
+class AlarmHub(LiveHub):
     """Fans alarm changes out to the consoles connected to this process.
 
     NOTIFY makes it fast; a sweep of `version > last seen` every couple of seconds makes it complete,
@@ -64,40 +64,14 @@ class AlarmHub:
         self._wake = asyncio.Event()
         self._last_version = 0
         self._pushed: dict[int, int] = {}
-        self._tasks: list[asyncio.Task[None]] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self.listener = Listener(
-            database_url,
-            [NotifyChannel.ALARM_CHANGED],
-            name="alarm-hub",
-            on_notify=self._notified,
-            on_connect=self._reconnected,
-            backoff=backoff,
-        )
-
-    def start(self) -> None:
-        """Start listening and publishing (call inside the running event loop)."""
-        self._loop = asyncio.get_running_loop()
-        self._tasks = [asyncio.create_task(self._publish_loop())]
-        self.listener.start()
-
-    async def stop(self) -> None:
-        """Stop."""
-        await asyncio.to_thread(self.listener.stop)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        super().__init__(database_url, NotifyChannel.ALARM_CHANGED, name="alarm-hub", backoff=backoff)
 
     # The listener's thread hands over to the event loop.
     def _notified(self, payload: str) -> None:
-        assert self._loop is not None
-        self._loop.call_soon_threadsafe(self._note, int(payload))
+        self._in_loop(self._note, int(payload))
 
     def _reconnected(self) -> None:
-        assert self._loop is not None
-        self._loop.call_soon_threadsafe(self._wake.set)  # (re)connected: sweep once for whatever changed meanwhile
+        self._in_loop(self._wake.set)  # (re)connected: sweep once for whatever changed meanwhile
 
     def _note(self, alarm_id: int) -> None:
         self._pending.add(alarm_id)
@@ -135,15 +109,10 @@ class AlarmHub:
             return
         for console in list(self.consoles):
             for alarm in rows:
-                if console.may_see(alarm):
-                    try:
-                        console.queue.put_nowait({"type": "alarm", "alarm": alarm.model_dump(mode="json")})
-                    except asyncio.QueueFull:
-                        # A console this far behind starts over: it reconnects and catches up by version.
-                        while not console.queue.empty():
-                            console.queue.get_nowait()
-                        console.queue.put_nowait({"type": "resync"})
-                        break
+                if console.may_see(alarm) and not queue_or_resync(
+                    console.queue, {"type": "alarm", "alarm": alarm.model_dump(mode="json")}
+                ):
+                    break  # a console this far behind starts over: it reconnects and catches up by version
 
     def _max_version(self) -> int:
         with Session(engine_for(self._sqlalchemy_url)) as session:

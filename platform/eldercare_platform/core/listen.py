@@ -1,7 +1,7 @@
 """The one way the platform LISTENs: a connection kept on some NOTIFY channels, reconnected and caught up.
 
-Used by the live alarm hub (`alarm_changed`), the alarm intake worker (`device_event`) and the
-downlink publisher (`downlink`); the channels are named by the contract
+Used by the live hubs (`LiveHub`: the console's alarms on `alarm_changed`, the caregiver's tasks on
+`task_changed`), the alarm intake worker (`device_event`) and the downlink publisher (`downlink`); the channels are named by the contract
 (`eldercare_common.contract.outbox.NotifyChannel`).
 
 A NOTIFY only wakes a reader: the tables stay the truth, and a notification sent while the listener
@@ -21,6 +21,7 @@ from about 100 ms to 275–440 ms with a listener thread per worker).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 import time
@@ -285,3 +286,63 @@ class ListeningWorker:
 
     def _work(self) -> None:
         raise NotImplementedError
+
+
+class LiveHub:
+    """What the live hubs (the console's alarms, the caregiver's tasks) share: a `Listener` on its own thread that
+    wakes a publish loop in the API's event loop. A subclass defines `_notified(payload)` and `_reconnected()`
+    (called on the listener's thread: hand over to the loop with `_in_loop`) and `_publish_loop()`."""
+
+    def __init__(self, database_url: str, channel: NotifyChannel, *, name: str, backoff: Backoff) -> None:
+        self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.listener = Listener(
+            database_url,
+            [channel],
+            name=name,
+            on_notify=self._notified,
+            on_connect=self._reconnected,
+            backoff=backoff,
+        )
+
+    def start(self) -> None:
+        """Start listening and publishing (call inside the running event loop)."""
+        self._loop = asyncio.get_running_loop()
+        self._tasks = [asyncio.create_task(self._publish_loop())]
+        self.listener.start()
+
+    async def stop(self) -> None:
+        """Stop."""
+        await asyncio.to_thread(self.listener.stop)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def _in_loop(self, callback: Callable[..., object], *args: object) -> None:
+        """Run `callback(*args)` on the event loop (from the listener's thread)."""
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(callback, *args)
+
+    def _notified(self, payload: str) -> None:
+        raise NotImplementedError
+
+    def _reconnected(self) -> None:
+        raise NotImplementedError
+
+    async def _publish_loop(self) -> None:
+        raise NotImplementedError
+
+
+def queue_or_resync(queue: asyncio.Queue[dict[str, object]], message: dict[str, object]) -> bool:
+    """Queue a live message for a socket; a socket this far behind starts over instead: its queue is emptied and
+    holds one `resync` (the client reconnects and catches up by version). False when it was told to resync."""
+    try:
+        queue.put_nowait(message)
+        return True
+    except asyncio.QueueFull:
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait({"type": "resync"})
+        return False

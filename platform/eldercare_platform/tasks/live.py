@@ -22,7 +22,7 @@ from eldercare_common.contract.outbox import NotifyChannel
 from eldercare_common.logging import get_logger
 from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock
 from eldercare_platform.core.db import engine_for
-from eldercare_platform.core.listen import DEFAULT_BACKOFF, Backoff, Listener
+from eldercare_platform.core.listen import DEFAULT_BACKOFF, Backoff, LiveHub, queue_or_resync
 from eldercare_platform.tasks.push import TaskChange, staff_changes
 
 log = get_logger(__name__)
@@ -44,17 +44,11 @@ class CaregiverSocket:
             if change.staff_id != self.staff_id or self.sent.get(change.task_id, 0) >= change.version:
                 continue
             self.sent[change.task_id] = change.version
-            try:
-                self.queue.put_nowait(change.message())
-            except asyncio.QueueFull:
-                # This far behind, the app starts over: it reconnects and catches up from its last version.
-                while not self.queue.empty():
-                    self.queue.get_nowait()
-                self.queue.put_nowait({"type": "resync"})
-                return
+            if not queue_or_resync(self.queue, change.message()):
+                return  # this far behind, the app starts over: it reconnects and catches up from its last version
 
 
-class TaskHub:
+class TaskHub(LiveHub):
     """Fans task changes out to the caregiver sockets connected to this process."""
 
     def __init__(
@@ -73,31 +67,7 @@ class TaskHub:
         self._pending: set[int] = set()
         self._everyone = False
         self._wake = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self.listener = Listener(
-            database_url,
-            [NotifyChannel.TASK_CHANGED],
-            name="task-hub",
-            on_notify=self._notified,
-            on_connect=self._reconnected,
-            backoff=backoff,
-        )
-
-    def start(self) -> None:
-        """Start listening and publishing (call inside the running event loop)."""
-        self._loop = asyncio.get_running_loop()
-        self._tasks = [asyncio.create_task(self._publish_loop())]
-        self.listener.start()
-
-    async def stop(self) -> None:
-        """Stop."""
-        await asyncio.to_thread(self.listener.stop)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        super().__init__(database_url, NotifyChannel.TASK_CHANGED, name="task-hub", backoff=backoff)
 
     def catch_up(self, socket: CaregiverSocket) -> list[TaskChange]:
         """Everything of the socket's staff member after its `since`, marked as sent (blocking: run in a thread;
@@ -113,14 +83,12 @@ class TaskHub:
 
     # The listener's thread hands over to the event loop.
     def _notified(self, payload: str) -> None:
-        assert self._loop is not None
         with contextlib.suppress(ValueError):
             staff_id = int(payload)
-            self._loop.call_soon_threadsafe(self._note, staff_id)
+            self._in_loop(self._note, staff_id)
 
     def _reconnected(self) -> None:
-        assert self._loop is not None
-        self._loop.call_soon_threadsafe(self._note, None)  # (re)connected: read everyone's, once
+        self._in_loop(self._note, None)  # (re)connected: read everyone's, once
 
     def _note(self, staff_id: int | None) -> None:
         if staff_id is None:
