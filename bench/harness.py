@@ -290,6 +290,21 @@ class Stack:
 
 
 @contextmanager
+def private_postgres(name: str, database: str) -> Iterator[tuple[Path, PostgresInstance]]:
+    """A fresh PostgreSQL of its own under var/bench/<name> (its folder, the server), stopped and removed after."""
+    data_dir = BENCH_VAR / name
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    postgres = PostgresInstance(data_dir / "pgdata", free_port(), database=database)
+    postgres.start()
+    try:
+        yield data_dir, postgres
+    finally:
+        postgres.stop(mode="immediate")
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@contextmanager
 def stack(
     *, residents: int = 1000, max_queued: int = 1_000_000, postgres_settings: dict[str, str] | None = None
 ) -> Iterator[Stack]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,8 +30,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from bench.harness import BENCH_VAR, Report, machine
-from eldercare_common.devstack import PostgresInstance, free_port
+from bench.harness import Report, machine, private_postgres
 from eldercare_platform.core.clock import LOCAL_TIMEZONE
 from eldercare_platform.migrate import upgrade
 from eldercare_platform.tasks.generation import generate_tasks, wanted_tasks
@@ -258,16 +256,8 @@ def main(argv: list[str] | None = None) -> Path:
     if args.url:
         run(args.url, args, now, report)
     else:
-        data_dir = BENCH_VAR / "tasks"
-        shutil.rmtree(data_dir, ignore_errors=True)
-        data_dir.mkdir(parents=True)
-        postgres = PostgresInstance(data_dir / "pgdata", free_port(), database="bench_tasks")
-        postgres.start()
-        try:
+        with private_postgres("tasks", "bench_tasks") as (_, postgres):
             run(postgres.url, args, now, report)
-        finally:
-            postgres.stop(mode="immediate")
-            shutil.rmtree(data_dir, ignore_errors=True)
     if args.results_dir is None:
         return report.finish()
     args.results_dir.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,6 @@ import argparse
 import json
 import pickle
 import random
-import shutil
 import statistics
 import time
 from collections import Counter
@@ -41,9 +40,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from bench.harness import BENCH_VAR, RESULTS, Report, machine
+from bench.harness import RESULTS, Report, machine, private_postgres
 from bench.tasks import prepare
-from eldercare_common.devstack import PostgresInstance, free_port
 from eldercare_platform.core.clock import LOCAL_TIMEZONE, as_utc, local_date
 from eldercare_platform.core.config import ApiSettings, ServiceRulesMixin
 from eldercare_platform.meals.orders import orders_for_day
@@ -571,16 +569,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         run(args.url, args, now, report)
     else:
-        data_dir = BENCH_VAR / "routing-district"
-        shutil.rmtree(data_dir, ignore_errors=True)
-        data_dir.mkdir(parents=True)
-        postgres = PostgresInstance(data_dir / "pgdata", free_port(), database="bench_district")
-        postgres.start()
-        try:
+        with private_postgres("routing-district", "bench_district") as (_, postgres):
             run(postgres.url, args, now, report)
-        finally:
-            postgres.stop(mode="immediate")
-            shutil.rmtree(data_dir, ignore_errors=True)
     args.results_dir.mkdir(parents=True, exist_ok=True)
     path = args.results_dir / f"routing-district-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     payload = {

@@ -29,7 +29,6 @@ import contextlib
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 import threading
@@ -47,9 +46,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 import eldercare_platform.planning  # noqa: F401 - registers the plan recorder of urgent insertions, as the API does
-from bench.harness import BENCH_VAR, SERVICE_ACCOUNTS, Report, machine, percentiles
+from bench.harness import BENCH_VAR, SERVICE_ACCOUNTS, Report, machine, percentiles, private_postgres
 from bench.routing import live_day
-from eldercare_common.devstack import MosquittoInstance, PostgresInstance, free_port, wait_for_port
+from eldercare_common.devstack import MosquittoInstance, free_port, wait_for_port
 from eldercare_common.settings import DEMO_JWT_SECRET, DEMO_MQTT_PASSWORD
 from eldercare_platform.core.security import create_access_token
 from eldercare_platform.migrate import upgrade
@@ -352,23 +351,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results-dir", type=Path, default=None, help="where the JSON goes (default bench/results)")
     args = parser.parse_args(argv)
     report = Report("routing-urgent")
-    data_dir = BENCH_VAR / "routing-urgent"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True)
-    postgres = PostgresInstance(data_dir / "pgdata", free_port(), database="bench_urgent")
-    postgres.start()
-    broker = None
-    try:
-        if not args.no_push:
-            broker = MosquittoInstance(data_dir / "mosquitto", free_port(), service_accounts=dict(SERVICE_ACCOUNTS))
-            broker.write_config()
-            broker.start()
-        run(postgres.url, args, report, broker)
-    finally:
-        if broker is not None:
-            broker.stop()
-        postgres.stop(mode="immediate")
-        shutil.rmtree(data_dir, ignore_errors=True)
+    with private_postgres("routing-urgent", "bench_urgent") as (data_dir, postgres):
+        broker = None
+        try:
+            if not args.no_push:
+                broker = MosquittoInstance(data_dir / "mosquitto", free_port(), service_accounts=dict(SERVICE_ACCOUNTS))
+                broker.write_config()
+                broker.start()
+            run(postgres.url, args, report, broker)
+        finally:
+            if broker is not None:
+                broker.stop()
     if args.results_dir is None:
         report.finish()
         return 0
