@@ -1,8 +1,8 @@
 """The one way the platform LISTENs: a connection kept on some NOTIFY channels, reconnected and caught up.
 
 Used by the live hubs (`LiveHub`: the console's alarms on `alarm_changed`, the caregiver's tasks on
-`task_changed`), the alarm intake worker (`device_event`) and the downlink publisher (`downlink`); the channels are named by the contract
-(`eldercare_common.contract.outbox.NotifyChannel`).
+`task_changed`), the alarm intake worker (`device_event`) and the downlink publisher (`downlink`); the
+channels are named by the contract (`eldercare_common.contract.outbox.NotifyChannel`).
 
 A NOTIFY only wakes a reader: the tables stay the truth, and a notification sent while the listener
 was away is lost for good. So after every connect, the first one and each reconnect, once its LISTENs
