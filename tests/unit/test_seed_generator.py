@@ -66,8 +66,9 @@ def test_counts_for_1000_residents(small: DemoData) -> None:
     assert len(small.care_center) == 3
     assert {c["kind"] for c in small.care_center} == {k.value for k in CareCenterKind}
     assert 2 <= len(small.institution) <= 3
-    assert [u["username"] for u in small.app_user] == [name for name, _, _ in DEMO_USERS]
-    assert [u["role"] for u in small.app_user] == [role for _, role, _ in DEMO_USERS]
+    named = small.app_user[: len(DEMO_USERS)]
+    assert [u["username"] for u in named] == [name for name, _, _ in DEMO_USERS]
+    assert [u["role"] for u in named] == [role for _, role, _ in DEMO_USERS]
     assert small.counts() == {name: len(getattr(small, name)) for name in TABLE_ORDER}
 
 
@@ -215,12 +216,26 @@ def test_demo_users_log_in_with_the_demo_password(small: DemoData) -> None:
     admin = small.app_user[0]
     assert verify_password(DEMO_PASSWORD, admin["password_hash"])
     assert not verify_password("not-the-password", admin["password_hash"])
-    assert len({u["password_hash"] for u in small.app_user}) == len(small.app_user), "per-user salts"
+    named = small.app_user[: len(DEMO_USERS)]
+    assert len({u["password_hash"] for u in named}) == len(named), "per-user salts"
     users = {u["username"]: u for u in small.app_user}
     first_caregiver = next(s for s in small.staff if s["role"] == StaffRole.CAREGIVER.value)
     assert users["caregiver1"]["staff_id"] == first_caregiver["id"]
     assert users["supervisor_district"]["scope_area_id"] == 2
     assert users["supervisor_home"]["scope_institution_id"] == small.institution[0]["id"]
+
+
+def test_every_caregiver_has_an_account_in_staff_id_order(small: DemoData) -> None:
+    caregivers = sorted(s["id"] for s in small.staff if s["role"] == StaffRole.CAREGIVER.value)
+    accounts = {u["username"]: u for u in small.app_user if u["role"] == "caregiver"}
+    assert [accounts[f"caregiver{n}"]["staff_id"] for n in range(1, len(caregivers) + 1)] == caregivers
+    assert len(accounts) == len(caregivers)
+    assert all(u["scope_area_id"] is None and u["scope_institution_id"] is None for u in accounts.values())
+    team = [accounts[f"caregiver{n}"] for n in range(2, len(caregivers) + 1)]
+    assert len({u["password_hash"] for u in team}) == 1, "the team shares one salt: one Argon2 hash for all"
+    assert verify_password(DEMO_PASSWORD, team[-1]["password_hash"])
+    ids = [u["id"] for u in small.app_user]
+    assert ids == list(range(1, len(ids) + 1))
 
 
 def test_staff_numbers(small: DemoData, medium: DemoData) -> None:

@@ -15,6 +15,7 @@ from datetime import date
 
 from eldercare_common.settings import DatabaseSettingsMixin, load_settings
 from eldercare_platform.seed.generator import (
+    CAREGIVER_USERNAME,
     DEFAULT_SEED,
     DEMO_PASSWORD,
     DEMO_USERS,
@@ -93,6 +94,8 @@ def print_demo_users() -> None:
     print(f"Demo users (password for all: {DEMO_PASSWORD}):")
     for username, role, description in DEMO_USERS:
         print(f"  {username:<20} {role:<10} {description}")
+    team = f"{CAREGIVER_USERNAME.format(number=2)} …"
+    print(f"  {team:<20} {'caregiver':<10} every other caregiver's staff record, in staff id order (simulated team)")
 
 
 if __name__ == "__main__":

@@ -76,6 +76,11 @@ DEMO_USERS: list[tuple[str, str, str]] = [
 ]
 """Demo users as (username, role, description); all log in with `DEMO_PASSWORD`."""
 
+CAREGIVER_USERNAME = "caregiver{number}"
+"""Every caregiver staff record has a demo account too: `caregiver1`, `caregiver2`, … in staff id order (the
+first is the named `caregiver1` above), so the simulated caregivers (`python -m eldercare_sim caregivers`) can sign
+in as any of them. Their accounts follow the named demo users' ids."""
+
 TABLE_ORDER: tuple[str, ...] = (
     "area",
     "care_center",
@@ -1063,9 +1068,18 @@ class _Builder:
             "caregiver1": (caregiver["name"], None, None, caregiver["id"]),
             "coordinator1": (coordinator["name"], coordinator["home_area_id"], None, coordinator["id"]),
         }
-        for uid, (username, role, _) in enumerate(DEMO_USERS, start=1):
-            full_name, scope_area, scope_institution, staff_id = specs[username]
-            salt = hashlib.sha256(f"{self.seed}:{username}".encode()).digest()[:16]
+        rows = [(username, role, *specs[username]) for username, role, _ in DEMO_USERS]
+        caregivers = sorted((s for s in staff if s["role"] == StaffRole.CAREGIVER.value), key=lambda s: s["id"])
+        rows += [
+            (CAREGIVER_USERNAME.format(number=number), Role.CAREGIVER.value, member["name"], None, None, member["id"])
+            for number, member in enumerate(caregivers[1:], start=2)
+        ]
+        # The named users have a salt each; the caregiver team shares one (one Argon2 computation for hundreds of
+        # accounts: Argon2 is slow on purpose, ~0.1 s a hash, and the demo password is public anyway).
+        team_salt = hashlib.sha256(f"{self.seed}:caregiver-team".encode()).digest()[:16]
+        for uid, (username, role, full_name, scope_area, scope_institution, staff_id) in enumerate(rows, start=1):
+            named = uid <= len(DEMO_USERS)
+            salt = hashlib.sha256(f"{self.seed}:{username}".encode()).digest()[:16] if named else team_salt
             self.data.app_user.append(
                 {
                     "id": uid,
