@@ -1,4 +1,5 @@
-"""`eldercare-sim`: run a fleet of simulated devices with a progress line and a closing summary."""
+"""`eldercare-sim`: run a fleet of simulated devices with a progress line and a closing summary;
+`eldercare-sim caregivers --api URL …`: a simulated caregiver team working its routes through the API."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import functools
 import json
 import signal
 import sys
+import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 from prometheus_client import Gauge
 from pydantic import Field, SecretStr
 
@@ -24,6 +28,7 @@ from eldercare_common.settings import (
     MqttSettingsMixin,
     load_settings,
 )
+from eldercare_sim import caregivers
 from eldercare_sim.fleet import ConnectGate, FleetStats, SimDevice, SimulatedDevice, Storm
 from eldercare_sim.hostile import run_hostile
 from eldercare_sim.scenario import Scenario
@@ -142,8 +147,98 @@ def register_fleet_metrics(stats: FleetStats) -> None:
         acked.labels(channel).set_function(functools.partial(stats.acked.__getitem__, channel))
 
 
+def run_caregivers(argv: list[str]) -> None:
+    """`eldercare-sim caregivers`: a simulated caregiver team working today's routes through the API, on the real
+    clock, until Ctrl-C or --duration (simulators/eldercare_sim/caregivers.py)."""
+    parser = argparse.ArgumentParser(prog="eldercare-sim caregivers", description=run_caregivers.__doc__)
+    parser.add_argument("--api", required=True, help="The API's base URL, e.g. http://127.0.0.1:8000")
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument("--users", default=None, help="Comma-separated caregiver usernames (caregiver2,caregiver3,…)")
+    who.add_argument("--area-id", type=int, default=None, help="The caregivers based in this area (and under it)")
+    who.add_argument("--coordinator", default=None, help="The caregivers of this coordinator's area (coordinator1)")
+    parser.add_argument("--count", type=int, default=None, help="At most this many caregivers (staff id order)")
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="First publish today's newest draft plan of each community of the area that has none published"
+        " (as --coordinator, from the board: 发布路线)",
+    )
+    parser.add_argument("--password", default=caregivers.DEMO_PASSWORD, help="The accounts' password (demo default)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--tick", type=float, default=5.0, help="Seconds between steps")
+    parser.add_argument("--duration", type=float, default=None, help="Stop after this many seconds")
+    parser.add_argument("--progress", type=float, default=60.0, help="Seconds between progress lines")
+    parser.add_argument("--quiet", action="store_true", help="Only progress lines, not every step of every caregiver")
+    args = parser.parse_args(argv)
+    if args.publish and not args.coordinator:
+        parser.error("--publish needs --coordinator (whose plans to publish)")
+    settings = load_settings(SimulatorSettings)
+    specs = caregivers.team_from_db(
+        settings.libpq_url,
+        usernames=args.users.split(",") if args.users else None,
+        area_id=args.area_id,
+        coordinator=args.coordinator,
+        count=args.count,
+    )
+    if not specs:
+        parser.error("no caregiver account matches (seed the database: every caregiver has one, caregiver1 …)")
+    print(
+        f"simulated caregivers: {len(specs)} against {args.api}: "
+        + ", ".join(f"{s.username} ({s.name}, {s.travel_mode})" for s in specs),
+        file=sys.stderr,
+        flush=True,
+    )
+
+    def say(line: str) -> None:
+        if not args.quiet:
+            print(line, file=sys.stderr, flush=True)
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _signum, _frame: stop.set())
+    counters = caregivers.Counters()
+    with httpx.Client(base_url=args.api, timeout=20) as http:
+        if args.publish:
+            area = caregivers.coordinator_area(settings.libpq_url, args.coordinator)
+            today = datetime.now(UTC).astimezone(caregivers.LOCAL_TIMEZONE).date().isoformat()
+            if area is not None:
+                try:
+                    published = caregivers.publish_todays_plans(
+                        http, coordinator=args.coordinator, area_id=area, day=today, password=args.password
+                    )
+                except (httpx.HTTPError, caregivers.UnreachableError) as exc:
+                    published = []
+                    print(f"could not publish today's plans as {args.coordinator}: {exc}", file=sys.stderr)
+                print(
+                    f"published as {args.coordinator}: plans {published or 'none (already published, or no draft)'}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        team = caregivers.make_team(
+            specs, http, api_url=args.api, seed=args.seed, password=args.password, log=say, counters=counters
+        )
+        started = time.monotonic()
+        last_progress = started
+        try:
+            while not stop.is_set():
+                team.step(datetime.now(UTC))
+                if time.monotonic() - last_progress >= args.progress:
+                    last_progress = time.monotonic()
+                    print(f"[caregivers] {dict(sorted(counters.counts.items()))}", file=sys.stderr, flush=True)
+                if args.duration is not None and time.monotonic() - started >= args.duration:
+                    break
+                stop.wait(args.tick)
+        finally:
+            team.close()
+    print(json.dumps({"caregivers": len(specs), **dict(sorted(counters.counts.items()))}, ensure_ascii=False))
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Parse arguments, load devices, run the fleet, print the summary."""
+    """Parse arguments, load devices, run the fleet, print the summary (`caregivers …`: the caregiver team)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["caregivers"]:
+        run_caregivers(argv[1:])
+        return
     parser = argparse.ArgumentParser(prog="eldercare-sim", description=__doc__)
     parser.add_argument("--count", type=int, default=None, help="How many devices (default: all found)")
     parser.add_argument("--homes", type=int, default=None, help="Home devices to play (with --terminals)")
