@@ -483,8 +483,9 @@ class CaregiverAgent:
 
     # -- helpers
 
-    def _say(self, now: datetime, text: str) -> None:
-        local = now.astimezone(LOCAL_TIMEZONE).strftime("%H:%M")
+    def _say(self, now: datetime, text: str, at: datetime | None = None) -> None:
+        """A line of the log, stamped with when it happened (local time), which may be before the step."""
+        local = (at or now).astimezone(LOCAL_TIMEZONE).strftime("%H:%M")
         self.log(f"{local} {self.spec.username}: {text}")
 
     def _fate(self, task: Mapping[str, Any]) -> Fate:
@@ -612,7 +613,8 @@ class CaregiverAgent:
             behind = "acknowledged_version" in task and (acknowledged is None or int(acknowledged) < version)
             if behind and self.acknowledged.get(task_id) != version:
                 self._acknowledge(now, task_id, version)
-                continue
+                if self.pending is not None:
+                    return
             if not task.get("accepted_at"):
                 self._accept(now, task_id)
 
@@ -737,7 +739,7 @@ class CaregiverAgent:
             self.phase = Phase.TRAVELLING
             self.until = moment + travel_time(origin, home_of(task), self.spec.travel_mode)
             late = self._fate(task).late_minutes
-            self._say(now, f"on the way to task {task_id}" + (f" ({late} min late leaving)" if late else ""))
+            self._say(now, f"on the way to task {task_id}" + (f" ({late} min late leaving)" if late else ""), moment)
             self.counters.add("en_route")
 
         self._write(
@@ -768,7 +770,7 @@ class CaregiverAgent:
                     return
                 self._stored(answer)
                 self.position = home
-                self._say(now, f"nobody answers at task {task_id}: reported (welfare call)")
+                self._say(now, f"nobody answers at task {task_id}: reported (welfare call)", moment)
                 self.counters.add("no_answer")
                 self.passed.add(task_id)
                 self._idle(now, moment)
@@ -787,7 +789,7 @@ class CaregiverAgent:
             stay = int(task.get("duration_minutes") or 30) * fate.stay_factor
             self.until = moment + timedelta(minutes=stay)
             far = f" ({fate.far_metres:.0f} m away)" if fate.far_metres else ""
-            self._say(now, f"checked in at task {task_id}{far}")
+            self._say(now, f"checked in at task {task_id}{far}", moment)
             self.counters.add("checked_in")
             if fate.far_metres:
                 self.counters.add("far_check_in")
@@ -812,7 +814,7 @@ class CaregiverAgent:
             problem = (
                 f": problem found ({record['findings'].get('problem_category', '')})" if record["problem_found"] else ""
             )
-            self._say(now, f"completed task {task_id}{problem}")
+            self._say(now, f"completed task {task_id}{problem}", moment)
             self.counters.add("completed")
             if record["problem_found"]:
                 self.counters.add("problems")
