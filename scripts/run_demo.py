@@ -3,9 +3,10 @@
 Starts private PostgreSQL and Mosquitto under var/demo (unless DATABASE_URL / MQTT_URL point
 elsewhere), migrates, seeds once, runs the scheduler's shift, task, meal-order and alert jobs once (so
 today's board is there when the pages open), then runs the gateway, the API, the scheduler and the
-simulators as child processes. Ctrl-C stops every process it started, dependents first (simulators; gateway, API
-and scheduler; Mosquitto; PostgreSQL); running it again reuses the data. It prints the credentials of
-the district's spare home alarm unit, which no simulator plays, with commands to press its button.
+simulators (devices, caregivers) as child processes. Ctrl-C stops every process it started, dependents first
+(simulators; gateway, API and scheduler; Mosquitto; PostgreSQL); running it again reuses the data. It prints the credentials of
+the district's spare home alarm unit, which no simulator plays, with commands to press its button. The simulated
+caregivers of coordinator1's community work today's published routes through the API (`--no-caregivers`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from eldercare_common.mqtt_auth import demo_device_password
 from eldercare_common.settings import DEMO_DEVICE_SECRET, DEMO_MQTT_PASSWORD, DEMO_SPARE_DEVICE_SERIAL
 from eldercare_platform.devices.broker_files import device_password_hashes
 from eldercare_platform.migrate import upgrade
+from eldercare_sim.caregivers import team_from_db
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -47,12 +49,15 @@ Names no domain declares are skipped (`python -m eldercare_platform.scheduler --
 DEMO_PLAN_SECONDS = 1.0
 """Then today's plan, a manual plan (a draft) per community (`python -m eldercare_platform.planning`), so the board
 shows routes at once; each community's solve gets this long (the scheduler's own plans use planner_seconds)."""
+DEMO_TEAM_COORDINATOR = "coordinator1"
+"""The simulated caregivers are the team of this coordinator's community: the board they see is the one at work."""
 SERVICE_ACCOUNTS = {"gateway": DEMO_MQTT_PASSWORD, "platform": DEMO_MQTT_PASSWORD}
 # What each part needs: stopping goes from the top down, so nothing loses what it depends on while it
 # still runs (the gateway acknowledges its last batch to a live broker after committing it to a live
 # database). Parts of one tier stop together.
 STOP_TIERS: dict[str, int] = {
     "simulators": 0,  # play devices against the broker
+    "caregivers": 0,  # play caregivers against the API
     "gateway": 1,  # broker → database
     "api": 1,  # database, broker (downlinks)
     "scheduler": 1,  # database, broker credentials
@@ -174,6 +179,48 @@ def wait_healthy(url: str, timeout: float) -> bool:
     return False
 
 
+def start_caregivers(supervisor: Supervisor, *, api: str, database_url: str, env: dict[str, str], logs: Path) -> None:
+    """The simulated caregivers of coordinator1's community: coordinator1 publishes today's draft plan (as from the
+    board), then each caregiver signs in and works the route through the API on the real clock
+    (`python -m eldercare_sim caregivers`); say who they are and where their steps are logged."""
+    try:
+        team = team_from_db(database_url, coordinator=DEMO_TEAM_COORDINATOR)
+    except psycopg.Error as exc:
+        print(f"• simulated caregivers: not started ({exc})", flush=True)
+        return
+    if not team:
+        print(
+            f"• simulated caregivers: none ({DEMO_TEAM_COORDINATOR}'s community has no caregiver account; a district"
+            " seeded before every caregiver had one: `make clean && make demo` reseeds it)",
+            flush=True,
+        )
+        return
+    supervisor.start(
+        "caregivers",
+        [
+            PYTHON,
+            "-m",
+            "eldercare_sim",
+            "caregivers",
+            "--api",
+            api,
+            "--coordinator",
+            DEMO_TEAM_COORDINATOR,
+            "--publish",
+            "--progress",
+            "300",
+        ],
+        env,
+    )
+    names = ", ".join(f"{member.username} ({member.name})" for member in team)
+    print(
+        f"• simulated caregivers: {DEMO_TEAM_COORDINATOR} publishes today's routes of its community, then {names}"
+        f" work them through the API (en route, check-in, visit record, check-out; urgent tasks acknowledged);"
+        f" each step in {logs}/caregivers.log (--no-caregivers / DEMO_CAREGIVERS=0 turns them off)",
+        flush=True,
+    )
+
+
 def main() -> int:
     """Run the demo until Ctrl-C."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -203,6 +250,13 @@ def main() -> int:
         type=float,
         default=float(os.environ.get("DEMO_PLAN_SECONDS", DEMO_PLAN_SECONDS)),
         help="The planner's time limit per community for today's draft routes at start-up",
+    )
+    parser.add_argument(
+        "--no-caregivers",
+        dest="caregivers",
+        action="store_false",
+        default=os.environ.get("DEMO_CAREGIVERS", "1") not in ("0", "false", "no", "off"),
+        help="Do not run the simulated caregiver team (also DEMO_CAREGIVERS=0)",
     )
     args = parser.parse_args()
 
@@ -321,6 +375,10 @@ def main() -> int:
             ],
             base_env,
         )
+        if args.caregivers:
+            start_caregivers(supervisor, api=api, database_url=database_url, env=base_env, logs=logs)
+        else:
+            print("• simulated caregivers: off (--no-caregivers / DEMO_CAREGIVERS=0)", flush=True)
         print(
             "\nEldercare demo is running (Ctrl-C stops everything):\n"
             f"  Console & dashboards  {api}/ui/\n"

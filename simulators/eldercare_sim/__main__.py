@@ -215,7 +215,14 @@ def run_caregivers(argv: list[str]) -> None:
                     flush=True,
                 )
         team = caregivers.make_team(
-            specs, http, api_url=args.api, seed=args.seed, password=args.password, log=say, counters=counters
+            specs,
+            http,
+            api_url=args.api,
+            seed=args.seed,
+            password=args.password,
+            log=say,
+            counters=counters,
+            tolerant=True,
         )
         started = time.monotonic()
         last_progress = started

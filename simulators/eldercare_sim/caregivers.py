@@ -830,14 +830,23 @@ class CaregiverAgent:
 
 
 class Team:
-    """The agents of a team, stepped together."""
+    """The agents of a team, stepped together. A `tolerant` team (the demo's) logs an agent's unexpected error and
+    goes on with the others; the tests' team lets it fail the test."""
 
-    def __init__(self, agents: Sequence[CaregiverAgent]) -> None:
+    def __init__(self, agents: Sequence[CaregiverAgent], *, tolerant: bool = False) -> None:
         self.agents = list(agents)
+        self.tolerant = tolerant
 
     def step(self, now: datetime) -> None:
         for agent in self.agents:
-            agent.step(now)
+            try:
+                agent.step(now)
+            except Exception as exc:
+                if not self.tolerant:
+                    raise
+                agent.pending = None
+                agent.counters.add("errors")
+                agent.log(f"{agent.spec.username}: step failed ({type(exc).__name__}: {exc}); going on")
 
     def close(self) -> None:
         for agent in self.agents:
@@ -937,6 +946,7 @@ def make_team(
     password: str = DEMO_PASSWORD,
     log: Callable[[str], None] | None = None,
     counters: Counters | None = None,
+    tolerant: bool = False,
 ) -> Team:
     """Agents for `specs` on one HTTP client; with `api_url`, each opens the live channel there."""
     counters = counters or Counters()
@@ -957,5 +967,6 @@ def make_team(
                 counters=counters,
             )
             for spec in specs
-        ]
+        ],
+        tolerant=tolerant,
     )

@@ -95,7 +95,7 @@ def _stop(process: subprocess.Popen[str], data: Path, log: Path) -> None:
     output = log.read_text().split("stopping (dependents first)", 1)[1]
     assert "had already exited" not in output, output
     order = [line.split()[1] for line in output.splitlines() if line.startswith("  stopped ")]
-    tier = {"simulators": 0, "gateway": 1, "api": 1, "scheduler": 1, "mosquitto": 2, "postgresql": 3}
+    tier = {"simulators": 0, "caregivers": 0, "gateway": 1, "api": 1, "scheduler": 1, "mosquitto": 2, "postgresql": 3}
     assert sorted(order) == sorted(tier), output
     assert [tier[name] for name in order] == sorted(tier[name] for name in order), f"stopped in order {order}"
     # The gateway never lost its broker while it ran: it stopped before Mosquitto did.
@@ -150,6 +150,7 @@ def test_demo_comes_up_and_stops_cleanly() -> None:
         output = log.read_text()
         assert "operator1" in output and DEMO_PASSWORD in output, "demo users are printed"
         assert "coordinator1" in output
+        assert "• simulated caregivers: coordinator1 publishes today's routes" in output, output[-3000:]
         # Today's jobs ran once before the pages opened: each named job reports what became of it.
         step = output.split("today's shifts, tasks and meal orders", 1)[1].split("Eldercare demo is running", 1)[0]
         for job in DEMO_START_JOBS:

@@ -35,6 +35,12 @@ def test_stop_order_whatever_the_start_order_and_with_external_services() -> Non
     assert stop_order([]) == []
 
 
+def test_the_simulated_caregivers_stop_with_the_fleet_before_the_api_they_use() -> None:
+    started = ["gateway", "api", "scheduler", "simulators", "caregivers", "mosquitto", "postgresql"]
+    assert stop_order(started)[0] == ("caregivers", "simulators")
+    assert stop_order(started)[1] == ("scheduler", "api", "gateway")
+
+
 def test_an_unknown_part_has_no_guessed_place() -> None:
     with pytest.raises(ValueError, match="exporter"):
         stop_order(["gateway", "exporter"])
