@@ -4,9 +4,10 @@ Starts private PostgreSQL and Mosquitto under var/demo (unless DATABASE_URL / MQ
 elsewhere), migrates, seeds once, runs the scheduler's shift, task, meal-order and alert jobs once (so
 today's board is there when the pages open), then runs the gateway, the API, the scheduler and the
 simulators (devices, caregivers) as child processes. Ctrl-C stops every process it started, dependents first
-(simulators; gateway, API and scheduler; Mosquitto; PostgreSQL); running it again reuses the data. It prints the credentials of
-the district's spare home alarm unit, which no simulator plays, with commands to press its button. The simulated
-caregivers of coordinator1's community work today's published routes through the API (`--no-caregivers`).
+(simulators; gateway, API and scheduler; Mosquitto; PostgreSQL); running it again reuses the data. It prints the
+credentials of the district's spare home alarm unit, which no simulator plays, with commands to press its button.
+The simulated caregivers of coordinator1's community work today's published routes through the API
+(`--no-caregivers`).
 """
 
 from __future__ import annotations

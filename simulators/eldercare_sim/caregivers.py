@@ -12,8 +12,8 @@ and accepted at once; the engine has already put them in the route.
 
 Every write carries an `Idempotency-Key` and the phone's time (`at`: when it happened, which may be a little
 before the step that sends it); a write that fails on the network is sent again, with the same key, on the next
-step, so the server applies it once. The random draws of a task are seeded by (seed, username, task id), so the
-same day plays out the same way however the steps fall.
+step, so the server applies it once. The random draws of a task are seeded by (seed, task id), so the same day
+plays out the same way however the steps fall and whoever the plan gives each task to.
 
 The agents use nothing of the platform but its HTTP API (import contract `simulators-alone`); who is on the team
 (username, staff record, travel mode, home base) is read from the database by `team_from_db`.
@@ -91,6 +91,7 @@ class Behaviour:
     gps_noise_m: float = 15.0
     duration_spread: tuple[float, float] = (0.85, 1.25)  # time at the door × the task's duration
     left_with_neighbour_rate: float = 0.07  # a meal delivery left with a neighbour
+    handover_minutes: tuple[float, float] = (3.0, 10.0)  # a meal at the door (its task's duration is the food limit)
     refresh_minutes: float = 5.0  # re-read the day this often (the live channel is the fast path)
 
 
@@ -106,9 +107,10 @@ class Fate:
     stay_factor: float = 1.0
 
 
-def rng_for(seed: int, username: str, task_id: int, purpose: str) -> random.Random:
-    """A generator of its own for one task and purpose: the draws do not depend on the order of the steps."""
-    digest = hashlib.sha256(f"{seed}:{username}:{task_id}:{purpose}".encode()).digest()
+def rng_for(seed: int, task_id: int, purpose: str) -> random.Random:
+    """A generator of its own for one task and purpose: the draws depend neither on the order of the steps nor on
+    which caregiver the plan gave the task to."""
+    digest = hashlib.sha256(f"{seed}:{task_id}:{purpose}".encode()).digest()
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
@@ -491,9 +493,7 @@ class CaregiverAgent:
     def _fate(self, task: Mapping[str, Any]) -> Fate:
         task_id = int(task["id"])
         if task_id not in self.fates:
-            self.fates[task_id] = draw_fate(
-                rng_for(self.seed, self.spec.username, task_id, "fate"), task, self.behaviour
-            )
+            self.fates[task_id] = draw_fate(rng_for(self.seed, task_id, "fate"), task, self.behaviour)
         return self.fates[task_id]
 
     def _key(self, task_id: int, action: str) -> str:
@@ -608,10 +608,11 @@ class CaregiverAgent:
                 return
             if task.get("status") != "published" or not is_urgent(task) or task_id in self.passed:
                 continue
+            # Acknowledged once, when it first reaches us: acknowledging bumps the task's version (and the live
+            # channel sends that change too, which needs no acknowledgement of its own).
             version = int(task.get("version") or 0)
-            acknowledged = task.get("acknowledged_version")
-            behind = "acknowledged_version" in task and (acknowledged is None or int(acknowledged) < version)
-            if behind and self.acknowledged.get(task_id) != version:
+            never = "acknowledged_version" in task and task.get("acknowledged_version") is None
+            if never and task_id not in self.acknowledged:
                 self._acknowledge(now, task_id, version)
                 if self.pending is not None:
                     return
@@ -622,6 +623,7 @@ class CaregiverAgent:
         def then(answer: Answer) -> None:
             self.acknowledged[task_id] = version
             if answer.ok:
+                self._stored(answer)
                 self._say(now, f"acknowledged urgent task {task_id} (version {version})")
                 self.counters.add("acknowledged")
                 self.tasks[task_id]["acknowledged_version"] = version
@@ -718,9 +720,10 @@ class CaregiverAgent:
         if now < leave_at:
             return False
         self.current = task_id
-        if pickup is not None:
-            self.phase, self.until = Phase.TO_PICKUP, leave_at + first_leg
-            self._say(now, f"off to the meal point for task {task_id}")
+        if pickup is not None:  # the meal is ready when its window opens: picked up then at the earliest
+            ready = parse_time(task.get("window_start")) or leave_at
+            self.phase, self.until = Phase.TO_PICKUP, max(leave_at + first_leg, ready)
+            self._say(now, f"off to the meal point for task {task_id}", leave_at)
             return True
         self._en_route(now, task, at=leave_at)
         return True
@@ -750,7 +753,7 @@ class CaregiverAgent:
         task_id = int(task["id"])
         fate = self._fate(task)
         home = home_of(task) or self.position or (0.0, 0.0)
-        rng = rng_for(self.seed, self.spec.username, task_id, "place")
+        rng = rng_for(self.seed, task_id, "place")
         arrived = self.until or now
         window_start = parse_time(task.get("window_start"))
         if window_start is not None and arrived < window_start:  # early: wait at the door until the window opens
@@ -787,6 +790,8 @@ class CaregiverAgent:
             self.last_at[task_id] = moment
             self.phase = Phase.ON_SITE
             stay = int(task.get("duration_minutes") or 30) * fate.stay_factor
+            if task.get("kind") == "meal_delivery":
+                stay = rng.uniform(*self.behaviour.handover_minutes)
             self.until = moment + timedelta(minutes=stay)
             far = f" ({fate.far_metres:.0f} m away)" if fate.far_metres else ""
             self._say(now, f"checked in at task {task_id}{far}", moment)
@@ -798,7 +803,7 @@ class CaregiverAgent:
 
     def _complete(self, now: datetime, task: dict[str, Any]) -> None:
         task_id = int(task["id"])
-        rng = rng_for(self.seed, self.spec.username, task_id, "findings")
+        rng = rng_for(self.seed, task_id, "findings")
         record = draw_findings(rng, task, self.behaviour)
         moment = self._at(task_id, self.until or now, now)
         home = home_of(task) or self.position or (0.0, 0.0)

@@ -128,11 +128,12 @@ def test_the_next_task_is_the_one_under_way_else_the_first_in_route_order() -> N
     assert next_task([t for t in tasks if t["id"] == 3], passed=set()) is None
 
 
-def test_draws_depend_on_the_task_not_on_the_order_of_the_steps() -> None:
-    a = rng_for(7, "caregiver2", 40, "fate").random()
-    assert a == rng_for(7, "caregiver2", 40, "fate").random()
-    assert a != rng_for(7, "caregiver2", 41, "fate").random()
-    assert a != rng_for(7, "caregiver3", 40, "fate").random()
+def test_draws_depend_on_the_seed_task_and_purpose_only() -> None:
+    a = rng_for(7, 40, "fate").random()
+    assert a == rng_for(7, 40, "fate").random()
+    assert a != rng_for(7, 41, "fate").random()
+    assert a != rng_for(8, 40, "fate").random()
+    assert a != rng_for(7, 40, "findings").random()
 
 
 class FakeApi(CaregiverApi):
