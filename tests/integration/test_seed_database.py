@@ -66,6 +66,19 @@ def test_every_demo_user_signs_in(seeded_client: TestClient, username: str) -> N
     assert me["username"] == username
 
 
+def test_the_caregiver_team_signs_in_as_its_own_staff_records(seeded_client: TestClient, seeded_url: str) -> None:
+    accounts = psql(
+        seeded_url,
+        "SELECT u.username, u.staff_id FROM app_user u JOIN staff s ON s.id = u.staff_id"
+        " WHERE u.role = 'caregiver' AND s.role = 'caregiver' ORDER BY s.id",
+    )
+    caregivers = psql(seeded_url, "SELECT count(*) FROM staff WHERE role = 'caregiver'")[0][0]
+    assert [name for name, _ in accounts] == [f"caregiver{n}" for n in range(1, caregivers + 1)]
+    for username, staff_id in (accounts[1], accounts[-1]):
+        me = seeded_client.get("/api/auth/me", headers=_token(seeded_client, username)).json()
+        assert me["username"] == username and me["staff_id"] == staff_id
+
+
 def test_scoped_supervisors_see_their_share(seeded_client: TestClient) -> None:
     district = seeded_client.get("/api/residents?limit=1", headers=_token(seeded_client, "supervisor_district"))
     street = seeded_client.get("/api/residents?limit=1", headers=_token(seeded_client, "supervisor_street"))
