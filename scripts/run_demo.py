@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
@@ -33,7 +34,7 @@ from eldercare_common.mqtt_auth import demo_device_password
 from eldercare_common.settings import DEMO_DEVICE_SECRET, DEMO_MQTT_PASSWORD, DEMO_SPARE_DEVICE_SERIAL
 from eldercare_platform.devices.broker_files import device_password_hashes
 from eldercare_platform.migrate import upgrade
-from eldercare_sim.caregivers import team_from_db
+from eldercare_sim.caregivers import LOCAL_TIMEZONE, team_from_db
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -185,7 +186,8 @@ def start_caregivers(supervisor: Supervisor, *, api: str, database_url: str, env
     board), then each caregiver signs in and works the route through the API on the real clock
     (`python -m eldercare_sim caregivers`); say who they are and where their steps are logged."""
     try:
-        team = team_from_db(database_url, coordinator=DEMO_TEAM_COORDINATOR)
+        today = datetime.now(UTC).astimezone(LOCAL_TIMEZONE).date()
+        team = team_from_db(database_url, coordinator=DEMO_TEAM_COORDINATOR, day=today)
     except psycopg.Error as exc:
         print(f"• simulated caregivers: not started ({exc})", flush=True)
         return

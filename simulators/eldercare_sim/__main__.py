@@ -173,12 +173,14 @@ def run_caregivers(argv: list[str]) -> None:
     if args.publish and not args.coordinator:
         parser.error("--publish needs --coordinator (whose plans to publish)")
     settings = load_settings(SimulatorSettings)
+    today = datetime.now(UTC).astimezone(caregivers.LOCAL_TIMEZONE).date()
     specs = caregivers.team_from_db(
         settings.libpq_url,
         usernames=args.users.split(",") if args.users else None,
         area_id=args.area_id,
         coordinator=args.coordinator,
         count=args.count,
+        day=today,
     )
     if not specs:
         parser.error("no caregiver account matches (seed the database: every caregiver has one, caregiver1 …)")
@@ -200,11 +202,10 @@ def run_caregivers(argv: list[str]) -> None:
     with httpx.Client(base_url=args.api, timeout=20) as http:
         if args.publish:
             area = caregivers.coordinator_area(settings.libpq_url, args.coordinator)
-            today = datetime.now(UTC).astimezone(caregivers.LOCAL_TIMEZONE).date().isoformat()
             if area is not None:
                 try:
                     published = caregivers.publish_todays_plans(
-                        http, coordinator=args.coordinator, area_id=area, day=today, password=args.password
+                        http, coordinator=args.coordinator, area_id=area, day=today.isoformat(), password=args.password
                     )
                 except (httpx.HTTPError, caregivers.UnreachableError) as exc:
                     published = []

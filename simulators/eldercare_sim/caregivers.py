@@ -30,7 +30,7 @@ import random
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -874,25 +874,32 @@ def team_from_db(
     area_id: int | None = None,
     coordinator: str | None = None,
     count: int | None = None,
+    day: date | None = None,
 ) -> list[CaregiverSpec]:
-    """Caregivers with an account: the named ones, or those based in an area (or a coordinator's area) and the
-    communities under it, in staff id order; at most `count`."""
+    """Caregivers with an account: the named ones, or those of an area (or of a coordinator's area) and the
+    communities under it, in staff id order; at most `count`. Of an area: based there, or (with `day`, a local
+    day) holding a task there that day, so a caregiver the plan lent from next door works the area's route too."""
     query = TEAM_SQL
     params: list[Any] = []
     if usernames:
         query += " AND u.username = ANY(%s)"
         params.append(list(usernames))
-    if coordinator is not None:
-        query += (
-            " AND s.home_area_id IN (SELECT a.id FROM area a, area c JOIN app_user cu ON cu.scope_area_id = c.id"
-            " WHERE cu.username = %s AND a.path LIKE c.path || '%%')"
-        )
-        params.append(coordinator)
-    if area_id is not None:
-        query += (
-            " AND s.home_area_id IN (SELECT a.id FROM area a, area c WHERE c.id = %s AND a.path LIKE c.path || '%%')"
-        )
-        params.append(area_id)
+    if coordinator is not None or area_id is not None:
+        if coordinator is not None:
+            area = "(SELECT c.path FROM area c JOIN app_user cu ON cu.scope_area_id = c.id WHERE cu.username = %s)"
+            params.append(coordinator)
+        else:
+            area = "(SELECT c.path FROM area c WHERE c.id = %s)"
+            params.append(area_id)
+        query += f" AND (s.home_area_id IN (SELECT a.id FROM area a WHERE a.path LIKE {area} || '%%')"
+        if day is not None:
+            start = datetime.combine(day, datetime.min.time(), tzinfo=LOCAL_TIMEZONE)
+            query += (
+                f" OR s.id IN (SELECT t.assignee_staff_id FROM task t WHERE t.area_path LIKE {area} || '%%'"
+                " AND t.window_start < %s AND t.window_end > %s)"
+            )
+            params += [params[-1], start + timedelta(days=1), start]
+        query += ")"
     query += " ORDER BY s.id"
     if count is not None:
         query += " LIMIT %s"

@@ -192,7 +192,7 @@ def test_a_short_day_of_the_team_ends_with_every_task_done_missed_or_reassigned(
             published = publish_todays_plans(http, coordinator="coordinator1", area_id=d.community_id, day=str(DAY))
             assert published == [planned.json()["id"]]
 
-            specs = team_from_db(d.url, coordinator="coordinator1")
+            specs = team_from_db(d.url, coordinator="coordinator1", day=DAY)
             staff = {s.staff_id for s in specs}
             assert len(specs) >= 2 and all(s.username.startswith("caregiver") for s in specs)
             morning = team_day(d, staff)
