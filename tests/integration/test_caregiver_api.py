@@ -6,17 +6,25 @@ at TEST_NOW (FixedClock)."""
 from __future__ import annotations
 
 import struct
+import threading
+import time
 import zlib
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_common.devstack import PostgresInstance
+from eldercare_platform.core.clock import FixedClock
+from eldercare_platform.core.config import ApiSettings
+from eldercare_platform.main import create_app
 from eldercare_platform.tasks.alerting import AlertRules, task_alerts
-from tests.conftest import TEST_NOW
+from tests.conftest import TEST_NOW, migrated_database, psql, unpooled_engine
 from tests.integration.lifecycle_support import HOME, NEAR, World, auth, build, iso, published_task
 
 
@@ -120,6 +128,65 @@ def test_keys_are_per_user(client: TestClient, w: World) -> None:
     assert post(client, f"/api/tasks/{mine}/accept", near, None, key="same").status_code == 200
     answer = post(client, f"/api/tasks/{theirs}/accept", far, None, key="same")
     assert answer.status_code == 200 and "Idempotent-Replayed" not in answer.headers
+
+
+@pytest.fixture(scope="module")
+def own_database(postgres: PostgresInstance) -> str:
+    """A database of this module's own: the concurrency test commits (two connections must see the data)."""
+    return migrated_database(postgres, "eldercare_caregiver_api")
+
+
+def _waiting_on_locks(url: str) -> int:
+    rows = psql(
+        url, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    return int(rows[0][0])
+
+
+def _until(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_concurrent_duplicates_make_one_effect_and_the_second_replays(own_database: str) -> None:
+    """Two requests with the same key at once: the second waits on the first's claim, then replays its answer."""
+    engine = unpooled_engine(own_database)
+    with Session(engine, expire_on_commit=False) as session:
+        world = build(session)
+        session.commit()
+    settings = ApiSettings(environment="test", database_url=own_database, mqtt_url="mqtt://127.0.0.1:1")
+    app = create_app(settings, connect_broker=False, clock=FixedClock(TEST_NOW))
+    with TestClient(app) as client:
+        caregiver = auth(client, world.near_caregiver)
+        task_id = published_task(client, world)
+        body = {"latitude": HOME[0], "longitude": HOME[1]}
+        answers: list[Any] = []
+
+        def check_in() -> None:
+            answers.append(post(client, f"/api/tasks/{task_id}/check-in", caregiver, body, key="twice"))
+
+        with psycopg.connect(own_database) as blocker:  # holds the task's row: the first request waits inside
+            blocker.execute("SELECT id FROM task WHERE id = %s FOR UPDATE", (task_id,))
+            first = threading.Thread(target=check_in)
+            first.start()
+            _until(lambda: _waiting_on_locks(own_database) == 1, "the first request to wait on the task row")
+            second = threading.Thread(target=check_in)
+            second.start()
+            _until(lambda: _waiting_on_locks(own_database) == 2, "the second request to wait on the key")
+            blocker.rollback()
+        first.join(10)
+        second.join(10)
+    engine.dispose()
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].json() == answers[1].json()
+    assert sorted(a.headers.get("Idempotent-Replayed", "false") for a in answers) == ["false", "true"]
+    events = psql(
+        own_database, "SELECT count(*) FROM task_event WHERE task_id = %s AND action = 'checked_in'", (task_id,)
+    )
+    assert events == [(1,)]
 
 
 # --- the resident's essentials ------------------------------------------------------------------------------------
@@ -227,6 +294,25 @@ def test_the_visit_record_is_checked_against_the_task(client: TestClient, w: Wor
     assert answer.status_code == 422 and answer.json()["code"] == "validation_error"
 
 
+def test_a_meal_delivery_is_completed_with_its_outcome(client: TestClient, db: Session, w: World) -> None:
+    caregiver = auth(client, w.near_caregiver)
+    task_id = published_task(client, w)
+    db.execute(text("UPDATE task SET kind = 'meal_delivery', service = 'meal_delivery' WHERE id = :t"), {"t": task_id})
+    [mine] = client.get("/api/me/tasks", headers=caregiver).json()
+    assert mine["kind"] == "meal_delivery" and mine["checklist"] == []
+    post(client, f"/api/tasks/{task_id}/check-in", caregiver, {"latitude": HOME[0], "longitude": HOME[1]})
+    place = {"latitude": HOME[0], "longitude": HOME[1]}
+    missing = post(client, f"/api/tasks/{task_id}/complete", caregiver, place)
+    assert missing.status_code == 422 and missing.json()["code"] == "meal_outcome_required"
+    done = post(
+        client,
+        f"/api/tasks/{task_id}/complete",
+        caregiver,
+        place | {"findings": {"meal_outcome": "left_with_neighbour"}},
+    )
+    assert done.status_code == 200 and done.json()["findings"]["meal_outcome"] == "left_with_neighbour"
+
+
 # --- photos -------------------------------------------------------------------------------------------------------
 
 
@@ -331,3 +417,7 @@ def test_a_check_in_beyond_the_setting_is_flagged_with_its_distance(client: Test
     line = client.get(f"/api/tasks/{task_id}", headers=coordinator).json()["trace"][-1]
     assert line["action"] == "checked_in" and 240 < line["detail"]["distance_m"] < 260
     assert line["detail"]["location_verified"] is False and line["detail"]["verified_within_m"] == 200
+    [mine] = client.get("/api/me/tasks", headers=caregiver).json()
+    assert mine["location_verified"] is False and 240 < mine["check_in_distance_m"] < 260
+    assert mine["checkin_verified_within_m"] == 200
+    assert client.get(f"/api/tasks/{task_id}/evv", headers=coordinator).json()["location_verified"] is False
