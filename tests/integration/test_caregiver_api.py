@@ -96,6 +96,17 @@ def test_a_replay_after_a_lost_response_changes_nothing_and_answers_the_same(
     assert post(client, f"/api/tasks/{task_id}/complete", caregiver, complete).status_code == 409
 
 
+def test_a_replayed_no_answer_opens_one_welfare_call(client: TestClient, db: Session, w: World) -> None:
+    caregiver = auth(client, w.near_caregiver)
+    task_id = published_task(client, w)
+    body = {"latitude": HOME[0], "longitude": HOME[1], "note": "敲门无人应答"}
+    first = post(client, f"/api/tasks/{task_id}/no-answer", caregiver, body, key="door-1")
+    again = post(client, f"/api/tasks/{task_id}/no-answer", caregiver, body, key="door-1")
+    assert first.status_code == again.status_code == 200 and first.json() == again.json()
+    assert first.json()["welfare_alarm_id"] is not None
+    assert count(db, "SELECT count(*) FROM alarm WHERE task_id = :t", t=task_id) == 1
+
+
 def test_a_key_reused_for_another_request_or_malformed_is_422(client: TestClient, w: World) -> None:
     caregiver = auth(client, w.near_caregiver)
     task_id = published_task(client, w)

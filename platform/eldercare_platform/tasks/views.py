@@ -324,8 +324,10 @@ def my_resident(
             today=local_date(now),
             client_ip=_client_ip(request),
         )
-    finally:
-        session.commit()  # the audit row of a read or of a refusal
+    except essentials.ResidentNotOnYourTasksError:
+        session.commit()  # the refusal's audit row stays
+        raise
+    session.commit()  # the read's audit row
     return found
 
 
