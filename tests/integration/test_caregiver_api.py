@@ -23,6 +23,7 @@ from eldercare_common.devstack import PostgresInstance
 from eldercare_platform.core.clock import FixedClock
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.main import create_app
+from eldercare_platform.scheduler.jobs import telemetry_retention
 from eldercare_platform.tasks.alerting import AlertRules, task_alerts
 from tests.conftest import TEST_NOW, migrated_database, psql, unpooled_engine
 from tests.integration.lifecycle_support import HOME, NEAR, World, auth, build, iso, published_task
@@ -130,6 +131,23 @@ def test_a_failed_request_stores_nothing_and_its_key_can_be_retried(client: Test
     # a fixed request under the same key (the app corrected `at`) — the key is free again
     fixed = post(client, f"/api/tasks/{task_id}/check-in", caregiver, too_early | {"at": iso(TEST_NOW)}, key="retry-me")
     assert fixed.status_code == 200 and fixed.json()["status"] == "checked_in"
+
+
+def test_stored_answers_are_deleted_after_a_week(client: TestClient, db: Session, w: World) -> None:
+    caregiver = auth(client, w.near_caregiver)
+    task_id = published_task(client, w)
+    assert post(client, f"/api/tasks/{task_id}/accept", caregiver, None, key="week-old").status_code == 200
+    assert post(client, f"/api/tasks/{task_id}/en-route", caregiver, None, key="fresh").status_code == 200
+    db.execute(
+        text("UPDATE idempotent_request SET created_at = :at WHERE key = 'week-old'"),
+        {"at": TEST_NOW - timedelta(days=8)},
+    )
+    summary = telemetry_retention(db, TEST_NOW)
+    assert "1 idempotency keys" in summary
+    assert [
+        row[0]
+        for row in db.execute(text("SELECT key FROM idempotent_request WHERE user_id = :u"), {"u": w.near_caregiver.id})
+    ] == ["fresh"]
 
 
 def test_keys_are_per_user(client: TestClient, w: World) -> None:
