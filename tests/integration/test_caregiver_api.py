@@ -414,6 +414,11 @@ def test_acknowledging_a_version_is_recorded_once(client: TestClient, w: World) 
     assert len(lines) == 1 and lines[0]["detail"]["version"] == mine["version"]
     other = auth(client, w.far_caregiver)
     assert post(client, f"/api/tasks/{task_id}/acknowledge", other, {"version": mine["version"]}).status_code == 404
+    # given to someone else, the task is not acknowledged by its new caregiver
+    moved = post(client, f"/api/tasks/{task_id}/assign", coordinator, {"staff_id": w.far_staff, "reason": "调班"})
+    assert moved.status_code == 200
+    [theirs] = client.get("/api/me/tasks", headers=other).json()
+    assert theirs["id"] == task_id and theirs["acknowledged_version"] is None and theirs["acknowledged_at"] is None
 
 
 def test_an_urgent_task_not_acknowledged_in_time_raises_an_alert_resolved_by_acknowledging(
