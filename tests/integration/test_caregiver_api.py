@@ -25,6 +25,7 @@ from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.main import create_app
 from eldercare_platform.scheduler.jobs import telemetry_retention
 from eldercare_platform.tasks.alerting import AlertRules, task_alerts
+from eldercare_platform.tasks.push import staff_changes
 from tests.conftest import TEST_NOW, migrated_database, psql, unpooled_engine
 from tests.integration.lifecycle_support import HOME, NEAR, World, auth, build, iso, published_task
 
@@ -299,6 +300,16 @@ def test_my_tasks_carry_checklist_age_urgency_and_come_in_route_order(
     assert keys[:2] == ["condition", "mood"] and "gas_off" in keys and "done_as_planned" not in keys
     assert {item["group"] for item in visit["checklist"]} == {"wellbeing", "home_safety"}
     assert visit["checklist"][0]["label_zh"] and visit["checklist"][0]["label_en"]
+
+
+def test_the_live_channel_sends_the_same_task_as_the_list(client: TestClient, db: Session, w: World) -> None:
+    caregiver = auth(client, w.near_caregiver)
+    task_id = published_task(client, w)
+    [listed] = client.get("/api/me/tasks", headers=caregiver).json()
+    [change] = [c for c in staff_changes(db, staff_ids=[w.near_staff], since=0, now=TEST_NOW) if c.task_id == task_id]
+    assert change.task is not None
+    pushed = change.task.model_dump(mode="json")
+    assert pushed == listed and pushed["checklist"] and pushed["resident_age"] == 86
 
 
 def test_the_visit_record_is_checked_against_the_task(client: TestClient, w: World) -> None:
