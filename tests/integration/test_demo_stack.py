@@ -174,6 +174,12 @@ def test_demo_comes_up_and_stops_cleanly() -> None:
             time.sleep(1)
         assert counts["residents"] == 1000
         _press_the_spare_unit(log, api, headers)
+        # The simulated caregivers signed in and coordinator1 published (or found published) today's routes.
+        caregivers_log = data / "logs" / "caregivers.log"
+        deadline = time.monotonic() + 60
+        while "published as coordinator1" not in (caregivers_log.read_text() if caregivers_log.exists() else ""):
+            assert time.monotonic() < deadline, caregivers_log.read_text() if caregivers_log.exists() else "no log"
+            time.sleep(0.5)
     finally:
         if process.poll() is None:
             _stop(process, data, log)
