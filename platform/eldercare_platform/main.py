@@ -96,7 +96,8 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
     app.state.clock = clock
     # urgent insertions (the task engine's) travel as the planner does: the same settings, the same model
     tasks_service.configure_urgent_routing(travel=travel_model(settings))
-    install_error_handling(app)  # one error shape for every 4xx/5xx (core/errors.py), NUL refused
+    # one error shape for every 4xx/5xx (core/errors.py), NUL refused; a photo upload may exceed 1 MiB
+    install_error_handling(app, multipart_max_bytes=settings.photo_max_bytes + 64 * 1024)
 
     api = APIRouter(prefix="/api")
     routers = (

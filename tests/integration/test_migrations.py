@@ -33,6 +33,8 @@ SERVICES = {
     "plan_stop",
     "plan_unassigned",
     "task_staff_feed",  # 0012
+    "idempotent_request",  # 0013
+    "task_photo",
 }
 RAW_SQL_TABLES = TIME_SERIES | ALARM_CENTER | SERVICES  # created by migrations in SQL, not from SQLModel classes
 

@@ -224,23 +224,27 @@ def test_a_problem_found_opens_a_follow_up_tracked_until_closed(client: TestClie
         {"latitude": HOME[0], "longitude": HOME[1], "problem_found": True},
     )
     assert unexplained.status_code == 422 and unexplained.json()["code"] == "problem_required"
-    done = post(
-        client,
-        f"/api/tasks/{task_id}/complete",
-        caregiver,
-        {
-            "latitude": HOME[0],
-            "longitude": HOME[1],
-            "findings": {"resident_condition": "poor", "needs": ["cleaning"], "notes": "厨房漏水"},
-            "problem_found": True,
-            "problem": "水管漏水",
-        },
-    )
+    record: dict[str, Any] = {
+        "latitude": HOME[0],
+        "longitude": HOME[1],
+        "findings": {"resident_condition": "poor", "needs": ["cleaning"], "notes": "厨房漏水"},
+        "problem_found": True,
+        "problem": "水管漏水",
+    }
+    uncategorised = post(client, f"/api/tasks/{task_id}/complete", caregiver, record)
+    assert uncategorised.status_code == 422 and uncategorised.json()["code"] == "problem_category_required"
+    record["findings"] |= {"problem_category": "home_repair", "checklist": {"gas_off": "ok", "floors_clear": "problem"}}
+    done = post(client, f"/api/tasks/{task_id}/complete", caregiver, record)
     assert done.status_code == 200 and done.json()["problem_found"] is True
+    assert done.json()["findings"]["checklist"] == {"gas_off": "ok", "floors_clear": "problem"}
     follow_up = db.execute(
-        text("SELECT id, kind, source, priority, window_end, follow_up_of, status FROM task WHERE follow_up_of = :id"),
+        text(
+            "SELECT id, kind, source, priority, window_end, follow_up_of, status, notes FROM task"
+            " WHERE follow_up_of = :id"
+        ),
         {"id": task_id},
     ).one()
+    assert follow_up.notes == "[home_repair] 水管漏水"
     assert (follow_up.kind, follow_up.source, follow_up.priority, follow_up.status) == (
         "follow_up",
         "finding",

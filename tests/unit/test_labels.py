@@ -4,7 +4,7 @@ enum member without a label fails here, before a page could show its raw code.""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from fastapi.testclient import TestClient
 
@@ -31,6 +31,7 @@ from eldercare_platform.roster.models import (
     Unassignable,
 )
 from eldercare_platform.routing.problem import UNASSIGNED_REASONS
+from eldercare_platform.tasks.checklists import ALL_ITEMS, GROUPS, MEAL_OUTCOMES, PROBLEM_CATEGORIES, ChecklistAnswer
 from eldercare_platform.tasks.models import EngineReason, TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
 from eldercare_platform.users.permissions import Permission
@@ -82,6 +83,11 @@ ENUMS: dict[str, list[Any]] = {
     "planStatus": list(PlanStatus),
     "planUnassignedReason": list(UNASSIGNED_REASONS),
     "planReason": list(PlanReason),
+    "problemCategory": list(PROBLEM_CATEGORIES),
+    "mealOutcome": list(MEAL_OUTCOMES),
+    "checklistAnswer": list(get_args(ChecklistAnswer)),
+    "checklistGroup": list(GROUPS),
+    "checklistItem": [item.key for item in ALL_ITEMS],
 }
 
 

@@ -19,6 +19,7 @@ class AlertKind(StrEnum):
     MEAL_CAPACITY = "meal_capacity"  # a meal point has more orders than seats
     FOLLOW_UP_OPEN = "follow_up_open"  # a problem found and not closed
     PLAN_FAILED = "plan_failed"  # a community's plan broke a rule or the solver failed: not applied (planning)
+    TASK_NOT_ACKNOWLEDGED = "task_not_acknowledged"  # an urgent task sent to a caregiver, not seen in 3 min
 
 
 class AlertState(StrEnum):

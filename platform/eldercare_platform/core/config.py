@@ -76,6 +76,22 @@ class ServiceRulesMixin(BaseSettings):
     continuity_weight_km: float = Field(
         default=1.0, ge=0, le=50, description="A visit by someone other than the usual caregiver costs this (km)"
     )
+    # The caregiver's app (docs/services/tasks-engine.md, "API for the app").
+    checkin_verified_within_m: float = Field(
+        default=200.0, gt=0, le=5000, description="A check-in or check-out farther from the home is flagged (metres)"
+    )
+    essentials_after_hours: int = Field(
+        default=2, ge=0, le=48, description="A resident's essentials stay readable this long after their visit ended"
+    )
+    essentials_ahead_hours: int = Field(
+        default=24, ge=1, le=168, description="A resident's essentials are readable for own tasks this far ahead"
+    )
+    photo_max_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=16 * 1024, le=20 * 1024 * 1024, description="The largest visit photo accepted"
+    )
+    urgent_ack_minutes: int = Field(
+        default=3, ge=1, le=60, description="An urgent task not acknowledged this long after it was sent: an alert"
+    )
     workload_slack: float = Field(
         default=0.25, ge=0, le=5, description="Nobody takes more than the fair share × (1 + slack) of the tasks"
     )

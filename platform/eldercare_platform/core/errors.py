@@ -309,8 +309,9 @@ class RefuseNulMiddleware:
     would surface as a 500. One rule here covers every route instead of a validator on every field.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, multipart_max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
+        self.multipart_max_bytes = max(multipart_max_bytes, MAX_BODY_BYTES)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -323,17 +324,17 @@ class RefuseNulMiddleware:
         if loc is None and (b"%00" in query.lower() or b"\x00" in query):
             loc = _nul_in_pairs(parse_qsl(query.decode("latin-1"), keep_blank_values=True), "query") or ["query"]
         if loc is None and scope.get("method") in ("POST", "PUT", "PATCH", "DELETE"):
-            buffered = await _buffered(receive)
+            headers = dict(scope.get("headers") or [])
+            content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
+            upload = content_type.startswith("multipart/form-data")  # a photo: binary, its own size rule
+            limit = self.multipart_max_bytes if upload else MAX_BODY_BYTES
+            buffered = await _buffered(receive, limit)
             if buffered is None:
-                too_big = error_response(
-                    413, f"request body over {MAX_BODY_BYTES} bytes", "payload_too_large", limit=MAX_BODY_BYTES
-                )
+                too_big = error_response(413, f"request body over {limit} bytes", "payload_too_large", limit=limit)
                 await too_big(scope, receive, send)
                 return
             body, receive = buffered
-            headers = dict(scope.get("headers") or [])
-            content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
-            loc = _nul_in_body(content_type, body)
+            loc = None if upload else _nul_in_body(content_type, body)
         if loc is None:
             await self.app(scope, receive, send)
             return
@@ -342,8 +343,8 @@ class RefuseNulMiddleware:
         await response(scope, receive, send)
 
 
-async def _buffered(receive: Receive) -> tuple[bytes, Receive] | None:
-    """Read the whole request body; return it and a `receive` that replays it (None: over `MAX_BODY_BYTES`)."""
+async def _buffered(receive: Receive, limit: int = MAX_BODY_BYTES) -> tuple[bytes, Receive] | None:
+    """Read the whole request body; return it and a `receive` that replays it (None: over `limit` bytes)."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -353,7 +354,7 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive] | None:
             break
         chunks.append(message.get("body", b""))
         size += len(chunks[-1])
-        if size > MAX_BODY_BYTES:
+        if size > limit:
             return None
         if not message.get("more_body", False):
             pending = []
@@ -381,7 +382,7 @@ _DESCRIPTIONS: dict[int, str] = {
     403: "The user's role may not do this (`forbidden`)",
     404: "Not found, or outside the user's scope",
     409: "Conflicts with the current state",
-    413: "The request body is over 1 MiB (`payload_too_large`)",
+    413: "The request body is over 1 MiB, a photo upload over its limit (`payload_too_large`)",
     422: "Invalid request (`validation_error`, with `errors`; `nul_character`) or a broken rule",
     500: "A bug (`internal_error`); the details are in the server log",
     503: "The database is busy (`busy`, with Retry-After) or unreachable",
@@ -496,8 +497,9 @@ def document_errors(app: FastAPI) -> None:
 ExceptionHandler = Callable[[Request, Exception], Awaitable[JSONResponse]]
 
 
-def install_error_handling(app: FastAPI) -> None:
-    """Register the handlers, the NUL rule and the OpenAPI documentation on `app`."""
+def install_error_handling(app: FastAPI, *, multipart_max_bytes: int = MAX_BODY_BYTES) -> None:
+    """Register the handlers, the NUL rule and the OpenAPI documentation on `app` (a multipart upload may be up to
+    `multipart_max_bytes`; every other body up to `MAX_BODY_BYTES`)."""
     handlers: list[tuple[type[Exception], ExceptionHandler]] = [
         (StarletteHTTPException, _http_exception),
         (RequestValidationError, _validation_error),
@@ -510,5 +512,5 @@ def install_error_handling(app: FastAPI) -> None:
     ]
     for exception, handler in handlers:
         app.add_exception_handler(exception, handler)
-    app.add_middleware(RefuseNulMiddleware)
+    app.add_middleware(RefuseNulMiddleware, multipart_max_bytes=multipart_max_bytes)
     document_errors(app)

@@ -46,3 +46,4 @@ class MealReason(StrEnum):
     MEAL_COLLECTED_AT_CANTEEN = "meal_collected_at_canteen"  # the delivery task of an order eaten at the canteen
     MEAL_CAPACITY_OK = "meal_capacity_ok"  # a capacity alert resolved by the order job
     RESIDENT_AWAY = "resident_away"  # in hospital, away, moved or deceased at the deadline: cancelled, no call
+    LEFT_WITH_NEIGHBOUR = "left_with_neighbour"  # delivered: the caregiver left it with a neighbour (the app)

@@ -67,7 +67,7 @@ SELECT coalesce(
 the resident's meal plan, else one in the resident's community."""
 
 DELIVERED = """
-SELECT o.id, o.welfare_alarm_id, o.status, t.completed_at, t.en_route_at
+SELECT o.id, o.welfare_alarm_id, o.status, t.completed_at, t.en_route_at, t.findings->>'meal_outcome' AS outcome
 FROM meal_order o JOIN task t ON t.id = o.task_id
 WHERE o.service_date >= :since AND o.status IN ('ordered', 'not_collected') AND t.status = 'completed'
 """
@@ -190,19 +190,27 @@ def read_checkins(session: Session, *, settings: ServiceRulesMixin, now: datetim
 
 
 def read_deliveries(session: Session, *, settings: ServiceRulesMixin, now: datetime) -> int:
-    """Completed delivery tasks deliver their orders; a delivery that took longer than
-    `meal_delivery_limit_minutes` from pick-up (en route) to the door is marked `delivered_late`."""
+    """Completed delivery tasks deliver their orders; one the caregiver left with a neighbour (the app's
+    `findings.meal_outcome`) is marked `left_with_neighbour` (who holds the meal matters more than its lateness),
+    else one that took longer than `meal_delivery_limit_minutes` from pick-up (en route) to the door is marked
+    `delivered_late`."""
     limit = timedelta(minutes=settings.meal_delivery_limit_minutes)
     done = 0
     for row in session.execute(text(DELIVERED), {"since": local_date(now) - timedelta(days=1)}).all():
         late = row.en_route_at is not None and row.completed_at - row.en_route_at > limit
+        reason = (
+            MealReason.LEFT_WITH_NEIGHBOUR
+            if row.outcome == MealReason.LEFT_WITH_NEIGHBOUR
+            else MealReason.DELIVERED_LATE
+            if late
+            else None
+        )
         session.execute(
             text(
                 "UPDATE meal_order SET status = 'delivered', collected_at = :at, collected_via = 'staff',"
-                " status_reason = CASE WHEN :late THEN 'delivered_late' ELSE status_reason END, updated_at = :now"
-                " WHERE id = :id"
+                " status_reason = coalesce(CAST(:reason AS text), status_reason), updated_at = :now WHERE id = :id"
             ),
-            {"at": row.completed_at, "late": late, "now": now, "id": row.id},
+            {"at": row.completed_at, "reason": None if reason is None else str(reason), "now": now, "id": row.id},
         )
         if row.status == OrderStatus.NOT_COLLECTED:
             _late_note(session, alarm_id=row.welfare_alarm_id, order_id=row.id, via="staff", now=now)

@@ -35,6 +35,7 @@ from eldercare_platform.roster.models import (
     Unassignable,
 )
 from eldercare_platform.routing.problem import UNASSIGNED_REASONS
+from eldercare_platform.tasks.checklists import ALL_ITEMS, GROUPS, MEAL_OUTCOMES, PROBLEM_CATEGORIES, ChecklistAnswer
 from eldercare_platform.tasks.models import EngineReason, TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
 from eldercare_platform.users.permissions import Permission
@@ -259,11 +260,13 @@ TASK_ACTION: dict[str, Words] = {
     TaskAction.RESCHEDULED: ("改期", "rescheduled"),
     TaskAction.NOTE: ("备注", "note"),
     TaskAction.FOLLOW_UP_CREATED: ("生成跟进任务", "follow-up created"),
+    TaskAction.ACKNOWLEDGED: ("护理员已确认", "acknowledged"),
 }
 ALERT_KIND: dict[str, Words] = {
     AlertKind.TASK_LATE: ("未按时签到", "Late check-in"),
     AlertKind.TASK_MISSED: ("任务漏服", "Task missed"),
     AlertKind.TASK_UNASSIGNED: ("任务无人可派", "Task unassigned"),
+    AlertKind.TASK_NOT_ACKNOWLEDGED: ("紧急任务未确认", "Urgent task not acknowledged"),
     AlertKind.CERTIFICATION_EXPIRING: ("证书即将到期", "Certificate expiring"),
     AlertKind.CERTIFICATION_EXPIRED: ("证书已过期", "Certificate expired"),
     AlertKind.REASSESSMENT_OVERDUE: ("能力复评逾期", "Reassessment overdue"),
@@ -424,6 +427,7 @@ MEAL_REASON: dict[str, Words] = {
     MealReason.MEAL_COLLECTED_AT_CANTEEN: ("已到食堂就餐", "Eaten at the canteen"),
     MealReason.MEAL_CAPACITY_OK: ("座位已够", "Capacity back within limits"),
     MealReason.RESIDENT_AWAY: ("老人不在家", "Resident away"),
+    MealReason.LEFT_WITH_NEIGHBOUR: ("已交邻居代收", "Left with a neighbour"),
 }
 
 
@@ -489,6 +493,7 @@ TASK_ENGINE_REASON: dict[str, Words] = {
     EngineReason.ASSIGNED_OR_ENDED: ("已派人或任务已结束", "Assigned, or the task ended"),
     EngineReason.REASSIGNED_OR_ESCALATED: ("已改派或上报", "Reassigned or escalated"),
     EngineReason.COVERAGE_RECOVERED: ("探访完成率已恢复", "Visit coverage recovered"),
+    EngineReason.ACKNOWLEDGED_OR_MOVED_ON: ("护理员已确认或已接单", "Acknowledged or taken up by the caregiver"),
 }
 _kind("taskEngineReason", _members(EngineReason), TASK_ENGINE_REASON)
 _kind("alarmSource", _members(AlarmSource), ALARM_SOURCE)
@@ -529,6 +534,39 @@ _kind("planKind", _members(PlanKind), PLAN_KIND)
 _kind("planStatus", _members(PlanStatus), PLAN_STATUS)
 _kind("planUnassignedReason", UNASSIGNED_REASONS, PLAN_UNASSIGNED_REASON)
 _kind("planReason", _members(PlanReason), PLAN_REASON)
+
+
+# --- the caregiver's visit record (tasks/checklists.py) ---
+PROBLEM_CATEGORY: dict[str, Words] = {
+    "health": ("健康状况", "Health"),
+    "safety": ("居家安全", "Home safety"),
+    "home_repair": ("房屋维修", "Home repair"),
+    "hygiene": ("个人及居家卫生", "Hygiene"),
+    "food": ("饮食", "Food"),
+    "social": ("精神慰藉与社交", "Loneliness and social"),
+    "other": ("其他", "Other"),
+}
+MEAL_OUTCOME: dict[str, Words] = {
+    "handed_over": ("已送到老人手中", "Handed over"),
+    "left_with_neighbour": ("已交邻居代收", "Left with a neighbour"),
+}
+CHECKLIST_ANSWER: dict[str, Words] = {
+    "ok": ("正常", "OK"),
+    "problem": ("有问题", "Problem"),
+    "na": ("不适用", "Not applicable"),
+}
+CHECKLIST_GROUP: dict[str, Words] = {
+    "wellbeing": ("身心状况", "Wellbeing"),
+    "home_safety": ("居家安全", "Home safety"),
+    "service": ("服务情况", "Service"),
+}
+_kind("problemCategory", PROBLEM_CATEGORIES, PROBLEM_CATEGORY)
+_kind("mealOutcome", MEAL_OUTCOMES, MEAL_OUTCOME)
+_kind("checklistAnswer", get_args(ChecklistAnswer), CHECKLIST_ANSWER)
+_kind("checklistGroup", GROUPS, CHECKLIST_GROUP)
+_kind(
+    "checklistItem", [item.key for item in ALL_ITEMS], {item.key: (item.label_zh, item.label_en) for item in ALL_ITEMS}
+)
 
 
 def missing_labels() -> list[str]:

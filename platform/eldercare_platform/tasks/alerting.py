@@ -28,6 +28,7 @@ RESOLVED_CHECKED_IN = EngineReason.CHECKED_IN_OR_ENDED.value
 RESOLVED_ASSIGNED = EngineReason.ASSIGNED_OR_ENDED.value
 RESOLVED_HANDLED = EngineReason.REASSIGNED_OR_ESCALATED.value
 RESOLVED_COVERAGE = EngineReason.COVERAGE_RECOVERED.value
+RESOLVED_ACKNOWLEDGED = EngineReason.ACKNOWLEDGED_OR_MOVED_ON.value
 
 LATE_STATUSES = (TaskStatus.PLANNED, TaskStatus.ASSIGNED, TaskStatus.PUBLISHED, TaskStatus.EN_ROUTE)
 """Not yet at the door: late after the threshold, missed after the window (a checked-in task is under way)."""
@@ -41,6 +42,7 @@ class AlertRules:
     missed_after: timedelta = timedelta(minutes=30)
     unassigned_within: timedelta = timedelta(minutes=UNASSIGNED_WARN_MINUTES)
     coverage_behind_ratio: float = 0.9
+    urgent_ack: timedelta = timedelta(minutes=3)
 
 
 def _subject(task_id: int) -> str:
@@ -197,6 +199,52 @@ def raise_unassigned(session: Session, *, now: datetime, rules: AlertRules) -> t
     return raised, resolved
 
 
+UNACKNOWLEDGED = """
+SELECT t.id, t.resident_id, t.assignee_staff_id, t.area_path, t.priority, t.kind, t.published_at, t.version
+FROM task t
+WHERE t.status = 'published' AND t.accepted_at IS NULL AND t.assignee_staff_id IS NOT NULL
+  AND (t.kind = 'urgent_visit' OR t.priority = 1)
+  AND greatest(t.published_at, t.assigned_at) <= :cutoff
+  AND (t.acknowledged_at IS NULL OR t.acknowledged_at < greatest(t.published_at, t.assigned_at))
+ORDER BY t.published_at, t.id
+"""
+"""Urgent tasks sent to a caregiver (published to them, or given to them since) who has neither acknowledged nor
+accepted them (nor gone en route or checked in: those leave `published`) within the threshold."""
+
+
+def raise_unacknowledged(session: Session, *, now: datetime, rules: AlertRules) -> tuple[int, int]:
+    """An urgent task (urgent visit or priority 1) sent to a caregiver and not acknowledged (nor accepted, en route
+    or checked in) within `urgent_ack` (`urgent_ack_minutes`): TASK_NOT_ACKNOWLEDGED for the coordinators and the
+    operators (severity 1); resolved once the caregiver acknowledges or moves on, or the task leaves them.
+    Returns (raised, resolved)."""
+    rows = session.execute(text(UNACKNOWLEDGED), {"cutoff": now - rules.urgent_ack}).all()
+    raised = 0
+    already = _open_subjects(session, AlertKind.TASK_NOT_ACKNOWLEDGED)
+    for row in rows:
+        if _subject(int(row.id)) in already:
+            continue
+        minutes = int((now - row.published_at).total_seconds() // 60) if row.published_at else None
+        if _raise_for_task(
+            session,
+            row,
+            kind=AlertKind.TASK_NOT_ACKNOWLEDGED,
+            message=f"紧急任务护理员未确认 / Urgent task {row.id} not acknowledged by its caregiver"
+            f" ({minutes} min after it was sent)",
+            now=now,
+            detail={"kind": row.kind, "published_at": row.published_at, "version": int(row.version)},
+            staff_id=row.assignee_staff_id,
+        ):
+            raised += 1
+    resolved = resolve_alerts(
+        session,
+        kind=AlertKind.TASK_NOT_ACKNOWLEDGED,
+        now=now,
+        resolution=RESOLVED_ACKNOWLEDGED,
+        keep=[_subject(int(row.id)) for row in rows],
+    )
+    return raised, resolved
+
+
 def resolve_handled_missed(session: Session, *, now: datetime) -> int:
     """A TASK_MISSED alert whose task was taken up again (a new task follows it up, or it left `missed`) is
     resolved. (The coordinator may also resolve it by hand with the escalation's reason.)"""
@@ -220,7 +268,10 @@ def task_alerts(session: Session, *, now: datetime, rules: AlertRules) -> dict[s
     late_raised, late_resolved = raise_late(session, now=now, rules=rules)
     unassigned_raised, unassigned_resolved = raise_unassigned(session, now=now, rules=rules)
     handled = resolve_handled_missed(session, now=now)
+    unacknowledged_raised, unacknowledged_resolved = raise_unacknowledged(session, now=now, rules=rules)
     return {
+        "unacknowledged_raised": unacknowledged_raised,
+        "unacknowledged_resolved": unacknowledged_resolved,
         "missed": len(missed),
         "late_raised": late_raised,
         "late_resolved": late_resolved,

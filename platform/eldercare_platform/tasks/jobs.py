@@ -21,6 +21,7 @@ def alert_rules(settings: ServiceRulesMixin) -> AlertRules:
         late_after=timedelta(minutes=settings.task_late_after_minutes),
         missed_after=timedelta(minutes=settings.task_missed_after_minutes),
         coverage_behind_ratio=settings.coverage_behind_ratio,
+        urgent_ack=timedelta(minutes=settings.urgent_ack_minutes),
     )
 
 

@@ -162,7 +162,8 @@ def assign(session: Session, *, user: User, task_id: int, staff_id: int, reason:
         staff_id=staff_id,
         reason=reason,
         detail={"reassigned": True, "from_staff_id": previous, "to_staff_id": staff_id},
-        set_sql="assignee_staff_id = :staff, assigned_at = :now, accepted_at = NULL",
+        set_sql="assignee_staff_id = :staff, assigned_at = :now, accepted_at = NULL,"
+        " acknowledged_at = NULL, acknowledged_version = NULL",
         params={"staff": staff_id},
     )
     _tell_previous(session, task=task, previous_staff=previous, now=now, user=user, why=reason or "reassigned")
@@ -181,7 +182,8 @@ def unassign(session: Session, *, user: User, task_id: int, reason: str | None, 
         user_id=user.id,
         reason=reason,
         detail={"from_staff_id": task.assignee_staff_id},
-        set_sql="assignee_staff_id = NULL, assigned_at = NULL, published_at = NULL, accepted_at = NULL",
+        set_sql="assignee_staff_id = NULL, assigned_at = NULL, published_at = NULL, accepted_at = NULL,"
+        " acknowledged_at = NULL, acknowledged_version = NULL",
     )
     _tell_previous(
         session, task=task, previous_staff=int(task.assignee_staff_id), now=now, user=user, why=reason or "unassigned"

@@ -74,6 +74,7 @@ class TaskAction(StrEnum):
     RESCHEDULED = "rescheduled"  # the generator moved an untouched future task after a plan change
     NOTE = "note"
     FOLLOW_UP_CREATED = "follow_up_created"
+    ACKNOWLEDGED = "acknowledged"  # the caregiver saw a change of the task (its version) on the phone
 
 
 # Priorities: 1 urgent (alarm, welfare), 2 high-risk, 3 normal, 4 flexible (may move within its window).
@@ -94,3 +95,4 @@ class EngineReason(StrEnum):
     ASSIGNED_OR_ENDED = "assigned_or_ended"  # an unassigned alert's condition cleared
     REASSIGNED_OR_ESCALATED = "reassigned_or_escalated"  # a missed task was followed up
     COVERAGE_RECOVERED = "coverage_recovered"  # a community's visits are back above the ratio
+    ACKNOWLEDGED_OR_MOVED_ON = "acknowledged_or_moved_on"  # an urgent task's caregiver saw it, accepted it, or it left

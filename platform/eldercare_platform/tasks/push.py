@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_platform.core.clock import local_date
+from eldercare_platform.tasks.reads import my_task_of
 from eldercare_platform.tasks.schemas import MyTask
 
 CAREGIVER_STATUSES = ("published", "en_route", "checked_in", "completed", "missed")
@@ -41,12 +43,19 @@ SELECT f.staff_id, f.version AS feed_version, t.plan_id AS route_plan_id, t.rout
        s.name AS assignee_name, t.window_start, t.window_end, t.duration_minutes, t.required_skill,
        t.status_reason, t.notes, t.assigned_at, t.published_at, t.accepted_at, t.en_route_at, t.checked_in_at,
        t.completed_at, t.problem_found, t.findings, t.version, t.area_path,
-       r.phone AS resident_phone, h.access_notes, h.latitude AS home_latitude, h.longitude AS home_longitude
+       r.phone AS resident_phone, h.access_notes, h.latitude AS home_latitude, h.longitude AS home_longitude,
+       t.plan_id, t.route_sequence, t.planned_start,
+       t.acknowledged_at, t.acknowledged_version, r.birth_date AS resident_birth_date,
+       ARRAY(SELECT p.id FROM task_photo p WHERE p.task_id = t.id ORDER BY p.id) AS photo_ids,
+       mp.name AS meal_point_name, mp.address AS meal_point_address, mp.latitude AS meal_point_latitude,
+       mp.longitude AS meal_point_longitude
 FROM task_staff_feed f
 JOIN task t ON t.id = f.task_id
 LEFT JOIN resident r ON r.id = t.resident_id
 LEFT JOIN household h ON h.id = t.household_id
 LEFT JOIN staff s ON s.id = t.assignee_staff_id
+LEFT JOIN meal_order mo ON mo.id = t.meal_order_id
+LEFT JOIN meal_point mp ON mp.id = mo.meal_point_id
 WHERE f.staff_id = ANY(:staff) AND f.version > :since
   AND (t.window_end IS NULL OR t.window_end > :recent)
 ORDER BY f.version
@@ -81,7 +90,7 @@ class TaskChange:
         }
 
 
-def _change_of(row: Any) -> TaskChange | None:
+def _change_of(row: Any, *, today: date) -> TaskChange | None:
     """A feed row's message for its staff member, or None when there is nothing to tell them (a task assigned to
     them but not yet published: not on their list, never seen)."""
     mine = row.assignee_staff_id == row.staff_id
@@ -104,7 +113,7 @@ def _change_of(row: Any) -> TaskChange | None:
             "planned_start": None if row.route_start is None else row.route_start.isoformat(),
             "plan_id": row.route_plan_id,
         }
-    task = MyTask.model_validate(dict(row._mapping)) if visible else None
+    task = my_task_of(row._mapping, today=today) if visible else None
     return TaskChange(
         staff_id=int(row.staff_id),
         task_id=int(row.id),
@@ -125,7 +134,8 @@ def staff_changes(
     if not ids:
         return []
     rows = session.execute(text(_CHANGES), {"staff": ids, "since": since, "recent": now - RECENT, "limit": limit}).all()
-    return [change for change in (_change_of(row) for row in rows) if change is not None]
+    today = local_date(now)
+    return [change for change in (_change_of(row, today=today) for row in rows) if change is not None]
 
 
 def latest_staff_version(session: Session, *, staff_id: int) -> int:

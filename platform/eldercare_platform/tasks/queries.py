@@ -42,19 +42,29 @@ SELECT t.id, t.kind, t.status, t.source, t.service, t.slot, t.priority, t.reside
        t.completed_at, t.problem_found, t.findings, t.version, t.area_path,
        r.phone AS resident_phone, h.access_notes, h.latitude AS home_latitude, h.longitude AS home_longitude,
        t.check_in_latitude, t.check_in_longitude, t.check_out_latitude, t.check_out_longitude,
-       t.plan_id, t.route_sequence, t.planned_start
+       t.plan_id, t.route_sequence, t.planned_start,
+       t.acknowledged_at, t.acknowledged_version, r.birth_date AS resident_birth_date,
+       ARRAY(SELECT p.id FROM task_photo p WHERE p.task_id = t.id ORDER BY p.id) AS photo_ids,
+       mp.name AS meal_point_name, mp.address AS meal_point_address, mp.latitude AS meal_point_latitude,
+       mp.longitude AS meal_point_longitude
 FROM task t
 LEFT JOIN resident r ON r.id = t.resident_id
 LEFT JOIN household h ON h.id = t.household_id
 LEFT JOIN staff s ON s.id = t.assignee_staff_id
+LEFT JOIN meal_order mo ON mo.id = t.meal_order_id
+LEFT JOIN meal_point mp ON mp.id = mo.meal_point_id
 """
-"""A task with its resident, home and assignee (the board, the caregiver's list, the EVV block)."""
+"""A task with its resident, home, assignee, photos and (a meal delivery) meal point: the board, the caregiver's
+list, the EVV block."""
+
+ROUTE_ORDER = "coalesce(t.planned_start, t.window_start), t.route_sequence NULLS LAST, t.window_start, t.priority, t.id"
+"""A caregiver's day in route order: planned start (else window start), route sequence, window start."""
 
 LOCK_TASK = """
 SELECT t.id, t.status, t.kind, t.source, t.resident_id, t.household_id, t.alarm_id, t.assignee_staff_id,
        t.area_path, t.window_start, t.window_end, t.required_skill, t.priority, t.accepted_at, t.en_route_at,
-       t.checked_in_at, t.follow_up_of, t.service, t.duration_minutes, t.notes,
-       h.latitude AS home_latitude, h.longitude AS home_longitude
+       t.checked_in_at, t.follow_up_of, t.service, t.duration_minutes, t.notes, t.completed_at, t.version,
+       t.acknowledged_version, t.meal_order_id, h.latitude AS home_latitude, h.longitude AS home_longitude
 FROM task t LEFT JOIN household h ON h.id = t.household_id
 WHERE t.id = :id
 """

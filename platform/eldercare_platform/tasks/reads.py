@@ -3,21 +3,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
-from eldercare_platform.core.clock import LOCAL_TIMEZONE, local_date
+from eldercare_platform.core.clock import LOCAL_TIMEZONE, age_on, local_date
 from eldercare_platform.tasks import queries
 from eldercare_platform.tasks.assign import haversine_km
+from eldercare_platform.tasks.checklists import checklist_for
+from eldercare_platform.tasks.models import URGENT, TaskKind
 from eldercare_platform.tasks.schemas import EvvRecord, MyTask, Place, TaskDetail, TaskEventPublic, TaskPage, TaskPublic
 from eldercare_platform.tasks.service import TaskNotFoundError, scope_clause
 from eldercare_platform.users.models import User
 
-VERIFIED_WITHIN_M = 300.0
-"""A check-in or check-out farther than this from the home is accepted but not location-verified."""
+VERIFIED_WITHIN_M = 200.0
+"""The default of the setting `checkin_verified_within_m`: a check-in or check-out farther than this from the
+home is accepted but not location-verified (flagged, the distance on the record)."""
 
 CAREGIVER_STATUSES = ("published", "en_route", "checked_in", "completed", "missed")
 """What a caregiver's list shows: tasks sent to them (not those the coordinator has not published yet)."""
@@ -109,14 +114,14 @@ def trace(session: Session, *, task_id: int) -> list[TaskEventPublic]:
     ]
 
 
-def evv_of(row: Any) -> EvvRecord:
-    """The EVV block of a TASK_SELECT row."""
+def evv_of(row: Any, *, verified_within_m: float = VERIFIED_WITHIN_M) -> EvvRecord:
+    """The EVV block of a TASK_SELECT row (location verified: check-in and check-out within `verified_within_m`)."""
     home_lat, home_lon = row.home_latitude, row.home_longitude
     d_in = distance_m(home_lat, home_lon, row.check_in_latitude, row.check_in_longitude)
     d_out = distance_m(home_lat, home_lon, row.check_out_latitude, row.check_out_longitude)
     verified: bool | None = None
     if d_in is not None:
-        verified = d_in <= VERIFIED_WITHIN_M and (d_out is None or d_out <= VERIFIED_WITHIN_M)
+        verified = d_in <= verified_within_m and (d_out is None or d_out <= verified_within_m)
     record = EvvRecord(
         task_id=row.id,
         service_type=row.service or row.kind,
@@ -145,29 +150,55 @@ def evv_of(row: Any) -> EvvRecord:
     return record
 
 
-def evv(session: Session, *, user: User, task_id: int) -> EvvRecord:
+def evv(session: Session, *, user: User, task_id: int, verified_within_m: float = VERIFIED_WITHIN_M) -> EvvRecord:
     """The EVV block of a task in scope."""
-    return evv_of(_row(session, user=user, task_id=task_id))
+    return evv_of(_row(session, user=user, task_id=task_id), verified_within_m=verified_within_m)
 
 
-def task_detail(session: Session, *, user: User, task_id: int) -> TaskDetail:
-    """A task with its trace and EVV block."""
+def task_detail(
+    session: Session, *, user: User, task_id: int, verified_within_m: float = VERIFIED_WITHIN_M
+) -> TaskDetail:
+    """A task with its trace, EVV block and photo ids."""
     row = _row(session, user=user, task_id=task_id)
     return TaskDetail.model_validate(
-        dict(row._mapping) | {"trace": trace(session, task_id=task_id), "evv": evv_of(row)}
+        dict(row._mapping)
+        | {
+            "trace": trace(session, task_id=task_id),
+            "evv": evv_of(row, verified_within_m=verified_within_m),
+            "photo_ids": list(row.photo_ids or []),
+        }
     )
 
 
-def my_tasks(session: Session, *, user: User, day: date) -> list[MyTask]:
-    """A caregiver's tasks of a local day (sent to them), by window start."""
+def my_task_of(values: Mapping[Any, Any], *, today: date) -> MyTask:
+    """A MyTask from a TASK_SELECT row's mapping: its checklist, urgency and the resident's age on `today`."""
+    birth = values.get("resident_birth_date")
+    return MyTask.model_validate(
+        dict(values)
+        | {
+            "resident_age": None if birth is None else age_on(birth, today),
+            "is_urgent": values["kind"] == TaskKind.URGENT_VISIT or values["priority"] == URGENT,
+            "checklist": [asdict(item) for item in checklist_for(values["kind"], values.get("service"))],
+            "photos": list(values.get("photo_ids") or []),
+        }
+    )
+
+
+def my_task(session: Session, *, user: User, task_id: int, today: date) -> MyTask:
+    """One of the caregiver's own tasks as their list shows it."""
+    return my_task_of(_row(session, user=user, task_id=task_id, own=True)._mapping, today=today)
+
+
+def my_tasks(session: Session, *, user: User, day: date, today: date | None = None) -> list[MyTask]:
+    """A caregiver's tasks of a local day (sent to them), in route order (`queries.ROUTE_ORDER`)."""
     if user.staff_id is None:
         return []
     start, end = local_day(day)
     rows = session.execute(
         text(
             queries.TASK_SELECT + " WHERE t.assignee_staff_id = :me AND t.status = ANY(:statuses)"
-            " AND t.window_start < :end AND t.window_end > :start ORDER BY t.window_start, t.priority, t.id"
+            f" AND t.window_start < :end AND t.window_end > :start ORDER BY {queries.ROUTE_ORDER}"
         ),
         {"me": user.staff_id, "statuses": list(CAREGIVER_STATUSES), "start": start, "end": end},
     )
-    return [MyTask.model_validate(dict(row._mapping)) for row in rows]
+    return [my_task_of(row._mapping, today=today or day) for row in rows]

@@ -18,7 +18,10 @@ from sqlmodel import Session
 from eldercare_platform.tasks.models import TaskAction, TaskStatus
 from eldercare_platform.tasks.service import assign_to, move, move_each, record_event
 
-UNASSIGN_SQL = "assignee_staff_id = NULL, assigned_at = NULL, published_at = NULL, accepted_at = NULL"
+UNASSIGN_SQL = (
+    "assignee_staff_id = NULL, assigned_at = NULL, published_at = NULL, accepted_at = NULL,"
+    " acknowledged_at = NULL, acknowledged_version = NULL"
+)
 
 _SET_ROUTES = """
 UPDATE task t SET plan_id = CAST(:plan AS bigint), route_sequence = v.sequence, planned_start = v.planned_start,
@@ -120,7 +123,8 @@ def assign_for_plan(
         staff_id=staff_id,
         reason=reason,
         detail={"reassigned": True, "from_staff_id": before, "to_staff_id": staff_id} | extra,
-        set_sql="assignee_staff_id = :staff, assigned_at = :now, accepted_at = NULL",
+        set_sql="assignee_staff_id = :staff, assigned_at = :now, accepted_at = NULL,"
+        " acknowledged_at = NULL, acknowledged_version = NULL",
         params={"staff": staff_id},
     )
     if moved is None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from eldercare_platform.alerts.schemas import AlertPublic
 from eldercare_platform.core.params import BodyId, Instant, IsoDate
@@ -177,15 +177,102 @@ class TaskDetail(TaskPublic):
 
     trace: list[TaskEventPublic]
     evv: EvvRecord
+    photo_ids: list[int] = Field(default_factory=list, description="The visit's photos, oldest first")
+    acknowledged_at: datetime | None = None
+    acknowledged_version: int | None = None
+
+
+class ChecklistItemPublic(BaseModel):
+    """A line of a task's visit checklist (tasks/checklists.py), answered `ok`, `problem` or `na`."""
+
+    key: str
+    label_zh: str
+    label_en: str
+    group: Literal["wellbeing", "home_safety", "service"]
 
 
 class MyTask(TaskPublic):
-    """A task on a caregiver's list: what they need at the door."""
+    """A task on a caregiver's list: what they need at the door. The list is in route order (planned start, else
+    window start; then route sequence)."""
 
     resident_phone: str | None = None
     access_notes: str | None = None
     home_latitude: float | None = None
     home_longitude: float | None = None
+    resident_age: int | None = Field(default=None, description="Whole years on the local date of the request")
+    is_urgent: bool = Field(default=False, description="An urgent visit or a priority-1 task: acknowledge it at once")
+    checklist: list[ChecklistItemPublic] = Field(
+        default_factory=list, description="The visit record's checklist (empty for a meal delivery: outcome only)"
+    )
+    acknowledged_version: int | None = Field(default=None, description="The last version the caregiver acknowledged")
+    acknowledged_at: datetime | None = None
+    photos: list[int] = Field(default_factory=list, description="Ids of the visit's photos")
+    meal_point_name: str | None = Field(default=None, description="A meal delivery: where the meal is picked up")
+    meal_point_address: str | None = None
+    meal_point_latitude: float | None = None
+    meal_point_longitude: float | None = None
+
+
+class EmergencyContactBrief(BaseModel):
+    """An emergency contact as the caregiver sees it."""
+
+    name: str
+    relation: str
+    phone: str
+    priority: int
+    is_keyholder: bool
+    lives_nearby: bool
+
+
+class Keyholder(BaseModel):
+    """Someone who holds a key to the home (钥匙托管)."""
+
+    name: str
+    phone: str
+
+
+class ResidentEssentials(BaseModel):
+    """What a caregiver needs at the door of a resident on one of their own tasks, and nothing more (no ID number,
+    no categories, no consents). Every read is audited."""
+
+    id: int
+    name: str
+    gender: str
+    age: int = Field(description="Whole years on the local date (Asia/Shanghai)")
+    phone: str | None = None
+    address: str | None = None
+    landline: str | None = None
+    access_notes: str | None = None
+    home_latitude: float | None = None
+    home_longitude: float | None = None
+    health_conditions: list[str] = Field(default_factory=list)
+    dialect_notes: str | None = None
+    capability_level: str
+    care_tier: str
+    emergency_contacts: list[EmergencyContactBrief] = Field(description="By priority (1 is called first)")
+    keyholders: list[Keyholder]
+    task_ids: list[int] = Field(description="The caller's own tasks for this resident in the current window")
+
+
+class PhotoPublic(BaseModel):
+    """A visit photo as stored (the bytes: `GET /api/tasks/{task_id}/photos/{id}`)."""
+
+    id: int
+    task_id: int
+    size: int
+    content_type: str
+    sha256: str
+    taken_at: datetime | None = None
+    created_at: datetime
+
+
+class AcknowledgeRequest(BaseModel):
+    """The caregiver saw the task's change of this version (from `GET /api/me/tasks` or the live channel)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"version": 812}]})
+
+    version: int = Field(ge=1, le=2**62, description="The task's `version` the caregiver saw")
+    at: Instant | None = None
 
 
 class TaskCreate(BaseModel):
@@ -322,6 +409,22 @@ class Findings(BaseModel):
     resident_condition: Literal["good", "fair", "poor", "emergency"] | None = None
     needs: list[str] = Field(default_factory=list, max_length=20)
     notes: str | None = Field(default=None, max_length=2000)
+    checklist: dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], Literal["ok", "problem", "na"]] = (
+        Field(
+            default_factory=dict,
+            max_length=40,
+            description="The task's checklist answered (keys from `MyTask.checklist`; 422 `unknown_checklist_item`)",
+        )
+    )
+    problem_category: Literal["health", "safety", "home_repair", "hygiene", "food", "social", "other"] | None = Field(
+        default=None, description="What the problem is about; required when `problem_found`"
+    )
+    meal_outcome: Literal["handed_over", "left_with_neighbour"] | None = Field(
+        default=None, description="A meal delivery's outcome (required to complete one; nobody home: no-answer)"
+    )
+    photo_ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
+        default_factory=list, max_length=20, description="Photos uploaded for this task"
+    )
 
 
 class CompleteRequest(Position):

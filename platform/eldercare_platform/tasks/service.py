@@ -137,7 +137,8 @@ def assign_to(
         staff_id=staff_id,
         reason=reason,
         detail={"to_staff_id": staff_id} | (detail or {}),
-        set_sql="assignee_staff_id = :staff, assigned_at = :now, accepted_at = NULL",
+        set_sql="assignee_staff_id = :staff, assigned_at = :now, accepted_at = NULL,"
+        " acknowledged_at = NULL, acknowledged_version = NULL",
         params={"staff": staff_id},
     )
 

@@ -6,17 +6,22 @@ Coordinators (TaskManager) create, assign, publish, cancel and mark tasks missed
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable
-from datetime import date
-from typing import Annotated, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from eldercare_platform.core.clock import local_date
+from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.core.deps import NowDep, SessionDep, SettingsDep, get_clock
 from eldercare_platform.core.errors import errors
-from eldercare_platform.core.params import BigDbId, DbIdQuery, Offset
+from eldercare_platform.core.idempotency import IdempotencyDep, IdempotentRequest, once
+from eldercare_platform.core.params import BigDbId, DbId, DbIdQuery, Instant, Offset
 from eldercare_platform.core.scope import scope_of
 from eldercare_platform.core.sockets import (
     BAD_MESSAGE,
@@ -29,11 +34,12 @@ from eldercare_platform.core.sockets import (
     serve_live,
     socket_user,
 )
-from eldercare_platform.tasks import board, lifecycle, reads, work
-from eldercare_platform.tasks.deps import TaskManager, TaskReader, TaskWorker
+from eldercare_platform.tasks import board, essentials, lifecycle, photos, reads, work
+from eldercare_platform.tasks.deps import TaskManager, TaskReader, TaskViewer, TaskWorker
 from eldercare_platform.tasks.live import CaregiverSocket
 from eldercare_platform.tasks.models import TaskKind, TaskStatus
 from eldercare_platform.tasks.schemas import (
+    AcknowledgeRequest,
     AreaDay,
     AssignRequest,
     AutoAssignResult,
@@ -47,9 +53,11 @@ from eldercare_platform.tasks.schemas import (
     NoAnswerRequest,
     NoAnswerResult,
     OptionalReason,
+    PhotoPublic,
     Position,
     PublishResult,
     ReasonRequest,
+    ResidentEssentials,
     StepRequest,
     TaskCreate,
     TaskDetail,
@@ -97,6 +105,10 @@ def coordinator_board(
 
 
 T = TypeVar("T")
+
+IMAGE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}, "description": "The image"}
+}
 
 
 def _commit(session: Session, apply: Callable[[], T]) -> T:
@@ -170,15 +182,31 @@ def auto_assign(body: AreaDay, session: SessionDep, user: TaskManager, now: NowD
 
 
 @router.get("/{task_id:int}", response_model=TaskDetail, responses=errors(404))
-def detail(task_id: BigDbId, session: SessionDep, user: TaskReader) -> TaskDetail:
-    """A task with its trace (who did what, when, why) and its EVV block."""
-    return reads.task_detail(session, user=user, task_id=task_id)
+def detail(task_id: BigDbId, session: SessionDep, user: TaskReader, settings: SettingsDep) -> TaskDetail:
+    """A task with its trace (who did what, when, why), its EVV block and its photos' ids."""
+    return reads.task_detail(session, user=user, task_id=task_id, verified_within_m=settings.checkin_verified_within_m)
 
 
 @router.get("/{task_id}/evv", response_model=EvvRecord, responses=errors(404))
-def evv(task_id: BigDbId, session: SessionDep, user: TaskReader) -> EvvRecord:
-    """The visit's six EVV items and whether its location is verified."""
-    return reads.evv(session, user=user, task_id=task_id)
+def evv(task_id: BigDbId, session: SessionDep, user: TaskReader, settings: SettingsDep) -> EvvRecord:
+    """The visit's six EVV items and whether its location is verified (within `checkin_verified_within_m`)."""
+    return reads.evv(session, user=user, task_id=task_id, verified_within_m=settings.checkin_verified_within_m)
+
+
+@router.get(
+    "/{task_id}/photos/{photo_id}",
+    response_class=Response,
+    responses={**IMAGE_RESPONSE, **errors(404)},
+)
+def photo(task_id: BigDbId, photo_id: BigDbId, session: SessionDep, user: TaskViewer) -> Response:
+    """A visit photo's bytes: for a coordinator whose scope holds the task, or the task's own caregiver (404
+    `photo_not_found` otherwise)."""
+    found = photos.read(session, user=user, task_id=task_id, photo_id=photo_id)
+    return Response(
+        content=found.data,
+        media_type=found.content_type,
+        headers={"Cache-Control": "private, max-age=86400", "ETag": f'"{found.sha256}"'},
+    )
 
 
 @router.post("/{task_id}/assign", response_model=TaskPublic, responses=errors(404, 409, 422))
@@ -238,8 +266,60 @@ def my_tasks(
     now: NowDep,
     day: Annotated[IsoDay | None, Query(alias="date", description="Local day, YYYY-MM-DD; default today")] = None,
 ) -> list[MyTask]:
-    """The caregiver's tasks of the day (published to them or further along), by window start."""
-    return reads.my_tasks(session, user=user, day=day or local_date(now))
+    """The caregiver's tasks of the day (published to them or further along) in route order: planned start (else
+    window start), then route sequence. Each carries its checklist, the resident's age, whether it is urgent,
+    the version last acknowledged and its photos' ids."""
+    return reads.my_tasks(session, user=user, day=day or local_date(now), today=local_date(now))
+
+
+def _window(settings: ApiSettings, now: datetime) -> essentials.Window:
+    return essentials.Window(
+        now=now, after_hours=settings.essentials_after_hours, ahead_hours=settings.essentials_ahead_hours
+    )
+
+
+def _client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@me_router.get("/residents", response_model=list[ResidentEssentials])
+def my_residents(
+    session: SessionDep, user: TaskWorker, now: NowDep, settings: SettingsDep, request: Request
+) -> list[ResidentEssentials]:
+    """The essentials of every resident on the caregiver's current tasks (the app's offline cache), in route
+    order; each read is audited. Current: as for `GET /api/me/residents/{resident_id}`."""
+    found = essentials.read_all(
+        session, user=user, window=_window(settings, now), today=local_date(now), client_ip=_client_ip(request)
+    )
+    session.commit()
+    return found
+
+
+@me_router.get(
+    "/residents/{resident_id}",
+    response_model=ResidentEssentials,
+    responses=errors(403, s403="`resident_not_on_your_tasks`: not on one of your current tasks (or no such resident)"),
+)
+def my_resident(
+    resident_id: DbId, session: SessionDep, user: TaskWorker, now: NowDep, settings: SettingsDep, request: Request
+) -> ResidentEssentials:
+    """What the caregiver needs at the door of a resident on one of their own tasks — published, en route, checked
+    in, or completed/missed within `essentials_after_hours` — whose window overlaps [now − 12 h, now +
+    `essentials_ahead_hours`]: name, age, phone, address, access notes, keyholders, conditions, emergency contacts.
+    No ID number, no categories. Every read (and every refusal) is audited. Else 403 `resident_not_on_your_tasks`,
+    whether or not the resident exists."""
+    try:
+        found = essentials.read_one(
+            session,
+            user=user,
+            resident_id=resident_id,
+            window=_window(settings, now),
+            today=local_date(now),
+            client_ip=_client_ip(request),
+        )
+    finally:
+        session.commit()  # the audit row of a read or of a refusal
+    return found
 
 
 TASK_LIVE_ROLES = frozenset(roles_with(Permission.TASKS_WORK))  # the same table as the HTTP guard
@@ -297,32 +377,95 @@ async def my_tasks_live(websocket: WebSocket, since: Annotated[int, Query(ge=0)]
             hub.sockets.discard(socket)
 
 
-@router.post("/{task_id}/accept", response_model=TaskPublic, responses=errors(404, 409, 422))
+# --- the caregiver's writes: each exactly once per `Idempotency-Key` (core/idempotency.py) ------------------------
+Replayable = TaskPublic | JSONResponse
+WRITE_ERRORS = errors(404, 409, 422)
+
+
+def _own_step(
+    session: Session,
+    *,
+    user: User,
+    task_id: int,
+    now: datetime,
+    idem: IdempotentRequest,
+    body: BaseModel | None,
+    step: Callable[[], object],
+) -> Replayable:
+    """Do a caregiver's step on their task and answer with the task; once per idempotency key."""
+
+    def effect() -> TaskPublic:
+        step()
+        return _task(session, user, task_id, own=True)
+
+    assert user.id is not None
+    return once(session, request=idem, user_id=user.id, body=body, now=now, effect=effect)
+
+
+@router.post("/{task_id}/accept", response_model=TaskPublic, responses=WRITE_ERRORS)
 def accept(
-    task_id: BigDbId, session: SessionDep, user: TaskWorker, now: NowDep, body: StepRequest | None = None
-) -> TaskPublic:
+    task_id: BigDbId,
+    session: SessionDep,
+    user: TaskWorker,
+    now: NowDep,
+    idem: IdempotencyDep,
+    body: StepRequest | None = None,
+) -> Replayable:
     """Take a published task."""
     at = body.at if body else None
-    _commit(session, lambda: work.accept(session, user=user, task_id=task_id, at=at, now=now))
-    return _task(session, user, task_id, own=True)
+    return _own_step(
+        session,
+        user=user,
+        task_id=task_id,
+        now=now,
+        idem=idem,
+        body=body,
+        step=lambda: work.accept(session, user=user, task_id=task_id, at=at, now=now),
+    )
 
 
-@router.post("/{task_id}/en-route", response_model=TaskPublic, responses=errors(404, 409, 422))
+@router.post("/{task_id}/en-route", response_model=TaskPublic, responses=WRITE_ERRORS)
 def en_route(
-    task_id: BigDbId, session: SessionDep, user: TaskWorker, now: NowDep, body: StepRequest | None = None
-) -> TaskPublic:
+    task_id: BigDbId,
+    session: SessionDep,
+    user: TaskWorker,
+    now: NowDep,
+    idem: IdempotencyDep,
+    body: StepRequest | None = None,
+) -> Replayable:
     """On the way."""
     at = body.at if body else None
-    _commit(session, lambda: work.en_route(session, user=user, task_id=task_id, at=at, now=now))
-    return _task(session, user, task_id, own=True)
-
-
-@router.post("/{task_id}/check-in", response_model=TaskPublic, responses=errors(404, 409, 422))
-def check_in(task_id: BigDbId, body: Position, session: SessionDep, user: TaskWorker, now: NowDep) -> TaskPublic:
-    """At the home (EVV start); farther than 300 m is accepted but flagged."""
-    _commit(
+    return _own_step(
         session,
-        lambda: work.check_in(
+        user=user,
+        task_id=task_id,
+        now=now,
+        idem=idem,
+        body=body,
+        step=lambda: work.en_route(session, user=user, task_id=task_id, at=at, now=now),
+    )
+
+
+@router.post("/{task_id}/check-in", response_model=TaskPublic, responses=WRITE_ERRORS)
+def check_in(
+    task_id: BigDbId,
+    body: Position,
+    session: SessionDep,
+    user: TaskWorker,
+    now: NowDep,
+    settings: SettingsDep,
+    idem: IdempotencyDep,
+) -> Replayable:
+    """At the home (EVV start); farther than `checkin_verified_within_m` (200 m) is accepted but flagged, the
+    distance on the trace."""
+    return _own_step(
+        session,
+        user=user,
+        task_id=task_id,
+        now=now,
+        idem=idem,
+        body=body,
+        step=lambda: work.check_in(
             session,
             user=user,
             task_id=task_id,
@@ -330,19 +473,31 @@ def check_in(task_id: BigDbId, body: Position, session: SessionDep, user: TaskWo
             longitude=body.longitude,
             at=body.at,
             now=now,
+            verified_within_m=settings.checkin_verified_within_m,
         ),
     )
-    return _task(session, user, task_id, own=True)
 
 
-@router.post("/{task_id}/complete", response_model=TaskPublic, responses=errors(404, 409, 422))
+@router.post("/{task_id}/complete", response_model=TaskPublic, responses=WRITE_ERRORS)
 def complete(
-    task_id: BigDbId, body: CompleteRequest, session: SessionDep, user: TaskWorker, now: NowDep, settings: SettingsDep
-) -> TaskPublic:
-    """Done (EVV end) with findings; a problem found opens a follow-up task and an alert."""
-    _commit(
+    task_id: BigDbId,
+    body: CompleteRequest,
+    session: SessionDep,
+    user: TaskWorker,
+    now: NowDep,
+    settings: SettingsDep,
+    idem: IdempotencyDep,
+) -> Replayable:
+    """Done (EVV end) with findings: the checklist answered, a problem found (with its category) opens a
+    follow-up task and an alert; a meal delivery needs its outcome."""
+    return _own_step(
         session,
-        lambda: work.complete(
+        user=user,
+        task_id=task_id,
+        now=now,
+        idem=idem,
+        body=body,
+        step=lambda: work.complete(
             session,
             user=user,
             task_id=task_id,
@@ -351,13 +506,71 @@ def complete(
             follow_up_within_hours=settings.follow_up_within_hours,
         ),
     )
-    return _task(session, user, task_id, own=True)
 
 
-@router.post("/{task_id}/no-answer", response_model=NoAnswerResult, responses=errors(404, 409, 422))
+@router.post("/{task_id}/no-answer", response_model=NoAnswerResult, responses=WRITE_ERRORS)
 def no_answer(
-    task_id: BigDbId, body: NoAnswerRequest, session: SessionDep, user: TaskWorker, now: NowDep
-) -> NoAnswerResult:
+    task_id: BigDbId, body: NoAnswerRequest, session: SessionDep, user: TaskWorker, now: NowDep, idem: IdempotencyDep
+) -> NoAnswerResult | JSONResponse:
     """Nobody answers at the door: the task is missed and a welfare call goes to the operators."""
-    welfare_id = _commit(session, lambda: work.no_answer(session, user=user, task_id=task_id, request=body, now=now))
-    return NoAnswerResult(task=_task(session, user, task_id, own=True), welfare_alarm_id=welfare_id)
+
+    def effect() -> NoAnswerResult:
+        welfare_id = work.no_answer(session, user=user, task_id=task_id, request=body, now=now)
+        return NoAnswerResult(task=_task(session, user, task_id, own=True), welfare_alarm_id=welfare_id)
+
+    assert user.id is not None
+    return once(session, request=idem, user_id=user.id, body=body, now=now, effect=effect)
+
+
+@router.post("/{task_id}/acknowledge", response_model=MyTask, responses=WRITE_ERRORS)
+def acknowledge(
+    task_id: BigDbId, body: AcknowledgeRequest, session: SessionDep, user: TaskWorker, now: NowDep, idem: IdempotencyDep
+) -> MyTask | JSONResponse:
+    """The caregiver saw the task's change of `version` (a re-plan, an urgent task pushed to them): recorded on the
+    task (`acknowledged_version`, `acknowledged_at`) and its trace (`acknowledged`). An urgent task not
+    acknowledged within `urgent_ack_minutes` raises an alert `task_not_acknowledged`. A version no newer than the
+    one acknowledged changes nothing; 422 `version_unknown` for a version the task never had."""
+
+    def effect() -> MyTask:
+        work.acknowledge(session, user=user, task_id=task_id, version=body.version, at=body.at, now=now)
+        return reads.my_task(session, user=user, task_id=task_id, today=local_date(now))
+
+    assert user.id is not None
+    return once(session, request=idem, user_id=user.id, body=body, now=now, effect=effect)
+
+
+@me_router.post(
+    "/tasks/{task_id}/photos",
+    response_model=PhotoPublic,
+    status_code=201,
+    responses=errors(404, 409, 413, 422, s413="`photo_too_large` (over `photo_max_bytes`) or `payload_too_large`"),
+)
+def upload_photo(
+    task_id: BigDbId,
+    file: Annotated[UploadFile, File(description="A JPEG, PNG or WebP image (judged by its bytes)")],
+    session: SessionDep,
+    user: TaskWorker,
+    now: NowDep,
+    settings: SettingsDep,
+    idem: IdempotencyDep,
+    taken_at: Annotated[Instant | None, Form(description="When the phone took it (default: now)")] = None,
+) -> PhotoPublic | JSONResponse:
+    """A photo for the visit record of the caregiver's own task, while checked in or within 2 h of completing it
+    (409 `photo_not_accepted` otherwise). JPEG, PNG or WebP by magic bytes (422 `photo_type_not_allowed`), at most
+    `photo_max_bytes` (413 `photo_too_large`). Name its id in `findings.photo_ids` when completing."""
+    data = file.file.read(settings.photo_max_bytes + 1)
+    identity = {"sha256": hashlib.sha256(data).hexdigest(), "taken_at": None if taken_at is None else taken_at}
+
+    def effect() -> PhotoPublic:
+        return photos.add(
+            session,
+            user=user,
+            task_id=task_id,
+            data=data,
+            taken_at=taken_at,
+            now=now,
+            max_bytes=settings.photo_max_bytes,
+        )
+
+    assert user.id is not None
+    return once(session, request=idem, user_id=user.id, body=identity, now=now, effect=effect, status_code=201)

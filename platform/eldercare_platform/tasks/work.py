@@ -6,7 +6,7 @@ detail (`received_at`). A task raised by an alarm reports each step on the alarm
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -14,7 +14,10 @@ from sqlmodel import Session
 from eldercare_platform.alarms import service as alarm_service
 from eldercare_platform.alerts import service as alert_service
 from eldercare_platform.alerts.models import AlertKind
+from eldercare_platform.tasks import photos
+from eldercare_platform.tasks.checklists import MEAL_OUTCOMES, PROBLEM_CATEGORIES, checklist_for, unknown_items
 from eldercare_platform.tasks.models import TaskAction, TaskKind, TaskSource, TaskStatus
+from eldercare_platform.tasks.moments import when
 from eldercare_platform.tasks.reads import VERIFIED_WITHIN_M, distance_m
 from eldercare_platform.tasks.schemas import CompleteRequest, NoAnswerRequest
 from eldercare_platform.tasks.service import (
@@ -28,26 +31,11 @@ from eldercare_platform.tasks.service import (
 )
 from eldercare_platform.users.models import User
 
-CLOCK_SKEW = timedelta(minutes=2)
-MAX_DELAY = timedelta(hours=24)
 AT_THE_DOOR = frozenset({TaskStatus.PUBLISHED, TaskStatus.EN_ROUTE, TaskStatus.CHECKED_IN})
-
-
-def when(at: datetime | None, *, now: datetime, after: datetime | None = None) -> datetime:
-    """The moment a step happened: `at` from the phone (checked), else now."""
-    moment = at or now
-    if moment > now + CLOCK_SKEW or moment < now - MAX_DELAY:
-        raise TaskRuleError(
-            "at must be within the last 24 hours and not in the future",
-            code="event_time_out_of_range",
-            at=moment.isoformat(),
-            now=now.isoformat(),
-        )
-    if after is not None and moment < after:
-        raise TaskRuleError(
-            "at is before the task's previous step", code="event_time_before_previous_step", previous=after.isoformat()
-        )
-    return moment
+ACKNOWLEDGEABLE = frozenset(
+    {TaskStatus.PUBLISHED, TaskStatus.EN_ROUTE, TaskStatus.CHECKED_IN, TaskStatus.COMPLETED, TaskStatus.MISSED}
+)
+"""A task on the caregiver's list (a change of a closed one, e.g. a note, may be acknowledged too)."""
 
 
 def _progress(session: Session, *, task: Any, user: User, status: TaskStatus, now: datetime, **detail: Any) -> None:
@@ -117,13 +105,15 @@ def check_in(
     longitude: float,
     at: datetime | None,
     now: datetime,
+    verified_within_m: float = VERIFIED_WITHIN_M,
 ) -> bool | None:
-    """published / en_route → checked_in at a place (EVV start). Farther than 300 m from the home is accepted
-    but flagged (`location_verified` false). Returns that flag (None: the home has no coordinates)."""
+    """published / en_route → checked_in at a place (EVV start). Farther than `verified_within_m` (the setting
+    `checkin_verified_within_m`, 200 m) from the home is accepted but flagged (`location_verified` false, the
+    distance on the record). Returns that flag (None: the home has no coordinates)."""
     task = lock_task(session, user=user, task_id=task_id, own=True)
     moment = when(at, now=now, after=task.en_route_at or task.accepted_at)
     metres = distance_m(task.home_latitude, task.home_longitude, latitude, longitude)
-    verified = None if metres is None else metres <= VERIFIED_WITHIN_M
+    verified = None if metres is None else metres <= verified_within_m
     transition(
         session,
         task=task,
@@ -140,6 +130,7 @@ def check_in(
             "longitude": longitude,
             "distance_m": metres,
             "location_verified": verified,
+            "verified_within_m": verified_within_m,
         },
         set_sql="checked_in_at = :at, check_in_latitude = :lat, check_in_longitude = :lon,"
         " accepted_at = coalesce(t.accepted_at, :at)",
@@ -158,8 +149,7 @@ def complete(
     (FOLLOW_UP, source FINDING, priority 2, within `follow_up_within_hours`) and an alert FOLLOW_UP_OPEN on it;
     a follow-up of a finding completed with no new problem resolves its alert. Returns the follow-up's id."""
     task = lock_task(session, user=user, task_id=task_id, own=True)
-    if request.problem_found and not (request.problem or request.findings.notes):
-        raise TaskRuleError("a problem found needs a description (problem or findings.notes)", code="problem_required")
+    check_findings(session, task=task, request=request)
     moment = when(request.at, now=now, after=task.checked_in_at)
     metres = distance_m(task.home_latitude, task.home_longitude, request.latitude, request.longitude)
     findings = request.findings.model_dump(mode="json") | {"problem": request.problem}
@@ -200,7 +190,7 @@ def complete(
             within_hours=follow_up_within_hours,
             slot=f"finding:{task_id}",
             follow_up_of=task_id,
-            notes=request.problem or request.findings.notes,
+            notes=f"[{request.findings.problem_category}] {request.problem or request.findings.notes}",
             user_id=user.id,
             reason=f"problem found on task {task_id}",
         )
@@ -214,7 +204,11 @@ def complete(
                 severity=2,
                 task_id=follow_up_id,
                 resident_id=int(task.resident_id),
-                detail={"found_on_task_id": task_id, "problem": request.problem},
+                detail={
+                    "found_on_task_id": task_id,
+                    "problem": request.problem,
+                    "problem_category": request.findings.problem_category,
+                },
             )
             transition_note(session, task=task, user=user, now=now, follow_up_id=follow_up_id)
     if task.kind == TaskKind.FOLLOW_UP and task.source == TaskSource.FINDING:
@@ -241,6 +235,74 @@ def complete(
         follow_up_task_id=follow_up_id,
     )
     return follow_up_id
+
+
+def check_findings(session: Session, *, task: Any, request: CompleteRequest) -> None:
+    """The visit record's rules (422 with a code): a problem found needs a description (`problem_required`) and a
+    category (`problem_category_required`); checklist keys must be on the task's checklist
+    (`unknown_checklist_item`); a meal delivery needs its outcome (`meal_outcome_required`), other tasks have
+    none (`meal_outcome_not_applicable`); photos must be this task's (`unknown_photo`)."""
+    findings = request.findings
+    if request.problem_found and not (request.problem or findings.notes):
+        raise TaskRuleError("a problem found needs a description (problem or findings.notes)", code="problem_required")
+    if request.problem_found and findings.problem_category is None:
+        raise TaskRuleError(
+            "a problem found needs findings.problem_category",
+            code="problem_category_required",
+            allowed=list(PROBLEM_CATEGORIES),
+        )
+    unknown = unknown_items(str(task.kind), task.service, dict(findings.checklist))
+    if unknown:
+        raise TaskRuleError(
+            f"not on this task's checklist: {', '.join(unknown)}",
+            code="unknown_checklist_item",
+            items=unknown,
+            allowed=[item.key for item in checklist_for(str(task.kind), task.service)],
+        )
+    if task.kind == TaskKind.MEAL_DELIVERY and findings.meal_outcome is None:
+        raise TaskRuleError(
+            "a meal delivery is completed with findings.meal_outcome (nobody home: no-answer)",
+            code="meal_outcome_required",
+            allowed=list(MEAL_OUTCOMES),
+        )
+    if task.kind != TaskKind.MEAL_DELIVERY and findings.meal_outcome is not None:
+        raise TaskRuleError("only a meal delivery has a meal_outcome", code="meal_outcome_not_applicable")
+    if findings.photo_ids:
+        missing = photos.missing(session, task_id=int(task.id), photo_ids=findings.photo_ids)
+        if missing:
+            raise TaskRuleError(f"not photos of task {task.id}: {missing}", code="unknown_photo", photo_ids=missing)
+
+
+def acknowledge(
+    session: Session, *, user: User, task_id: int, version: int, at: datetime | None, now: datetime
+) -> bool:
+    """The caregiver saw the task's change of `version` (on their list or pushed live): the task records
+    `acknowledged_at` / `acknowledged_version` and its trace a line `acknowledged`. A version no newer than the
+    one acknowledged already changes nothing (False). 422 `version_unknown` for a version the task never had."""
+    task = lock_task(session, user=user, task_id=task_id, own=True)
+    if version > int(task.version):
+        raise TaskRuleError(
+            f"task {task_id} has no version {version} yet", code="version_unknown", current_version=int(task.version)
+        )
+    if task.acknowledged_version is not None and version <= int(task.acknowledged_version):
+        return False
+    moment = when(at, now=now)
+    status = TaskStatus(task.status)
+    transition(
+        session,
+        task=task,
+        action=TaskAction.ACKNOWLEDGED,
+        to_status=status,
+        allowed_from=ACKNOWLEDGEABLE,
+        now=now,
+        at=moment,
+        user_id=user.id,
+        staff_id=user.staff_id,
+        detail={"received_at": now.isoformat(), "version": version},
+        set_sql="acknowledged_at = :at, acknowledged_version = :acked",
+        params={"at": moment, "acked": version},
+    )
+    return True
 
 
 def transition_note(session: Session, *, task: Any, user: User, now: datetime, follow_up_id: int) -> None:
