@@ -21,6 +21,12 @@ const API_CACHE = "eldercare-caregiver-api";
 async function registerWorker() {
   if (!("serviceWorker" in navigator)) return;
   try {
+    const hadController = Boolean(navigator.serviceWorker.controller);
+    // The first time, the worker takes the page over after the day was fetched: fetch it again through the
+    // worker, so the day is kept for the stairwell.
+    navigator.serviceWorker.addEventListener("controllerchange", () => {
+      if (!hadController && state.user) loadDay();
+    });
     await navigator.serviceWorker.register("/ui/caregiver/sw.js", { scope: "/ui/caregiver/" });
     document.body.dataset.sw = "registered";
     await navigator.serviceWorker.ready;
@@ -55,19 +61,19 @@ export async function loadDay() {
   state.day = localDay();
   try {
     const tasks = await get(`/api/me/tasks?date=${state.day}`);
+    const saved = kept("tasks", null);
     state.tasks = tasks.body;
-    state.cachedAt = tasks.cachedAt;
     state.loadError = null;
-    keep("tasks", { day: state.day, tasks: state.tasks, saved_at: new Date().toISOString() });
+    if (tasks.cachedAt) {
+      // the service worker answered from its cache: say since when (the phone's time of the last fresh answer)
+      state.cachedAt = saved?.day === state.day ? saved.saved_at : tasks.cachedAt;
+    } else {
+      state.cachedAt = null;
+      keep("tasks", { day: state.day, saved_at: new Date().toISOString() }); // when, not what: the data stay in the worker's cache
+    }
   } catch (error) {
     if (error.status === 401) return signedOut();
-    const saved = kept("tasks", null);
-    if (saved && saved.day === state.day) {
-      state.tasks = saved.tasks;
-      state.cachedAt = saved.saved_at;
-    } else {
-      state.loadError = error;
-    }
+    state.loadError = error; // offline before the service worker ever kept the day
   }
   try {
     const residents = await get("/api/me/residents");

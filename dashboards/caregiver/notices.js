@@ -104,12 +104,14 @@ export function noticesFromTasks() {
 export async function acknowledge(taskId) {
   const notice = state.notices.find((n) => n.task_id === taskId);
   if (!notice) return;
+  // queued first, then the banner goes: what the banner asked for is in the outbox (and on the not-sent bar)
+  if (!GONE_CHANGES.has(notice.change)) { // a task no longer theirs: nothing to tell the server
+    await app.act("acknowledge", taskId, { version: notice.version });
+    const task = taskById(taskId);
+    if (notice.urgent && task && task.status === "published" && !task.accepted_at) await app.act("accept", taskId);
+  }
   state.notices = state.notices.filter((n) => n.task_id !== taskId);
   changed();
-  if (GONE_CHANGES.has(notice.change)) return; // no longer theirs: nothing to tell the server
-  await app.act("acknowledge", taskId, { version: notice.version });
-  const task = taskById(taskId);
-  if (notice.urgent && task && task.status === "published" && !task.accepted_at) await app.act("accept", taskId);
 }
 
 // --- the live channel -------------------------------------------------------------------------------------------------

@@ -253,8 +253,8 @@ function itemLabel(item) {
 }
 
 function groupName(group) {
-  const text = t(`group.${group}`);
-  return text === `group.${group}` ? group : text;
+  const own = t(`group.${group}`);
+  return label("checklistGroup", group, own === `group.${group}` ? group : own);
 }
 
 function todoCard(task) {
@@ -263,12 +263,12 @@ function todoCard(task) {
     el("h3", {}, t("whatToDo")),
     el("p", { class: "service" }, serviceText(task)),
     task.notes ? el("p", { class: "notes" }, `${t("taskNotes")}：${task.notes}`) : "",
-    items.length && !["checked_in"].includes(task.status)
+    items.length && ["published", "en_route"].includes(task.status)
       ? el("ul", { class: "checklist-preview" }, items.map((item) => el("li", {}, itemLabel(item)))) : "");
 }
 
 function segmented(name, options, current, onPick) {
-  return el("div", { class: "seg", role: "radiogroup", "data-name": name }, options.map(([value, text]) => {
+  return el("div", { class: "seg", role: "radiogroup", "data-name": name }, options.flatMap(([value, text]) => {
     const id = `${name}-${value}`;
     return [
       el("input", { type: "radio", name, id, value, checked: current === value, onchange: () => onPick(value) }),
@@ -354,7 +354,11 @@ function photoField(task, draft) {
   const input = el("input", { type: "file", accept: "image/*", capture: "environment", multiple: true, id: "photo-input", onchange: async () => {
     for (const file of input.files) {
       const small = await downscale(file);
-      draft.photos.push({ ...small, url: URL.createObjectURL(small.blob), taken_at: new Date(file.lastModified || Date.now()).toISOString() });
+      // when the camera saved it, if that was today on this phone; a picture from the gallery counts from now
+      const now = Date.now();
+      const saved = Number(file.lastModified) || now;
+      const takenAt = saved <= now && saved > now - 12 * 3600 * 1000 ? saved : now;
+      draft.photos.push({ ...small, url: URL.createObjectURL(small.blob), taken_at: new Date(takenAt).toISOString() });
     }
     input.value = "";
     draw();
@@ -405,7 +409,7 @@ function recordForm(task) {
     el("legend", {}, groupName(group)),
     items.filter((item) => (item.group || "service") === group).map((item) => el("div", { class: "check-item", "data-key": item.key },
       el("span", { class: "item-label" }, itemLabel(item)),
-      segmented(`check-${item.key}`, MARKS.map((m) => [m, t(`mark.${m}`)]), draft.checklist[item.key] || null, (v) => { draft.checklist[item.key] = v; }))))),
+      segmented(`check-${item.key}`, MARKS.map((m) => [m, label("checklistAnswer", m, t(`mark.${m}`))]), draft.checklist[item.key] || null, (v) => { draft.checklist[item.key] = v; }))))),
   meal ? "" : el("div", { class: "field" }, el("span", { class: "k" }, t("condition")),
     segmented("condition", CONDITIONS.map((c) => [c, t(`condition.${c}`)]), draft.condition, (v) => { draft.condition = v; })),
   el("div", { class: "field" }, el("label", { for: "record-notes" }, t("notes")),
@@ -458,8 +462,8 @@ function renderTask(view, taskId) {
           person.age != null ? el("span", { class: "age" }, fmt("age", { n: person.age })) : "",
           person.gender ? el("span", { class: "age" }, label("gender", person.gender)) : ""),
         el("p", { class: "line1" }, statusChip(task), ...pendingMarks(task),
-          el("span", { class: "time" }, task.planned_start ? fmt("planned", { time: hhmm(task.planned_start) }) : "",
-            " ", fmt("window", { from: hhmm(task.window_start), to: hhmm(task.window_end) }))),
+          el("span", { class: "time" }, task.planned_start ? fmt("planned", { time: hhmm(task.planned_start) }) : ""),
+          el("span", { class: "window" }, fmt("window", { from: hhmm(task.window_start), to: hhmm(task.window_end) }))),
         task.rejected.length ? el("p", { class: "error" }, task.rejected.map((item) => `${t(`action.${item.kind}`)}：${errorText(item.error || {})}`).join("；")) : "",
         el("div", { class: "quick" },
           nav ? el("a", { class: "button", id: "navigate", href: nav }, t("navigate")) : "",
