@@ -141,7 +141,11 @@ export function sendNow() {
 
 async function afterRound(stopped) {
   state.authLost = stopped === "auth";
-  if (stopped === "auth" && !token()) showSignIn();
+  if (stopped === "auth") {
+    // the token expired (or was revoked) with actions queued: sign in again; the outbox is kept and sent after
+    forgetToken();
+    showSignIn(t("signInToSend"));
+  }
   await refreshOutbox();
 }
 
@@ -169,6 +173,10 @@ async function signIn(event) {
     keepForShift();
     state.authLost = false;
     $("#password").value = "";
+    if (started && state.user?.id !== user.id) {
+      location.reload(); // someone else on this phone: start afresh with their day and their outbox
+      return;
+    }
     await start(user);
   } catch (error) {
     $("#signin-error").textContent = error.code === "bad_login" ? t("badLogin") : errorText(error);
@@ -200,6 +208,7 @@ async function currentUser() {
 }
 
 let started = false;
+let live = null;
 async function start(user) {
   state.user = user;
   $("#signin").hidden = true;
@@ -208,11 +217,16 @@ async function start(user) {
   loadLabels().then(render, () => {});
   state.outbox = await outbox.items(user.id);
   await loadDay();
-  if (started) return;
+  if (started) {
+    // signed in again during the shift: send what waited, listen again
+    sendNow();
+    live?.retry(100);
+    return;
+  }
   started = true;
   outbox.onChange(() => refreshOutbox());
   sender = outbox.keepSending(user.id, token, applyAnswer, afterRound);
-  startLive({ loadDay, loadResident, act });
+  live = startLive({ loadDay, loadResident, act });
   onNoticesChanged(render);
 }
 

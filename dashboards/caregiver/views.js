@@ -3,7 +3,7 @@
 // Parts are redrawn only when what they show changes (shared/dom.js renderPart), so a half-written record keeps
 // its text, and the record's fields live in a draft per task in any case.
 import { $, el, renderPart } from "/ui/shared/dom.js";
-import { currentLocale, errorText, fmt, label, t } from "/ui/shared/i18n.js";
+import { currentLocale, errorText, fmt, label, labelCodes, t } from "/ui/shared/i18n.js";
 import { act, sendNow } from "/ui/caregiver/main.js";
 import { acknowledge } from "/ui/caregiver/notices.js";
 import * as outbox from "/ui/caregiver/outbox.js";
@@ -11,9 +11,19 @@ import { downscale } from "/ui/caregiver/photos.js";
 import { here } from "/ui/caregiver/geo.js";
 import { checkInPlace, dayTime, effective, hhmm, isMeal, isUrgent, keep, kept, state, taskById } from "/ui/caregiver/state.js";
 
-const PROBLEM_CATEGORIES = ["health", "safety", "home_repair", "hygiene", "food", "social", "other"];
-const CONDITIONS = ["good", "fair", "poor", "emergency"];
-const MARKS = ["ok", "problem", "na"];
+// The values come with their words from GET /api/meta/labels (labelCodes); these are only for a phone that has
+// never loaded the labels (first start offline).
+const OFFLINE_CODES = {
+  problemCategory: ["health", "safety", "home_repair", "hygiene", "food", "social", "other"],
+  mealOutcome: ["handed_over", "left_with_neighbour"],
+  checklistAnswer: ["ok", "problem", "na"],
+};
+const CONDITIONS = ["good", "fair", "poor", "emergency"]; // findings.resident_condition (no label kind of its own)
+
+function codes(kind) {
+  const served = labelCodes(kind);
+  return served.length ? served : OFFLINE_CODES[kind];
+}
 
 // A code in words: the server's label, else the app's own words, else the code.
 function words(kind, code) {
@@ -227,7 +237,7 @@ function essentialsCard(task) {
   const tel = (number) => (number ? el("a", { href: `tel:${number}`, class: "tel" }, number) : "");
   return el("section", { class: "card essentials", id: "essentials", "data-full": p.full ? "yes" : "no" },
     el("h3", {}, t("essentials")),
-    row("phone", tel(p.phone)),
+    row("residentPhone", tel(p.phone)),
     row("landline", tel(p.landline)),
     row("address", p.address || ""),
     row("accessNotes", p.access_notes || ""),
@@ -374,7 +384,7 @@ function recordForm(task) {
   const groups = [...new Set(items.map((item) => item.group || "service"))];
   const problemBox = el("div", { class: "problem-box", id: "problem-box", hidden: !draft.problem },
     el("span", { class: "k" }, t("problemCategory")),
-    segmented("category", PROBLEM_CATEGORIES.map((c) => [c, words("problemCategory", c)]), draft.category, (v) => { draft.category = v; }),
+    segmented("category", codes("problemCategory").map((c) => [c, words("problemCategory", c)]), draft.category, (v) => { draft.category = v; }),
     el("label", { for: "problem-text" }, t("problemText")),
     el("textarea", { id: "problem-text", rows: 3, placeholder: t("problemPlaceholder"), oninput: (e) => { draft.problemText = e.target.value; } }, draft.problemText));
   const submit = el("button", { type: "submit", class: "primary big", id: "check-out" }, meal ? t("deliver") : t("checkOut"));
@@ -404,12 +414,12 @@ function recordForm(task) {
     });
   } },
   el("h3", {}, meal ? t("mealOutcome") : t("checklist")),
-  meal ? segmented("outcome", [["handed_over", words("mealOutcome", "handed_over")], ["left_with_neighbour", words("mealOutcome", "left_with_neighbour")]], draft.outcome, (v) => { draft.outcome = v; }) : "",
+  meal ? segmented("outcome", codes("mealOutcome").map((o) => [o, words("mealOutcome", o)]), draft.outcome, (v) => { draft.outcome = v; }) : "",
   groups.map((group) => el("fieldset", { class: "group", "data-group": group },
     el("legend", {}, groupName(group)),
     items.filter((item) => (item.group || "service") === group).map((item) => el("div", { class: "check-item", "data-key": item.key },
       el("span", { class: "item-label" }, itemLabel(item)),
-      segmented(`check-${item.key}`, MARKS.map((m) => [m, label("checklistAnswer", m, t(`mark.${m}`))]), draft.checklist[item.key] || null, (v) => { draft.checklist[item.key] = v; }))))),
+      segmented(`check-${item.key}`, codes("checklistAnswer").map((m) => [m, label("checklistAnswer", m, t(`mark.${m}`))]), draft.checklist[item.key] || null, (v) => { draft.checklist[item.key] = v; }))))),
   meal ? "" : el("div", { class: "field" }, el("span", { class: "k" }, t("condition")),
     segmented("condition", CONDITIONS.map((c) => [c, t(`condition.${c}`)]), draft.condition, (v) => { draft.condition = v; })),
   el("div", { class: "field" }, el("label", { for: "record-notes" }, t("notes")),
@@ -451,7 +461,7 @@ function renderTask(view, taskId) {
     view.dataset.task = String(task.id);
     view.dataset.step = stepKey;
     view.dataset.key = "";
-    view.replaceChildren(el("div", { id: "task-head" }), el("div", { id: "task-step" }));
+    view.replaceChildren(el("div", { id: "task-head" }), el("div", { id: "task-step" }), el("div", { id: "task-info" }));
   }
   renderPart($("#task-head", view), head, () => {
     const nav = navigateHref(person);
@@ -469,10 +479,10 @@ function renderTask(view, taskId) {
           nav ? el("a", { class: "button", id: "navigate", href: nav }, t("navigate")) : "",
           person.phone ? el("a", { class: "button", id: "call", href: `tel:${person.phone}` }, t("call")) : ""),
         ["checked_in", "completed"].includes(task.status) ? checkInNote(task) : ""),
-      essentialsCard(task),
-      todoCard(task),
     ];
   });
+  // the next step right under the name (one hand, no scrolling); what to know about the resident below it
+  renderPart($("#task-info", view), JSON.stringify([task, person, currentLocale()]), () => [essentialsCard(task), todoCard(task)]);
   const step = $("#task-step", view);
   if (!step.firstChild) {
     if (["published", "en_route"].includes(task.status)) step.append(atTheDoor(task));

@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, ViewportSize, expect
 from sqlalchemy import text
 from sqlmodel import Session
 
@@ -49,7 +49,7 @@ from tests.integration.urgent_support import (
 pytestmark = pytest.mark.browser
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-PHONE = {"width": 360, "height": 640}
+PHONE: ViewportSize = {"width": 360, "height": 640}
 
 
 @dataclass
@@ -159,9 +159,7 @@ def wait_sent(page: Page) -> None:
 
 
 def events(app: AppWorld, task_id: int) -> list[Any]:
-    return app.query(
-        "SELECT action, at, detail FROM task_event WHERE task_id = :t ORDER BY at, id", t=task_id
-    )
+    return app.query("SELECT action, at, detail FROM task_event WHERE task_id = :t ORDER BY at, id", t=task_id)
 
 
 def test_sign_in_route_check_in_record_and_a_follow_up(phone: BrowserContext, app_world: AppWorld) -> None:
@@ -218,7 +216,8 @@ def test_sign_in_route_check_in_record_and_a_follow_up(phone: BrowserContext, ap
     page.check("#problem-found")
     page.locator("[data-name=category] label[for=category-safety]").click()
     page.fill("#problem-text", "燃气阀门松动，需要维修")
-    page.set_input_files("#photo-input", files=[{"name": "gas.png", "mimeType": "image/png", "buffer": camera_png()}])
+    photo: FilePayload = {"name": "gas.png", "mimeType": "image/png", "buffer": camera_png()}
+    page.set_input_files("#photo-input", files=[photo])
     expect(page.locator("#photo-thumbs img")).to_have_count(1)
     expect(page.locator("#photo-thumbs figcaption")).to_have_text("照片 1 张（已压缩）")
     shot(page, "caregiver-record")
@@ -233,7 +232,10 @@ def test_sign_in_route_check_in_record_and_a_follow_up(phone: BrowserContext, ap
         "SELECT status, checked_in_at, completed_at, problem_found, findings FROM task WHERE id = :t", t=first
     )[0]
     assert (row.status, row.checked_in_at, row.completed_at, row.problem_found) == (
-        "completed", checked_in, completed, True,
+        "completed",
+        checked_in,
+        completed,
+        True,
     )
     assert row.findings["checklist"]["gas_off"] == "problem" and row.findings["checklist"]["mood"] == "ok"
     assert row.findings["problem_category"] == "safety" and row.findings["resident_condition"] == "fair"
@@ -316,9 +318,9 @@ def test_offline_check_in_and_record_are_sent_once_with_the_phones_times(
     replays: list[str] = []
     page.on(
         "response",
-        lambda response: replays.append(response.url)
-        if response.headers.get("idempotent-replayed") == "true"
-        else None,
+        lambda response: (
+            replays.append(response.url) if response.headers.get("idempotent-replayed") == "true" else None
+        ),
     )
     page.route(f"**/api/tasks/{second}/check-in", lose_the_answer)
     back = completed + timedelta(minutes=20)
@@ -404,9 +406,7 @@ def test_an_urgent_task_pushed_during_the_shift_must_be_acknowledged(
     banner.locator("button.ack").click()
     expect(banner).to_be_hidden()
     wait_sent(page)
-    row = app_world.query(
-        "SELECT acknowledged_version, accepted_at, status FROM task WHERE id = :t", t=urgent
-    )[0]
+    row = app_world.query("SELECT acknowledged_version, accepted_at, status FROM task WHERE id = :t", t=urgent)[0]
     assert row.acknowledged_version == version
     assert row.accepted_at == now + timedelta(minutes=1)
     moved_version = int(moved.get_attribute("data-version") or 0)
