@@ -63,7 +63,12 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
         app.state.broker = broker
         hub = AlarmHub(settings.libpq_url, settings.sqlalchemy_url, clock=clock)
         app.state.alarm_hub = hub
-        task_hub = TaskHub(settings.libpq_url, settings.sqlalchemy_url, clock=clock)
+        task_hub = TaskHub(
+            settings.libpq_url,
+            settings.sqlalchemy_url,
+            clock=clock,
+            verified_within_m=settings.checkin_verified_within_m,
+        )
         app.state.task_hub = task_hub
         intake = IntakeWorker(settings.libpq_url, settings.sqlalchemy_url, clock=clock) if connect_broker else None
         if connect_broker:

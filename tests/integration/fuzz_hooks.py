@@ -35,7 +35,7 @@ _turns: dict[str, Iterator[str]] = {}
 
 SERVICES = ("/api/residents/{resident_id}/", "/api/roster", "/api/tasks", "/api/alerts", "/api/meals", "/api/plans")
 """The services' operations (issues 11, 12): a community coordinator's, so they go out as one."""
-CAREGIVER_WORK = ("/accept", "/en-route", "/check-in", "/complete", "/no-answer")
+CAREGIVER_WORK = ("/accept", "/en-route", "/check-in", "/complete", "/no-answer", "/acknowledge")
 
 
 def role_for(method: str, path: str, turn: str) -> str:
@@ -44,7 +44,7 @@ def role_for(method: str, path: str, turn: str) -> str:
         return turn
     if (method.upper(), path) in ADMIN_ONLY:
         return "admin"
-    if path == "/api/me/tasks" or path.endswith(CAREGIVER_WORK):
+    if path.startswith("/api/me/") or path.endswith(CAREGIVER_WORK):
         return "caregiver"
     if path.startswith(SERVICES):
         return "coordinator"

@@ -6,17 +6,27 @@ at TEST_NOW (FixedClock)."""
 from __future__ import annotations
 
 import struct
+import threading
+import time
 import zlib
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_common.devstack import PostgresInstance
+from eldercare_platform.core.clock import FixedClock
+from eldercare_platform.core.config import ApiSettings
+from eldercare_platform.main import create_app
+from eldercare_platform.scheduler.jobs import telemetry_retention
 from eldercare_platform.tasks.alerting import AlertRules, task_alerts
-from tests.conftest import TEST_NOW
+from eldercare_platform.tasks.push import staff_changes
+from tests.conftest import TEST_NOW, migrated_database, psql, unpooled_engine
 from tests.integration.lifecycle_support import HOME, NEAR, World, auth, build, iso, published_task
 
 
@@ -88,6 +98,17 @@ def test_a_replay_after_a_lost_response_changes_nothing_and_answers_the_same(
     assert post(client, f"/api/tasks/{task_id}/complete", caregiver, complete).status_code == 409
 
 
+def test_a_replayed_no_answer_opens_one_welfare_call(client: TestClient, db: Session, w: World) -> None:
+    caregiver = auth(client, w.near_caregiver)
+    task_id = published_task(client, w)
+    body = {"latitude": HOME[0], "longitude": HOME[1], "note": "敲门无人应答"}
+    first = post(client, f"/api/tasks/{task_id}/no-answer", caregiver, body, key="door-1")
+    again = post(client, f"/api/tasks/{task_id}/no-answer", caregiver, body, key="door-1")
+    assert first.status_code == again.status_code == 200 and first.json() == again.json()
+    assert first.json()["welfare_alarm_id"] is not None
+    assert count(db, "SELECT count(*) FROM alarm WHERE task_id = :t", t=task_id) == 1
+
+
 def test_a_key_reused_for_another_request_or_malformed_is_422(client: TestClient, w: World) -> None:
     caregiver = auth(client, w.near_caregiver)
     task_id = published_task(client, w)
@@ -113,6 +134,23 @@ def test_a_failed_request_stores_nothing_and_its_key_can_be_retried(client: Test
     assert fixed.status_code == 200 and fixed.json()["status"] == "checked_in"
 
 
+def test_stored_answers_are_deleted_after_a_week(client: TestClient, db: Session, w: World) -> None:
+    caregiver = auth(client, w.near_caregiver)
+    task_id = published_task(client, w)
+    assert post(client, f"/api/tasks/{task_id}/accept", caregiver, None, key="week-old").status_code == 200
+    assert post(client, f"/api/tasks/{task_id}/en-route", caregiver, None, key="fresh").status_code == 200
+    db.execute(
+        text("UPDATE idempotent_request SET created_at = :at WHERE key = 'week-old'"),
+        {"at": TEST_NOW - timedelta(days=8)},
+    )
+    summary = telemetry_retention(db, TEST_NOW)
+    assert "1 idempotency keys" in summary
+    assert [
+        row[0]
+        for row in db.execute(text("SELECT key FROM idempotent_request WHERE user_id = :u"), {"u": w.near_caregiver.id})
+    ] == ["fresh"]
+
+
 def test_keys_are_per_user(client: TestClient, w: World) -> None:
     near, far = auth(client, w.near_caregiver), auth(client, w.far_caregiver)
     mine = published_task(client, w)
@@ -120,6 +158,65 @@ def test_keys_are_per_user(client: TestClient, w: World) -> None:
     assert post(client, f"/api/tasks/{mine}/accept", near, None, key="same").status_code == 200
     answer = post(client, f"/api/tasks/{theirs}/accept", far, None, key="same")
     assert answer.status_code == 200 and "Idempotent-Replayed" not in answer.headers
+
+
+@pytest.fixture(scope="module")
+def own_database(postgres: PostgresInstance) -> str:
+    """A database of this module's own: the concurrency test commits (two connections must see the data)."""
+    return migrated_database(postgres, "eldercare_caregiver_api")
+
+
+def _waiting_on_locks(url: str) -> int:
+    rows = psql(
+        url, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    return int(rows[0][0])
+
+
+def _until(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_concurrent_duplicates_make_one_effect_and_the_second_replays(own_database: str) -> None:
+    """Two requests with the same key at once: the second waits on the first's claim, then replays its answer."""
+    engine = unpooled_engine(own_database)
+    with Session(engine, expire_on_commit=False) as session:
+        world = build(session)
+        session.commit()
+    settings = ApiSettings(environment="test", database_url=own_database, mqtt_url="mqtt://127.0.0.1:1")
+    app = create_app(settings, connect_broker=False, clock=FixedClock(TEST_NOW))
+    with TestClient(app) as client:
+        caregiver = auth(client, world.near_caregiver)
+        task_id = published_task(client, world)
+        body = {"latitude": HOME[0], "longitude": HOME[1]}
+        answers: list[Any] = []
+
+        def check_in() -> None:
+            answers.append(post(client, f"/api/tasks/{task_id}/check-in", caregiver, body, key="twice"))
+
+        with psycopg.connect(own_database) as blocker:  # holds the task's row: the first request waits inside
+            blocker.execute("SELECT id FROM task WHERE id = %s FOR UPDATE", (task_id,))
+            first = threading.Thread(target=check_in)
+            first.start()
+            _until(lambda: _waiting_on_locks(own_database) == 1, "the first request to wait on the task row")
+            second = threading.Thread(target=check_in)
+            second.start()
+            _until(lambda: _waiting_on_locks(own_database) == 2, "the second request to wait on the key")
+            blocker.rollback()
+        first.join(10)
+        second.join(10)
+    engine.dispose()
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].json() == answers[1].json()
+    assert sorted(a.headers.get("Idempotent-Replayed", "false") for a in answers) == ["false", "true"]
+    events = psql(
+        own_database, "SELECT count(*) FROM task_event WHERE task_id = %s AND action = 'checked_in'", (task_id,)
+    )
+    assert events == [(1,)]
 
 
 # --- the resident's essentials ------------------------------------------------------------------------------------
@@ -205,6 +302,16 @@ def test_my_tasks_carry_checklist_age_urgency_and_come_in_route_order(
     assert visit["checklist"][0]["label_zh"] and visit["checklist"][0]["label_en"]
 
 
+def test_the_live_channel_sends_the_same_task_as_the_list(client: TestClient, db: Session, w: World) -> None:
+    caregiver = auth(client, w.near_caregiver)
+    task_id = published_task(client, w)
+    [listed] = client.get("/api/me/tasks", headers=caregiver).json()
+    [change] = [c for c in staff_changes(db, staff_ids=[w.near_staff], since=0, now=TEST_NOW) if c.task_id == task_id]
+    assert change.task is not None
+    pushed = change.task.model_dump(mode="json")
+    assert pushed == listed and pushed["checklist"] and pushed["resident_age"] == 86
+
+
 def test_the_visit_record_is_checked_against_the_task(client: TestClient, w: World) -> None:
     caregiver = auth(client, w.near_caregiver)
     task_id = published_task(client, w)
@@ -225,6 +332,25 @@ def test_the_visit_record_is_checked_against_the_task(client: TestClient, w: Wor
         client, f"/api/tasks/{task_id}/complete", caregiver, place | {"findings": {"checklist": {"x": "bad"}}}
     )
     assert answer.status_code == 422 and answer.json()["code"] == "validation_error"
+
+
+def test_a_meal_delivery_is_completed_with_its_outcome(client: TestClient, db: Session, w: World) -> None:
+    caregiver = auth(client, w.near_caregiver)
+    task_id = published_task(client, w)
+    db.execute(text("UPDATE task SET kind = 'meal_delivery', service = 'meal_delivery' WHERE id = :t"), {"t": task_id})
+    [mine] = client.get("/api/me/tasks", headers=caregiver).json()
+    assert mine["kind"] == "meal_delivery" and mine["checklist"] == []
+    post(client, f"/api/tasks/{task_id}/check-in", caregiver, {"latitude": HOME[0], "longitude": HOME[1]})
+    place = {"latitude": HOME[0], "longitude": HOME[1]}
+    missing = post(client, f"/api/tasks/{task_id}/complete", caregiver, place)
+    assert missing.status_code == 422 and missing.json()["code"] == "meal_outcome_required"
+    done = post(
+        client,
+        f"/api/tasks/{task_id}/complete",
+        caregiver,
+        place | {"findings": {"meal_outcome": "left_with_neighbour"}},
+    )
+    assert done.status_code == 200 and done.json()["findings"]["meal_outcome"] == "left_with_neighbour"
 
 
 # --- photos -------------------------------------------------------------------------------------------------------
@@ -299,6 +425,11 @@ def test_acknowledging_a_version_is_recorded_once(client: TestClient, w: World) 
     assert len(lines) == 1 and lines[0]["detail"]["version"] == mine["version"]
     other = auth(client, w.far_caregiver)
     assert post(client, f"/api/tasks/{task_id}/acknowledge", other, {"version": mine["version"]}).status_code == 404
+    # given to someone else, the task is not acknowledged by its new caregiver
+    moved = post(client, f"/api/tasks/{task_id}/assign", coordinator, {"staff_id": w.far_staff, "reason": "调班"})
+    assert moved.status_code == 200
+    [theirs] = client.get("/api/me/tasks", headers=other).json()
+    assert theirs["id"] == task_id and theirs["acknowledged_version"] is None and theirs["acknowledged_at"] is None
 
 
 def test_an_urgent_task_not_acknowledged_in_time_raises_an_alert_resolved_by_acknowledging(
@@ -331,3 +462,7 @@ def test_a_check_in_beyond_the_setting_is_flagged_with_its_distance(client: Test
     line = client.get(f"/api/tasks/{task_id}", headers=coordinator).json()["trace"][-1]
     assert line["action"] == "checked_in" and 240 < line["detail"]["distance_m"] < 260
     assert line["detail"]["location_verified"] is False and line["detail"]["verified_within_m"] == 200
+    [mine] = client.get("/api/me/tasks", headers=caregiver).json()
+    assert mine["location_verified"] is False and 240 < mine["check_in_distance_m"] < 260
+    assert mine["checkin_verified_within_m"] == 200
+    assert client.get(f"/api/tasks/{task_id}/evv", headers=coordinator).json()["location_verified"] is False

@@ -56,6 +56,9 @@ GUARDED = [
     ("post", "/api/tasks/999999/check-in", Permission.TASKS_WORK),
     ("post", "/api/tasks/999999/complete", Permission.TASKS_WORK),
     ("post", "/api/tasks/999999/no-answer", Permission.TASKS_WORK),
+    ("post", "/api/tasks/999999/acknowledge", Permission.TASKS_WORK),
+    ("get", "/api/me/residents", Permission.TASKS_WORK),
+    ("post", "/api/me/tasks/999999/photos", Permission.TASKS_WORK),
 ]
 
 

@@ -190,6 +190,25 @@ def test_a_delivery_order_gets_its_task_and_is_delivered_when_it_is_done(
     assert watch(db, settings=api_settings, now=at(13, 30))["welfare_calls"] == 0
 
 
+def test_a_delivery_left_with_a_neighbour_says_so_on_the_order(
+    db: Session, meals_world: dict[str, Any], api_settings: ApiSettings
+) -> None:
+    """The caregiver app's meal outcome (issue 13): who holds the meal matters more than its lateness."""
+    care_plan(db, resident_id=meals_world["resident_c"], meals=[every_day("lunch", "delivery", meals_world["point"])])
+    generate_orders(db, settings=api_settings, now=at(8))
+    order = orders_of(db, meals_world["resident_c"])[0]
+    db.execute(
+        text(
+            "UPDATE task SET status = 'completed', en_route_at = :picked, checked_in_at = :door, completed_at = :door,"
+            ' findings = \'{"meal_outcome": "left_with_neighbour"}\' WHERE id = :id'
+        ),
+        {"picked": at(11, 5), "door": at(12, 10), "id": order["task_id"]},
+    )
+    assert watch(db, settings=api_settings, now=at(12, 11))["delivered"] == 1
+    order = orders_of(db, meals_world["resident_c"])[0]
+    assert (order["status"], order["status_reason"]) == ("delivered", "left_with_neighbour")
+
+
 def test_a_checkin_without_an_order_is_recorded_as_an_ad_hoc_dine_in(
     db: Session, meals_world: dict[str, Any], api_settings: ApiSettings
 ) -> None:

@@ -88,6 +88,7 @@ class World:
     added_residents: list[int] = field(default_factory=list)
     tasks: dict[str, int] = field(default_factory=dict)  # role in the world → task id (issue 11's services)
     areas: dict[str, int] = field(default_factory=dict)  # role in the world → area id (the boards walked)
+    photos: dict[str, tuple[int, int]] = field(default_factory=dict)  # task's role → (task id, photo id) (issue 13)
 
 
 def _event(session: Session, serial: str, event_type: str, at: datetime) -> None:
@@ -183,6 +184,17 @@ def _services(session: Session, world: World, homes: dict[str, Area], street: Ar
         assert assign_to(session, task_id=task_id, staff_id=staff, now=TEST_NOW - timedelta(hours=2), user_id=admin.id)
     assert assign_to(session, task_id=world.tasks["other"], staff_id=mine, now=TEST_NOW, user_id=admin.id)
     assert publish_day(session, user=admin, area_id=world_area(homes["a1"]), day=day, now=TEST_NOW - timedelta(hours=2))
+    for key in ("a1", "a1_stranger"):  # issue 13: a visit photo on caregiver_a1's task and on a colleague's
+        world.photos[key] = (
+            world.tasks[key],
+            session.execute(
+                text(
+                    "INSERT INTO task_photo (task_id, staff_id, content_type, size, sha256, data, created_at)"
+                    " VALUES (:t, NULL, 'image/png', 8, repeat('0', 64), :data, :now) RETURNING id"
+                ),
+                {"t": world.tasks[key], "data": b"\x89PNG\r\n\x1a\n", "now": TEST_NOW},
+            ).scalar_one(),
+        )
     residents = dict(zip(homes, world.added_residents, strict=True))
     a2_staff = _staff_of(session, homes["a2"])[0]
     district_staff = (
@@ -814,6 +826,84 @@ def _my_tasks(walk: Walk) -> None:
         assert walk.world.tasks["a1"] in expected and walk.world.tasks["other"] not in expected  # not published
 
 
+def _staff_id(walk: Walk) -> int | None:
+    [(staff,)] = psql(walk.world.url, "SELECT staff_id FROM app_user WHERE username = %s", (walk.username,))
+    return None if staff is None else int(staff)
+
+
+def _task_photos(walk: Walk) -> None:
+    """A visit photo: the board's readers in scope of its task, a caregiver only on their own task; 404 otherwise."""
+    staff = _staff_id(walk)
+    visible = walk.oracle.tasks_of(walk.scope)
+    answers = {}
+    for key, (tid, pid) in walk.world.photos.items():
+        if walk.may(Permission.TASKS_READ):
+            expect = 200 if tid in visible else 404
+        elif walk.may(Permission.TASKS_WORK):
+            expect = 200 if staff is not None and walk.oracle.tasks[tid][3] == staff else 404
+        else:
+            expect = 403
+        walk.get(f"/api/tasks/{tid}/photos/{pid}", expect=expect)
+        answers[key] = expect
+    if walk.username == "caregiver_a1":
+        assert answers == {"a1": 200, "a1_stranger": 404}
+
+
+WITHIN_BEHIND, WITHIN_AHEAD = timedelta(hours=12), timedelta(hours=24)
+
+
+def _own_residents(walk: Walk) -> tuple[set[int], set[int]]:
+    """Residents of the caregiver's own tasks whose window overlaps [now − 12 h, now + 24 h]: those sent to them and
+    open (readable), and those closed (readable only within 2 h of closing: not judged here)."""
+    staff = _staff_id(walk)
+    opened, closed = set(), set()
+    for resident, _, status, assignee, start, end in walk.oracle.tasks.values():
+        if staff is None or assignee != staff or resident is None:
+            continue
+        if not (start < TEST_NOW + WITHIN_AHEAD and end > TEST_NOW - WITHIN_BEHIND):
+            continue
+        if status in ("published", "en_route", "checked_in"):
+            opened.add(resident)
+        elif status in ("completed", "missed"):
+            closed.add(resident)
+    return opened, closed - opened
+
+
+def _my_residents(walk: Walk) -> None:
+    """The essentials of the residents on the caregiver's current tasks, nobody else's, and no ID number."""
+    if not walk.may(Permission.TASKS_WORK):
+        walk.get("/api/me/residents", expect=403)
+        return
+    body = walk.get("/api/me/residents", expect=200)
+    opened, closed = _own_residents(walk)
+    got = {item["id"] for item in body}
+    assert opened <= got <= opened | closed
+    assert not any({"id_number", "categories"} & set(item) for item in body)
+    if walk.username == "caregiver_a1":
+        assert walk.world.added_residents[0] in got
+
+
+def _my_resident(walk: Walk) -> None:
+    """One resident's essentials: 200 on the caregiver's current tasks, else 403 (a resident that exists or not)."""
+    sample = sorted(walk.oracle.residents)[::97] + walk.world.added_residents + [2_000_000_000]
+    if not walk.may(Permission.TASKS_WORK):
+        walk.get(f"/api/me/residents/{sample[0]}", expect=403)
+        return
+    opened, closed = _own_residents(walk)
+    answers = set()
+    for rid in sample:
+        if rid in closed:
+            continue
+        body = walk.get(f"/api/me/residents/{rid}", expect=200 if rid in opened else 403)
+        answers.add(200 if rid in opened else 403)
+        if rid in opened:
+            assert body["id"] == rid
+        else:
+            assert body["code"] == "resident_not_on_your_tasks"
+    if walk.username == "caregiver_a1":
+        assert answers == {200, 403}
+
+
 def _alerts(walk: Walk) -> None:
     body = walk.readable("/api/alerts", Permission.ALERTS_READ)
     if body is not None:
@@ -913,6 +1003,9 @@ CHECKS: dict[str, Callable[[Walk], None]] = {
     "/api/tasks/{task_id}/evv": _each_task("/evv"),
     "/api/tasks/board": _board,
     "/api/me/tasks": _my_tasks,
+    "/api/me/residents": _my_residents,
+    "/api/me/residents/{resident_id}": _my_resident,
+    "/api/tasks/{task_id}/photos/{photo_id}": _task_photos,
     f"WS {MY_TASKS_LIVE}": _my_tasks_live,
     "/api/alerts": _alerts,
     "/api/alerts/{alert_id}": _each_alert,

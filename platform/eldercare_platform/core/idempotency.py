@@ -39,6 +39,9 @@ T = TypeVar("T", bound=BaseModel)
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+IDEMPOTENCY_KEEP_DAYS = 7
+"""Stored answers are deleted after this many days (the scheduler's `telemetry_retention` job): the app replays
+its queue within a day (a step's `at` may be at most 24 h old)."""
 
 
 class BadIdempotencyKeyError(UnprocessableError):

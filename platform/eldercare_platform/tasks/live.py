@@ -24,6 +24,7 @@ from eldercare_platform.core.clock import SYSTEM_CLOCK, Clock
 from eldercare_platform.core.db import engine_for
 from eldercare_platform.core.listen import DEFAULT_BACKOFF, Backoff, LiveHub, queue_or_resync
 from eldercare_platform.tasks.push import TaskChange, staff_changes
+from eldercare_platform.tasks.reads import VERIFIED_WITHIN_M
 
 log = get_logger(__name__)
 
@@ -59,8 +60,10 @@ class TaskHub(LiveHub):
         sweep_s: float = 2.0,
         clock: Clock = SYSTEM_CLOCK,
         backoff: Backoff = DEFAULT_BACKOFF,
+        verified_within_m: float = VERIFIED_WITHIN_M,
     ) -> None:
         self._sqlalchemy_url = sqlalchemy_url
+        self._verified_within_m = verified_within_m
         self._clock = clock
         self._sweep_s = sweep_s
         self.sockets: set[CaregiverSocket] = set()
@@ -73,7 +76,13 @@ class TaskHub(LiveHub):
         """Everything of the socket's staff member after its `since`, marked as sent (blocking: run in a thread;
         add the socket to `sockets` first, so nothing committed meanwhile falls between the two)."""
         with Session(engine_for(self._sqlalchemy_url)) as session:
-            changes = staff_changes(session, staff_ids=[socket.staff_id], since=socket.since, now=self._clock.now())
+            changes = staff_changes(
+                session,
+                staff_ids=[socket.staff_id],
+                since=socket.since,
+                now=self._clock.now(),
+                verified_within_m=self._verified_within_m,
+            )
         missed = []
         for change in changes:
             if socket.sent.get(change.task_id, 0) < change.version:
@@ -128,4 +137,10 @@ class TaskHub(LiveHub):
 
     def _read(self, staff_ids: list[int], since: int) -> list[TaskChange]:
         with Session(engine_for(self._sqlalchemy_url)) as session:
-            return staff_changes(session, staff_ids=staff_ids, since=since, now=self._clock.now())
+            return staff_changes(
+                session,
+                staff_ids=staff_ids,
+                since=since,
+                now=self._clock.now(),
+                verified_within_m=self._verified_within_m,
+            )

@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from eldercare_platform.core.clock import local_date
-from eldercare_platform.tasks.reads import my_task_of
+from eldercare_platform.tasks.reads import VERIFIED_WITHIN_M, my_task_of
 from eldercare_platform.tasks.schemas import MyTask
 
 CAREGIVER_STATUSES = ("published", "en_route", "checked_in", "completed", "missed")
@@ -44,7 +44,7 @@ SELECT f.staff_id, f.version AS feed_version, t.plan_id AS route_plan_id, t.rout
        t.status_reason, t.notes, t.assigned_at, t.published_at, t.accepted_at, t.en_route_at, t.checked_in_at,
        t.completed_at, t.problem_found, t.findings, t.version, t.area_path,
        r.phone AS resident_phone, h.access_notes, h.latitude AS home_latitude, h.longitude AS home_longitude,
-       t.plan_id, t.route_sequence, t.planned_start,
+       t.plan_id, t.route_sequence, t.planned_start, t.check_in_latitude, t.check_in_longitude,
        t.acknowledged_at, t.acknowledged_version, r.birth_date AS resident_birth_date,
        ARRAY(SELECT p.id FROM task_photo p WHERE p.task_id = t.id ORDER BY p.id) AS photo_ids,
        mp.name AS meal_point_name, mp.address AS meal_point_address, mp.latitude AS meal_point_latitude,
@@ -90,7 +90,7 @@ class TaskChange:
         }
 
 
-def _change_of(row: Any, *, today: date) -> TaskChange | None:
+def _change_of(row: Any, *, today: date, verified_within_m: float) -> TaskChange | None:
     """A feed row's message for its staff member, or None when there is nothing to tell them (a task assigned to
     them but not yet published: not on their list, never seen)."""
     mine = row.assignee_staff_id == row.staff_id
@@ -113,7 +113,7 @@ def _change_of(row: Any, *, today: date) -> TaskChange | None:
             "planned_start": None if row.route_start is None else row.route_start.isoformat(),
             "plan_id": row.route_plan_id,
         }
-    task = my_task_of(row._mapping, today=today) if visible else None
+    task = my_task_of(row._mapping, today=today, verified_within_m=verified_within_m) if visible else None
     return TaskChange(
         staff_id=int(row.staff_id),
         task_id=int(row.id),
@@ -125,7 +125,13 @@ def _change_of(row: Any, *, today: date) -> TaskChange | None:
 
 
 def staff_changes(
-    session: Session, *, staff_ids: Iterable[int], since: int, now: datetime, limit: int = 5000
+    session: Session,
+    *,
+    staff_ids: Iterable[int],
+    since: int,
+    now: datetime,
+    limit: int = 5000,
+    verified_within_m: float = VERIFIED_WITHIN_M,
 ) -> list[TaskChange]:
     """Changes of these staff members' tasks after feed version `since`, oldest first (unscoped: the live hub
     hands each to the sockets of its own staff member only). Tasks whose window ended more than `RECENT` ago are
@@ -135,7 +141,8 @@ def staff_changes(
         return []
     rows = session.execute(text(_CHANGES), {"staff": ids, "since": since, "recent": now - RECENT, "limit": limit}).all()
     today = local_date(now)
-    return [change for change in (_change_of(row, today=today) for row in rows) if change is not None]
+    changes = (_change_of(row, today=today, verified_within_m=verified_within_m) for row in rows)
+    return [change for change in changes if change is not None]
 
 
 def latest_staff_version(session: Session, *, staff_id: int) -> int:

@@ -170,12 +170,22 @@ def task_detail(
     )
 
 
-def my_task_of(values: Mapping[Any, Any], *, today: date) -> MyTask:
-    """A MyTask from a TASK_SELECT row's mapping: its checklist, urgency and the resident's age on `today`."""
+def my_task_of(values: Mapping[Any, Any], *, today: date, verified_within_m: float = VERIFIED_WITHIN_M) -> MyTask:
+    """A MyTask from a TASK_SELECT row's mapping: its checklist, urgency, the resident's age on `today`, and its
+    check-in's distance from the home against `verified_within_m`."""
     birth = values.get("resident_birth_date")
+    metres = distance_m(
+        values.get("home_latitude"),
+        values.get("home_longitude"),
+        values.get("check_in_latitude"),
+        values.get("check_in_longitude"),
+    )
     return MyTask.model_validate(
         dict(values)
         | {
+            "check_in_distance_m": metres,
+            "location_verified": None if metres is None else metres <= verified_within_m,
+            "checkin_verified_within_m": verified_within_m,
             "resident_age": None if birth is None else age_on(birth, today),
             "is_urgent": values["kind"] == TaskKind.URGENT_VISIT or values["priority"] == URGENT,
             "checklist": [asdict(item) for item in checklist_for(values["kind"], values.get("service"))],
@@ -184,12 +194,22 @@ def my_task_of(values: Mapping[Any, Any], *, today: date) -> MyTask:
     )
 
 
-def my_task(session: Session, *, user: User, task_id: int, today: date) -> MyTask:
+def my_task(
+    session: Session, *, user: User, task_id: int, today: date, verified_within_m: float = VERIFIED_WITHIN_M
+) -> MyTask:
     """One of the caregiver's own tasks as their list shows it."""
-    return my_task_of(_row(session, user=user, task_id=task_id, own=True)._mapping, today=today)
+    row = _row(session, user=user, task_id=task_id, own=True)
+    return my_task_of(row._mapping, today=today, verified_within_m=verified_within_m)
 
 
-def my_tasks(session: Session, *, user: User, day: date, today: date | None = None) -> list[MyTask]:
+def my_tasks(
+    session: Session,
+    *,
+    user: User,
+    day: date,
+    today: date | None = None,
+    verified_within_m: float = VERIFIED_WITHIN_M,
+) -> list[MyTask]:
     """A caregiver's tasks of a local day (sent to them), in route order (`queries.ROUTE_ORDER`)."""
     if user.staff_id is None:
         return []
@@ -201,4 +221,4 @@ def my_tasks(session: Session, *, user: User, day: date, today: date | None = No
         ),
         {"me": user.staff_id, "statuses": list(CAREGIVER_STATUSES), "start": start, "end": end},
     )
-    return [my_task_of(row._mapping, today=today or day) for row in rows]
+    return [my_task_of(row._mapping, today=today or day, verified_within_m=verified_within_m) for row in rows]

@@ -154,7 +154,8 @@ class Place(BaseModel):
 
 class EvvRecord(BaseModel):
     """Electronic visit verification: the six items (service type, resident, date, location, caregiver, start
-    and end), and whether the location is verified (check-in and check-out within 300 m of the home)."""
+    and end), and whether the location is verified (check-in and check-out within `checkin_verified_within_m`,
+    200 m, of the home)."""
 
     task_id: int
     service_type: str = Field(description="The task's service, else its kind")
@@ -211,6 +212,13 @@ class MyTask(TaskPublic):
     meal_point_address: str | None = None
     meal_point_latitude: float | None = None
     meal_point_longitude: float | None = None
+    check_in_distance_m: float | None = Field(default=None, description="The check-in's distance from the home")
+    location_verified: bool | None = Field(
+        default=None, description="Checked in within `checkin_verified_within_m` (None: not checked in, or no home)"
+    )
+    checkin_verified_within_m: float = Field(
+        default=200.0, description="The deployment's threshold: a check-in farther from the home is flagged"
+    )
 
 
 class EmergencyContactBrief(BaseModel):

@@ -264,12 +264,19 @@ def my_tasks(
     session: SessionDep,
     user: TaskWorker,
     now: NowDep,
+    settings: SettingsDep,
     day: Annotated[IsoDay | None, Query(alias="date", description="Local day, YYYY-MM-DD; default today")] = None,
 ) -> list[MyTask]:
     """The caregiver's tasks of the day (published to them or further along) in route order: planned start (else
     window start), then route sequence. Each carries its checklist, the resident's age, whether it is urgent,
     the version last acknowledged and its photos' ids."""
-    return reads.my_tasks(session, user=user, day=day or local_date(now), today=local_date(now))
+    return reads.my_tasks(
+        session,
+        user=user,
+        day=day or local_date(now),
+        today=local_date(now),
+        verified_within_m=settings.checkin_verified_within_m,
+    )
 
 
 def _window(settings: ApiSettings, now: datetime) -> essentials.Window:
@@ -317,8 +324,10 @@ def my_resident(
             today=local_date(now),
             client_ip=_client_ip(request),
         )
-    finally:
-        session.commit()  # the audit row of a read or of a refusal
+    except essentials.ResidentNotOnYourTasksError:
+        session.commit()  # the refusal's audit row stays
+        raise
+    session.commit()  # the read's audit row
     return found
 
 
@@ -524,7 +533,13 @@ def no_answer(
 
 @router.post("/{task_id}/acknowledge", response_model=MyTask, responses=WRITE_ERRORS)
 def acknowledge(
-    task_id: BigDbId, body: AcknowledgeRequest, session: SessionDep, user: TaskWorker, now: NowDep, idem: IdempotencyDep
+    task_id: BigDbId,
+    body: AcknowledgeRequest,
+    session: SessionDep,
+    user: TaskWorker,
+    now: NowDep,
+    settings: SettingsDep,
+    idem: IdempotencyDep,
 ) -> MyTask | JSONResponse:
     """The caregiver saw the task's change of `version` (a re-plan, an urgent task pushed to them): recorded on the
     task (`acknowledged_version`, `acknowledged_at`) and its trace (`acknowledged`). An urgent task not
@@ -533,7 +548,13 @@ def acknowledge(
 
     def effect() -> MyTask:
         work.acknowledge(session, user=user, task_id=task_id, version=body.version, at=body.at, now=now)
-        return reads.my_task(session, user=user, task_id=task_id, today=local_date(now))
+        return reads.my_task(
+            session,
+            user=user,
+            task_id=task_id,
+            today=local_date(now),
+            verified_within_m=settings.checkin_verified_within_m,
+        )
 
     assert user.id is not None
     return once(session, request=idem, user_id=user.id, body=body, now=now, effect=effect)
