@@ -93,12 +93,18 @@ export function verifiedWithin(task) {
   return Number(task?.checkin_verified_within_m) || VERIFIED_WITHIN_M;
 }
 
-// The check-in's distance from the home, from what the phone sent (the outbox item or the record kept after it).
+// The check-in's distance from the home: the server's figure and judgement once it has the check-in, else the
+// phone's own estimate from the place it sent (so a far check-in is flagged at once, offline too).
 export function checkInPlace(task) {
+  const limit = verifiedWithin(task);
+  if (task.check_in_distance_m !== null && task.check_in_distance_m !== undefined && !task.pending.some((i) => i.kind === "check-in")) {
+    const metres = Math.round(task.check_in_distance_m);
+    return { metres, limit, far: task.location_verified === false || metres > limit, source: "server" };
+  }
   const place = kept("checkins", {})[task.id];
   if (!place) return null;
   const metres = distanceM(task.home_latitude, task.home_longitude, place.latitude, place.longitude);
-  return metres === null ? null : { metres: Math.round(metres), limit: verifiedWithin(task), far: metres > verifiedWithin(task) };
+  return metres === null ? null : { metres: Math.round(metres), limit, far: metres > limit, source: "phone" };
 }
 
 // A task as the caregiver sees it: the server's record with the outbox's queued actions applied in order.

@@ -350,7 +350,10 @@ function checkInNote(task) {
   const place = checkInPlace(task);
   const at = task.checked_in_at ? fmt("checkedInAt", { time: hhmm(task.checked_in_at) }) : "";
   if (!place) return el("p", { class: "checkin", id: "checkin-note" }, at);
-  return el("p", { class: `checkin${place.far ? " far" : ""}`, id: "checkin-note", "data-distance": place.metres, "data-flagged": place.far ? "yes" : "no" },
+  return el("p", {
+    class: `checkin${place.far ? " far" : ""}`, id: "checkin-note", "data-distance": place.metres,
+    "data-flagged": place.far ? "yes" : "no", "data-source": place.source,
+  },
     at, " · ", fmt(place.far ? "checkInFar" : "checkInNear", { m: place.metres, limit: place.limit }));
 }
 

@@ -347,6 +347,10 @@ def test_offline_check_in_and_record_are_sent_once_with_the_phones_times(
     visits = app_world.query("SELECT count(*) FROM task_event WHERE task_id = :t AND action = 'completed'", t=second)
     assert visits[0][0] == 1
     expect(page.locator(".who .chip.pending")).to_have_count(0)
+    # the server's own figure replaces the phone's estimate once it has the check-in
+    expect(note).to_have_attribute("data-source", "server", timeout=10_000)
+    expect(note).to_have_attribute("data-distance", str(round(check_in.detail["distance_m"])))
+    expect(note).to_have_attribute("data-flagged", "yes")
 
 
 def finish_earlier_stops(app: AppWorld, now: datetime) -> None:
