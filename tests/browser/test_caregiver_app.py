@@ -43,7 +43,9 @@ from tests.integration.urgent_support import (
     ServedApi,
     UrgentWorld,
     build_urgent_world,
+    locate,
     published_plan,
+    routed_task,
 )
 
 pytestmark = pytest.mark.browser
@@ -459,3 +461,38 @@ def test_english_and_the_installable_manifest(phone: BrowserContext, app_world: 
     page.click("#lang")
     expect(page.locator(".cg-bar h1")).to_have_text("今日工作")
     assert json.dumps(manifest, ensure_ascii=False).count("护理员") >= 1
+
+
+def test_a_meal_delivery_is_recorded_with_its_outcome(phone: BrowserContext, app_world: AppWorld) -> None:
+    """A meal delivery has no checklist: its outcome (handed over, left with a neighbour; nobody home is the
+    no-answer path) is required, and the server keeps it."""
+    now = TEST_NOW + timedelta(minutes=150)  # 16:30
+    home = (WEST[0] - 0.004, WEST[1] + 0.003)
+    engine = unpooled_engine(app_world.url)
+    with Session(engine) as db:
+        resident = f.resident(db, community=app_world.world.community, name="送餐老人")
+        locate(db, resident, home)
+        meal = routed_task(
+            db, resident=resident, staff_id=app_world.world.staff["甲"], start=now + timedelta(minutes=20), sequence=9
+        )
+        db.execute(text("UPDATE task SET kind = 'meal_delivery', service = 'meal_delivery' WHERE id = :t"), {"t": meal})
+        db.commit()
+    engine.dispose()
+    page = open_app(phone, app_world, now)
+    page.locator(f"#route li.stop[data-task-id='{meal}'] a").click()
+    expect(page.locator("#no-answer")).to_have_text("无人在家")
+    phone.set_geolocation({"latitude": home[0], "longitude": home[1]})
+    page.click("#check-in")
+    record = page.locator("form#record")
+    expect(record.locator(".check-item")).to_have_count(0)
+    expect(record.locator("[data-name=outcome] label")).to_have_count(2)
+    page.click("#check-out")
+    expect(page.locator("#record-error")).to_have_text("请选择送餐结果")
+    record.locator("[data-name=outcome] label[for=outcome-left_with_neighbour]").click()
+    page.fill("#record-notes", "老人外出，交给隔壁王阿姨")
+    set_time(page, app_world, now + timedelta(minutes=4))
+    page.click("#check-out")
+    expect(page.locator("#act.closed")).to_be_visible()
+    wait_sent(page)
+    row = app_world.query("SELECT status, findings FROM task WHERE id = :t", t=meal)[0]
+    assert row.status == "completed" and row.findings["meal_outcome"] == "left_with_neighbour"
