@@ -36,6 +36,9 @@ function serviceText(task) {
 }
 
 function statusChip(task) {
+  if (task.status === "published" && task.accepted_at) {
+    return el("span", { class: "chip status-accepted", "data-status": task.status }, t("accepted"));
+  }
   return el("span", { class: `chip status-${task.status}`, "data-status": task.status }, label("taskStatus", task.status));
 }
 
