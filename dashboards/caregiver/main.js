@@ -172,6 +172,8 @@ async function signIn(event) {
     }
     keepForShift();
     state.authLost = false;
+    // a new shift starts from the day as it is now: what changed overnight is today's list, not notices
+    localStorage.removeItem(`eldercare.caregiver.${user.id}.version`);
     $("#password").value = "";
     if (started && state.user?.id !== user.id) {
       location.reload(); // someone else on this phone: start afresh with their day and their outbox
@@ -188,7 +190,9 @@ async function signOut() {
   if (waiting && !window.confirm(t("signOutPending").replace("{n}", waiting))) return;
   // What this phone kept of the residents goes with the shift (the outbox stays for the next sign-in).
   if ("caches" in window) await caches.delete(API_CACHE);
-  localStorage.removeItem(`eldercare.caregiver.${state.user?.id}.tasks`);
+  const prefix = `eldercare.caregiver.${state.user?.id}.`;
+  for (const key of Object.keys(localStorage)) if (key.startsWith(prefix)) localStorage.removeItem(key);
+  localStorage.removeItem("eldercare.caregiver.user");
   forgetToken();
   location.reload();
 }

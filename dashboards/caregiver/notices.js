@@ -121,16 +121,18 @@ function onMessage(message, { initial }) {
   keep("version", state.version);
   const { task, task_id: taskId, change } = message;
   if (task) {
-    const when = task.planned_start || task.window_start;
-    const today = taskById(taskId) || !when || localDay(new Date(when)) === state.day;
+    const starts = task.planned_start || task.window_start;
+    const today = taskById(taskId) || !starts || localDay(new Date(starts)) === state.day;
     if (today) upsertTask({ ...task, ...(message.route ? { route_sequence: message.route.sequence, planned_start: message.route.planned_start } : {}) });
     app.loadResident(task.resident_id);
   }
   const known = task || taskById(taskId);
   const urgent = isUrgent(known);
+  const when = known?.planned_start || known?.window_start;
+  const forToday = !when || localDay(new Date(when)) === state.day; // tomorrow's plan is no change to today's work
   if (initial) {
     if (task && waitingUrgent(task)) addNotice({ task, taskId, version: message.version, change, urgent: true });
-  } else if (NOTICE_CHANGES.has(change) && known) {
+  } else if (NOTICE_CHANGES.has(change) && known && (forToday || urgent)) {
     addNotice({ task: known, taskId, version: message.version, change, urgent: urgent && !GONE_CHANGES.has(change) });
   }
   if (!task && GONE_CHANGES.has(change)) dropTask(taskId);

@@ -27,7 +27,8 @@ const MAX_AGE_S = 24 * 60 * 60; // a day's data, no longer: residents' details d
 const CACHED_API = new Set(["/api/me/tasks", "/api/me/residents", "/api/auth/me", "/api/meta/labels"]);
 
 workbox.core.setCacheNameDetails({ prefix: "eldercare-caregiver" });
-workbox.core.skipWaiting();
+// A new version takes over at once (the outbox lives in IndexedDB, not in the worker: nothing is lost).
+self.addEventListener("install", () => self.skipWaiting());
 workbox.core.clientsClaim();
 
 workbox.precaching.precacheAndRoute(self.CAREGIVER_PRECACHE, { ignoreURLParametersMatching: [/.*/] });

@@ -460,6 +460,15 @@ def test_english_and_the_installable_manifest(phone: BrowserContext, app_world: 
     shot(page, "caregiver-today-en")
     page.click("#lang")
     expect(page.locator(".cg-bar h1")).to_have_text("今日工作")
+    expect(page.locator("#route li.stop").first).to_be_visible(timeout=10_000)
+    # signing out takes what the phone kept of the residents with it
+    page.click("#signout")
+    expect(page.locator("#signin")).to_be_visible(timeout=10_000)
+    kept = page.evaluate(
+        """async () => [await caches.has('eldercare-caregiver-api'), localStorage.getItem('eldercare.shiftToken'),
+            Object.keys(localStorage).filter((key) => key.startsWith('eldercare.caregiver.')).length]"""
+    )
+    assert kept == [False, None, 0]
     assert json.dumps(manifest, ensure_ascii=False).count("护理员") >= 1
 
 
