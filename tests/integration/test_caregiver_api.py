@@ -389,6 +389,18 @@ def test_photos_are_uploaded_while_checked_in_and_read_by_the_caregiver_and_the_
         files={"file": ("big.png", image + b"\0" * (2 * 1024 * 1024))},
     )
     assert huge.status_code == 413 and huge.json()["code"] == "photo_too_large"
+    beyond = client.post(
+        f"/api/me/tasks/{task_id}/photos",
+        headers=caregiver,
+        files={"file": ("big.png", image + b"\0" * (3 * 1024 * 1024))},
+    )
+    assert beyond.status_code == 413 and beyond.json()["code"] == "payload_too_large"  # refused before it is read
+    json_too_big = client.post(
+        f"/api/tasks/{task_id}/complete",
+        headers=caregiver | {"Content-Type": "application/json"},
+        content=b" " * 1_100_000,
+    )
+    assert json_too_big.status_code == 413  # other bodies keep the 1 MiB limit
     done = post(
         client,
         f"/api/tasks/{task_id}/complete",
