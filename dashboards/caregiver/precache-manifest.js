@@ -11,7 +11,7 @@ self.CAREGIVER_PRECACHE = [
   {"url": "/ui/caregiver/notices.js", "revision": "185ae061690b"},
   {"url": "/ui/caregiver/outbox.js", "revision": "39d46f64bcc9"},
   {"url": "/ui/caregiver/photos.js", "revision": "7ed7f09353db"},
-  {"url": "/ui/caregiver/state.js", "revision": "947c9a3e32c1"},
+  {"url": "/ui/caregiver/state.js", "revision": "6a9644965a88"},
   {"url": "/ui/caregiver/strings.js", "revision": "3e9d2c46ae50"},
   {"url": "/ui/caregiver/views.js", "revision": "c196ae45db57"},
   {"url": "/ui/shared/dom.js", "revision": "f8b7d72da4f4"},

@@ -104,7 +104,7 @@ export function checkInPlace(task) {
   const place = kept("checkins", {})[task.id];
   if (!place) return null;
   const metres = distanceM(task.home_latitude, task.home_longitude, place.latitude, place.longitude);
-  return metres === null ? null : { metres: Math.round(metres), limit, far: metres > limit, source: "phone" };
+  return metres === null ? null : { metres: Math.round(metres), limit, far: metres > limit, source: "device" };
 }
 
 // A task as the caregiver sees it: the server's record with the outbox's queued actions applied in order.

@@ -116,12 +116,16 @@ def phone(browser: Browser, app_world: AppWorld) -> Iterator[BrowserContext]:
     context.close()
 
 
-def open_app(context: BrowserContext, app: AppWorld, at: datetime) -> Page:
-    """Sign in as 甲 in the app with the phone's clock at `at` (and the server's too)."""
+def open_app(context: BrowserContext, app: AppWorld, at: datetime, *, picture: str | None = None) -> Page:
+    """Sign in as 甲 in the app with the phone's clock at `at` (and the server's too); `picture`: a docs
+    screenshot of the sign-in form under that name."""
     app.clock.set(at)
     page = context.new_page()
     page.clock.set_fixed_time(at)
     page.goto(f"{app.api.url}/ui/caregiver/")
+    expect(page.locator("#signin")).to_be_visible()
+    if picture:
+        screenshot(page, picture, docs=True)
     page.fill("#username", app.caregiver)
     page.fill("#password", f.PASSWORD)
     page.click("button[type=submit]")
@@ -168,7 +172,7 @@ def test_sign_in_route_check_in_record_and_a_follow_up(phone: BrowserContext, ap
     """Sign in → today's route in order → the first stop: essentials, check in at the home, the visit record with a
     problem found → the server has the visit and a follow-up task."""
     start = TEST_NOW + timedelta(minutes=25)  # 14:25 in Shanghai
-    page = open_app(phone, app_world, start)
+    page = open_app(phone, app_world, start, picture="caregiver-signin")
     expect(page.locator("body[data-sw=ready]")).to_be_attached(timeout=15_000)
     stops = page.locator("#route li.stop")
     expect(stops).to_have_count(3)
