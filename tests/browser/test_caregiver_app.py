@@ -6,10 +6,12 @@ each, from 14:30 Shanghai time) were published by a nightly plan. 甲 uses the a
 FixedClock the tests move; the phone's clock is Playwright's `page.clock` set to the same instants, so every
 `at` the phone sends is known and nothing reads the wall clock.
 
-Offline is the browser context set offline (`context.set_offline(True)`). Chromium's offline emulation does not
-reach a service worker's own fetches (checked in `test_offline_...`: the test says which way it went), so while
-"offline" the test also makes the server refuse the app's API calls at the socket level — see `Outage` — which is
-what a phone in a stairwell gets either way: no answer from the platform.
+Offline is the browser context set offline (`context.set_offline(True)`) and nothing else. Whether Chromium's
+offline emulation also stops a service worker's own fetches is not a given (it has not always), so the offline
+test checks it: with the context offline, a GET the worker handles must come back marked as answered from its
+cache (`X-Served-From-Cache`), which happens only when the worker's own network fetch failed. With Playwright 1.65
+and Debian's Chromium it does. A lost answer (the server did the work, the phone never heard back) is a route
+that lets the request reach the server and then drops the connection.
 """
 
 from __future__ import annotations
