@@ -511,3 +511,32 @@ def test_a_meal_delivery_is_recorded_with_its_outcome(phone: BrowserContext, app
     wait_sent(page)
     row = app_world.query("SELECT status, findings FROM task WHERE id = :t", t=meal)[0]
     assert row.status == "completed" and row.findings["meal_outcome"] == "left_with_neighbour"
+
+
+def test_nobody_answers_starts_the_welfare_path(phone: BrowserContext, app_world: AppWorld) -> None:
+    """At the door nobody answers: a note, and the task is missed with a welfare call for the operators."""
+    now = TEST_NOW + timedelta(minutes=160)  # 16:40
+    home = (WEST[0] + 0.003, WEST[1] - 0.004)
+    engine = unpooled_engine(app_world.url)
+    with Session(engine) as db:
+        resident = f.resident(db, community=app_world.world.community, name="无人应答老人")
+        locate(db, resident, home)
+        visit = routed_task(
+            db, resident=resident, staff_id=app_world.world.staff["甲"], start=now + timedelta(minutes=10), sequence=8
+        )
+        db.commit()
+    engine.dispose()
+    page = open_app(phone, app_world, now)
+    page.locator(f"#route li.stop[data-task-id='{visit}'] a").click()
+    phone.set_geolocation({"latitude": home[0], "longitude": home[1]})
+    page.click("#no-answer")
+    expect(page.locator("#no-answer-note")).to_have_value("敲门无人应答，电话未接")
+    page.fill("#no-answer-note", "敲门十分钟无人应答，电话无人接听")
+    page.click("#no-answer-confirm")
+    expect(page.locator("#act.closed")).to_contain_text("未完成")
+    wait_sent(page)
+    row = app_world.query("SELECT status, status_reason FROM task WHERE id = :t", t=visit)[0]
+    assert (row.status, row.status_reason) == ("missed", "no_answer")
+    reported = [event for event in events(app_world, visit) if event.action == "no_answer"]
+    assert len(reported) == 1 and reported[0].detail["welfare_alarm_id"] is not None
+    assert reported[0].detail["note"] == "敲门十分钟无人应答，电话无人接听"
