@@ -239,9 +239,16 @@ function watchConnection() {
     state.online = navigator.onLine;
     render();
   };
-  window.addEventListener("online", update);
+  window.addEventListener("online", () => {
+    update();
+    if (state.user) loadDay(); // fresh data (and the essentials' cache) once the signal is back
+  });
   window.addEventListener("offline", update);
   window.addEventListener("hashchange", () => render());
+  // back to the app after midnight (or after a long pause): the new day's list
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && state.user && localDay() !== state.day) loadDay();
+  });
 }
 
 async function boot() {

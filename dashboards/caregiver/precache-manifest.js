@@ -6,7 +6,7 @@ self.CAREGIVER_PRECACHE = [
   {"url": "/ui/caregiver/icons/icon-192.png", "revision": "f57f223b0a0f"},
   {"url": "/ui/caregiver/icons/icon-512.png", "revision": "34f8467a4f09"},
   {"url": "/ui/caregiver/index.html", "revision": "0b35762fa3bf"},
-  {"url": "/ui/caregiver/main.js", "revision": "9b811b7b8436"},
+  {"url": "/ui/caregiver/main.js", "revision": "3920c84fd5d9"},
   {"url": "/ui/caregiver/manifest.webmanifest", "revision": "6801904fcb4f"},
   {"url": "/ui/caregiver/notices.js", "revision": "185ae061690b"},
   {"url": "/ui/caregiver/outbox.js", "revision": "39d46f64bcc9"},
