@@ -108,8 +108,9 @@ export function flush(userId, token, onSent) {
             const answer = await send(item, bearer);
             const db = await database();
             if (item.kind === "photo" && answer?.id) await db.put("uploaded", { ref: item.key, id: answer.id });
-            if (item.photo_refs?.length) for (const ref of item.photo_refs) await db.delete("uploaded", ref);
             await db.delete("outbox", item.seq);
+            // only now: a resend of the record must name the same photos (the server compares the body)
+            if (item.photo_refs?.length) for (const ref of item.photo_refs) await db.delete("uploaded", ref);
             onSent(item, answer);
           } catch (error) {
             const db = await database();

@@ -9,7 +9,7 @@ self.CAREGIVER_PRECACHE = [
   {"url": "/ui/caregiver/main.js", "revision": "3920c84fd5d9"},
   {"url": "/ui/caregiver/manifest.webmanifest", "revision": "6801904fcb4f"},
   {"url": "/ui/caregiver/notices.js", "revision": "185ae061690b"},
-  {"url": "/ui/caregiver/outbox.js", "revision": "39d46f64bcc9"},
+  {"url": "/ui/caregiver/outbox.js", "revision": "dc09451c728b"},
   {"url": "/ui/caregiver/photos.js", "revision": "7ed7f09353db"},
   {"url": "/ui/caregiver/state.js", "revision": "6a9644965a88"},
   {"url": "/ui/caregiver/strings.js", "revision": "3e9d2c46ae50"},
