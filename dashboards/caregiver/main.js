@@ -114,7 +114,9 @@ export async function act(kind, taskId, json = {}, extra = {}) {
   const at = new Date().toISOString();
   const body = kind === "photo" ? undefined : { ...json, at };
   const item = await outbox.enqueue({
-    user_id: state.user.id, kind, task_id: taskId, path: PATHS[kind](taskId), json: body, at, ...extra,
+    user_id: state.user.id, kind, task_id: taskId, path: PATHS[kind](taskId), json: body, at,
+    resident_name: taskById(taskId)?.resident_name || null, // the list still says whose it was if the task goes
+    ...extra,
   });
   await refreshOutbox();
   sendNow();

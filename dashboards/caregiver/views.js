@@ -94,7 +94,7 @@ function renderBars() {
 
 function itemTitle(item) {
   const task = taskById(item.task_id);
-  return [t(`action.${item.kind}`), task?.resident_name || `#${item.task_id}`, hhmm(item.at || item.created_at)].join(" · ");
+  return [t(`action.${item.kind}`), task?.resident_name || item.resident_name || `#${item.task_id}`, hhmm(item.at || item.created_at)].join(" · ");
 }
 
 function renderOutbox() {

@@ -34,6 +34,7 @@ from sqlmodel import Session
 import eldercare_platform.planning  # noqa: F401 - registers the plan recorder of urgent insertions
 from eldercare_common.devstack import MosquittoInstance, PostgresInstance
 from eldercare_platform.core.clock import FixedClock
+from eldercare_platform.tasks import lifecycle
 from eldercare_platform.tasks import service as tasks
 from eldercare_platform.tasks.models import TaskKind, TaskSource
 from tests import factories as f
@@ -540,3 +541,43 @@ def test_nobody_answers_starts_the_welfare_path(phone: BrowserContext, app_world
     reported = [event for event in events(app_world, visit) if event.action == "no_answer"]
     assert len(reported) == 1 and reported[0].detail["welfare_alarm_id"] is not None
     assert reported[0].detail["note"] == "敲门十分钟无人应答，电话无人接听"
+
+
+def test_an_action_the_server_refuses_is_shown_with_the_reason(phone: BrowserContext, app_world: AppWorld) -> None:
+    """Checked in offline at a visit the coordinator cancelled meanwhile: back online, the server refuses it (409);
+    the app says so in words, in red, and keeps it until the caregiver removes it — it is not retried forever."""
+    now = TEST_NOW + timedelta(minutes=170)  # 16:50
+    home = (WEST[0] - 0.002, WEST[1] - 0.003)
+    engine = unpooled_engine(app_world.url)
+    with Session(engine) as db:
+        resident = f.resident(db, community=app_world.world.community, name="取消探访老人")
+        locate(db, resident, home)
+        visit = routed_task(
+            db, resident=resident, staff_id=app_world.world.staff["甲"], start=now + timedelta(minutes=5), sequence=7
+        )
+        db.commit()
+    engine.dispose()
+    page = open_app(phone, app_world, now)
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    page.locator(f"#route li.stop[data-task-id='{visit}'] a").click()
+    phone.set_geolocation({"latitude": home[0], "longitude": home[1]})
+    phone.set_offline(True)
+    page.click("#check-in")
+    expect(page.locator("#outbox-bar")).to_have_text("1 项未发送")
+    engine = unpooled_engine(app_world.url)
+    with Session(engine) as db:
+        lifecycle.cancel(db, user=app_world.world.coordinator, task_id=visit, reason="家属已接走老人", now=now)
+        db.commit()
+    engine.dispose()
+    phone.set_offline(False)
+    bar = page.locator("#outbox-bar")
+    expect(bar).to_have_text("1 项被拒绝", timeout=15_000)
+    expect(bar).to_have_class(re.compile("has-rejected"))
+    page.click("#outbox-bar")
+    item = page.locator("#outbox-panel li[data-state=rejected]")
+    expect(item).to_contain_text("签到 · 取消探访老人 · 16:50")
+    expect(item).to_contain_text("任务状态已变化")
+    shot(page, "caregiver-rejected")
+    assert [e.action for e in events(app_world, visit)].count("checked_in") == 0
+    item.locator("button").click()
+    expect(bar).to_be_hidden()
