@@ -274,7 +274,13 @@ def test_offline_check_in_and_record_are_sent_once_with_the_phones_times(
     expect(page.locator(f"#route li.stop[data-task-id='{second}']")).to_be_visible(timeout=15_000)
 
     phone.set_offline(True)
-    page.reload()  # reopened in the stairwell: the app and the day come from the service worker
+    # closed, and reopened in the stairwell: a new tab (no session storage), no network — still signed in for the
+    # shift, the app and the day come from the service worker
+    page.close()
+    page = phone.new_page()
+    page.clock.set_fixed_time(opened)
+    page.goto(f"{app_world.api.url}/ui/caregiver/")
+    assert page.evaluate("sessionStorage.getItem('eldercare.token')") is None
     expect(page.locator("#net")).to_have_attribute("data-state", "offline")
     expect(page.locator("#cached")).to_contain_text("离线数据")
     expect(page.locator("#route li.stop")).to_have_count(3)
