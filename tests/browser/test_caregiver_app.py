@@ -153,8 +153,10 @@ def camera_png(width: int = 1600, height: int = 1200) -> bytes:
 
 
 def shot(page: Page, name: str) -> None:
-    """A docs screenshot of the whole page, scrolled to the top first (the sticky bar stays at the top)."""
+    """A docs screenshot of the whole page, scrolled to the top first (the sticky bar stays at the top); and the
+    page fits the phone's width (nothing to scroll sideways at 360 px)."""
     page.evaluate("window.scrollTo(0, 0)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], f"{name} is wider than the phone"
     screenshot(page, name, docs=True)
 
 
