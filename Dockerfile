@@ -17,9 +17,16 @@ COPY platform ./platform
 COPY device_gateway ./device_gateway
 COPY simulators ./simulators
 COPY dashboards ./dashboards
-# Only the two folders the docs pages load, not the whole node_modules tree.
+# Only the folders the pages load (docs pages; the caregiver app's Workbox and idb), not the whole node_modules tree.
 COPY --from=web /web/node_modules/swagger-ui-dist ./web/node_modules/swagger-ui-dist
 COPY --from=web /web/node_modules/redoc/bundles ./web/node_modules/redoc/bundles
+COPY --from=web /web/node_modules/workbox-sw/build ./web/node_modules/workbox-sw/build
+COPY --from=web /web/node_modules/workbox-core/build ./web/node_modules/workbox-core/build
+COPY --from=web /web/node_modules/workbox-precaching/build ./web/node_modules/workbox-precaching/build
+COPY --from=web /web/node_modules/workbox-routing/build ./web/node_modules/workbox-routing/build
+COPY --from=web /web/node_modules/workbox-strategies/build ./web/node_modules/workbox-strategies/build
+COPY --from=web /web/node_modules/workbox-expiration/build ./web/node_modules/workbox-expiration/build
+COPY --from=web /web/node_modules/idb/build ./web/node_modules/idb/build
 RUN uv pip install --system --no-cache --no-deps . && useradd --system --uid 10001 eldercare
 # The package is installed into site-packages, so tell the API where the pages and assets are.
 ENV ELDERCARE_DASHBOARDS_DIR=/app/dashboards ELDERCARE_WEB_VENDOR_DIR=/app/web/node_modules

@@ -54,15 +54,20 @@ async function readError(response) {
   }
 }
 
-// Send a request. `json` is sent as a JSON body, `form` as application/x-www-form-urlencoded; `headers` are
-// added. Resolves with the decoded JSON answer (null for 204); rejects with an ApiError for anything else.
-export async function request(path, { method, json, form, headers = {}, signal } = {}) {
-  const init = { method: method || (json !== undefined || form !== undefined ? "POST" : "GET"), headers: { ...headers }, signal };
+// Send a request. `json` is sent as a JSON body, `form` as application/x-www-form-urlencoded, `body` as it is
+// (e.g. FormData for a file); `headers` are added; `onResponse(response)` sees the answer's status and headers
+// (e.g. whether a service worker served it from its cache). Resolves with the decoded JSON answer (null for
+// 204); rejects with an ApiError for anything else.
+export async function request(path, { method, json, form, body, headers = {}, signal, onResponse } = {}) {
+  const sends = json !== undefined || form !== undefined || body !== undefined;
+  const init = { method: method || (sends ? "POST" : "GET"), headers: { ...headers }, signal };
   if (json !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(json);
   } else if (form !== undefined) {
     init.body = new URLSearchParams(form);
+  } else if (body !== undefined) {
+    init.body = body;
   }
   let response;
   try {
@@ -70,6 +75,7 @@ export async function request(path, { method, json, form, headers = {}, signal }
   } catch {
     throw new ApiError({ code: "network_error" });
   }
+  onResponse?.(response);
   if (!response.ok) throw await readError(response);
   if (response.status === 204) return null;
   return response.json();

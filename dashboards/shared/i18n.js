@@ -87,10 +87,10 @@ export const STRINGS = {
     "http.other": "请求失败（{status}），请稍后重试",
     // Pages and roles
     "myPage": "我的页面", "myPageTitle": "我的工作台", "username.label": "账号", "role": "角色", "scope": "负责范围",
-    "permissions": "可用功能", "myWorkSoon": "护理员的派单、上门任务等工作页面将随护理员 App 提供；在此之前请按调度电话安排工作。",
+    "permissions": "可用功能", "myWorkSoon": "护理员请用手机打开护理员 App（今日工作）：今日路线、上门签到签退、服务记录，离线也能用。",
     "pagesForYou": "您可以使用的页面", "consoleRefused": "您的角色（{role}）不能使用接警台。",
     "goToMyPage": "前往适合您的页面", "readOnlyConsole": "只读：您可以查看告警，但不能处理",
-    "noPermissions": "暂无", "boardTitle": "服务调度看板",
+    "noPermissions": "暂无", "boardTitle": "服务调度看板", "caregiverApp": "护理员 App（今日工作）",
   },
   en: {
     title: "Virtual Nursing Home Platform",
@@ -177,10 +177,10 @@ export const STRINGS = {
     "http.other": "Request failed ({status}); retry later",
     "myPage": "My page", "myPageTitle": "My page", "username.label": "Account", "role": "Role", "scope": "Scope",
     "permissions": "What you may do",
-    "myWorkSoon": "Work pages for caregivers (dispatches, home visits) arrive with the caregiver app; until then the dispatcher calls you.",
+    "myWorkSoon": "Caregivers: open the caregiver app (Today) on your phone: today's route, check-in/out and the visit record, offline too.",
     "pagesForYou": "Pages you can use", "consoleRefused": "Your role ({role}) cannot use the alarm console.",
     "goToMyPage": "Go to your page", "readOnlyConsole": "Read-only: you may see alarms but not handle them",
-    "noPermissions": "none", "boardTitle": "Service board",
+    "noPermissions": "none", "boardTitle": "Service board", "caregiverApp": "Caregiver app (Today)",
   },
 };
 

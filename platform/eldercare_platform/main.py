@@ -26,6 +26,7 @@ from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.core.db import engine_for
 from eldercare_platform.core.downlink import DownlinkPublisher
 from eldercare_platform.core.errors import install_error_handling
+from eldercare_platform.core.vendor import add_vendor_assets
 from eldercare_platform.device_events.views import router as device_events_router
 from eldercare_platform.devices.views import router as devices_router
 from eldercare_platform.meals.views import router as meals_router
@@ -131,6 +132,7 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
     Instrumentator(excluded_handlers=["/metrics", "/health"]).instrument(app).expose(app, include_in_schema=False)
 
     dashboards = settings.dashboards_dir
+    add_vendor_assets(app, vendor_dir=settings.web_vendor_dir)  # /ui/vendor/<package>/, before /ui shadows it
     if dashboards.is_dir():
         app.mount("/ui", StaticFiles(directory=dashboards, html=True), name="dashboards")
 

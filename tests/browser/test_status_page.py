@@ -48,7 +48,9 @@ def test_english_switch_and_caregiver_without_resident_access(page: Page, live_a
     page.click("#lang")
     expect(page.locator("button[type=submit]")).to_have_text("Sign in")
     sign_in(page, live_api, "caregiver1")
-    expect(page).to_have_url(re.compile(r"/ui/me/$"))  # a caregiver's landing page (test_landing_pages.py)
+    expect(page).to_have_url(re.compile(r"/ui/caregiver/$"))  # a caregiver's landing page (test_landing_pages.py)
+    expect(page.locator(".cg-bar h1")).to_have_text("Today")  # the caregiver app, in English too
+    page.goto(f"{live_api}/ui/me/")
     expect(page.locator("#me-role")).to_have_text("Caregiver")
     page.click("#pages a[href='/ui/status/']")
     expect(page.locator("#resident-note")).to_have_text("Your role may not see this")
