@@ -7,6 +7,7 @@ them after a reconnect, like a real alarm unit must: an emergency call is never 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import random
 from collections import Counter
@@ -50,6 +51,8 @@ DEVICE_EVENTS: dict[str, list[tuple[EventType, str]]] = {
     "vitals_monitor": [(EventType.ABNORMAL_VITALS, "fall_per_device_per_day")],
 }
 OUTBOX_LIMIT = 1000
+STOP_GRACE_S = 12.0
+"""After the stop, how long a session may take to drain its outbox (5 s) and disconnect before it is cancelled."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,7 @@ class FleetStats:
     connect_failures: int = 0
     drops: int = 0
     outbox_overflow: int = 0
+    cut_at_stop: int = 0  # sessions still in a broker round trip STOP_GRACE_S after the stop: cancelled
     errors: Counter[str] = field(default_factory=Counter)
     connected: int = 0
     feedback_by_event: dict[str, list[str]] = field(default_factory=dict)
@@ -86,6 +90,7 @@ class FleetStats:
             "connect_failures": self.connect_failures,
             "drops": self.drops,
             "outbox_overflow": self.outbox_overflow,
+            "cut_at_stop": self.cut_at_stop,
             "errors": dict(self.errors),
             "feedback_by_event": dict(self.feedback_by_event),
             "connected_now": self.connected,
@@ -261,7 +266,7 @@ class SimulatedDevice:
         while not self.stop.is_set():
             await self.gate.wait()
             try:
-                await self._session()
+                await self._bounded_session()
                 backoff = 1.0
             except _WentOfflineError as dropped:
                 self.stats.drops += 1
@@ -273,6 +278,27 @@ class SimulatedDevice:
             except Exception as exc:  # a simulator bug must show, not silently retire the device
                 self.stats.errors[f"{type(exc).__name__}: {exc}"[:200]] += 1
                 await self._sleep(5.0)
+
+    async def _bounded_session(self) -> None:
+        """One session; once the fleet stops it has `STOP_GRACE_S` to leave quietly (its outbox drains for 5 s),
+        then it is cancelled. Each broker round trip has aiomqtt's 30 s timeout, and a session caught mid-way
+        through connect, subscribe, publish and disconnect on a loaded broker could add them up past any limit:
+        a simulator must stop in bounded time (tests/integration/test_simulators.py once overran 120 s so)."""
+        session = asyncio.ensure_future(self._session())
+        stopping = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait({session, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not session.done():
+                await asyncio.wait({session}, timeout=STOP_GRACE_S)
+            if not session.done():
+                session.cancel()
+                self.stats.cut_at_stop += 1
+                with contextlib.suppress(asyncio.CancelledError):
+                    await session
+                return
+            await session
+        finally:
+            stopping.cancel()
 
     async def _sleep(self, seconds: float, *, wake_on: asyncio.Event | None = None) -> None:
         waiters = [asyncio.ensure_future(self.stop.wait())]

@@ -53,12 +53,19 @@ WHERE device_status.online IS DISTINCT FROM EXCLUDED.online
 """
 
 SWEEP_SILENT = """
+WITH silent AS (
+    SELECT s.device_serial FROM device_status s JOIN device d ON d.serial = s.device_serial
+    WHERE d.state = 'active' AND s.online
+      AND s.last_seen_at < now() - make_interval(secs => d.heartbeat_interval_s * %(missed)s)
+    ORDER BY s.device_serial
+    FOR UPDATE OF s SKIP LOCKED
+)
 UPDATE device_status s SET online = false, changed_at = now()
-FROM device d
-WHERE d.serial = s.device_serial AND d.state = 'active' AND s.online
-  AND s.last_seen_at < now() - make_interval(secs => d.heartbeat_interval_s * %(missed)s)
+FROM silent WHERE s.device_serial = silent.device_serial
 RETURNING s.device_serial, s.last_seen_at
 """
+"""Rows locked in serial order like the lane's writes; a row a heartbeat is writing right now is skipped (it is
+not silent: the next sweep judges it again)."""
 
 
 def _trigger_key(trigger: datetime) -> str:
@@ -113,13 +120,19 @@ class StatusLane(Lane):
             elif isinstance(item.payload, StatusPayload):
                 presence[item.device.serial] = item
         faults: list[EventRow] = []
+        # Lock every row the batch touches in one order (serial) before writing: gateways share the lane message
+        # by message, so two batches often hold the same devices, and rows locked in arrival order deadlocked
+        # (PostgreSQL aborts one; the retry then wrote it, but a lane must not lean on that).
+        heartbeats = dict(sorted(heartbeats.items()))
+        presence = dict(sorted(presence.items()))
         with conn.cursor() as cur:
+            cur.execute(
+                "SELECT device_serial, battery_pct, mains_power FROM device_status WHERE device_serial = ANY(%s)"
+                " ORDER BY device_serial FOR UPDATE",
+                (sorted(heartbeats.keys() | presence.keys()),),
+            )
+            previous = {row[0]: (row[1], row[2]) for row in cur.fetchall()}
             if heartbeats:
-                cur.execute(
-                    "SELECT device_serial, battery_pct, mains_power FROM device_status WHERE device_serial = ANY(%s)",
-                    (list(heartbeats),),
-                )
-                previous = {row[0]: (row[1], row[2]) for row in cur.fetchall()}
                 for serial, item in heartbeats.items():
                     hb: HeartbeatPayload = item.payload
                     old_battery, old_mains = previous.get(serial, (None, None))
