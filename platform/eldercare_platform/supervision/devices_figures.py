@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from eldercare_platform.supervision.models import ExceptionKind
 from eldercare_platform.supervision.schemas import Exception_, Figure, SectionFigures
-from eldercare_platform.supervision.sections import GROUPED, Row, assemble, count, grouped, merge, ratio
+from eldercare_platform.supervision.sections import GROUPED, Row, assemble, count, grouped, merge, plain_plans, ratio
 from eldercare_platform.supervision.tier import Period, Tier
 
 LOW_BATTERY_PCT = 20  # the gateway's default `low_battery_pct`: below it a heartbeat raises a low-battery fault
@@ -64,6 +64,7 @@ def _figures(row: Row) -> dict[str, Figure]:
 
 def devices_section(session: Session, *, tier: Tier, period: Period, now: datetime) -> SectionFigures:
     """Online share, silent devices by age of silence, low batteries, open faults and what covers them."""
+    plain_plans(session)
     params = {
         **tier.params,
         **period.params,

@@ -10,7 +10,17 @@ from sqlmodel import Session
 
 from eldercare_platform.supervision.models import ExceptionKind
 from eldercare_platform.supervision.schemas import Exception_, Figure, SectionFigures, Series
-from eldercare_platform.supervision.sections import GROUPED, Row, assemble, count, grouped, keyed, merge, ratio
+from eldercare_platform.supervision.sections import (
+    GROUPED,
+    Row,
+    assemble,
+    count,
+    grouped,
+    keyed,
+    merge,
+    plain_plans,
+    ratio,
+)
 from eldercare_platform.supervision.tier import Period, Tier
 
 
@@ -43,6 +53,7 @@ def _figures(row: Row) -> dict[str, Figure]:
 def meals_section(session: Session, *, tier: Tier, period: Period, now: datetime) -> SectionFigures:
     """Orders, delivered / collected, 送达率 = served / settled, not collected and what followed (the welfare
     call's outcome)."""
+    plain_plans(session)
     params = {**tier.params, **period.params, "now": now}
     base = _orders(tier)
     main = grouped(
@@ -144,6 +155,7 @@ def meals_section(session: Session, *, tier: Tier, period: Period, now: datetime
 def point_rows(session: Session, *, tier: Tier, period: Period) -> list[dict[str, Any]]:
     """Capacity use per meal point in the area: seats taken (live dine-in and pick-up orders) per meal served,
     against `capacity_per_meal`; the average and the peak over the meals that had orders."""
+    plain_plans(session)
     rows = session.execute(
         text(
             f"""WITH p AS (
