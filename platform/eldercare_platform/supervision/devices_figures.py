@@ -143,7 +143,7 @@ def devices_section(session: Session, *, tier: Tier, period: Period, now: dateti
                 subject=str(row.serial),
                 message=f"{row.kind} 失联超过7天 silent for more than 7 days",
                 since=row.last_seen_at,
-                link=f"/api/devices/{row.serial}",
+                link=f"/api/devices?serial={row.serial}",
             )
         )
     return assemble(

@@ -113,12 +113,12 @@ def meals_section(session: Session, *, tier: Tier, period: Period, now: datetime
                 else "未取餐, 关怀呼叫未结 not collected, welfare call open"
             ),
             since=row.deadline,
-            link=f"/api/meals/orders/{row.id}",
+            link=f"/api/meals/orders?date={row.service_date}&meal_point_id={row.meal_point_id}&status=not_collected",
         )
         for row in session.execute(
             text(
                 f"""WITH o AS ({base})
-                SELECT o.id, o.child_id, o.deadline, r.name, {followed_sql} AS value
+                SELECT o.id, o.child_id, o.deadline, o.service_date, o.meal_point_id, r.name, {followed_sql} AS value
                 FROM o JOIN resident r ON r.id = o.resident_id LEFT JOIN alarm w ON w.id = o.welfare_alarm_id
                 WHERE o.status = 'not_collected' AND (w.id IS NULL OR w.resolved_at IS NULL)
                 ORDER BY o.deadline LIMIT 100"""
