@@ -31,7 +31,8 @@ def _devices(tier: Tier) -> str:
 
 
 def _faults(tier: Tier) -> str:
-    """Device-fault alarms (silent, mains lost, low battery) located in the area, with what covers each."""
+    """Device-fault alarms (silent, mains lost, low battery) located in the area, open now or opened in the period,
+    with what covers each."""
     return f"""
         SELECT a.id, a.type, a.device_serial, a.opened_at, a.resolved_at, {tier.child_sql("a.area_path")} AS child_id,
                CASE WHEN EXISTS (SELECT 1 FROM task c WHERE c.alarm_id = a.id AND c.kind = 'substitute_cover'
@@ -40,7 +41,8 @@ def _faults(tier: Tier) -> str:
                                  AND c.status NOT IN ('cancelled', 'missed')) THEN 'task'
                     ELSE 'none' END AS cover
         FROM alarm a JOIN alarm_type ty ON ty.type = a.type AND ty.is_device_fault
-        WHERE {tier.in_area_sql("a.area_path")} AND {tier.scope.alarms_sql("a")}"""
+        WHERE (a.resolved_at IS NULL OR (a.opened_at >= :period_start AND a.opened_at < :period_end))
+          AND {tier.in_area_sql("a.area_path")} AND {tier.scope.alarms_sql("a")}"""
 
 
 def _figures(row: Row) -> dict[str, Figure]:
