@@ -111,6 +111,9 @@ PROTECTED = [
     ("post", "/api/plans"),
     ("get", "/api/plans/1"),
     ("post", "/api/plans/1/publish"),
+    ("get", "/api/supervision/services/statement"),
+    ("get", "/api/supervision/monitor"),
+    ("get", "/api/supervision/monitor/residents/1"),
 ]
 
 

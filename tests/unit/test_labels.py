@@ -31,6 +31,7 @@ from eldercare_platform.roster.models import (
     Unassignable,
 )
 from eldercare_platform.routing.problem import UNASSIGNED_REASONS
+from eldercare_platform.supervision.monitor_schemas import FacilityKind, MonitorExceptionKind, StatementExceptionKind
 from eldercare_platform.tasks.checklists import ALL_ITEMS, GROUPS, MEAL_OUTCOMES, PROBLEM_CATEGORIES, ChecklistAnswer
 from eldercare_platform.tasks.models import EngineReason, TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
@@ -88,6 +89,9 @@ ENUMS: dict[str, list[Any]] = {
     "checklistAnswer": list(get_args(ChecklistAnswer)),
     "checklistGroup": list(GROUPS),
     "checklistItem": [item.key for item in ALL_ITEMS],
+    "statementException": list(StatementExceptionKind),
+    "monitorException": list(MonitorExceptionKind),
+    "facilityKind": list(FacilityKind),
 }
 
 

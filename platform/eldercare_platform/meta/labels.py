@@ -35,6 +35,7 @@ from eldercare_platform.roster.models import (
     Unassignable,
 )
 from eldercare_platform.routing.problem import UNASSIGNED_REASONS
+from eldercare_platform.supervision.monitor_schemas import FacilityKind, MonitorExceptionKind, StatementExceptionKind
 from eldercare_platform.tasks.checklists import ALL_ITEMS, GROUPS, MEAL_OUTCOMES, PROBLEM_CATEGORIES, ChecklistAnswer
 from eldercare_platform.tasks.models import EngineReason, TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
@@ -568,6 +569,27 @@ _kind("checklistGroup", GROUPS, CHECKLIST_GROUP)
 _kind(
     "checklistItem", [item.key for item in ALL_ITEMS], {item.key: (item.label_zh, item.label_en) for item in ALL_ITEMS}
 )
+
+# Issue 14: exceptions of the purchased-services statement and of the care-center monitor (supervision).
+STATEMENT_EXCEPTION: dict[str, Words] = {
+    StatementExceptionKind.EVV_UNVERIFIED: ("服务记录未通过EVV核验", "Sessions without verified EVV"),
+    StatementExceptionKind.OVER_ENTITLEMENT: ("服务时长超出应享", "More hours delivered than entitled"),
+    StatementExceptionKind.NOT_DELIVERED: ("应享服务未提供", "Entitled service not delivered"),
+}
+MONITOR_EXCEPTION: dict[str, Words] = {
+    MonitorExceptionKind.SMOKE: ("烟雾报警", "Smoke"),
+    MonitorExceptionKind.VITALS_OUT_OF_RANGE: ("体征异常", "Vitals out of range"),
+    MonitorExceptionKind.NIGHT_BED_EXIT: ("夜间离床", "Bed exit at night"),
+    MonitorExceptionKind.CAMERA_OFFLINE: ("摄像头离线", "Camera offline"),
+    MonitorExceptionKind.ROOM_OUT_OF_RANGE: ("室内温湿度异常", "Room temperature or humidity out of range"),
+}
+FACILITY_KIND: dict[str, Words] = {
+    FacilityKind.CARE_CENTER: ("照料中心", "Care center"),
+    FacilityKind.INSTITUTION: ("养老机构", "Institution"),
+}
+_kind("statementException", _members(StatementExceptionKind), STATEMENT_EXCEPTION)
+_kind("monitorException", _members(MonitorExceptionKind), MONITOR_EXCEPTION)
+_kind("facilityKind", _members(FacilityKind), FACILITY_KIND)
 
 
 def missing_labels() -> list[str]:

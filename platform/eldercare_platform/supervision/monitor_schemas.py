@@ -31,6 +31,13 @@ class MonitorExceptionKind(StrEnum):
     ROOM_OUT_OF_RANGE = "room_out_of_range"
 
 
+class FacilityKind(StrEnum):
+    """What a monitored facility is."""
+
+    CARE_CENTER = "care_center"  # 照料中心 (居家养老服务中心 / 日间照料中心)
+    INSTITUTION = "institution"  # 养老机构
+
+
 class Provider(BaseModel):
     """Who delivered: an institution, or the platform's own caregivers (`institution_id` null, "平台自有")."""
 
@@ -81,7 +88,7 @@ class ServicesStatement(SectionFigures):
 class FacilityRow(BaseModel):
     """A care center or an institution with its terminals' figures."""
 
-    kind: str = Field(description="care_center or institution")
+    kind: FacilityKind
     id: int
     name: str
     area: AreaRef
