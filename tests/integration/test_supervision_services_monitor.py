@@ -86,11 +86,11 @@ def _task(
     staff: int,
     span: tuple[str, str],
     *,
-    at: tuple[tuple[float, float], tuple[float, float]] | None = (NEAR, NEAR),
+    at: tuple[tuple[float, float], tuple[float, float]] = (NEAR, NEAR),
     status: str = "completed",
     path: str,
 ) -> int:
-    (a, b) = at or ((None, None), (None, None))  # type: ignore[assignment]
+    a, b = at
     return _insert(
         s,
         "INSERT INTO task (kind, status, source, service, resident_id, assignee_staff_id, area_path, window_start,"
@@ -511,6 +511,10 @@ def test_the_monitor_of_a_district_counts_every_feed(
     assert series["night_bed_exits"] == {"2026-11-20": 3, "2026-11-21": 0}
     assert series["checkins"] == {"2026-11-20": 2, "2026-11-21": 1}
     assert series["vitals_out_of_range"] == {"2026-11-20": 2, "2026-11-21": 1}
+    assert [(x["name"], x["facility"], x["vitals_out_of_range"], x["night_bed_exits"]) for x in body["residents"]] == [
+        ("孙国庆", "大西路日间照料中心", 2, 3),
+        ("钱秀英", "颐养院", 1, 0),
+    ]
     places = {p["name"]: p["figures"] for p in body["facilities"]}
     assert (places["大西路日间照料中心"]["terminals"], places["颐养院"]["terminals"]) == (6, 3)
     assert (places["颐养院"]["smoke"], places["颐养院"]["cameras_online"], places["颐养院"]["exceptions"]) == (1, 0, 4)
@@ -528,7 +532,7 @@ def test_the_monitor_keeps_to_the_scope(api: TestClient, world: World, tokens: d
     assert [p["name"] for p in community_b["facilities"]] == ["大西路日间照料中心"]
     assert {e["subject"].split(" · ")[-1] for e in community_b["exceptions"]} == {"RS1", "MT1", "VM1", "CAM2"}
     export = api.get(MONITOR, headers=tokens["sup_street"], params={**PERIOD, "format": "xlsx"})
-    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
     assert [row[0] for row in rows[1:]] == ["宝塔山社区", "大西路社区", "正东路街道（合计）"]
 
 

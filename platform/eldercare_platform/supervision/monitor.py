@@ -34,7 +34,9 @@ from eldercare_platform.supervision.monitor_schemas import (
     CheckinOut,
     FacilityRow,
     MetricTrend,
+    MonitorExceptionKind,
     MonitorFigures,
+    MonitorResident,
     ResidentBrief,
     ResidentVitals,
 )
@@ -219,12 +221,24 @@ class Facility:
 
 
 @dataclass
+class Wearer:
+    """A resident wearing (or assigned to) a terminal of a facility: their vitals and bed exits in the period."""
+
+    resident_id: int
+    facility: Facility
+    vitals_samples: int = 0
+    vitals_out_of_range: int = 0
+    night_bed_exits: int = 0
+
+
+@dataclass
 class Monitor:
     """Facilities, their exceptions (worst first) and daily series."""
 
     facilities: list[Facility]
     alerts: list[Alert]
     series: dict[str, dict[str, int]]
+    wearers: dict[int, Wearer] = field(default_factory=dict)
 
 
 def _label(kind: str) -> str:
@@ -267,6 +281,15 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
             place.cameras += 1
     params = {"serials": list(owner), "start": start, "end": end}
 
+    wearers: dict[int, Wearer] = {}
+    for serial, rid in device_resident.items():
+        if rid is not None and rid not in wearers:
+            wearers[rid] = Wearer(rid, owner[serial])
+
+    def wearer_of(serial: str) -> Wearer | None:
+        rid = device_resident.get(serial)
+        return None if rid is None else wearers[rid]
+
     def alert(place: Facility, item: Alert) -> None:
         place.alerts.append(item)
 
@@ -274,11 +297,14 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
         place = owner[r.serial]
         place.vitals_samples += int(r.samples)
         place.vitals_out_of_range += int(r.out_of_range)
+        if (wearer := wearer_of(r.serial)) is not None:
+            wearer.vitals_samples += int(r.samples)
+            wearer.vitals_out_of_range += int(r.out_of_range)
         if r.out_of_range:
             alert(
                 place,
                 Alert(
-                    "vitals_out_of_range",
+                    MonitorExceptionKind.VITALS_OUT_OF_RANGE,
                     2,
                     place.area_id,
                     place.name,
@@ -299,10 +325,12 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
     for serial, times in exits.items():
         place = owner[serial]
         place.night_bed_exits += len(times)
+        if (wearer := wearer_of(serial)) is not None:
+            wearer.night_bed_exits += len(times)
         alert(
             place,
             Alert(
-                "night_bed_exit",
+                MonitorExceptionKind.NIGHT_BED_EXIT,
                 2,
                 place.area_id,
                 place.name,
@@ -324,7 +352,7 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
             alert(
                 place,
                 Alert(
-                    "room_out_of_range",
+                    MonitorExceptionKind.ROOM_OUT_OF_RANGE,
                     3,
                     place.area_id,
                     place.name,
@@ -343,7 +371,7 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
         alert(
             place,
             Alert(
-                "smoke",
+                MonitorExceptionKind.SMOKE,
                 1,
                 place.area_id,
                 place.name,
@@ -375,7 +403,7 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
             alert(
                 place,
                 Alert(
-                    "camera_offline",
+                    MonitorExceptionKind.CAMERA_OFFLINE,
                     2,
                     place.area_id,
                     place.name,
@@ -390,7 +418,7 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
         (a for place in ordered for a in place.alerts),
         key=lambda a: (a.severity, a.since or datetime.max.replace(tzinfo=LOCAL_TIMEZONE), a.subject),
     )
-    return Monitor(ordered, alerts, series)
+    return Monitor(ordered, alerts, series, wearers)
 
 
 def figures(places: list[Facility]) -> dict[str, float | int | None]:
@@ -575,7 +603,32 @@ def monitor_section(session: Session, *, tier: Tier, period: Period, now: dateti
             FacilityRow(kind=p.kind, id=p.id, name=p.name, area=areas[p.area_id], figures=figures([p]))
             for p in found.facilities
         ],
+        residents=_wearers(session, found),
     )
+
+
+def _wearers(session: Session, found: Monitor) -> list[MonitorResident]:
+    """The residents the facilities' terminals are assigned to, most out-of-range samples first."""
+    if not found.wearers:
+        return []
+    names = dict(
+        session.execute(text("SELECT id, name FROM resident WHERE id = ANY(:ids)"), {"ids": list(found.wearers)}).all()
+    )
+    rows = [
+        MonitorResident(
+            id=w.resident_id,
+            name=names.get(w.resident_id, ""),
+            facility_kind=w.facility.kind,
+            facility_id=w.facility.id,
+            facility=w.facility.name,
+            vitals_samples=w.vitals_samples,
+            vitals_out_of_range=w.vitals_out_of_range,
+            night_bed_exits=w.night_bed_exits,
+            link=MONITOR_LINK.format(resident=w.resident_id),
+        )
+        for w in found.wearers.values()
+    ]
+    return sorted(rows, key=lambda r: (-r.vitals_out_of_range, -r.night_bed_exits, r.name, r.id))
 
 
 MONITOR_COLUMNS = (

@@ -95,10 +95,26 @@ class FacilityRow(BaseModel):
     figures: dict[str, Figure]
 
 
+class MonitorResident(BaseModel):
+    """A resident a facility's terminal is assigned to (`device.resident_id`): the drill-down's entry."""
+
+    id: int
+    name: str
+    facility_kind: FacilityKind
+    facility_id: int
+    facility: str
+    vitals_samples: int
+    vitals_out_of_range: int
+    night_bed_exits: int
+    link: str = Field(description="The resident's drill-down")
+
+
 class MonitorFigures(SectionFigures):
-    """The monitor of a tier: the common shape plus one row per care center and institution."""
+    """The monitor of a tier: the common shape plus one row per care center and institution and the residents
+    their terminals are assigned to."""
 
     facilities: list[FacilityRow]
+    residents: list[MonitorResident]
 
 
 class ResidentBrief(BaseModel):

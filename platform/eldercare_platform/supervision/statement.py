@@ -31,7 +31,13 @@ from sqlmodel import Session
 from eldercare_platform.core.clock import LOCAL_TIMEZONE, local_date
 from eldercare_platform.core.exports import Column, ExportFormat, Lang, table_response
 from eldercare_platform.core.scope import Scope
-from eldercare_platform.supervision.monitor_schemas import EvidenceOut, Provider, ServicesStatement, StatementLine
+from eldercare_platform.supervision.monitor_schemas import (
+    EvidenceOut,
+    Provider,
+    ServicesStatement,
+    StatementExceptionKind,
+    StatementLine,
+)
 from eldercare_platform.supervision.schemas import ChildFigures, Exception_, Series, worst_first
 from eldercare_platform.supervision.tier import Period, Tier
 from eldercare_platform.tasks.reads import VERIFIED_WITHIN_M, distance_m
@@ -296,7 +302,7 @@ def findings(st: Statement) -> list[Finding]:
         if unverified:
             found.append(
                 Finding(
-                    kind="evv_unverified",
+                    kind=StatementExceptionKind.EVV_UNVERIFIED,
                     severity=2,
                     area_id=line.area_id,
                     subject=f"{line.resident_name} · {line.service} · {line.provider_name}",
@@ -313,7 +319,7 @@ def findings(st: Statement) -> list[Finding]:
         if hours > due + OVER_ENTITLEMENT_TOLERANCE and any(x.sessions for x in group):
             found.append(
                 Finding(
-                    kind="over_entitlement",
+                    kind=StatementExceptionKind.OVER_ENTITLEMENT,
                     severity=2,
                     area_id=first.area_id,
                     subject=f"{first.resident_name} · {service}",
@@ -326,7 +332,7 @@ def findings(st: Statement) -> list[Finding]:
         if due > 0 and not any(x.sessions for x in group):
             found.append(
                 Finding(
-                    kind="not_delivered",
+                    kind=StatementExceptionKind.NOT_DELIVERED,
                     severity=3,
                     area_id=first.area_id,
                     subject=f"{first.resident_name} · {service}",
@@ -391,7 +397,7 @@ def services_statement(
             points=[(d.isoformat(), round(by_day.get(d.isoformat(), 0.0), 2)) for d in period.days],
         )
     ]
-    links = {"evv_unverified": "/api/tasks/{task}/evv"}
+    links: dict[str, str] = {StatementExceptionKind.EVV_UNVERIFIED: "/api/tasks/{task}/evv"}
     exceptions = [
         Exception_(
             kind=f.kind,
