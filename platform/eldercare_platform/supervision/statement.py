@@ -93,7 +93,7 @@ FROM task t
 JOIN located l ON l.resident_id = t.resident_id
 LEFT JOIN staff s ON s.id = t.assignee_staff_id
 LEFT JOIN institution i ON i.id = s.institution_id
-WHERE t.kind = 'service' AND t.status = 'completed'
+WHERE t.kind = 'service' AND t.status = 'completed' AND t.area_path LIKE :area_path || '%'
   AND coalesce(t.checked_in_at, t.completed_at) >= :start AND coalesce(t.checked_in_at, t.completed_at) < :end
   AND {task_scope}
 ORDER BY t.checked_in_at NULLS LAST, t.id
