@@ -246,7 +246,14 @@ def statement(
             line_for(resident_id, service, None, None)
     ordered = sorted(
         lines.values(),
-        key=lambda x: (x.area_path, x.resident_name, x.resident_id, x.service, x.provider_name or "", x.provider_id),
+        key=lambda x: (
+            x.area_path,
+            x.resident_name,
+            x.resident_id,
+            x.service,
+            x.provider_name or "",
+            x.provider_id or 0,
+        ),
     )
     for line in ordered:
         line.hours_delivered = round(line.hours_delivered, 2)
