@@ -35,6 +35,9 @@ from eldercare_platform.roster.models import (
     Unassignable,
 )
 from eldercare_platform.routing.problem import UNASSIGNED_REASONS
+from eldercare_platform.supervision.columns import FIGURES as SUPERVISION_FIGURES
+from eldercare_platform.supervision.models import ExceptionKind
+from eldercare_platform.supervision.monitor_columns import FIGURES as SERVICES_MONITOR_FIGURES
 from eldercare_platform.supervision.monitor_schemas import FacilityKind, MonitorExceptionKind, StatementExceptionKind
 from eldercare_platform.tasks.checklists import ALL_ITEMS, GROUPS, MEAL_OUTCOMES, PROBLEM_CATEGORIES, ChecklistAnswer
 from eldercare_platform.tasks.models import EngineReason, TaskAction, TaskKind, TaskSource, TaskStatus
@@ -587,9 +590,35 @@ FACILITY_KIND: dict[str, Words] = {
     FacilityKind.CARE_CENTER: ("照料中心", "Care center"),
     FacilityKind.INSTITUTION: ("养老机构", "Institution"),
 }
-_kind("statementException", _members(StatementExceptionKind), STATEMENT_EXCEPTION)
-_kind("monitorException", _members(MonitorExceptionKind), MONITOR_EXCEPTION)
 _kind("facilityKind", _members(FacilityKind), FACILITY_KIND)
+
+
+# --- issue 14: the supervision figures (supervision/models.py, supervision/columns.py) ---
+SUPERVISION_EXCEPTION: dict[str, Words] = {
+    ExceptionKind.ALARM_UNANSWERED: ("告警超时未接", "Alarm not acknowledged in time"),
+    ExceptionKind.ALARM_UNRESOLVED: ("告警超时未处置", "Alarm not resolved in time"),
+    ExceptionKind.ALARM_REPEAT_CALLER: ("频繁呼叫", "Repeat caller"),
+    ExceptionKind.ALARM_ACK_60_BELOW_TARGET: ("60秒接警率未达标", "Answered within 60 s below target"),
+    ExceptionKind.ALARM_ACK_180_BELOW_TARGET: ("180秒接警率未达标", "Answered within 180 s below target"),
+    ExceptionKind.VISIT_MISSED: ("探访未完成且无后续", "Visit missed, not followed up"),
+    ExceptionKind.VISIT_PROBLEM_OPEN: ("探访问题未闭环", "Problem found, not closed"),
+    ExceptionKind.VISIT_RATE_BEHIND: ("探访率偏低", "Visit rate behind"),
+    ExceptionKind.MEAL_NOT_COLLECTED_NO_CALL: ("未取餐且无关怀呼叫", "Meal not collected, no welfare call"),
+    ExceptionKind.MEAL_NOT_COLLECTED_OPEN: ("未取餐，关怀呼叫未结", "Meal not collected, welfare call open"),
+    ExceptionKind.MEAL_POINT_OVER_CAPACITY: ("助餐点超员", "Meal point over capacity"),
+    ExceptionKind.DEVICE_FAULT_UNCOVERED: ("设备故障超2小时无照看", "Device fault > 2 h without cover"),
+    ExceptionKind.DEVICE_SILENT_OVER_7D: ("设备失联超过7天", "Device silent for more than 7 days"),
+}
+_kind(  # the figures' sections, the services statement's and the monitor's: one kind for every `exceptions[].kind`
+    "supervisionException",
+    _members(ExceptionKind, StatementExceptionKind, MonitorExceptionKind),
+    {**SUPERVISION_EXCEPTION, **STATEMENT_EXCEPTION, **MONITOR_EXCEPTION},
+)
+_kind(
+    "supervisionFigure",
+    list({**SUPERVISION_FIGURES, **SERVICES_MONITOR_FIGURES}),
+    {key: (column.zh, column.en) for key, column in {**SUPERVISION_FIGURES, **SERVICES_MONITOR_FIGURES}.items()},
+)
 
 
 def missing_labels() -> list[str]:

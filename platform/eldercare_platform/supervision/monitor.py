@@ -28,7 +28,6 @@ from sqlmodel import Session
 from eldercare_platform.audit.service import record
 from eldercare_platform.core.clock import LOCAL_TIMEZONE
 from eldercare_platform.core.errors import NotFoundError
-from eldercare_platform.core.exports import Column
 from eldercare_platform.core.scope import Scope, ScopeKind, scope_of
 from eldercare_platform.supervision.monitor_schemas import (
     CheckinOut,
@@ -629,25 +628,6 @@ def _wearers(session: Session, found: Monitor) -> list[MonitorResident]:
         for w in found.wearers.values()
     ]
     return sorted(rows, key=lambda r: (-r.vitals_out_of_range, -r.night_bed_exits, r.name, r.id))
-
-
-MONITOR_COLUMNS = (
-    Column("care_centers", "照料中心", "Care centers"),
-    Column("institutions", "养老机构", "Institutions"),
-    Column("terminals", "终端数", "Terminals"),
-    Column("vitals_samples", "体征数据条数", "Vitals samples"),
-    Column("vitals_out_of_range", "体征异常条数", "Vitals out of range"),
-    Column("night_bed_exits", "夜间离床次数", "Bed exits at night"),
-    Column("room_samples", "环境数据条数", "Room samples"),
-    Column("room_out_of_range", "温湿度异常条数", "Room out of range"),
-    Column("smoke", "烟雾报告", "Smoke"),
-    Column("checkins", "签到次数", "Check-ins"),
-    Column("checkin_residents", "签到人数", "Residents checked in"),
-    Column("cameras", "摄像头", "Cameras"),
-    Column("cameras_online", "在线摄像头", "Cameras online"),
-    Column("camera_online_share", "摄像头在线率", "Camera online share"),
-    Column("exceptions", "异常数", "Exceptions"),
-)
 
 
 class ResidentNotFoundError(NotFoundError):

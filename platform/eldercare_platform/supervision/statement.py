@@ -29,8 +29,9 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from eldercare_platform.core.clock import LOCAL_TIMEZONE, local_date
-from eldercare_platform.core.exports import Column, ExportFormat, Lang, table_response
+from eldercare_platform.core.exports import ExportFormat, Lang, table_response
 from eldercare_platform.core.scope import Scope
+from eldercare_platform.supervision.monitor_columns import STATEMENT_COLUMNS
 from eldercare_platform.supervision.monitor_schemas import (
     EvidenceOut,
     Provider,
@@ -430,22 +431,6 @@ def services_statement(
         month=st.first_day.strftime("%Y-%m"),
         lines=[_line_out(line) for line in st.lines],
     )
-
-
-STATEMENT_COLUMNS = (
-    Column("area_name", "社区", "Community"),
-    Column("resident_id", "老人编号", "Resident id"),
-    Column("resident_name", "老人", "Resident"),
-    Column("service", "服务项目", "Service"),
-    Column("funder", "资金来源", "Funder"),
-    Column("provider", "服务机构", "Provider"),
-    Column("hours_entitled", "应享时长(小时)", "Hours entitled"),
-    Column("hours_delivered", "实际服务时长(小时)", "Hours delivered"),
-    Column("sessions", "服务次数", "Sessions"),
-    Column("evv_verified_sessions", "EVV核验次数", "EVV-verified sessions"),
-    Column("evv_verified_share", "EVV核验率", "EVV-verified share"),
-    Column("evidence", "服务记录(任务号)", "Evidence (task ids)"),
-)
 
 
 def statement_rows(st: ServicesStatement, *, lang: Lang = "zh") -> list[dict[str, Any]]:
