@@ -68,13 +68,11 @@ NIGHT_FROM_HOUR = 22
 NIGHT_UNTIL_HOUR = 6
 
 
-def _number(alias: str, key: str) -> str:
-    return f"(CASE WHEN jsonb_typeof({alias}.data->'{key}') = 'number' THEN ({alias}.data->>'{key}')::numeric END)"
-
-
 def _outside(alias: str, ranges: dict[str, tuple[float, float, str]]) -> str:
-    parts = [f"{_number(alias, k)} NOT BETWEEN {lo} AND {hi}" for k, (lo, hi, _) in ranges.items()]
-    return "coalesce(" + " OR ".join(parts) + ", false)"
+    """A sample with a numeric metric outside its range, as one JSON path test (a missing, textual or boolean value
+    compares as unknown: not out of range)."""
+    tests = " || ".join(f"@.{k} < {lo} || @.{k} > {hi}" for k, (lo, hi, _) in ranges.items())
+    return f"({alias}.data @? '$ ? ({tests})')"
 
 
 def is_night(moment: datetime) -> bool:
@@ -104,20 +102,12 @@ TERMINALS = """
 """
 
 VITALS = f"""
-    SELECT t.device_serial AS serial, count(*) AS samples,
+    SELECT t.device_serial AS serial, (t.time AT TIME ZONE 'Asia/Shanghai')::date AS day, count(*) AS samples,
            count(*) FILTER (WHERE {_outside("t", VITAL_RANGES)}) AS out_of_range,
            min(t.time) FILTER (WHERE {_outside("t", VITAL_RANGES)}) AS since
     FROM telemetry t
     WHERE t.kind = 'vitals' AND t.device_serial = ANY(:serials) AND t.time >= :start AND t.time < :end
-    GROUP BY t.device_serial
-"""
-
-VITALS_BY_DAY = f"""
-    SELECT (t.time AT TIME ZONE 'Asia/Shanghai')::date AS day, count(*) AS n
-    FROM telemetry t
-    WHERE t.kind = 'vitals' AND t.device_serial = ANY(:serials) AND t.time >= :start AND t.time < :end
-      AND {_outside("t", VITAL_RANGES)}
-    GROUP BY 1
+    GROUP BY 1, 2
 """
 
 BED_EXITS = """
@@ -292,14 +282,22 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
     def alert(place: Facility, item: Alert) -> None:
         place.alerts.append(item)
 
+    vitals: dict[str, list[Any]] = defaultdict(list)
     for r in session.execute(text(VITALS), params):
-        place = owner[r.serial]
-        place.vitals_samples += int(r.samples)
-        place.vitals_out_of_range += int(r.out_of_range)
-        if (wearer := wearer_of(r.serial)) is not None:
-            wearer.vitals_samples += int(r.samples)
-            wearer.vitals_out_of_range += int(r.out_of_range)
+        vitals[r.serial].append(r)
         if r.out_of_range:
+            day = r.day.isoformat()
+            series["vitals_out_of_range"][day] = series["vitals_out_of_range"].get(day, 0) + int(r.out_of_range)
+    for serial, days in vitals.items():
+        place = owner[serial]
+        samples = sum(int(d.samples) for d in days)
+        out = sum(int(d.out_of_range) for d in days)
+        place.vitals_samples += samples
+        place.vitals_out_of_range += out
+        if (wearer := wearer_of(serial)) is not None:
+            wearer.vitals_samples += samples
+            wearer.vitals_out_of_range += out
+        if out:
             alert(
                 place,
                 Alert(
@@ -307,15 +305,13 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
                     2,
                     place.area_id,
                     place.name,
-                    f"{_label(place.kind)} {place.name} · {r.serial}",
-                    f"{r.out_of_range}/{r.samples} vitals samples out of range",
-                    r.since,
-                    r.serial,
-                    device_resident.get(r.serial),
+                    f"{_label(place.kind)} {place.name} · {serial}",
+                    f"{out}/{samples} vitals samples out of range",
+                    min(d.since for d in days if d.since is not None),
+                    serial,
+                    device_resident.get(serial),
                 ),
             )
-    for r in session.execute(text(VITALS_BY_DAY), params):
-        series["vitals_out_of_range"][r.day.isoformat()] = int(r.n)
     exits: dict[str, list[datetime]] = defaultdict(list)
     for r in session.execute(text(BED_EXITS), params):
         exits[r.serial].append(r.time)
