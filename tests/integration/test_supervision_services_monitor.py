@@ -203,6 +203,13 @@ def test_the_statement_drills_down_and_keeps_to_the_scope(
     institution = _get(api, tokens["sup_i1"], STATEMENT, month="2026-11")  # homes are not an institution's
     assert (institution["lines"], institution["totals"]["hours_delivered"]) == ([], 0.0)
     assert api.get(STATEMENT, headers=tokens["op"]).status_code == 403
+    december = _get(api, tokens["sup_d"], STATEMENT)  # the default: the current month, 2 days old
+    assert (december["month"], december["totals"]["hours_entitled"], december["totals"]["sessions"]) == (
+        "2026-12",
+        25.0,  # the open versions, whole month: rA1 cleaning 20 h + rA2 nursing 3 h + rB1 cleaning 2 h
+        1,  # T6: 1 December 00:30 local
+    )
+    assert december["exceptions"] == []  # nothing "not delivered" while the month runs; T6 is verified
     bad = api.get(STATEMENT, headers=tokens["sup_d"], params={"month": "2026-13"})
     assert bad.status_code == 422
 

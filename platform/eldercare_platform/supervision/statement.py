@@ -299,9 +299,9 @@ def _earliest(evidence: list[Evidence]) -> datetime | None:
     return min(moments, default=None)
 
 
-def findings(st: Statement) -> list[Finding]:
+def findings(st: Statement, *, month_over: bool = True) -> list[Finding]:
     """What a settlement clerk must look at, worst first: sessions without verified EVV (severity 2), more
-    hours delivered than entitled (2), an entitlement nobody delivered (3)."""
+    hours delivered than entitled (2), an entitlement nobody delivered (3; only once the month is over)."""
     found: list[Finding] = []
     pairs: dict[tuple[int, str], list[Line]] = defaultdict(list)
     for line in st.lines:
@@ -337,7 +337,7 @@ def findings(st: Statement) -> list[Finding]:
                     task_ids=[e.task_id for x in group for e in x.evidence],
                 )
             )
-        if due > 0 and not any(x.sessions for x in group):
+        if month_over and due > 0 and not any(x.sessions for x in group):
             found.append(
                 Finding(
                     kind=StatementExceptionKind.NOT_DELIVERED,
@@ -416,7 +416,7 @@ def services_statement(
             since=f.since,
             link=links[f.kind].format(task=f.task_ids[0]) if f.kind in links and f.task_ids else None,
         )
-        for f in findings(st)
+        for f in findings(st, month_over=st.last_day < local_date(now))
     ]
     return ServicesStatement(
         section="services",
