@@ -453,10 +453,10 @@ RESIDENT_IN_SCOPE = """
 
 RESIDENT_SAMPLES = """
     SELECT t.time, t.kind, t.device_serial, t.data
-    FROM telemetry t JOIN device d ON d.serial = t.device_serial
-    WHERE t.kind IN ('vitals', 'mattress') AND t.time >= CAST(:start AS timestamptz) - interval '1 day'
+    FROM telemetry t
+    WHERE t.device_serial = ANY(ARRAY(SELECT serial FROM device WHERE resident_id = :resident))
+      AND t.kind IN ('vitals', 'mattress') AND t.time >= CAST(:start AS timestamptz) - interval '1 day'
       AND t.time < :end
-      AND (d.resident_id = :resident OR t.data->>'resident_ref' = :ref)
     ORDER BY t.time
 """
 
@@ -509,7 +509,7 @@ def trends(session: Session, *, resident: Any, start: datetime, end: datetime) -
     """Hourly means of every vitals and mattress metric, marks out of range, night bed exits, check-ins."""
     ref = resident_ref(int(resident.id))
     samples = session.execute(
-        text(RESIDENT_SAMPLES), {"start": start, "end": end, "resident": resident.id, "ref": ref}
+        text(RESIDENT_SAMPLES), {"start": start, "end": end, "resident": resident.id}
     ).all()
     sums: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     marks: dict[tuple[str, str], list[tuple[datetime, float]]] = defaultdict(list)
