@@ -508,9 +508,7 @@ def resident_in_scope(session: Session, *, scope: Scope, resident_id: int) -> An
 def trends(session: Session, *, resident: Any, start: datetime, end: datetime) -> ResidentTrends:
     """Hourly means of every vitals and mattress metric, marks out of range, night bed exits, check-ins."""
     ref = resident_ref(int(resident.id))
-    samples = session.execute(
-        text(RESIDENT_SAMPLES), {"start": start, "end": end, "resident": resident.id}
-    ).all()
+    samples = session.execute(text(RESIDENT_SAMPLES), {"start": start, "end": end, "resident": resident.id}).all()
     sums: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     marks: dict[tuple[str, str], list[tuple[datetime, float]]] = defaultdict(list)
     exits: list[datetime] = []
