@@ -27,6 +27,7 @@ COPY --from=web /web/node_modules/workbox-routing/build ./web/node_modules/workb
 COPY --from=web /web/node_modules/workbox-strategies/build ./web/node_modules/workbox-strategies/build
 COPY --from=web /web/node_modules/workbox-expiration/build ./web/node_modules/workbox-expiration/build
 COPY --from=web /web/node_modules/idb/build ./web/node_modules/idb/build
+COPY --from=web /web/node_modules/echarts/dist ./web/node_modules/echarts/dist
 RUN uv pip install --system --no-cache --no-deps . && useradd --system --uid 10001 eldercare
 # The package is installed into site-packages, so tell the API where the pages and assets are.
 ENV ELDERCARE_DASHBOARDS_DIR=/app/dashboards ELDERCARE_WEB_VENDOR_DIR=/app/web/node_modules
