@@ -1,0 +1,404 @@
+// The supervision dashboard (养老服务监管): one shape for every tier, from the city down to a community and its
+// residents. Exceptions first, then the tier's figures as tiles, a trend and a comparison of the sub-areas
+// (ECharts), and the sub-areas' table: a row opens that area (drill-down, never above the user's scope: the API
+// answers 404 `area_not_found` outside it). Tabs: alarms, visits, meals, devices (GET /api/supervision/<section>),
+// the purchased-services statement of a month (…/services/statement) and the care-center monitor with a
+// resident's vitals (…/monitor/residents/{id}). Every table exports CSV and XLSX (the same endpoint with
+// `format=`), and the month's printable report is …/report.pdf. The state is in the URL (tab, area, from, to), so
+// a view can be bookmarked and sent.
+import "/ui/supervisor/strings.js";
+import { clearChart, drawCompare, drawTrend, drawVitals, resizeCharts } from "/ui/supervisor/charts.js";
+import { $, el } from "/ui/shared/dom.js";
+import { errorText, fmt, formatTime, humanSeconds, label, t } from "/ui/shared/i18n.js";
+import { preparePage, signedIn } from "/ui/shared/page.js";
+import { api, apiDownload, can } from "/ui/shared/session.js";
+
+const TABS = ["alarms", "visits", "meals", "devices", "services", "monitor"];
+const state = {
+  tab: "alarms",
+  areaId: null, // null: the user's scope root (the API's default)
+  from: null, // "YYYY-MM-DD" local days; null: the API's default (this month to today)
+  to: null,
+  month: null, // "YYYY-MM" for the statement and the PDF report
+  data: null, // the last answer
+  names: new Map(), // area id → {id, name, level, path}, learnt from the answers
+  rootId: null, // the user's scope root
+  compareKey: null,
+};
+let loadSeq = 0;
+
+const isDay = (v) => /^\d{4}-\d{2}-\d{2}$/.test(v || "");
+const isMonth = (v) => /^\d{4}-\d{2}$/.test(v || "");
+
+function banner(text) {
+  const node = $("#banner");
+  node.textContent = text || "";
+  node.hidden = !text;
+}
+
+// ---- figures: words and numbers -------------------------------------------------------------------------------
+const figureName = (key) => t(`fig.${key}`);
+const isShare = (key) => /(_share|_rate|^share_|_use)$/.test(key) || key.endsWith("rate") || key.startsWith("share");
+const isSeconds = (key) => /(_s|_seconds)$/.test(key);
+
+function figureText(key, value) {
+  if (value === null || value === undefined) return "—";
+  if (typeof value !== "number") return String(value);
+  if (isShare(key)) return `${(value * 100).toFixed(1)}%`;
+  if (isSeconds(key)) return humanSeconds(value);
+  return Number.isInteger(value) ? value.toLocaleString("en-US") : value.toLocaleString("en-US", { maximumFractionDigits: 2 });
+}
+
+const numericKeys = (figures) => Object.keys(figures || {}).filter((k) => figures[k] === null || typeof figures[k] === "number");
+
+function areaName(area) {
+  return area?.name ?? (area?.id ? `#${area.id}` : "—");
+}
+
+function learn(area) {
+  if (area?.id) state.names.set(area.id, area);
+}
+
+// ---- the URL ----------------------------------------------------------------------------------------------------
+function remember() {
+  const url = new URL(location.href);
+  const set = (k, v) => (v ? url.searchParams.set(k, v) : url.searchParams.delete(k));
+  set("tab", state.tab);
+  set("area", state.areaId && state.areaId !== state.rootId ? String(state.areaId) : null);
+  set("from", state.from);
+  set("to", state.to);
+  set("month", state.tab === "services" ? state.month : null);
+  history.replaceState(null, "", url);
+}
+
+function query(extra = {}) {
+  const params = new URLSearchParams();
+  if (state.areaId) params.set("area_id", String(state.areaId));
+  if (state.tab === "services") {
+    if (state.month) params.set("month", state.month);
+  } else {
+    if (state.from) params.set("from", state.from);
+    if (state.to) params.set("to", state.to);
+  }
+  for (const [k, v] of Object.entries(extra)) params.set(k, v);
+  return params.toString();
+}
+
+function endpoint() {
+  return state.tab === "services" ? "/api/supervision/services/statement" : `/api/supervision/${state.tab}`;
+}
+
+// ---- exceptions first ---------------------------------------------------------------------------------------------
+function exceptionAction(item) {
+  const link = item.link || "";
+  const resident = /monitor\/residents\/(\d+)/.exec(link) || /^resident:(\d+)$/.exec(link);
+  if (resident) return el("button", { type: "button", class: "link", onclick: () => openResident(Number(resident[1]), item.subject) }, t("svOpen"));
+  if (link.startsWith("/ui/")) return el("a", { href: link }, t("svOpen"));
+  if (item.area_id && item.area_id !== state.areaId) {
+    return el("button", { type: "button", class: "link", onclick: () => openArea(item.area_id) }, t("svOpen"));
+  }
+  return "";
+}
+
+function renderExceptions(list) {
+  const items = [...(list || [])].sort((a, b) => (a.severity ?? 3) - (b.severity ?? 3));
+  $("#exception-count").textContent = items.length ? `（${items.length}）` : "";
+  $("#exceptions").replaceChildren(...(items.length ? items.map((item) => el("li", {
+    class: `exception sev${item.severity ?? 3}`, "data-kind": item.kind, "data-area": item.area_id ?? "",
+  },
+  el("span", { class: "sev", title: `${item.severity}${t("svSeverity")}` }, String(item.severity ?? "")),
+  el("span", { class: "kind" }, label("supervisionException", item.kind, t(`exc.${item.kind}`))),
+  el("span", { class: "subject" }, item.subject ?? ""),
+  el("span", { class: "message" }, item.message ?? ""),
+  item.since ? el("span", { class: "muted since" }, fmt("svSince", { at: formatTime(item.since) })) : "",
+  exceptionAction(item))) : [el("li", { class: "none muted" }, t("svNoExceptions"))]));
+}
+
+// ---- tiles, charts, the sub-areas' table -----------------------------------------------------------------------------
+function renderTiles(totals) {
+  $("#tiles").replaceChildren(...numericKeys(totals).map((key) => el("div", { class: "tile", "data-figure": key },
+    el("div", { class: "value" }, figureText(key, totals[key])),
+    el("div", { class: "label" }, figureName(key)))));
+}
+
+function renderCharts(data) {
+  const series = (data.series || []).filter((s) => Array.isArray(s.points));
+  $("#trend-panel").hidden = !series.length;
+  if (series.length) drawTrend($("#trend-chart"), series, figureName);
+  else clearChart($("#trend-chart"));
+  const children = data.children || [];
+  const keys = numericKeys(data.totals);
+  $("#compare-panel").hidden = !children.length || !keys.length;
+  $("#charts").hidden = $("#trend-panel").hidden && $("#compare-panel").hidden;
+  if (!children.length || !keys.length) return clearChart($("#compare-chart"));
+  if (!keys.includes(state.compareKey)) state.compareKey = keys.find(isShare) ?? keys[0];
+  const select = $("#compare-figure");
+  select.replaceChildren(...keys.map((k) => el("option", { value: k }, figureName(k))));
+  select.value = state.compareKey;
+  drawCompare($("#compare-chart"), children.map((c) => areaName(c.area)),
+    children.map((c) => c.figures?.[state.compareKey] ?? null), figureName(state.compareKey), isShare(state.compareKey));
+}
+
+function renderChildren(data) {
+  const keys = numericKeys(data.totals);
+  const children = data.children || [];
+  const flagged = new Set((data.exceptions || []).map((e) => e.area_id));
+  const head = el("thead", {}, el("tr", {}, el("th", {}, t("svArea")), el("th", {}, t("svLevel")),
+    ...keys.map((k) => el("th", { "data-figure": k }, figureName(k)))));
+  const rows = children.map((child) => el("tr", { "data-area": child.area?.id, class: flagged.has(child.area?.id) ? "flagged" : null },
+    el("td", {}, el("button", { type: "button", class: "link drill", onclick: () => openArea(child.area.id) }, areaName(child.area))),
+    el("td", {}, t(`level.${child.area?.level}`)),
+    ...keys.map((k) => el("td", { "data-figure": k }, figureText(k, child.figures?.[k])))));
+  const total = el("tr", { class: "totals" }, el("td", {}, t("svTotal")), el("td", {}, t(`level.${data.area?.level}`)),
+    ...keys.map((k) => el("td", { "data-figure": k }, figureText(k, data.totals?.[k]))));
+  $("#children").replaceChildren(head, el("tbody", {}, ...rows, total));
+  $("#table-title").textContent = t("svChildren");
+  $("#table-note").textContent = children.length ? "" : t("svNoChildren");
+}
+
+function renderCrumbs(area) {
+  const ids = (area?.path || "").split("/").filter(Boolean).map(Number);
+  const rootAt = ids.indexOf(state.rootId);
+  const trail = rootAt >= 0 ? ids.slice(rootAt) : [area?.id].filter(Boolean);
+  $("#crumbs").replaceChildren(...trail.flatMap((id, i) => {
+    const known = state.names.get(id) ?? { id };
+    const last = i === trail.length - 1;
+    const node = last ? el("b", { "data-area": id }, areaName(known))
+      : el("button", { type: "button", class: "link", "data-area": id, onclick: () => openArea(id) }, areaName(known));
+    return i ? [el("span", { class: "muted" }, " › "), node] : [node];
+  }));
+}
+
+// The visits tab adds the caregivers' table (GET /api/supervision/visits/caregivers).
+async function loadCaregivers(mine) {
+  try {
+    const body = await api(`/api/supervision/visits/caregivers?${query()}`);
+    if (mine !== loadSeq || state.tab !== "visits") return;
+    const rows = Array.isArray(body) ? body : body.caregivers ?? body.rows ?? body.children ?? [];
+    const nameOf = (r) => r.caregiver?.name ?? r.staff?.name ?? r.name ?? r.staff_name ?? `#${r.staff_id ?? r.id ?? ""}`;
+    const figuresOf = (r) => r.figures ?? Object.fromEntries(Object.entries(r).filter(([, v]) => typeof v === "number"));
+    const keys = [...new Set(rows.flatMap((r) => numericKeys(figuresOf(r))))].filter((k) => !/(^|_)id$/.test(k));
+    $("#extra-title").textContent = t("svCaregivers");
+    $("#extra").replaceChildren(
+      el("thead", {}, el("tr", {}, el("th", {}, t("svCaregiver")), ...keys.map((k) => el("th", {}, figureName(k))))),
+      el("tbody", {}, ...rows.map((r) => el("tr", {}, el("td", {}, nameOf(r)),
+        ...keys.map((k) => el("td", { "data-figure": k }, figureText(k, figuresOf(r)[k])))))));
+    $("#extra-panel").hidden = false;
+  } catch (error) {
+    if (mine === loadSeq && error.status !== 401 && error.status !== 404) banner(`${t("svFailed")}: ${errorText(error)}`);
+  }
+}
+
+// ---- the services statement ----------------------------------------------------------------------------------------------
+function evidenceList(line) {
+  const evidence = line.evidence || [];
+  if (!evidence.length) return "";
+  return el("details", {}, el("summary", {}, `${t("svEvidence")} (${evidence.length})`),
+    el("table", { class: "evidence" },
+      el("thead", {}, el("tr", {}, el("th", {}, t("svTask")), el("th", {}, t("svCheckIn")), el("th", {}, t("svCheckOut")),
+        el("th", {}, t("svDistance")))),
+      el("tbody", {}, ...evidence.map((e) => el("tr", {}, el("td", {}, `#${e.task_id ?? e.id ?? ""}`),
+        el("td", {}, formatTime(e.check_in_at ?? e.checked_in_at ?? e.started_at)),
+        el("td", {}, formatTime(e.check_out_at ?? e.checked_out_at ?? e.ended_at)),
+        el("td", {}, e.distance_m ?? e.check_in_distance_m ?? "—")))))));
+}
+
+function renderStatement(body) {
+  const lines = body.lines || [];
+  learn(body.area);
+  $("#area-title").textContent = areaName(body.area);
+  $("#period-title").textContent = fmt("svStatement", { month: body.month ?? state.month ?? "" });
+  const totals = body.totals || {};
+  renderTiles(totals);
+  const name = (x) => (typeof x === "object" && x ? x.name : x) ?? "—";
+  const head = el("thead", {}, el("tr", {}, ...["svResident", "svService", "svProvider", "svEntitled", "svDelivered",
+    "svSessions", "svEvvShare", "svEvidence"].map((k) => el("th", {}, t(k)))));
+  const rows = lines.map((line) => el("tr", { "data-resident": line.resident?.id ?? line.resident_id ?? "" },
+    el("td", {}, name(line.resident ?? line.resident_name)),
+    el("td", {}, label("purchasedService", line.service, line.service_label)),
+    el("td", {}, name(line.provider ?? line.provider_name) || t("svPlatformOwn")),
+    el("td", { "data-figure": "hours_entitled" }, figureText("hours_entitled", line.hours_entitled)),
+    el("td", { "data-figure": "hours_delivered" }, figureText("hours_delivered", line.hours_delivered)),
+    el("td", { "data-figure": "sessions" }, figureText("sessions", line.sessions)),
+    el("td", { "data-figure": "evv_verified_share" }, figureText("evv_verified_share", line.evv_verified_share)),
+    el("td", {}, evidenceList(line))));
+  $("#children").replaceChildren(head, el("tbody", {}, ...rows));
+  $("#table-title").textContent = fmt("svStatement", { month: body.month ?? state.month ?? "" });
+  $("#table-note").textContent = lines.length ? "" : t("svNoLines");
+  renderExceptions(body.exceptions || []);
+  $("#charts").hidden = true;
+  renderCrumbs(body.area);
+}
+
+// ---- a resident's vitals (the monitor's drill-down) -------------------------------------------------------------------
+async function openResident(id, name) {
+  const drawer = $("#drawer");
+  drawer.hidden = false;
+  const chartNode = el("div", { id: "vitals-chart", class: "chart" });
+  $("#drawer-body").replaceChildren(el("h2", { id: "resident-title" }, fmt("svResidentTitle", { name: name ?? `#${id}` })),
+    el("p", { class: "muted" }, t("svLoading")));
+  try {
+    const body = await api(`/api/supervision/monitor/residents/${id}?${query()}`);
+    const resident = body.resident ?? {};
+    const lines = (body.series || []).map((s) => {
+      const range = s.range ?? (s.low !== undefined && s.high !== undefined ? [s.low, s.high] : null);
+      const points = (s.points || []).map((p) => [p[0], p[1]]);
+      const marked = s.out_of_range ?? (s.points || []).filter((p) => p[2] === true || (range && (p[1] < range[0] || p[1] > range[1])));
+      return { name: label("vital", s.key, s.label ?? s.key), points, outOfRange: marked.map((p) => [p[0], p[1]]), range };
+    });
+    $("#drawer-body").replaceChildren(el("h2", { id: "resident-title" }, fmt("svResidentTitle", { name: resident.name ?? name ?? `#${id}` })),
+      chartNode);
+    drawVitals(chartNode, lines);
+    const exceptions = body.exceptions || [];
+    if (exceptions.length) {
+      $("#drawer-body").append(el("ul", { class: "exceptions" }, ...exceptions.map((e) => el("li", { class: `exception sev${e.severity ?? 3}` },
+        el("span", { class: "sev" }, String(e.severity ?? "")), el("span", { class: "kind" }, t(`exc.${e.kind}`)),
+        el("span", { class: "message" }, e.message ?? ""), el("span", { class: "muted" }, formatTime(e.since))))));
+    }
+  } catch (error) {
+    if (error.status !== 401) $("#drawer-body").append(el("p", { class: "error" }, errorText(error)));
+  }
+}
+
+// ---- loading ------------------------------------------------------------------------------------------------------------------
+async function load() {
+  const mine = ++loadSeq;
+  document.body.dataset.loading = "yes";
+  document.body.dataset.tab = state.tab;
+  for (const button of document.querySelectorAll("[data-tab]")) {
+    button.classList.toggle("active", button.dataset.tab === state.tab);
+    button.setAttribute("aria-selected", String(button.dataset.tab === state.tab));
+  }
+  $("#period-controls").hidden = state.tab === "services";
+  $("#month-controls").hidden = state.tab !== "services";
+  $("#extra-panel").hidden = true;
+  remember();
+  try {
+    const body = await api(`${endpoint()}?${query()}`);
+    if (mine !== loadSeq) return;
+    banner("");
+    state.data = body;
+    if (state.rootId === null) state.rootId = body.area?.id ?? null;
+    if (state.tab === "services") {
+      state.month = body.month ?? state.month;
+      $("#month").value = state.month ?? "";
+      renderStatement(body);
+    } else {
+      learn(body.area);
+      for (const child of body.children || []) learn(child.area);
+      state.areaId = body.area?.id ?? state.areaId;
+      if (!state.from) $("#from").value = body.from ?? "";
+      if (!state.to) $("#to").value = body.to ?? "";
+      $("#area-title").textContent = areaName(body.area);
+      $("#period-title").textContent = `${fmt("svPeriod", { from: body.from, to: body.to })} · ${fmt("svGenerated", { at: formatTime(body.generated_at) })}`;
+      renderExceptions(body.exceptions);
+      renderTiles(body.totals);
+      renderChildren(body);
+      renderCharts(body);
+      renderCrumbs(body.area);
+      if (state.tab === "visits") loadCaregivers(mine);
+    }
+    document.body.dataset.areaId = String(state.areaId ?? "");
+  } catch (error) {
+    if (mine === loadSeq && error.status !== 401) banner(`${t("svFailed")}: ${errorText(error)}`);
+  } finally {
+    if (mine === loadSeq) document.body.dataset.loading = "no";
+  }
+}
+
+function openArea(id) {
+  state.areaId = id;
+  $("#drawer").hidden = true;
+  load();
+}
+
+function currentMonth() {
+  return state.month ?? (state.from ?? $("#from").value ?? "").slice(0, 7);
+}
+
+async function exportAs(format) {
+  const area = state.data?.area;
+  try {
+    const file = await apiDownload(`${endpoint()}?${query({ format })}`, `${state.tab}-${area?.id ?? ""}.${format}`);
+    $("#action-result").textContent = fmt("svExported", { name: file.name });
+  } catch (error) {
+    if (error.status !== 401) banner(errorText(error));
+  }
+}
+
+async function reportPdf() {
+  const month = currentMonth();
+  const params = new URLSearchParams();
+  if (state.areaId) params.set("area_id", String(state.areaId));
+  if (isMonth(month)) params.set("month", month);
+  try {
+    const file = await apiDownload(`/api/supervision/report.pdf?${params}`, `report-${month}.pdf`);
+    $("#action-result").textContent = fmt("svExported", { name: file.name });
+  } catch (error) {
+    if (error.status !== 401) banner(errorText(error));
+  }
+}
+
+async function start() {
+  let user;
+  try {
+    user = await signedIn();
+  } catch (error) {
+    if (error.status !== 401) banner(errorText(error));
+    return;
+  }
+  $("#who").textContent = `${user.full_name} (${label("role", user.role)})`;
+  if (!can(user, "supervision.read")) {
+    $("main").replaceChildren(el("section", { class: "panel", id: "refused" }, el("h2", {}, t("svNoAccess")),
+      el("a", { href: "/ui/me/" }, t("goToMyPage"))));
+    return;
+  }
+  const params = new URLSearchParams(location.search);
+  state.tab = TABS.includes(params.get("tab")) ? params.get("tab") : "alarms";
+  state.areaId = Number(params.get("area")) || null;
+  state.from = isDay(params.get("from")) ? params.get("from") : null;
+  state.to = isDay(params.get("to")) ? params.get("to") : null;
+  state.month = isMonth(params.get("month")) ? params.get("month") : state.from ? state.from.slice(0, 7) : null;
+  $("#from").value = state.from ?? "";
+  $("#to").value = state.to ?? "";
+  $("#month").value = state.month ?? "";
+  if (state.areaId) {
+    // The scope root first (the breadcrumb starts there), then the area asked for.
+    try {
+      const root = await api(`/api/supervision/${state.tab === "services" ? "alarms" : state.tab}?${new URLSearchParams(state.from && state.to ? { from: state.from, to: state.to } : {})}`);
+      state.rootId = root.area?.id ?? null;
+      learn(root.area);
+      for (const child of root.children || []) learn(child.area);
+    } catch {
+      state.rootId = null;
+    }
+  }
+  for (const button of document.querySelectorAll("[data-tab]")) {
+    button.addEventListener("click", () => {
+      state.tab = button.dataset.tab;
+      if (state.tab === "services" && !state.month && state.from) state.month = state.from.slice(0, 7);
+      load();
+    });
+  }
+  const period = () => {
+    if (isDay($("#from").value) && isDay($("#to").value)) {
+      state.from = $("#from").value;
+      state.to = $("#to").value;
+      state.month = state.from.slice(0, 7);
+      load();
+    }
+  };
+  $("#from").addEventListener("change", period);
+  $("#to").addEventListener("change", period);
+  $("#month").addEventListener("change", () => { if (isMonth($("#month").value)) { state.month = $("#month").value; load(); } });
+  $("#reload").addEventListener("click", () => load());
+  $("#export-csv").addEventListener("click", () => exportAs("csv"));
+  $("#export-xlsx").addEventListener("click", () => exportAs("xlsx"));
+  $("#report-pdf").addEventListener("click", reportPdf);
+  $("#compare-figure").addEventListener("change", (event) => { state.compareKey = event.target.value; if (state.data) renderCharts(state.data); });
+  $("#drawer-close").addEventListener("click", () => { $("#drawer").hidden = true; });
+  window.addEventListener("resize", resizeCharts);
+  await load();
+}
+
+if (preparePage()) start();
