@@ -9,6 +9,9 @@ RUN npm ci --omit=dev --omit=peer --ignore-scripts --no-audit --no-fund --loglev
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
+# A TrueType CJK font for the supervision monthly report (reportlab embeds TrueType only; Noto CJK is CFF).
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir "uv==0.13.9"
 COPY requirements.lock pyproject.toml ./
 RUN uv pip install --system --no-cache -r requirements.lock
