@@ -53,6 +53,22 @@ export function drawCompare(node, names, values, title, percent) {
   node.dataset.bars = String(values.length);
 }
 
+// A distribution (alarms by type, outcomes, reasons a visit was missed...): a ring, largest first.
+export function drawDistribution(node, names, values, title) {
+  const chart = chartOf(node);
+  const data = names.map((name, i) => ({ name, value: values[i] ?? 0 })).filter((d) => d.value > 0)
+    .sort((a, b) => b.value - a.value);
+  chart.setOption({
+    animation: false,
+    textStyle: { fontFamily: FONT },
+    tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
+    legend: { type: "scroll", orient: "vertical", right: 0, top: "middle" },
+    series: [{ type: "pie", name: title, radius: ["35%", "65%"], center: ["38%", "52%"], data,
+      label: { formatter: "{b}\n{c}" } }],
+  }, true);
+  node.dataset.slices = String(data.length);
+}
+
 // A resident's vitals: one line per measure, out-of-range readings marked in red, the normal band shaded.
 export function drawVitals(node, lines) {
   const chart = chartOf(node);

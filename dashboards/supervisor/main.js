@@ -7,9 +7,9 @@
 // `format=`), and the month's printable report is …/report.pdf. The state is in the URL (tab, area, from, to), so
 // a view can be bookmarked and sent.
 import "/ui/supervisor/strings.js";
-import { clearChart, drawCompare, drawTrend, drawVitals, resizeCharts } from "/ui/supervisor/charts.js";
+import { clearChart, drawCompare, drawDistribution, drawTrend, drawVitals, resizeCharts } from "/ui/supervisor/charts.js";
 import { $, el } from "/ui/shared/dom.js";
-import { errorText, fmt, formatTime, humanSeconds, label, t } from "/ui/shared/i18n.js";
+import { currentLocale, errorText, fmt, formatTime, humanSeconds, label, t } from "/ui/shared/i18n.js";
 import { preparePage, signedIn } from "/ui/shared/page.js";
 import { api, apiDownload, can } from "/ui/shared/session.js";
 
@@ -24,6 +24,14 @@ const state = {
   names: new Map(), // area id → {id, name, level, path}, learnt from the answers
   rootId: null, // the user's scope root
   compareKey: null,
+  distGroup: null,
+  labels: { figures: {}, prefixes: {} }, // GET /api/supervision/labels: words for figure keys (the exports' columns)
+};
+// The extra table of a tab: its rows come from another endpoint (or the answer itself) and export on their own.
+const EXTRA = {
+  visits: { path: "/api/supervision/visits/caregivers", title: "svCaregivers" },
+  meals: { path: "/api/supervision/meals/points", title: "svMealPoints" },
+  monitor: { path: null, title: "svFacilities" },
 };
 let loadSeq = 0;
 
@@ -37,7 +45,24 @@ function banner(text) {
 }
 
 // ---- figures: words and numbers -------------------------------------------------------------------------------
-const figureName = (key) => t(`fig.${key}`);
+// A figure key in words: the server's (the export columns' labels), else the page's own, else the key; a dotted
+// key (`type.sos`, `outcome.resolved`) is its group's word and the code's label.
+function figureName(key) {
+  const served = state.labels.figures[key];
+  if (served) return served[currentLocale()] ?? served["zh-CN"];
+  const [prefix, value] = key.split(/\.(.*)/s);
+  if (value !== undefined) return `${groupName(prefix)}: ${codeName(prefix, value)}`;
+  return t(`fig.${key}`);
+}
+
+function groupName(prefix) {
+  const served = state.labels.prefixes[prefix];
+  return served ? served[currentLocale()] ?? served["zh-CN"] : t(`group.${prefix}`);
+}
+
+const CODE_KINDS = { type: "alarmType", outcome: "outcome", missed: "missedReason", not_collected: "welfareCallResult" };
+const codeName = (prefix, value) => label(CODE_KINDS[prefix] ?? prefix, value, value);
+const isDotted = (key) => key.includes(".");
 const isShare = (key) => /(_share|_rate|^share_|_use)$/.test(key) || key.endsWith("rate") || key.startsWith("share");
 const isSeconds = (key) => /(_s|_seconds)$/.test(key);
 
@@ -49,7 +74,8 @@ function figureText(key, value) {
   return Number.isInteger(value) ? value.toLocaleString("en-US") : value.toLocaleString("en-US", { maximumFractionDigits: 2 });
 }
 
-const numericKeys = (figures) => Object.keys(figures || {}).filter((k) => figures[k] === null || typeof figures[k] === "number");
+const numericKeys = (figures) => Object.keys(figures || {})
+  .filter((k) => !isDotted(k) && (figures[k] === null || typeof figures[k] === "number"));
 
 function areaName(area) {
   return area?.name ?? (area?.id ? `#${area.id}` : "—");
@@ -121,7 +147,28 @@ function renderTiles(totals) {
     el("div", { class: "label" }, figureName(key)))));
 }
 
+// The dotted figures of the area by group (type.*, outcome.*...): one ring per group, chosen in a select.
+function renderDistribution(totals) {
+  const groups = {};
+  for (const [key, value] of Object.entries(totals || {})) {
+    if (!isDotted(key) || typeof value !== "number") continue;
+    const [prefix, code] = key.split(/\.(.*)/s);
+    (groups[prefix] ||= []).push([code, value]);
+  }
+  const names = Object.keys(groups).filter((g) => groups[g].some(([, v]) => v > 0));
+  $("#dist-panel").hidden = !names.length;
+  if (!names.length) return clearChart($("#dist-chart"));
+  if (!names.includes(state.distGroup)) state.distGroup = names[0];
+  const select = $("#dist-group");
+  select.replaceChildren(...names.map((g) => el("option", { value: g }, groupName(g))));
+  select.value = state.distGroup;
+  const rows = groups[state.distGroup];
+  drawDistribution($("#dist-chart"), rows.map(([code]) => codeName(state.distGroup, code)), rows.map(([, v]) => v),
+    groupName(state.distGroup));
+}
+
 function renderCharts(data) {
+  renderDistribution(data.totals);
   const series = (data.series || []).filter((s) => Array.isArray(s.points));
   $("#trend-panel").hidden = !series.length;
   if (series.length) drawTrend($("#trend-chart"), series, figureName);
@@ -129,7 +176,7 @@ function renderCharts(data) {
   const children = data.children || [];
   const keys = numericKeys(data.totals);
   $("#compare-panel").hidden = !children.length || !keys.length;
-  $("#charts").hidden = $("#trend-panel").hidden && $("#compare-panel").hidden;
+  $("#charts").hidden = $("#trend-panel").hidden && $("#compare-panel").hidden && $("#dist-panel").hidden;
   if (!children.length || !keys.length) return clearChart($("#compare-chart"));
   if (!keys.includes(state.compareKey)) state.compareKey = keys.find(isShare) ?? keys[0];
   const select = $("#compare-figure");
@@ -169,23 +216,34 @@ function renderCrumbs(area) {
   }));
 }
 
-// The visits tab adds the caregivers' table (GET /api/supervision/visits/caregivers).
-async function loadCaregivers(mine) {
+// A tab's extra table (caregivers for visits, meal points for meals, care centers and institutions for the
+// monitor): rows of figures with a name; text columns first, numbers right-aligned.
+function renderExtra(rows, title) {
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r.figures ? { name: r.name, ...r.figures } : r)))]
+    .filter((k) => !/(^|_)id$/.test(k) && k !== "area" && !isDotted(k));
+  const flat = rows.map((r) => (r.figures ? { name: r.name, kind: r.kind, ...r.figures } : r));
+  const numeric = (k) => flat.some((r) => typeof r[k] === "number") && !flat.some((r) => typeof r[k] === "string");
+  $("#extra-title").textContent = t(title);
+  $("#extra").replaceChildren(
+    el("thead", {}, el("tr", {}, ...keys.map((k) => el("th", { class: numeric(k) ? "num" : null }, k === "name" ? t("name") : figureName(k))))),
+    el("tbody", {}, ...flat.map((r) => el("tr", {}, ...keys.map((k) => el("td", { class: numeric(k) ? "num" : null, "data-figure": k },
+      k === "kind" ? t(`facility.${r[k]}`) : figureText(k, r[k])))))));
+  $("#extra-panel").hidden = false;
+}
+
+async function loadExtra(mine, body) {
+  const extra = EXTRA[state.tab];
+  if (!extra) return;
+  if (!extra.path) {
+    if (Array.isArray(body.facilities) && body.facilities.length) renderExtra(body.facilities, extra.title);
+    return;
+  }
   try {
-    const body = await api(`/api/supervision/visits/caregivers?${query()}`);
-    if (mine !== loadSeq || state.tab !== "visits") return;
-    const rows = Array.isArray(body) ? body : body.caregivers ?? body.rows ?? body.children ?? [];
-    const nameOf = (r) => r.caregiver?.name ?? r.staff?.name ?? r.name ?? r.staff_name ?? `#${r.staff_id ?? r.id ?? ""}`;
-    const figuresOf = (r) => r.figures ?? Object.fromEntries(Object.entries(r).filter(([, v]) => typeof v === "number"));
-    const keys = [...new Set(rows.flatMap((r) => numericKeys(figuresOf(r))))].filter((k) => !/(^|_)id$/.test(k));
-    $("#extra-title").textContent = t("svCaregivers");
-    $("#extra").replaceChildren(
-      el("thead", {}, el("tr", {}, el("th", {}, t("svCaregiver")), ...keys.map((k) => el("th", {}, figureName(k))))),
-      el("tbody", {}, ...rows.map((r) => el("tr", {}, el("td", {}, nameOf(r)),
-        ...keys.map((k) => el("td", { "data-figure": k }, figureText(k, figuresOf(r)[k])))))));
-    $("#extra-panel").hidden = false;
+    const rows = await api(`${extra.path}?${query()}`);
+    if (mine !== loadSeq || EXTRA[state.tab] !== extra) return;
+    if (rows.rows?.length) renderExtra(rows.rows, extra.title);
   } catch (error) {
-    if (mine === loadSeq && error.status !== 401 && error.status !== 404) banner(`${t("svFailed")}: ${errorText(error)}`);
+    if (mine === loadSeq && error.status !== 401) banner(`${t("svFailed")}: ${errorText(error)}`);
   }
 }
 
@@ -196,11 +254,12 @@ function evidenceList(line) {
   return el("details", {}, el("summary", {}, `${t("svEvidence")} (${evidence.length})`),
     el("table", { class: "evidence" },
       el("thead", {}, el("tr", {}, el("th", {}, t("svTask")), el("th", {}, t("svCheckIn")), el("th", {}, t("svCheckOut")),
-        el("th", {}, t("svDistance")))),
-      el("tbody", {}, ...evidence.map((e) => el("tr", {}, el("td", {}, `#${e.task_id ?? e.id ?? ""}`),
-        el("td", {}, formatTime(e.check_in_at ?? e.checked_in_at ?? e.started_at)),
-        el("td", {}, formatTime(e.check_out_at ?? e.checked_out_at ?? e.ended_at)),
-        el("td", {}, e.distance_m ?? e.check_in_distance_m ?? "—")))))));
+        el("th", {}, t("svDistance")), el("th", {}, t("svVerified")))),
+      el("tbody", {}, ...evidence.map((e) => el("tr", { class: e.verified ? "verified" : "unverified" },
+        el("td", {}, `#${e.task_id} ${e.staff_name ?? ""}`),
+        el("td", {}, formatTime(e.start)), el("td", {}, formatTime(e.end)),
+        el("td", {}, [e.check_in_distance_m, e.check_out_distance_m].map((m) => (m === null || m === undefined ? "—" : Math.round(m))).join(" / ")),
+        el("td", {}, e.verified ? "✓" : "✗")))))));
 }
 
 function renderStatement(body) {
@@ -208,25 +267,27 @@ function renderStatement(body) {
   learn(body.area);
   $("#area-title").textContent = areaName(body.area);
   $("#period-title").textContent = fmt("svStatement", { month: body.month ?? state.month ?? "" });
-  const totals = body.totals || {};
-  renderTiles(totals);
+  renderTiles(body.totals || {});
   const name = (x) => (typeof x === "object" && x ? x.name : x) ?? "—";
   const head = el("thead", {}, el("tr", {}, ...["svResident", "svService", "svProvider", "svEntitled", "svDelivered",
     "svSessions", "svEvvShare", "svEvidence"].map((k) => el("th", {}, t(k)))));
-  const rows = lines.map((line) => el("tr", { "data-resident": line.resident?.id ?? line.resident_id ?? "" },
-    el("td", {}, name(line.resident ?? line.resident_name)),
-    el("td", {}, label("purchasedService", line.service, line.service_label)),
-    el("td", {}, name(line.provider ?? line.provider_name) || t("svPlatformOwn")),
+  const rows = lines.map((line) => el("tr", { "data-resident": line.resident_id, class: line.provider ? null : "undelivered" },
+    el("td", {}, `${line.resident_name}（${line.area_name}）`),
+    el("td", {}, label("purchasedService", line.service)),
+    el("td", {}, line.provider ? name(line.provider) : t("svNotDelivered")),
     el("td", { "data-figure": "hours_entitled" }, figureText("hours_entitled", line.hours_entitled)),
     el("td", { "data-figure": "hours_delivered" }, figureText("hours_delivered", line.hours_delivered)),
     el("td", { "data-figure": "sessions" }, figureText("sessions", line.sessions)),
     el("td", { "data-figure": "evv_verified_share" }, figureText("evv_verified_share", line.evv_verified_share)),
     el("td", {}, evidenceList(line))));
+  // (the statement's lines: resident × service × provider; `provider` null = entitled, nothing delivered)
   $("#children").replaceChildren(head, el("tbody", {}, ...rows));
   $("#table-title").textContent = fmt("svStatement", { month: body.month ?? state.month ?? "" });
   $("#table-note").textContent = lines.length ? "" : t("svNoLines");
   renderExceptions(body.exceptions || []);
-  $("#charts").hidden = true;
+  learn(body.area);
+  for (const child of body.children || []) learn(child.area);
+  renderCharts({ ...body, totals: body.totals || {} });
   renderCrumbs(body.area);
 }
 
@@ -240,21 +301,23 @@ async function openResident(id, name) {
   try {
     const body = await api(`/api/supervision/monitor/residents/${id}?${query()}`);
     const resident = body.resident ?? {};
-    const lines = (body.series || []).map((s) => {
-      const range = s.range ?? (s.low !== undefined && s.high !== undefined ? [s.low, s.high] : null);
-      const points = (s.points || []).map((p) => [p[0], p[1]]);
-      const marked = s.out_of_range ?? (s.points || []).filter((p) => p[2] === true || (range && (p[1] < range[0] || p[1] > range[1])));
-      return { name: label("vital", s.key, s.label ?? s.key), points, outOfRange: marked.map((p) => [p[0], p[1]]), range };
-    });
+    const lines = (body.metrics || []).map((m) => ({
+      name: `${label("vital", m.key, m.key)}${m.unit ? ` (${m.unit})` : ""}`,
+      points: (m.points || []).map((p) => [p[0], p[1]]),
+      outOfRange: (m.out_of_range || []).map((p) => [p[0], p[1]]),
+      range: m.low !== undefined && m.high !== undefined ? [m.low, m.high] : null,
+    }));
     $("#drawer-body").replaceChildren(el("h2", { id: "resident-title" }, fmt("svResidentTitle", { name: resident.name ?? name ?? `#${id}` })),
       chartNode);
     drawVitals(chartNode, lines);
-    const exceptions = body.exceptions || [];
-    if (exceptions.length) {
-      $("#drawer-body").append(el("ul", { class: "exceptions" }, ...exceptions.map((e) => el("li", { class: `exception sev${e.severity ?? 3}` },
-        el("span", { class: "sev" }, String(e.severity ?? "")), el("span", { class: "kind" }, t(`exc.${e.kind}`)),
-        el("span", { class: "message" }, e.message ?? ""), el("span", { class: "muted" }, formatTime(e.since))))));
-    }
+    const marks = lines.reduce((n, l) => n + l.outOfRange.length, 0);
+    $("#drawer-body").append(
+      el("p", { id: "vitals-summary" }, fmt("svVitalsSummary", { n: marks, exits: (body.night_bed_exits || []).length,
+        checkins: (body.checkins || []).length })),
+      ...lines.filter((l) => l.outOfRange.length).map((l) => el("p", { class: "muted" },
+        `${l.name}: ${t("svOutOfRange")} ${l.outOfRange.slice(0, 5).map(([at, v]) => `${formatTime(at)} ${v}`).join("；")}`)),
+      (body.night_bed_exits || []).length ? el("p", { class: "muted" },
+        `${t("svNightExits")}: ${body.night_bed_exits.slice(0, 8).map((at) => formatTime(at)).join("；")}`) : "");
   } catch (error) {
     if (error.status !== 401) $("#drawer-body").append(el("p", { class: "error" }, errorText(error)));
   }
@@ -296,7 +359,7 @@ async function load() {
       renderChildren(body);
       renderCharts(body);
       renderCrumbs(body.area);
-      if (state.tab === "visits") loadCaregivers(mine);
+      loadExtra(mine, body);
     }
     document.body.dataset.areaId = String(state.areaId ?? "");
   } catch (error) {
@@ -320,6 +383,17 @@ async function exportAs(format) {
   const area = state.data?.area;
   try {
     const file = await apiDownload(`${endpoint()}?${query({ format })}`, `${state.tab}-${area?.id ?? ""}.${format}`);
+    $("#action-result").textContent = fmt("svExported", { name: file.name });
+  } catch (error) {
+    if (error.status !== 401) banner(errorText(error));
+  }
+}
+
+async function exportExtra(format) {
+  const extra = EXTRA[state.tab];
+  const path = extra?.path ?? endpoint(); // the monitor's facilities export with the section
+  try {
+    const file = await apiDownload(`${path}?${query({ format })}`, `${state.tab}-rows.${format}`);
     $("#action-result").textContent = fmt("svExported", { name: file.name });
   } catch (error) {
     if (error.status !== 401) banner(errorText(error));
@@ -352,6 +426,11 @@ async function start() {
     $("main").replaceChildren(el("section", { class: "panel", id: "refused" }, el("h2", {}, t("svNoAccess")),
       el("a", { href: "/ui/me/" }, t("goToMyPage"))));
     return;
+  }
+  try {
+    state.labels = await api("/api/supervision/labels");
+  } catch {
+    state.labels = { figures: {}, prefixes: {} }; // the page's own words stand in
   }
   const params = new URLSearchParams(location.search);
   state.tab = TABS.includes(params.get("tab")) ? params.get("tab") : "alarms";
@@ -395,6 +474,9 @@ async function start() {
   $("#export-csv").addEventListener("click", () => exportAs("csv"));
   $("#export-xlsx").addEventListener("click", () => exportAs("xlsx"));
   $("#report-pdf").addEventListener("click", reportPdf);
+  $("#dist-group").addEventListener("change", (event) => { state.distGroup = event.target.value; if (state.data) renderDistribution(state.data.totals); });
+  $("#extra-csv").addEventListener("click", () => exportExtra("csv"));
+  $("#extra-xlsx").addEventListener("click", () => exportExtra("xlsx"));
   $("#compare-figure").addEventListener("change", (event) => { state.compareKey = event.target.value; if (state.data) renderCharts(state.data); });
   $("#drawer-close").addEventListener("click", () => { $("#drawer").hidden = true; });
   window.addEventListener("resize", resizeCharts);

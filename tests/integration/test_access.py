@@ -111,6 +111,8 @@ PROTECTED = [
     ("post", "/api/plans"),
     ("get", "/api/plans/1"),
     ("post", "/api/plans/1/publish"),
+    ("get", "/api/supervision/report.pdf"),
+    ("get", "/api/supervision/labels"),
 ]
 
 

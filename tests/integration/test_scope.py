@@ -951,6 +951,31 @@ def _each_plan(walk: Walk) -> None:
             assert body["id"] == pid and named == walk.oracle.plan_tasks.get(pid, set()) and named <= tasks
 
 
+def _report_pdf(walk: Walk) -> None:
+    """The monthly report of each walked area: 200 inside the user's area scope, 404 outside it (an area above the
+    scope too); no out-of-scope marker in the PDF's text (pypdfium2 reads it); 403 without supervision.read."""
+    import pypdfium2 as pdfium
+
+    if not walk.may(Permission.SUPERVISION_READ):
+        walk.get("/api/supervision/report.pdf?month=2026-11", expect=403)
+        return
+    kind, target = walk.scope
+    for area in walk.world.areas.values():
+        response = walk.client.get(f"/api/supervision/report.pdf?area_id={area}&month=2026-11", headers=walk.headers)
+        if kind == "all" or (kind == "area" and target is not None and walk.oracle.under(target, area)):
+            assert response.status_code == 200, (area, response.text[:300])
+        elif kind in ("area", "nothing"):
+            assert response.status_code == 404, (area, response.status_code)
+        if response.status_code != 200:
+            continue
+        pdf = pdfium.PdfDocument(response.content)
+        words = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+        pdf.close()
+        for marker, serial in walk.world.markers.items():
+            if not walk.oracle.serial_seen(walk.scope, serial):
+                assert marker not in words, f"{walk.username} got {marker} (out of scope) in the report of {area}"
+
+
 def _plain(path: str, expect: int) -> Callable[[Walk], None]:
     """An endpoint that returns nothing located: every user gets `expect`, and no out-of-scope marker."""
     return lambda walk: walk.get(path, expect=expect)
@@ -1014,6 +1039,8 @@ CHECKS: dict[str, Callable[[Walk], None]] = {
     "/api/plans": _plans,
     "/api/plans/{plan_id}": _each_plan,
     f"WS {LIVE}": _live_hello,
+    "/api/supervision/report.pdf": _report_pdf,
+    "/api/supervision/labels": lambda walk: walk.readable("/api/supervision/labels", Permission.SUPERVISION_READ),
 }
 
 

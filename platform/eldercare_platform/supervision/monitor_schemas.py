@@ -4,7 +4,8 @@ and a resident's vitals trends)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import datetime as dt
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -41,7 +42,7 @@ class EvidenceOut(BaseModel):
     """One completed service task behind a line (its EVV record)."""
 
     task_id: int
-    date: date | None = Field(description="Local date of the check-in")
+    date: dt.date | None = Field(description="Local date of the check-in")
     staff_id: int | None
     staff_name: str | None
     start: datetime | None = Field(description="Checked in (EVV start)")
@@ -127,8 +128,8 @@ class ResidentVitals(BaseModel):
     model_config = {"populate_by_name": True}
 
     resident: ResidentBrief
-    from_: date = Field(alias="from")
-    to: date
+    from_: dt.date = Field(alias="from")
+    to: dt.date
     generated_at: datetime
     metrics: list[MetricTrend]
     night_bed_exits: list[datetime]

@@ -32,11 +32,15 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from sqlmodel import Session
 
 from eldercare_platform.core.clock import LOCAL_TIMEZONE
 from eldercare_platform.core.errors import DomainError
 from eldercare_platform.core.exports import Column
+from eldercare_platform.supervision.monitor import MONITOR_COLUMNS, monitor_section
 from eldercare_platform.supervision.schemas import AreaRef, Figure, SectionFigures
+from eldercare_platform.supervision.statement import STATEMENT_COLUMNS, services_statement
+from eldercare_platform.supervision.tier import Period, Tier
 
 FONT_NAME = "EldercareCJK"
 FONT_CANDIDATES = (
@@ -136,11 +140,19 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
     }
 
 
+EXTRA_LABELS = {
+    "residents": "老人数",
+    "lines": "结算行数",
+    "delivered_share": "服务完成率（已服务/应享时长）",
+}
+"""Words for figure keys no section's export columns name."""
+
+
 def _label(columns: Sequence[Column], key: str) -> str:
     for column in columns:
         if column.key == key:
             return column.zh
-    return key
+    return EXTRA_LABELS.get(key, key)
 
 
 def _numeric_keys(figures: Mapping[str, Any]) -> list[str]:
@@ -239,6 +251,8 @@ def _chart(section: ReportSection, font: str) -> Drawing | None:
         children = figures.children[:20]
         if not children:
             return None
+        if all(child.figures.get(key) is None for child in children):
+            return None  # nothing to compare (e.g. a rate over zero everywhere)
         chart = VerticalBarChart()
         values = [float(child.figures.get(key) or 0) for child in children]
         chart.data = [[v * 100 for v in values] if is_share(key) else values]
@@ -321,3 +335,30 @@ def render_report(*, area: AreaRef, month: str, sections: Sequence[ReportSection
             story.append(Paragraph(note, styles["small"]))
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()
+
+
+def report_sections(
+    session: Session, *, tier: Tier, period: Period, now: datetime, verified_within_m: float
+) -> list[ReportSection]:
+    """Every section's figures of the tier for the month, as the report prints them."""
+    return [
+        ReportSection(
+            title="购买服务（月度结算）",
+            figures=services_statement(session, tier=tier, period=period, now=now, verified_within_m=verified_within_m),
+            columns=STATEMENT_COLUMNS,
+            chart="delivered_share",
+            notes=("结算明细（每位老人 × 服务项目 × 服务机构，附服务核验记录）见结算单导出（CSV/XLSX）。",),
+        ),
+        ReportSection(
+            title="照料中心与养老机构监测",
+            figures=monitor_section(session, tier=tier, period=period, now=now),
+            columns=MONITOR_COLUMNS,
+            chart="camera_online_share",
+        ),
+    ]
+
+
+def monthly_report(session: Session, *, tier: Tier, period: Period, now: datetime, verified_within_m: float) -> bytes:
+    """The tier's monthly report as PDF bytes (`period` is a `month_period`)."""
+    sections = report_sections(session, tier=tier, period=period, now=now, verified_within_m=verified_within_m)
+    return render_report(area=tier.area, month=period.first.strftime("%Y-%m"), sections=sections, generated_at=now)
