@@ -431,7 +431,8 @@ RESIDENT_IN_SCOPE = """
 RESIDENT_SAMPLES = """
     SELECT t.time, t.kind, t.device_serial, t.data
     FROM telemetry t JOIN device d ON d.serial = t.device_serial
-    WHERE t.kind IN ('vitals', 'mattress') AND t.time >= :start AND t.time < :end
+    WHERE t.kind IN ('vitals', 'mattress') AND t.time >= CAST(:start AS timestamptz) - interval '1 day'
+      AND t.time < :end
       AND (d.resident_id = :resident OR t.data->>'resident_ref' = :ref)
     ORDER BY t.time
 """
@@ -492,6 +493,10 @@ def trends(session: Session, *, resident: Any, start: datetime, end: datetime) -
     exits: list[datetime] = []
     last_in_bed: dict[str, bool] = {}
     for s in samples:
+        if s.time < start:  # the day before: only a mattress's state, so the first exit of the period counts
+            if s.kind == "mattress" and isinstance(s.data.get("in_bed"), bool):
+                last_in_bed[s.device_serial] = bool(s.data["in_bed"])
+            continue
         ranges = VITAL_RANGES if s.kind == "vitals" else MATTRESS_METRICS
         hour = s.time.astimezone(LOCAL_TIMEZONE).replace(minute=0, second=0, microsecond=0).isoformat()
         for key, (lo, hi, _) in ranges.items():

@@ -72,14 +72,14 @@ def get_monitor(
     now: NowDep,
     area_id: AreaIdQuery = None,
     first: FromQuery = None,
-    last: ToQuery = None,
+    to: ToQuery = None,
     fmt: FormatQuery = None,
     lang: LangQuery = "zh",
 ) -> MonitorFigures | Response:
     """Care centers and institutions: their terminals' feeds, exceptions first, one row per child area and per
     facility."""
     tier = resolve_tier(session, user=user, area_id=area_id)
-    figures = monitor_section(session, tier=tier, period=resolve_period(first, last, now=now), now=now)
+    figures = monitor_section(session, tier=tier, period=resolve_period(first, to, now=now), now=now)
     if fmt is not None:
         return export_section(figures, MONITOR_COLUMNS, fmt, lang="en" if lang == "en" else "zh")
     return figures
@@ -93,7 +93,7 @@ def get_monitor_resident(
     now: NowDep,
     request: Request,
     first: FromQuery = None,
-    last: ToQuery = None,
+    to: ToQuery = None,
 ) -> ResidentVitals:
     """A resident's vitals trends (hourly means) with out-of-range marks, bed exits at night and check-ins.
     The read is written to the audit log."""
@@ -101,7 +101,7 @@ def get_monitor_resident(
         session,
         user=user,
         resident_id=resident_id,
-        period=resolve_period(first, last, now=now),
+        period=resolve_period(first, to, now=now),
         now=now,
         client_ip=request.client.host if request.client else None,
     )
