@@ -6,6 +6,7 @@ looked at (not blank), its text is read back (the tier's name in Chinese, every 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
@@ -21,7 +22,7 @@ PICTURES = Path(__file__).resolve().parents[2] / "var" / "test" / "report"
 
 
 @pytest.fixture
-def tiers(db: Session) -> dict[str, object]:
+def tiers(db: Session) -> dict[str, Any]:
     district = f.area(db, name="天宁区", level=AreaLevel.DISTRICT)
     street = f.area(db, name="雕庄街道", level=AreaLevel.STREET, parent=district)
     other = f.area(db, name="红梅街道", level=AreaLevel.STREET, parent=district)
@@ -39,22 +40,23 @@ def tiers(db: Session) -> dict[str, object]:
 
 @pytest.mark.skipif(find_font() is None, reason="no TrueType CJK font: run scripts/bootstrap.sh")
 def test_the_monthly_report_renders_for_the_tier_and_keeps_to_the_scope(
-    client: TestClient, tiers: dict[str, object]
+    client: TestClient, tiers: dict[str, Any]
 ) -> None:
     district, street = tiers["district"], tiers["street"]
-    headers = f.login(client, tiers["district_supervisor"].username)  # type: ignore[attr-defined]
-    response = client.get(f"/api/supervision/report.pdf?area_id={district.id}&month=2026-11", headers=headers)  # type: ignore[attr-defined]
+    headers = f.login(client, tiers["district_supervisor"].username)
+    response = client.get(f"/api/supervision/report.pdf?area_id={district.id}&month=2026-11", headers=headers)
     assert response.status_code == 200, response.text[:300]
     assert response.headers["content-type"] == "application/pdf"
-    assert f"supervision-report-{district.id}-2026-11.pdf" in response.headers["content-disposition"]  # type: ignore[attr-defined]
+    assert f"supervision-report-{district.id}-2026-11.pdf" in response.headers["content-disposition"]
     pdf = pdfium.PdfDocument(response.content)
     pages = len(pdf)
     text = "".join(pdf[i].get_textpage().get_text_range() for i in range(pages))
     assert "天宁区 养老服务监管月报（2026年11月）" in text
-    for section in ("购买服务（月度结算）", "照料中心与养老机构监测"):
+    sections = ("紧急呼叫服务", "探访关爱", "助餐服务", "智能设备运行", "购买服务（月度结算）", "照料中心与养老机构监测")
+    for section in sections:
         assert section in text, section
     assert "雕庄街道" in text and "红梅街道" in text  # the sub-areas' rows
-    assert pages >= 2  # a page per section
+    assert pages >= len(sections)  # a page (or more) per section
     PICTURES.mkdir(parents=True, exist_ok=True)
     for index in range(pages):
         image = pdf[index].render(scale=1).to_pil().convert("L")
@@ -64,25 +66,25 @@ def test_the_monthly_report_renders_for_the_tier_and_keeps_to_the_scope(
 
     own = client.get(
         "/api/supervision/report.pdf?month=2026-11", headers=f.login(client, tiers["street_supervisor"].username)
-    )  # type: ignore[attr-defined]
+    )
     assert own.status_code == 200 and own.content.startswith(b"%PDF")
     assert "雕庄街道" in pdfium.PdfDocument(own.content)[0].get_textpage().get_text_range()
-    street_headers = f.login(client, tiers["street_supervisor"].username)  # type: ignore[attr-defined]
-    above = client.get(f"/api/supervision/report.pdf?area_id={district.id}&month=2026-11", headers=street_headers)  # type: ignore[attr-defined]
+    street_headers = f.login(client, tiers["street_supervisor"].username)
+    above = client.get(f"/api/supervision/report.pdf?area_id={district.id}&month=2026-11", headers=street_headers)
     assert above.status_code == 404 and above.json()["code"] == "area_not_found"
-    beside = client.get(f"/api/supervision/report.pdf?area_id={tiers['other'].id}", headers=street_headers)  # type: ignore[attr-defined]
+    beside = client.get(f"/api/supervision/report.pdf?area_id={tiers['other'].id}", headers=street_headers)
     assert beside.status_code == 404
     assert (
         client.get(f"/api/supervision/report.pdf?area_id={street.id}&month=2026-13", headers=headers).status_code == 422
-    )  # type: ignore[attr-defined]
-    operator = f.login(client, tiers["operator"].username)  # type: ignore[attr-defined]
+    )
+    operator = f.login(client, tiers["operator"].username)
     assert client.get("/api/supervision/report.pdf", headers=operator).status_code == 403
 
 
-def test_the_pages_get_words_for_every_figure(client: TestClient, tiers: dict[str, object]) -> None:
-    headers = f.login(client, tiers["street_supervisor"].username)  # type: ignore[attr-defined]
+def test_the_pages_get_words_for_every_figure(client: TestClient, tiers: dict[str, Any]) -> None:
+    headers = f.login(client, tiers["street_supervisor"].username)
     body = client.get("/api/supervision/labels", headers=headers).json()
     assert body["figures"]["camera_online_share"] == {"zh-CN": "摄像头在线率", "en": "Camera online share"}
     assert body["figures"]["hours_delivered"]["zh-CN"] == "实际服务时长(小时)"
-    operator = f.login(client, tiers["operator"].username)  # type: ignore[attr-defined]
+    operator = f.login(client, tiers["operator"].username)
     assert client.get("/api/supervision/labels", headers=operator).status_code == 403

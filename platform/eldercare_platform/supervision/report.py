@@ -18,7 +18,7 @@ import io
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +34,18 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlmodel import Session
 
-from eldercare_platform.core.clock import LOCAL_TIMEZONE
+from eldercare_platform.core.clock import LOCAL_TIMEZONE, local_date
 from eldercare_platform.core.errors import DomainError
 from eldercare_platform.core.exports import Column
+from eldercare_platform.supervision import columns as section_columns
+from eldercare_platform.supervision.alarms_figures import alarms_section
+from eldercare_platform.supervision.devices_figures import devices_section
+from eldercare_platform.supervision.meals_figures import meals_section
 from eldercare_platform.supervision.monitor import MONITOR_COLUMNS, monitor_section
 from eldercare_platform.supervision.schemas import AreaRef, Figure, SectionFigures
 from eldercare_platform.supervision.statement import STATEMENT_COLUMNS, services_statement
 from eldercare_platform.supervision.tier import Period, Tier
+from eldercare_platform.supervision.visits_figures import visits_section
 
 FONT_NAME = "EldercareCJK"
 FONT_CANDIDATES = (
@@ -141,6 +146,11 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
 
 
 EXTRA_LABELS = {
+    "alarms_per_day": "每日告警数",
+    "visits_due_per_day": "每日应探访",
+    "visits_done_per_day": "每日已探访",
+    "meal_orders_per_day": "每日订餐",
+    "meals_served_per_day": "每日送达/取餐",
     "residents": "老人数",
     "lines": "结算行数",
     "delivered_share": "服务完成率（已服务/应享时长）",
@@ -228,13 +238,17 @@ def _exceptions(section: ReportSection, font: str, styles: dict[str, ParagraphSt
     return table
 
 
+def _is_day(text: str) -> bool:
+    return len(text) == 10 and text[4] == "-" and text[7] == "-"
+
+
 def _chart(section: ReportSection, font: str) -> Drawing | None:
     """The section's chart: its first series by day as a line, or one figure by sub-area as bars."""
     figures = section.figures
     width, height = 170 * mm, 62 * mm
     drawing = Drawing(width, height)
     if section.chart == "series":
-        series = [s for s in figures.series if s.points][:2]
+        series = [s for s in figures.series if s.points and _is_day(str(s.points[0][0]))][:2]
         if not series:
             return None
         labels = [str(point[0])[5:10] for point in series[0].points]
@@ -338,19 +352,52 @@ def render_report(*, area: AreaRef, month: str, sections: Sequence[ReportSection
 
 
 def report_sections(
-    session: Session, *, tier: Tier, period: Period, now: datetime, verified_within_m: float
+    session: Session,
+    *,
+    tier: Tier,
+    period: Period,
+    now: datetime,
+    verified_within_m: float,
+    task_late_after_minutes: int,
 ) -> list[ReportSection]:
     """Every section's figures of the tier for the month, as the report prints them."""
+    late_after = timedelta(minutes=task_late_after_minutes)
     return [
         ReportSection(
-            title="购买服务（月度结算）",
+            title="一、紧急呼叫服务",
+            figures=alarms_section(session, tier=tier, period=period, now=now),
+            columns=section_columns.ALARMS,
+            chart="series",
+            notes=("接警达标参考 TSA/TEC 质量标准：60 秒内接警率 97.5%，180 秒内接警率 99%。",),
+        ),
+        ReportSection(
+            title="二、探访关爱",
+            figures=visits_section(session, tier=tier, period=period, now=now, late_after=late_after),
+            columns=section_columns.VISITS,
+            chart="visit_rate",
+            notes=("探访率 = 已探访 / 应探访；因住院、外出取消的探访不计入应探访。",),
+        ),
+        ReportSection(
+            title="三、助餐服务",
+            figures=meals_section(session, tier=tier, period=period, now=now),
+            columns=section_columns.MEALS,
+            chart="series",
+        ),
+        ReportSection(
+            title="四、智能设备运行",
+            figures=devices_section(session, tier=tier, period=period, now=now),
+            columns=section_columns.DEVICES,
+            chart="online_share",
+        ),
+        ReportSection(
+            title="五、购买服务（月度结算）",
             figures=services_statement(session, tier=tier, period=period, now=now, verified_within_m=verified_within_m),
             columns=STATEMENT_COLUMNS,
             chart="delivered_share",
             notes=("结算明细（每位老人 × 服务项目 × 服务机构，附服务核验记录）见结算单导出（CSV/XLSX）。",),
         ),
         ReportSection(
-            title="照料中心与养老机构监测",
+            title="六、照料中心与养老机构监测",
             figures=monitor_section(session, tier=tier, period=period, now=now),
             columns=MONITOR_COLUMNS,
             chart="camera_online_share",
@@ -358,7 +405,24 @@ def report_sections(
     ]
 
 
-def monthly_report(session: Session, *, tier: Tier, period: Period, now: datetime, verified_within_m: float) -> bytes:
-    """The tier's monthly report as PDF bytes (`period` is a `month_period`)."""
-    sections = report_sections(session, tier=tier, period=period, now=now, verified_within_m=verified_within_m)
+def monthly_report(
+    session: Session,
+    *,
+    tier: Tier,
+    period: Period,
+    now: datetime,
+    verified_within_m: float,
+    task_late_after_minutes: int,
+) -> bytes:
+    """The tier's monthly report as PDF bytes (`period` is a `month_period`; a month not over yet ends today)."""
+    if period.first <= local_date(now) < period.last:
+        period = Period(period.first, local_date(now))
+    sections = report_sections(
+        session,
+        tier=tier,
+        period=period,
+        now=now,
+        verified_within_m=verified_within_m,
+        task_late_after_minutes=task_late_after_minutes,
+    )
     return render_report(area=tier.area, month=period.first.strftime("%Y-%m"), sections=sections, generated_at=now)

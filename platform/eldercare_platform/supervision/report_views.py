@@ -36,7 +36,12 @@ def get_report_pdf(
     tier = resolve_tier(session, user=user, area_id=area_id)
     period = month_period(month, now=now)
     pdf = monthly_report(
-        session, tier=tier, period=period, now=now, verified_within_m=settings.checkin_verified_within_m
+        session,
+        tier=tier,
+        period=period,
+        now=now,
+        verified_within_m=settings.checkin_verified_within_m,
+        task_late_after_minutes=settings.task_late_after_minutes,
     )
     name = f"supervision-report-{tier.area.id}-{period.first.strftime('%Y-%m')}.pdf"
     return Response(
