@@ -25,7 +25,7 @@ const base = () => ({
 export function drawTrend(node, series, nameOf) {
   const chart = chartOf(node);
   const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort();
-  const short = (x) => (x.length > 10 ? x.slice(5, 16).replace("T", " ") : x.slice(5));
+  const short = (x) => (x.length > 10 ? x.slice(5, 16).replace("T", " ") : x.length === 10 ? x.slice(5) : x);
   chart.setOption({
     ...base(),
     legend: { top: 0, data: series.map((s) => nameOf(s.key)) },

@@ -25,6 +25,7 @@ const state = {
   rootId: null, // the user's scope root
   compareKey: null,
   distGroup: null,
+  trendGroup: null,
   labels: { figures: {}, prefixes: {} }, // GET /api/supervision/labels: words for figure keys (the exports' columns)
 };
 // The extra table of a tab: its rows come from another endpoint (or the answer itself) and export on their own.
@@ -169,10 +170,20 @@ function renderDistribution(totals) {
 
 function renderCharts(data) {
   renderDistribution(data.totals);
-  const series = (data.series || []).filter((s) => Array.isArray(s.points));
-  $("#trend-panel").hidden = !series.length;
-  if (series.length) drawTrend($("#trend-chart"), series, figureName);
-  else clearChart($("#trend-chart"));
+  // Series by their x axis: by day (the trend), by hour of day (a distribution over the day), any other.
+  const axisOf = (s) => (isDay(String(s.points[0]?.[0])) ? "day" : /^\d{2}:\d{2}$/.test(String(s.points[0]?.[0])) ? "hour" : "other");
+  const groups = {};
+  for (const s of (data.series || []).filter((x) => Array.isArray(x.points) && x.points.length)) (groups[axisOf(s)] ||= []).push(s);
+  const names = Object.keys(groups);
+  $("#trend-panel").hidden = !names.length;
+  if (names.length) {
+    if (!names.includes(state.trendGroup)) state.trendGroup = names.includes("day") ? "day" : names[0];
+    const select = $("#trend-group");
+    select.replaceChildren(...names.map((g) => el("option", { value: g }, t(`axis.${g}`))));
+    select.value = state.trendGroup;
+    select.hidden = names.length < 2;
+    drawTrend($("#trend-chart"), groups[state.trendGroup], figureName);
+  } else clearChart($("#trend-chart"));
   const children = data.children || [];
   const keys = numericKeys(data.totals);
   $("#compare-panel").hidden = !children.length || !keys.length;
@@ -259,7 +270,7 @@ function evidenceList(line) {
         el("td", {}, `#${e.task_id} ${e.staff_name ?? ""}`),
         el("td", {}, formatTime(e.start)), el("td", {}, formatTime(e.end)),
         el("td", {}, [e.check_in_distance_m, e.check_out_distance_m].map((m) => (m === null || m === undefined ? "—" : Math.round(m))).join(" / ")),
-        el("td", {}, e.verified ? "✓" : "✗")))))));
+        el("td", {}, e.verified ? "✓" : "✗"))))));
 }
 
 function renderStatement(body) {
@@ -327,8 +338,8 @@ async function openResident(id, name) {
 async function load() {
   const mine = ++loadSeq;
   document.body.dataset.loading = "yes";
-  document.body.dataset.tab = state.tab;
-  for (const button of document.querySelectorAll("[data-tab]")) {
+  document.body.dataset.section = state.tab;
+  for (const button of document.querySelectorAll("button[data-tab]")) {
     button.classList.toggle("active", button.dataset.tab === state.tab);
     button.setAttribute("aria-selected", String(button.dataset.tab === state.tab));
   }
@@ -452,7 +463,7 @@ async function start() {
       state.rootId = null;
     }
   }
-  for (const button of document.querySelectorAll("[data-tab]")) {
+  for (const button of document.querySelectorAll("button[data-tab]")) {
     button.addEventListener("click", () => {
       state.tab = button.dataset.tab;
       if (state.tab === "services" && !state.month && state.from) state.month = state.from.slice(0, 7);
@@ -474,6 +485,7 @@ async function start() {
   $("#export-csv").addEventListener("click", () => exportAs("csv"));
   $("#export-xlsx").addEventListener("click", () => exportAs("xlsx"));
   $("#report-pdf").addEventListener("click", reportPdf);
+  $("#trend-group").addEventListener("change", (event) => { state.trendGroup = event.target.value; if (state.data) renderCharts(state.data); });
   $("#dist-group").addEventListener("change", (event) => { state.distGroup = event.target.value; if (state.data) renderDistribution(state.data.totals); });
   $("#extra-csv").addEventListener("click", () => exportExtra("csv"));
   $("#extra-xlsx").addEventListener("click", () => exportExtra("xlsx"));
