@@ -5,11 +5,15 @@ import * as echarts from "/ui/vendor/echarts/echarts.esm.min.js";
 const FONT = '"PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", system-ui, sans-serif';
 const charts = new Map();
 
+// The chart of a container, sized to it now: the panels around it come and go with the tab (a grid of two or
+// three columns), so a chart drawn before keeps no stale width.
 function chartOf(node) {
   let chart = charts.get(node);
   if (!chart) {
     chart = echarts.init(node, null, { renderer: "canvas" });
     charts.set(node, chart);
+  } else {
+    chart.resize();
   }
   return chart;
 }

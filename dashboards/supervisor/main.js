@@ -50,7 +50,11 @@ function banner(text) {
 // key (`type.sos`, `outcome.resolved`) is its group's word and the code's label.
 function figureName(key) {
   const served = state.labels.figures[key];
-  if (served) return served[currentLocale()] ?? served["zh-CN"];
+  // The export's head names the unit of a raw number ("(秒)"); the page prints durations in words.
+  if (served) {
+    const words = served[currentLocale()] ?? served["zh-CN"];
+    return isSeconds(key) ? words.replace(/\s*\((秒|s)\)$/, "") : words;
+  }
   const [prefix, value] = key.split(/\.(.*)/s);
   if (value !== undefined) return `${groupName(prefix)}: ${codeName(prefix, value)}`;
   return t(`fig.${key}`);
@@ -156,7 +160,9 @@ function renderDistribution(totals) {
     const [prefix, code] = key.split(/\.(.*)/s);
     (groups[prefix] ||= []).push([code, value]);
   }
-  const names = Object.keys(groups).filter((g) => groups[g].some(([, v]) => v > 0));
+  const order = ["type", "outcome", "missed", "not_collected"];
+  const rank = (g) => (order.includes(g) ? order.indexOf(g) : order.length);
+  const names = Object.keys(groups).filter((g) => groups[g].some(([, v]) => v > 0)).sort((a, b) => rank(a) - rank(b));
   $("#dist-panel").hidden = !names.length;
   if (!names.length) return clearChart($("#dist-chart"));
   if (!names.includes(state.distGroup)) state.distGroup = names[0];

@@ -143,7 +143,7 @@ def test_a_district_supervisor_sees_exceptions_first_figures_charts_and_drills_d
     page: Page, sv_api: str, tmp_path: Path
 ) -> None:
     sign_in(page, sv_api, "sv_district")
-    expect(page).to_have_url(re.compile(r"/ui/supervisor/$"))  # supervisors land here
+    expect(page).to_have_url(re.compile(r"/ui/supervisor/(\?.*)?$"))  # supervisors land here
     loaded(page, "alarms")
     expect(page.locator("#area-title")).to_have_text("天宁区")
     expect(page.locator("#period-title")).to_contain_text("2026-11-01 至 2026-11-22")  # this month to today
@@ -164,7 +164,8 @@ def test_a_district_supervisor_sees_exceptions_first_figures_charts_and_drills_d
     expect(page.locator("#trend-chart canvas")).to_have_count(1)
     expect(page.locator("#trend-chart")).to_have_attribute("data-series", "1")  # alarms per day (by hour: a choice)
     expect(page.locator("#compare-chart")).to_have_attribute("data-bars", "2")
-    expect(page.locator("#dist-chart")).to_have_attribute("data-slices", "5")  # sos, fall, inactivity, bed exit, meals
+    expect(page.locator("#dist-chart")).to_have_attribute("data-slices", "5")  # by type: sos, fall, inactivity, bed exit, meals
+    expect(page.locator("#dist-group")).to_have_value("type")
     rows = page.locator("#children tbody tr")
     expect(rows).to_have_count(3)  # two streets and the district's total
     expect(rows.nth(0).locator("td").first).to_have_text("红梅街道")
@@ -262,7 +263,7 @@ def test_a_district_supervisor_sees_exceptions_first_figures_charts_and_drills_d
 
 def test_a_street_supervisor_stays_in_their_street_and_reads_english(page: Page, sv_api: str) -> None:
     sign_in(page, sv_api, "sv_street")
-    expect(page).to_have_url(re.compile(r"/ui/supervisor/$"))
+    expect(page).to_have_url(re.compile(r"/ui/supervisor/(\?.*)?$"))
     loaded(page, "alarms")
     expect(page.locator("#area-title")).to_have_text("红梅街道")
     assert tile(page, "alarms") == "7"
