@@ -439,6 +439,7 @@ async function start() {
     return;
   }
   $("#who").textContent = `${user.full_name} (${label("role", user.role)})`;
+  $("#console-link").hidden = !can(user, "alarms.read"); // supervisors may watch the alarm queue, read-only
   if (!can(user, "supervision.read")) {
     $("main").replaceChildren(el("section", { class: "panel", id: "refused" }, el("h2", {}, t("svNoAccess")),
       el("a", { href: "/ui/me/" }, t("goToMyPage"))));
