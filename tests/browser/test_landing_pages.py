@@ -26,7 +26,7 @@ def sign_in(page: Page, base: str, username: str) -> None:
     [
         ("operator1", "/ui/operator/", "#live[data-state=open]"),
         ("admin", "/ui/operator/", "#live[data-state=open]"),
-        ("supervisor_district", "/ui/supervisor/", "body[data-section=alarms][data-loading=no] #tiles [data-figure=alarms]"),
+        ("supervisor_district", "/ui/supervisor/", "body[data-loading=no] #tiles [data-figure=alarms]"),
         ("caregiver1", "/ui/caregiver/", "body[data-view=today]"),
     ],
 )

@@ -51,14 +51,14 @@ def _statement_records(conn: psycopg.Connection[Any]) -> None:
     for household in (1, 3):
         conn.execute("UPDATE household SET latitude = %s, longitude = %s WHERE id = %s", (*HOME, household))
     plans = ((501, 1, "bathing", 8, "government"), (502, 3, "cleaning", 6, "self_paid"))
-    for plan, resident, service, hours, funder in plans:
+    for plan, resident, service, monthly, funder in plans:
         conn.execute(
             "INSERT INTO care_plan (id, resident_id, version, valid_from, visit_tier, proposed_tier, services,"
             " created_at) OVERRIDING SYSTEM VALUE VALUES (%s, %s, 1, '2026-10-01', 'regular', 'regular', %s, %s)",
             (
                 plan,
                 resident,
-                json.dumps([{"service": service, "hours_per_month": hours, "funder": funder}]),
+                json.dumps([{"service": service, "hours_per_month": monthly, "funder": funder}]),
                 local(10, 1),
             ),
         )
@@ -164,7 +164,8 @@ def test_a_district_supervisor_sees_exceptions_first_figures_charts_and_drills_d
     expect(page.locator("#trend-chart canvas")).to_have_count(1)
     expect(page.locator("#trend-chart")).to_have_attribute("data-series", "1")  # alarms per day (by hour: a choice)
     expect(page.locator("#compare-chart")).to_have_attribute("data-bars", "2")
-    expect(page.locator("#dist-chart")).to_have_attribute("data-slices", "5")  # by type: sos, fall, inactivity, bed exit, meals
+    # alarms by type: sos, fall, inactivity, bed exit, meal not collected
+    expect(page.locator("#dist-chart")).to_have_attribute("data-slices", "5")
     expect(page.locator("#dist-group")).to_have_value("type")
     rows = page.locator("#children tbody tr")
     expect(rows).to_have_count(3)  # two streets and the district's total

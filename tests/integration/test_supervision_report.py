@@ -52,7 +52,14 @@ def test_the_monthly_report_renders_for_the_tier_and_keeps_to_the_scope(
     pages = len(pdf)
     text = "".join(pdf[i].get_textpage().get_text_range() for i in range(pages))
     assert "天宁区 养老服务监管月报（2026年11月）" in text
-    sections = ("紧急呼叫服务", "探访关爱", "助餐服务", "智能设备运行", "购买服务（月度结算）", "照料中心与养老机构监测")
+    sections = (
+        "紧急呼叫服务",
+        "探访关爱",
+        "助餐服务",
+        "智能设备运行",
+        "购买服务（月度结算）",
+        "照料中心与养老机构监测",
+    )
     for section in sections:
         assert section in text, section
     assert "雕庄街道" in text and "红梅街道" in text  # the sub-areas' rows
