@@ -9,7 +9,7 @@
 import "/ui/supervisor/strings.js";
 import { clearChart, drawCompare, drawDistribution, drawTrend, drawVitals, resizeCharts } from "/ui/supervisor/charts.js";
 import { $, el } from "/ui/shared/dom.js";
-import { currentLocale, errorText, fmt, formatTime, humanSeconds, label, t } from "/ui/shared/i18n.js";
+import { currentLocale, errorText, fmt, formatTime, humanSeconds, label, lookup, t } from "/ui/shared/i18n.js";
 import { preparePage, signedIn } from "/ui/shared/page.js";
 import { api, apiDownload, can } from "/ui/shared/session.js";
 
@@ -23,6 +23,7 @@ const state = {
   data: null, // the last answer
   names: new Map(), // area id → {id, name, level, path}, learnt from the answers
   rootId: null, // the user's scope root
+  user: null,
   compareKey: null,
   distGroup: null,
   trendGroup: null,
@@ -65,8 +66,11 @@ function groupName(prefix) {
   return served ? served[currentLocale()] ?? served["zh-CN"] : t(`group.${prefix}`);
 }
 
-const CODE_KINDS = { type: "alarmType", outcome: "outcome", missed: "missedReason", not_collected: "welfareCallResult" };
-const codeName = (prefix, value) => label(CODE_KINDS[prefix] ?? prefix, value, value);
+// The served label kind of each dotted group's codes: alarm types are device event types (and welfare-call
+// types, the page's own words), outcomes the alarm outcomes, reasons a visit was missed the task engine's; what
+// followed a meal not collected is "no call", "open" or the welfare call's outcome.
+const CODE_KINDS = { type: "eventType", outcome: "outcome", missed: "taskEngineReason", not_collected: "outcome" };
+const codeName = (prefix, value) => label(CODE_KINDS[prefix] ?? prefix, value, lookup(`${prefix}.${value}`) ?? value);
 const isDotted = (key) => key.includes(".");
 const isShare = (key) => /(_share|_rate|^share_|_use)$/.test(key) || key.endsWith("rate") || key.startsWith("share");
 const isSeconds = (key) => /(_s|_seconds)$/.test(key);
@@ -264,6 +268,29 @@ async function loadExtra(mine, body) {
   }
 }
 
+// A community (the lowest tier, no sub-areas) lists its residents (GET /api/residents, the scope rule's), each
+// with the monitor's drill-down: the vitals trend, bed exits at night and check-ins of the period.
+async function loadResidents(mine, area) {
+  $("#residents-panel").hidden = true;
+  if (area?.level !== "community" || !can(state.user, "residents.read")) return;
+  try {
+    const page = await api(`/api/residents?area_id=${area.id}&limit=200`);
+    if (mine !== loadSeq) return;
+    $("#residents-count").textContent = fmt("svCount", { n: page.total });
+    $("#residents").replaceChildren(
+      el("thead", {}, el("tr", {}, ...["name", "gender", "age", "capability", "tier"].map((k) => el("th", {}, t(k))),
+        el("th", {}, ""))),
+      el("tbody", {}, ...page.items.map((r) => el("tr", { "data-resident": r.id },
+        el("td", {}, r.name, r.status !== "active" ? el("span", { class: "tag" }, label("residentStatus", r.status)) : ""),
+        el("td", {}, label("gender", r.gender)), el("td", {}, r.age),
+        el("td", {}, label("capability", r.capability_level)), el("td", {}, label("careTier", r.care_tier)),
+        el("td", {}, el("button", { type: "button", class: "link vitals", onclick: () => openResident(r.id, r.name) }, t("svVitals")))))));
+    $("#residents-panel").hidden = false;
+  } catch (error) {
+    if (mine === loadSeq && error.status !== 401) banner(`${t("svFailed")}: ${errorText(error)}`);
+  }
+}
+
 // ---- the services statement ----------------------------------------------------------------------------------------------
 function evidenceList(line) {
   const evidence = line.evidence || [];
@@ -352,6 +379,7 @@ async function load() {
   $("#period-controls").hidden = state.tab === "services";
   $("#month-controls").hidden = state.tab !== "services";
   $("#extra-panel").hidden = true;
+  if (state.tab === "services") $("#residents-panel").hidden = true;
   remember();
   try {
     const body = await api(`${endpoint()}?${query()}`);
@@ -377,6 +405,7 @@ async function load() {
       renderCharts(body);
       renderCrumbs(body.area);
       loadExtra(mine, body);
+      loadResidents(mine, body.area);
     }
     document.body.dataset.areaId = String(state.areaId ?? "");
   } catch (error) {
@@ -438,6 +467,7 @@ async function start() {
     if (error.status !== 401) banner(errorText(error));
     return;
   }
+  state.user = user;
   $("#who").textContent = `${user.full_name} (${label("role", user.role)})`;
   $("#console-link").hidden = !can(user, "alarms.read"); // supervisors may watch the alarm queue, read-only
   if (!can(user, "supervision.read")) {

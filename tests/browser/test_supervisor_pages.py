@@ -209,6 +209,10 @@ def test_a_district_supervisor_sees_exceptions_first_figures_charts_and_drills_d
     loaded(page, "alarms")
     expect(page.locator("#crumbs")).to_have_text(re.compile(r"天宁区\s*›\s*红梅街道\s*›\s*红梅社区"))
     expect(page.locator("#table-note")).to_contain_text("已是最末一级")
+    # A community lists its residents (老人1, 老人2 and 老人6, deceased), each with the monitor's drill-down.
+    expect(page.locator("#residents tbody tr")).to_have_count(3)
+    expect(page.locator("#residents tr[data-resident='6']")).to_contain_text("已故")
+    screenshot(page, "supervisor-community-residents", docs=True)
     assert "area=4" in page.url
     page.locator("#crumbs button[data-area='2']").click()
     loaded(page, "alarms")
