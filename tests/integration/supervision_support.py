@@ -79,7 +79,8 @@ class Writer:
     def row(self, table: str, **values: Any) -> None:
         columns = ", ".join(values)
         marks = ", ".join(["%s"] * len(values))
-        self.conn.execute(f"INSERT INTO {table} ({columns}) OVERRIDING SYSTEM VALUE VALUES ({marks})", list(values.values()))  # noqa: S608
+        sql = f"INSERT INTO {table} ({columns}) OVERRIDING SYSTEM VALUE VALUES ({marks})"
+        self.conn.execute(sql, list(values.values()))
 
 
 def _alarm(
@@ -194,14 +195,14 @@ def build(url: str) -> None:
                 status=status,
             )
         password = hash_password(PASSWORD)
-        for n, (username, (role, area, institution)) in enumerate(USERS.items(), start=901):
+        for n, (username, (role, scope_area, institution)) in enumerate(USERS.items(), start=901):
             w.row(
                 "app_user",
                 id=n,
                 username=username,
                 full_name=username,
                 role=role,
-                scope_area_id=area,
+                scope_area_id=scope_area,
                 scope_institution_id=institution,
                 locale="zh-CN",
                 active=True,

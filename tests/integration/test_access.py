@@ -113,6 +113,13 @@ PROTECTED = [
     ("post", "/api/plans/1/publish"),
     ("get", "/api/supervision/report.pdf"),
     ("get", "/api/supervision/labels"),
+    ("get", "/api/supervision/alarms"),
+    ("get", "/api/supervision/visits"),
+    ("get", "/api/supervision/visits/caregivers"),
+    ("get", "/api/supervision/meals"),
+    ("get", "/api/supervision/meals/points"),
+    ("get", "/api/supervision/devices"),
+    ("get", "/api/supervision/areas"),
 ]
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from eldercare_platform.core.clock import LOCAL_TIMEZONE
+from eldercare_platform.supervision.models import ExceptionKind
 from eldercare_platform.supervision.schemas import Exception_, Figure, SectionFigures, Series
 from eldercare_platform.supervision.sections import GROUPED, Row, assemble, count, grouped, keyed, merge, number, ratio
 from eldercare_platform.supervision.tier import Period, Tier
@@ -158,7 +159,7 @@ def alarms_section(session: Session, *, tier: Tier, period: Period, now: datetim
 
     exceptions = [
         Exception_(
-            kind="alarm_repeat_caller",
+            kind=ExceptionKind.ALARM_REPEAT_CALLER,
             severity=2,
             area_id=tier.area.id,
             subject=str(row.name),
@@ -182,7 +183,7 @@ def alarms_section(session: Session, *, tier: Tier, period: Period, now: datetim
         unanswered = row.state == "new"
         exceptions.append(
             Exception_(
-                kind="alarm_unanswered" if unanswered else "alarm_unresolved",
+                kind=ExceptionKind.ALARM_UNANSWERED if unanswered else ExceptionKind.ALARM_UNRESOLVED,
                 severity=1 if unanswered else 2,
                 area_id=row.child_id or tier.area.id,
                 subject=f"#{row.id} {row.type}",
@@ -192,12 +193,15 @@ def alarms_section(session: Session, *, tier: Tier, period: Period, now: datetim
             )
         )
     alarms = count(total, "alarms")
-    for key, target in (("ack_within_60s", ACK_TARGET_60), ("ack_within_180s", ACK_TARGET_180)):
+    for key, target, kind in (
+        ("ack_within_60s", ACK_TARGET_60, ExceptionKind.ALARM_ACK_60_BELOW_TARGET),
+        ("ack_within_180s", ACK_TARGET_180, ExceptionKind.ALARM_ACK_180_BELOW_TARGET),
+    ):
         share = ratio(count(total, key), alarms)
         if share is not None and share < target:
             exceptions.append(
                 Exception_(
-                    kind=f"alarm_{key}_below_target",
+                    kind=kind,
                     severity=2,
                     area_id=tier.area.id,
                     subject=tier.area.name,

@@ -94,3 +94,14 @@ def with_dotted(columns: list[Column], keys: Iterable[str]) -> list[Column]:
             zh, en = PREFIXES[prefix]
             extra.append(Column(key, f"{zh}: {value}", f"{en}: {value}"))
     return [*columns, *extra]
+
+
+def _figures() -> dict[str, Column]:
+    found: dict[str, Column] = {}
+    for column in [*ALARMS, *VISITS, *MEALS, *DEVICES, *MEAL_POINTS[1:]]:
+        found.setdefault(column.key, column)
+    return found
+
+
+FIGURES: dict[str, Column] = _figures()
+"""Every figure key of the alarms, visits, meals and devices sections (and the meal-point table) with its words."""

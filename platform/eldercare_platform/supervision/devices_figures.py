@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_platform.supervision.models import ExceptionKind
 from eldercare_platform.supervision.schemas import Exception_, Figure, SectionFigures
 from eldercare_platform.supervision.sections import GROUPED, Row, assemble, count, grouped, merge, ratio
 from eldercare_platform.supervision.tier import Period, Tier
@@ -108,7 +109,7 @@ def devices_section(session: Session, *, tier: Tier, period: Period, now: dateti
 
     exceptions = [
         Exception_(
-            kind="device_fault_uncovered",
+            kind=ExceptionKind.DEVICE_FAULT_UNCOVERED,
             severity=1,
             area_id=row.child_id or tier.area.id,
             subject=str(row.device_serial),
@@ -135,7 +136,7 @@ def devices_section(session: Session, *, tier: Tier, period: Period, now: dateti
     ):
         exceptions.append(
             Exception_(
-                kind="device_silent_over_7d",
+                kind=ExceptionKind.DEVICE_SILENT_OVER_7D,
                 severity=2,
                 area_id=row.child_id or tier.area.id,
                 subject=str(row.serial),

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_platform.supervision.models import ExceptionKind
 from eldercare_platform.supervision.schemas import Exception_, Figure, SectionFigures, Series
 from eldercare_platform.supervision.sections import GROUPED, Row, assemble, count, grouped, keyed, merge, ratio
 from eldercare_platform.supervision.tier import Period, Tier
@@ -89,7 +90,9 @@ def meals_section(session: Session, *, tier: Tier, period: Period, now: datetime
     ]
     exceptions = [
         Exception_(
-            kind="meal_not_collected_no_call" if row.value == "no_call" else "meal_not_collected_open",
+            kind=ExceptionKind.MEAL_NOT_COLLECTED_NO_CALL
+            if row.value == "no_call"
+            else ExceptionKind.MEAL_NOT_COLLECTED_OPEN,
             severity=1,
             area_id=row.child_id or tier.area.id,
             subject=str(row.name),
@@ -116,7 +119,7 @@ def meals_section(session: Session, *, tier: Tier, period: Period, now: datetime
         if point["over_capacity_meals"]:
             exceptions.append(
                 Exception_(
-                    kind="meal_point_over_capacity",
+                    kind=ExceptionKind.MEAL_POINT_OVER_CAPACITY,
                     severity=2,
                     area_id=point["area_id"],
                     subject=str(point["name"]),

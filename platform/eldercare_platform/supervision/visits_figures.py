@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_platform.supervision.models import ExceptionKind
 from eldercare_platform.supervision.schemas import Exception_, Figure, SectionFigures, Series
 from eldercare_platform.supervision.sections import GROUPED, Row, assemble, count, grouped, keyed, merge, number, ratio
 from eldercare_platform.supervision.tier import Period, Tier
@@ -143,7 +144,7 @@ def visits_section(
                 continue  # reassigned: the new visit is in the figures on its own day
             exceptions.append(
                 Exception_(
-                    kind="visit_missed",
+                    kind=ExceptionKind.VISIT_MISSED,
                     severity=1,
                     area_id=row.child_id or tier.area.id,
                     subject=str(row.name),
@@ -155,7 +156,7 @@ def visits_section(
         else:
             exceptions.append(
                 Exception_(
-                    kind="visit_problem_open",
+                    kind=ExceptionKind.VISIT_PROBLEM_OPEN,
                     severity=2,
                     area_id=row.child_id or tier.area.id,
                     subject=str(row.name),
@@ -170,7 +171,7 @@ def visits_section(
         if rate is not None and rate < VISIT_RATE_TARGET:
             exceptions.append(
                 Exception_(
-                    kind="visit_rate_behind",
+                    kind=ExceptionKind.VISIT_RATE_BEHIND,
                     severity=2,
                     area_id=child.id,
                     subject=child.name,
