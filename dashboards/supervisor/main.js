@@ -9,7 +9,7 @@
 import "/ui/supervisor/strings.js";
 import { clearChart, drawCompare, drawDistribution, drawTrend, drawVitals, resizeCharts } from "/ui/supervisor/charts.js";
 import { $, el } from "/ui/shared/dom.js";
-import { currentLocale, errorText, fmt, formatTime, humanSeconds, label, lookup, t } from "/ui/shared/i18n.js";
+import { errorText, fmt, formatTime, humanSeconds, label, lookup, t } from "/ui/shared/i18n.js";
 import { preparePage, signedIn } from "/ui/shared/page.js";
 import { api, apiDownload, can } from "/ui/shared/session.js";
 
@@ -27,7 +27,6 @@ const state = {
   compareKey: null,
   distGroup: null,
   trendGroup: null,
-  labels: { figures: {}, prefixes: {} }, // GET /api/supervision/labels: words for figure keys (the exports' columns)
 };
 // The extra table of a tab: its rows come from another endpoint (or the answer itself) and export on their own.
 const EXTRA = {
@@ -47,23 +46,26 @@ function banner(text) {
 }
 
 // ---- figures: words and numbers -------------------------------------------------------------------------------
-// A figure key in words: the server's (the export columns' labels), else the page's own, else the key; a dotted
-// key (`type.sos`, `outcome.resolved`) is its group's word and the code's label.
+// A figure key in words: the server's (GET /api/meta/labels, kind supervisionFigure: the export columns' heads),
+// else the page's own, else the key; a dotted key (`type.sos`, `outcome.resolved`) is its group's word and the
+// code's label.
 function figureName(key) {
-  const served = state.labels.figures[key];
+  const served = lookupLabel("supervisionFigure", key);
   // The export's head names the unit of a raw number ("(秒)"); the page prints durations in words.
-  if (served) {
-    const words = served[currentLocale()] ?? served["zh-CN"];
-    return isSeconds(key) ? words.replace(/\s*\((秒|s)\)$/, "") : words;
-  }
+  if (served) return isSeconds(key) ? served.replace(/\s*\((秒|s)\)$/, "") : served;
   const [prefix, value] = key.split(/\.(.*)/s);
   if (value !== undefined) return `${groupName(prefix)}: ${codeName(prefix, value)}`;
   return t(`fig.${key}`);
 }
 
 function groupName(prefix) {
-  const served = state.labels.prefixes[prefix];
-  return served ? served[currentLocale()] ?? served["zh-CN"] : t(`group.${prefix}`);
+  return t(`group.${prefix}`);
+}
+
+// The server's label of a code, or null (label() would fall back to the code itself).
+function lookupLabel(kind, code) {
+  const words = label(kind, code, "\u0000");
+  return words === "\u0000" ? null : words;
 }
 
 // The served label kind of each dotted group's codes: alarm types are device event types (and welfare-call
@@ -474,11 +476,6 @@ async function start() {
     $("main").replaceChildren(el("section", { class: "panel", id: "refused" }, el("h2", {}, t("svNoAccess")),
       el("a", { href: "/ui/me/" }, t("goToMyPage"))));
     return;
-  }
-  try {
-    state.labels = await api("/api/supervision/labels");
-  } catch {
-    state.labels = { figures: {}, prefixes: {} }; // the page's own words stand in
   }
   const params = new URLSearchParams(location.search);
   state.tab = TABS.includes(params.get("tab")) ? params.get("tab") : "alarms";

@@ -112,7 +112,6 @@ PROTECTED = [
     ("get", "/api/plans/1"),
     ("post", "/api/plans/1/publish"),
     ("get", "/api/supervision/report.pdf"),
-    ("get", "/api/supervision/labels"),
     ("get", "/api/supervision/alarms"),
     ("get", "/api/supervision/visits"),
     ("get", "/api/supervision/visits/caregivers"),
@@ -120,6 +119,9 @@ PROTECTED = [
     ("get", "/api/supervision/meals/points"),
     ("get", "/api/supervision/devices"),
     ("get", "/api/supervision/areas"),
+    ("get", "/api/supervision/services/statement"),
+    ("get", "/api/supervision/monitor"),
+    ("get", "/api/supervision/monitor/residents/1"),
 ]
 
 

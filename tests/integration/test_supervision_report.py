@@ -1,6 +1,5 @@
-"""The monthly report endpoint (`GET /api/supervision/report.pdf`) and the figure words the pages read
-(`GET /api/supervision/labels`), through the API: the PDF's pages are turned into pictures with pypdfium2 and
-looked at (not blank), its text is read back (the tier's name in Chinese, every section), and the scope holds
+"""The monthly report endpoint (`GET /api/supervision/report.pdf`) through the API: the PDF's pages are turned
+into pictures with pypdfium2 and looked at (not blank), its text is read back (the tier's name in Chinese, every section), and the scope holds
 (a street supervisor gets no report of the district above them; an operator none at all)."""
 
 from __future__ import annotations
@@ -86,12 +85,3 @@ def test_the_monthly_report_renders_for_the_tier_and_keeps_to_the_scope(
     )
     operator = f.login(client, tiers["operator"].username)
     assert client.get("/api/supervision/report.pdf", headers=operator).status_code == 403
-
-
-def test_the_pages_get_words_for_every_figure(client: TestClient, tiers: dict[str, Any]) -> None:
-    headers = f.login(client, tiers["street_supervisor"].username)
-    body = client.get("/api/supervision/labels", headers=headers).json()
-    assert body["figures"]["camera_online_share"] == {"zh-CN": "摄像头在线率", "en": "Camera online share"}
-    assert body["figures"]["hours_delivered"]["zh-CN"] == "实际服务时长(小时)"
-    operator = f.login(client, tiers["operator"].username)
-    assert client.get("/api/supervision/labels", headers=operator).status_code == 403

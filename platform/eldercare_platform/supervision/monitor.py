@@ -28,13 +28,14 @@ from sqlmodel import Session
 from eldercare_platform.audit.service import record
 from eldercare_platform.core.clock import LOCAL_TIMEZONE
 from eldercare_platform.core.errors import NotFoundError
-from eldercare_platform.core.exports import Column
 from eldercare_platform.core.scope import Scope, ScopeKind, scope_of
 from eldercare_platform.supervision.monitor_schemas import (
     CheckinOut,
     FacilityRow,
     MetricTrend,
+    MonitorExceptionKind,
     MonitorFigures,
+    MonitorResident,
     ResidentBrief,
     ResidentVitals,
 )
@@ -67,13 +68,11 @@ NIGHT_FROM_HOUR = 22
 NIGHT_UNTIL_HOUR = 6
 
 
-def _number(alias: str, key: str) -> str:
-    return f"(CASE WHEN jsonb_typeof({alias}.data->'{key}') = 'number' THEN ({alias}.data->>'{key}')::numeric END)"
-
-
 def _outside(alias: str, ranges: dict[str, tuple[float, float, str]]) -> str:
-    parts = [f"{_number(alias, k)} NOT BETWEEN {lo} AND {hi}" for k, (lo, hi, _) in ranges.items()]
-    return "coalesce(" + " OR ".join(parts) + ", false)"
+    """A sample with a numeric metric outside its range, as one JSON path test (a missing, textual or boolean value
+    compares as unknown: not out of range)."""
+    tests = " || ".join(f"@.{k} < {lo} || @.{k} > {hi}" for k, (lo, hi, _) in ranges.items())
+    return f"({alias}.data @? '$ ? ({tests})')"
 
 
 def is_night(moment: datetime) -> bool:
@@ -103,20 +102,12 @@ TERMINALS = """
 """
 
 VITALS = f"""
-    SELECT t.device_serial AS serial, count(*) AS samples,
+    SELECT t.device_serial AS serial, (t.time AT TIME ZONE 'Asia/Shanghai')::date AS day, count(*) AS samples,
            count(*) FILTER (WHERE {_outside("t", VITAL_RANGES)}) AS out_of_range,
            min(t.time) FILTER (WHERE {_outside("t", VITAL_RANGES)}) AS since
     FROM telemetry t
     WHERE t.kind = 'vitals' AND t.device_serial = ANY(:serials) AND t.time >= :start AND t.time < :end
-    GROUP BY t.device_serial
-"""
-
-VITALS_BY_DAY = f"""
-    SELECT (t.time AT TIME ZONE 'Asia/Shanghai')::date AS day, count(*) AS n
-    FROM telemetry t
-    WHERE t.kind = 'vitals' AND t.device_serial = ANY(:serials) AND t.time >= :start AND t.time < :end
-      AND {_outside("t", VITAL_RANGES)}
-    GROUP BY 1
+    GROUP BY 1, 2
 """
 
 BED_EXITS = """
@@ -219,12 +210,24 @@ class Facility:
 
 
 @dataclass
+class Wearer:
+    """A resident wearing (or assigned to) a terminal of a facility: their vitals and bed exits in the period."""
+
+    resident_id: int
+    facility: Facility
+    vitals_samples: int = 0
+    vitals_out_of_range: int = 0
+    night_bed_exits: int = 0
+
+
+@dataclass
 class Monitor:
     """Facilities, their exceptions (worst first) and daily series."""
 
     facilities: list[Facility]
     alerts: list[Alert]
     series: dict[str, dict[str, int]]
+    wearers: dict[int, Wearer] = field(default_factory=dict)
 
 
 def _label(kind: str) -> str:
@@ -267,30 +270,48 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
             place.cameras += 1
     params = {"serials": list(owner), "start": start, "end": end}
 
+    wearers: dict[int, Wearer] = {}
+    for serial, rid in device_resident.items():
+        if rid is not None and rid not in wearers:
+            wearers[rid] = Wearer(rid, owner[serial])
+
+    def wearer_of(serial: str) -> Wearer | None:
+        rid = device_resident.get(serial)
+        return None if rid is None else wearers[rid]
+
     def alert(place: Facility, item: Alert) -> None:
         place.alerts.append(item)
 
+    vitals: dict[str, list[Any]] = defaultdict(list)
     for r in session.execute(text(VITALS), params):
-        place = owner[r.serial]
-        place.vitals_samples += int(r.samples)
-        place.vitals_out_of_range += int(r.out_of_range)
+        vitals[r.serial].append(r)
         if r.out_of_range:
+            day = r.day.isoformat()
+            series["vitals_out_of_range"][day] = series["vitals_out_of_range"].get(day, 0) + int(r.out_of_range)
+    for serial, days in vitals.items():
+        place = owner[serial]
+        samples = sum(int(d.samples) for d in days)
+        out = sum(int(d.out_of_range) for d in days)
+        place.vitals_samples += samples
+        place.vitals_out_of_range += out
+        if (wearer := wearer_of(serial)) is not None:
+            wearer.vitals_samples += samples
+            wearer.vitals_out_of_range += out
+        if out:
             alert(
                 place,
                 Alert(
-                    "vitals_out_of_range",
+                    MonitorExceptionKind.VITALS_OUT_OF_RANGE,
                     2,
                     place.area_id,
                     place.name,
-                    f"{_label(place.kind)} {place.name} · {r.serial}",
-                    f"{r.out_of_range}/{r.samples} vitals samples out of range",
-                    r.since,
-                    r.serial,
-                    device_resident.get(r.serial),
+                    f"{_label(place.kind)} {place.name} · {serial}",
+                    f"{out}/{samples} vitals samples out of range",
+                    min(d.since for d in days if d.since is not None),
+                    serial,
+                    device_resident.get(serial),
                 ),
             )
-    for r in session.execute(text(VITALS_BY_DAY), params):
-        series["vitals_out_of_range"][r.day.isoformat()] = int(r.n)
     exits: dict[str, list[datetime]] = defaultdict(list)
     for r in session.execute(text(BED_EXITS), params):
         exits[r.serial].append(r.time)
@@ -299,10 +320,12 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
     for serial, times in exits.items():
         place = owner[serial]
         place.night_bed_exits += len(times)
+        if (wearer := wearer_of(serial)) is not None:
+            wearer.night_bed_exits += len(times)
         alert(
             place,
             Alert(
-                "night_bed_exit",
+                MonitorExceptionKind.NIGHT_BED_EXIT,
                 2,
                 place.area_id,
                 place.name,
@@ -324,7 +347,7 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
             alert(
                 place,
                 Alert(
-                    "room_out_of_range",
+                    MonitorExceptionKind.ROOM_OUT_OF_RANGE,
                     3,
                     place.area_id,
                     place.name,
@@ -343,7 +366,7 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
         alert(
             place,
             Alert(
-                "smoke",
+                MonitorExceptionKind.SMOKE,
                 1,
                 place.area_id,
                 place.name,
@@ -375,7 +398,7 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
             alert(
                 place,
                 Alert(
-                    "camera_offline",
+                    MonitorExceptionKind.CAMERA_OFFLINE,
                     2,
                     place.area_id,
                     place.name,
@@ -390,7 +413,7 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
         (a for place in ordered for a in place.alerts),
         key=lambda a: (a.severity, a.since or datetime.max.replace(tzinfo=LOCAL_TIMEZONE), a.subject),
     )
-    return Monitor(ordered, alerts, series)
+    return Monitor(ordered, alerts, series, wearers)
 
 
 def figures(places: list[Facility]) -> dict[str, float | int | None]:
@@ -430,10 +453,10 @@ RESIDENT_IN_SCOPE = """
 
 RESIDENT_SAMPLES = """
     SELECT t.time, t.kind, t.device_serial, t.data
-    FROM telemetry t JOIN device d ON d.serial = t.device_serial
-    WHERE t.kind IN ('vitals', 'mattress') AND t.time >= CAST(:start AS timestamptz) - interval '1 day'
+    FROM telemetry t
+    WHERE t.device_serial = ANY(ARRAY(SELECT serial FROM device WHERE resident_id = :resident))
+      AND t.kind IN ('vitals', 'mattress') AND t.time >= CAST(:start AS timestamptz) - interval '1 day'
       AND t.time < :end
-      AND (d.resident_id = :resident OR t.data->>'resident_ref' = :ref)
     ORDER BY t.time
 """
 
@@ -485,9 +508,7 @@ def resident_in_scope(session: Session, *, scope: Scope, resident_id: int) -> An
 def trends(session: Session, *, resident: Any, start: datetime, end: datetime) -> ResidentTrends:
     """Hourly means of every vitals and mattress metric, marks out of range, night bed exits, check-ins."""
     ref = resident_ref(int(resident.id))
-    samples = session.execute(
-        text(RESIDENT_SAMPLES), {"start": start, "end": end, "resident": resident.id, "ref": ref}
-    ).all()
+    samples = session.execute(text(RESIDENT_SAMPLES), {"start": start, "end": end, "resident": resident.id}).all()
     sums: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     marks: dict[tuple[str, str], list[tuple[datetime, float]]] = defaultdict(list)
     exits: list[datetime] = []
@@ -575,26 +596,32 @@ def monitor_section(session: Session, *, tier: Tier, period: Period, now: dateti
             FacilityRow(kind=p.kind, id=p.id, name=p.name, area=areas[p.area_id], figures=figures([p]))
             for p in found.facilities
         ],
+        residents=_wearers(session, found),
     )
 
 
-MONITOR_COLUMNS = (
-    Column("care_centers", "照料中心", "Care centers"),
-    Column("institutions", "养老机构", "Institutions"),
-    Column("terminals", "终端数", "Terminals"),
-    Column("vitals_samples", "体征数据条数", "Vitals samples"),
-    Column("vitals_out_of_range", "体征异常条数", "Vitals out of range"),
-    Column("night_bed_exits", "夜间离床次数", "Bed exits at night"),
-    Column("room_samples", "环境数据条数", "Room samples"),
-    Column("room_out_of_range", "温湿度异常条数", "Room out of range"),
-    Column("smoke", "烟雾报告", "Smoke"),
-    Column("checkins", "签到次数", "Check-ins"),
-    Column("checkin_residents", "签到人数", "Residents checked in"),
-    Column("cameras", "摄像头", "Cameras"),
-    Column("cameras_online", "在线摄像头", "Cameras online"),
-    Column("camera_online_share", "摄像头在线率", "Camera online share"),
-    Column("exceptions", "异常数", "Exceptions"),
-)
+def _wearers(session: Session, found: Monitor) -> list[MonitorResident]:
+    """The residents the facilities' terminals are assigned to, most out-of-range samples first."""
+    if not found.wearers:
+        return []
+    names = dict(
+        session.execute(text("SELECT id, name FROM resident WHERE id = ANY(:ids)"), {"ids": list(found.wearers)}).all()
+    )
+    rows = [
+        MonitorResident(
+            id=w.resident_id,
+            name=names.get(w.resident_id, ""),
+            facility_kind=w.facility.kind,
+            facility_id=w.facility.id,
+            facility=w.facility.name,
+            vitals_samples=w.vitals_samples,
+            vitals_out_of_range=w.vitals_out_of_range,
+            night_bed_exits=w.night_bed_exits,
+            link=MONITOR_LINK.format(resident=w.resident_id),
+        )
+        for w in found.wearers.values()
+    ]
+    return sorted(rows, key=lambda r: (-r.vitals_out_of_range, -r.night_bed_exits, r.name, r.id))
 
 
 class ResidentNotFoundError(NotFoundError):

@@ -31,6 +31,13 @@ class MonitorExceptionKind(StrEnum):
     ROOM_OUT_OF_RANGE = "room_out_of_range"
 
 
+class FacilityKind(StrEnum):
+    """What a monitored facility is."""
+
+    CARE_CENTER = "care_center"  # 照料中心 (居家养老服务中心 / 日间照料中心)
+    INSTITUTION = "institution"  # 养老机构
+
+
 class Provider(BaseModel):
     """Who delivered: an institution, or the platform's own caregivers (`institution_id` null, "平台自有")."""
 
@@ -81,17 +88,33 @@ class ServicesStatement(SectionFigures):
 class FacilityRow(BaseModel):
     """A care center or an institution with its terminals' figures."""
 
-    kind: str = Field(description="care_center or institution")
+    kind: FacilityKind
     id: int
     name: str
     area: AreaRef
     figures: dict[str, Figure]
 
 
+class MonitorResident(BaseModel):
+    """A resident a facility's terminal is assigned to (`device.resident_id`): the drill-down's entry."""
+
+    id: int
+    name: str
+    facility_kind: FacilityKind
+    facility_id: int
+    facility: str
+    vitals_samples: int
+    vitals_out_of_range: int
+    night_bed_exits: int
+    link: str = Field(description="The resident's drill-down")
+
+
 class MonitorFigures(SectionFigures):
-    """The monitor of a tier: the common shape plus one row per care center and institution."""
+    """The monitor of a tier: the common shape plus one row per care center and institution and the residents
+    their terminals are assigned to."""
 
     facilities: list[FacilityRow]
+    residents: list[MonitorResident]
 
 
 class ResidentBrief(BaseModel):

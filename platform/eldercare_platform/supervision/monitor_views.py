@@ -21,7 +21,8 @@ from eldercare_platform.supervision.deps import (
     ToQuery,
 )
 from eldercare_platform.supervision.exporting import export_section
-from eldercare_platform.supervision.monitor import MONITOR_COLUMNS, monitor_section, resident_vitals
+from eldercare_platform.supervision.monitor import monitor_section, resident_vitals
+from eldercare_platform.supervision.monitor_columns import MONITOR_COLUMNS
 from eldercare_platform.supervision.monitor_schemas import MonitorFigures, ResidentVitals, ServicesStatement
 from eldercare_platform.supervision.statement import export_statement, services_statement
 from eldercare_platform.supervision.tier import month_period, resolve_period, resolve_tier

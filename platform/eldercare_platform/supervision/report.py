@@ -41,9 +41,10 @@ from eldercare_platform.supervision import columns as section_columns
 from eldercare_platform.supervision.alarms_figures import alarms_section
 from eldercare_platform.supervision.devices_figures import devices_section
 from eldercare_platform.supervision.meals_figures import meals_section
-from eldercare_platform.supervision.monitor import MONITOR_COLUMNS, monitor_section
+from eldercare_platform.supervision.monitor import monitor_section
+from eldercare_platform.supervision.monitor_columns import MONITOR_COLUMNS, STATEMENT_COLUMNS
 from eldercare_platform.supervision.schemas import AreaRef, Figure, SectionFigures
-from eldercare_platform.supervision.statement import STATEMENT_COLUMNS, services_statement
+from eldercare_platform.supervision.statement import services_statement
 from eldercare_platform.supervision.tier import Period, Tier
 from eldercare_platform.supervision.visits_figures import visits_section
 

@@ -1,5 +1,4 @@
-"""Routes the supervision pages need besides the figures: the printable monthly report (report.py) and the words
-for the figure keys (figure_labels.py)."""
+"""The route of the printable monthly report (thin: the work is in report.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from fastapi.responses import Response
 from eldercare_platform.core.deps import NowDep, SessionDep, SettingsDep
 from eldercare_platform.core.errors import errors
 from eldercare_platform.supervision.deps import AreaIdQuery, MonthQuery, SupervisionReader
-from eldercare_platform.supervision.figure_labels import FigureLabels, figure_labels
 from eldercare_platform.supervision.report import monthly_report
 from eldercare_platform.supervision.tier import month_period, resolve_tier
 
@@ -47,9 +45,3 @@ def get_report_pdf(
     return Response(
         pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
-
-
-@router.get("/labels", response_model=FigureLabels)
-def get_figure_labels(_user: SupervisionReader) -> FigureLabels:
-    """Words (zh-CN, en) for every figure key the sections answer, the same as their exports' column heads."""
-    return figure_labels()

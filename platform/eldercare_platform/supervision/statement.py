@@ -29,9 +29,16 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from eldercare_platform.core.clock import LOCAL_TIMEZONE, local_date
-from eldercare_platform.core.exports import Column, ExportFormat, Lang, table_response
+from eldercare_platform.core.exports import ExportFormat, Lang, table_response
 from eldercare_platform.core.scope import Scope
-from eldercare_platform.supervision.monitor_schemas import EvidenceOut, Provider, ServicesStatement, StatementLine
+from eldercare_platform.supervision.monitor_columns import STATEMENT_COLUMNS
+from eldercare_platform.supervision.monitor_schemas import (
+    EvidenceOut,
+    Provider,
+    ServicesStatement,
+    StatementExceptionKind,
+    StatementLine,
+)
 from eldercare_platform.supervision.schemas import ChildFigures, Exception_, Series, worst_first
 from eldercare_platform.supervision.tier import Period, Tier
 from eldercare_platform.tasks.reads import VERIFIED_WITHIN_M, distance_m
@@ -87,7 +94,7 @@ FROM task t
 JOIN located l ON l.resident_id = t.resident_id
 LEFT JOIN staff s ON s.id = t.assignee_staff_id
 LEFT JOIN institution i ON i.id = s.institution_id
-WHERE t.kind = 'service' AND t.status = 'completed'
+WHERE t.kind = 'service' AND t.status = 'completed' AND t.area_path LIKE :area_path || '%'
   AND coalesce(t.checked_in_at, t.completed_at) >= :start AND coalesce(t.checked_in_at, t.completed_at) < :end
   AND {task_scope}
 ORDER BY t.checked_in_at NULLS LAST, t.id
@@ -240,7 +247,14 @@ def statement(
             line_for(resident_id, service, None, None)
     ordered = sorted(
         lines.values(),
-        key=lambda x: (x.area_path, x.resident_name, x.resident_id, x.service, x.provider_name or "", x.provider_id),
+        key=lambda x: (
+            x.area_path,
+            x.resident_name,
+            x.resident_id,
+            x.service,
+            x.provider_name or "",
+            x.provider_id or 0,
+        ),
     )
     for line in ordered:
         line.hours_delivered = round(line.hours_delivered, 2)
@@ -285,9 +299,9 @@ def _earliest(evidence: list[Evidence]) -> datetime | None:
     return min(moments, default=None)
 
 
-def findings(st: Statement) -> list[Finding]:
+def findings(st: Statement, *, month_over: bool = True) -> list[Finding]:
     """What a settlement clerk must look at, worst first: sessions without verified EVV (severity 2), more
-    hours delivered than entitled (2), an entitlement nobody delivered (3)."""
+    hours delivered than entitled (2), an entitlement nobody delivered (3; only once the month is over)."""
     found: list[Finding] = []
     pairs: dict[tuple[int, str], list[Line]] = defaultdict(list)
     for line in st.lines:
@@ -296,7 +310,7 @@ def findings(st: Statement) -> list[Finding]:
         if unverified:
             found.append(
                 Finding(
-                    kind="evv_unverified",
+                    kind=StatementExceptionKind.EVV_UNVERIFIED,
                     severity=2,
                     area_id=line.area_id,
                     subject=f"{line.resident_name} · {line.service} · {line.provider_name}",
@@ -313,7 +327,7 @@ def findings(st: Statement) -> list[Finding]:
         if hours > due + OVER_ENTITLEMENT_TOLERANCE and any(x.sessions for x in group):
             found.append(
                 Finding(
-                    kind="over_entitlement",
+                    kind=StatementExceptionKind.OVER_ENTITLEMENT,
                     severity=2,
                     area_id=first.area_id,
                     subject=f"{first.resident_name} · {service}",
@@ -323,10 +337,10 @@ def findings(st: Statement) -> list[Finding]:
                     task_ids=[e.task_id for x in group for e in x.evidence],
                 )
             )
-        if due > 0 and not any(x.sessions for x in group):
+        if month_over and due > 0 and not any(x.sessions for x in group):
             found.append(
                 Finding(
-                    kind="not_delivered",
+                    kind=StatementExceptionKind.NOT_DELIVERED,
                     severity=3,
                     area_id=first.area_id,
                     subject=f"{first.resident_name} · {service}",
@@ -391,7 +405,7 @@ def services_statement(
             points=[(d.isoformat(), round(by_day.get(d.isoformat(), 0.0), 2)) for d in period.days],
         )
     ]
-    links = {"evv_unverified": "/api/tasks/{task}/evv"}
+    links: dict[str, str] = {StatementExceptionKind.EVV_UNVERIFIED: "/api/tasks/{task}/evv"}
     exceptions = [
         Exception_(
             kind=f.kind,
@@ -402,7 +416,7 @@ def services_statement(
             since=f.since,
             link=links[f.kind].format(task=f.task_ids[0]) if f.kind in links and f.task_ids else None,
         )
-        for f in findings(st)
+        for f in findings(st, month_over=st.last_day < local_date(now))
     ]
     return ServicesStatement(
         section="services",
@@ -417,22 +431,6 @@ def services_statement(
         month=st.first_day.strftime("%Y-%m"),
         lines=[_line_out(line) for line in st.lines],
     )
-
-
-STATEMENT_COLUMNS = (
-    Column("area_name", "社区", "Community"),
-    Column("resident_id", "老人编号", "Resident id"),
-    Column("resident_name", "老人", "Resident"),
-    Column("service", "服务项目", "Service"),
-    Column("funder", "资金来源", "Funder"),
-    Column("provider", "服务机构", "Provider"),
-    Column("hours_entitled", "应享时长(小时)", "Hours entitled"),
-    Column("hours_delivered", "实际服务时长(小时)", "Hours delivered"),
-    Column("sessions", "服务次数", "Sessions"),
-    Column("evv_verified_sessions", "EVV核验次数", "EVV-verified sessions"),
-    Column("evv_verified_share", "EVV核验率", "EVV-verified share"),
-    Column("evidence", "服务记录(任务号)", "Evidence (task ids)"),
-)
 
 
 def statement_rows(st: ServicesStatement, *, lang: Lang = "zh") -> list[dict[str, Any]]:
