@@ -1,6 +1,7 @@
 """The monthly report endpoint (`GET /api/supervision/report.pdf`) through the API: the PDF's pages are turned
-into pictures with pypdfium2 and looked at (not blank), its text is read back (the tier's name in Chinese, every section), and the scope holds
-(a street supervisor gets no report of the district above them; an operator none at all)."""
+into pictures with pypdfium2 and looked at (not blank), its text is read back (the tier's name in Chinese, every
+section), and the scope holds (a street supervisor gets no report of the district above them; an operator none at
+all)."""
 
 from __future__ import annotations
 
