@@ -144,7 +144,7 @@ function renderExceptions(list) {
     class: `exception sev${item.severity ?? 3}`, "data-kind": item.kind, "data-area": item.area_id ?? "",
   },
   el("span", { class: "sev", title: `${item.severity}${t("svSeverity")}` }, String(item.severity ?? "")),
-  el("span", { class: "kind" }, label("supervisionException", item.kind, t(`exc.${item.kind}`))),
+  el("span", { class: "kind" }, label("supervisionException", item.kind)),
   el("span", { class: "subject" }, item.subject ?? ""),
   el("span", { class: "message" }, item.message ?? ""),
   item.since ? el("span", { class: "muted since" }, fmt("svSince", { at: formatTime(item.since) })) : "",
