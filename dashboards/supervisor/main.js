@@ -381,6 +381,7 @@ async function load() {
   $("#period-controls").hidden = state.tab === "services";
   $("#month-controls").hidden = state.tab !== "services";
   $("#extra-panel").hidden = true;
+  $("#action-result").textContent = "";
   if (state.tab === "services") $("#residents-panel").hidden = true;
   remember();
   try {
