@@ -11,9 +11,10 @@ from typing import Any
 import pypdfium2 as pdfium
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from eldercare_platform.areas.models import AreaLevel
+from eldercare_platform.audit.models import AuditLog
 from eldercare_platform.supervision.report import find_font
 from eldercare_platform.users.models import Role
 from tests import factories as f
@@ -40,7 +41,7 @@ def tiers(db: Session) -> dict[str, Any]:
 
 @pytest.mark.skipif(find_font() is None, reason="no TrueType CJK font: run scripts/bootstrap.sh")
 def test_the_monthly_report_renders_for_the_tier_and_keeps_to_the_scope(
-    client: TestClient, tiers: dict[str, Any]
+    client: TestClient, db: Session, tiers: dict[str, Any]
 ) -> None:
     district, street = tiers["district"], tiers["street"]
     headers = f.login(client, tiers["district_supervisor"].username)
@@ -70,6 +71,11 @@ def test_the_monthly_report_renders_for_the_tier_and_keeps_to_the_scope(
         assert sum(image.histogram()[:128]) > 2_000, f"page {index + 1} is (nearly) blank"
         image.save(PICTURES / f"report-api-page{index + 1}.png")
     pdf.close()
+
+    audit = db.exec(select(AuditLog).where(AuditLog.entity == "supervision_report")).all()
+    assert [(row.action, row.entity_id, row.detail) for row in audit] == [
+        ("read", str(district.id), {"month": "2026-11"})
+    ]
 
     own = client.get(
         "/api/supervision/report.pdf?month=2026-11", headers=f.login(client, tiers["street_supervisor"].username)

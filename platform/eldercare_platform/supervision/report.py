@@ -34,6 +34,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlmodel import Session
 
+from eldercare_platform.audit.service import record
 from eldercare_platform.core.clock import LOCAL_TIMEZONE, local_date
 from eldercare_platform.core.errors import DomainError
 from eldercare_platform.core.exports import Column
@@ -414,8 +415,20 @@ def monthly_report(
     now: datetime,
     verified_within_m: float,
     task_late_after_minutes: int,
+    user_id: int | None = None,
+    client_ip: str | None = None,
 ) -> bytes:
-    """The tier's monthly report as PDF bytes (`period` is a `month_period`; a month not over yet ends today)."""
+    """The tier's monthly report as PDF bytes (`period` is a `month_period`; a month not over yet ends today).
+    It names residents (in the exceptions), so the read is written to the audit log (committed by the caller)."""
+    record(
+        session,
+        user_id=user_id,
+        action="read",
+        entity="supervision_report",
+        entity_id=tier.area.id,
+        detail={"month": period.first.strftime("%Y-%m")},
+        client_ip=client_ip,
+    )
     if period.first <= local_date(now) < period.last:
         period = Period(period.first, local_date(now))
     sections = report_sections(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from eldercare_platform.core.deps import NowDep, SessionDep, SettingsDep
@@ -26,11 +26,13 @@ def get_report_pdf(
     user: SupervisionReader,
     now: NowDep,
     settings: SettingsDep,
+    request: Request,
     area_id: AreaIdQuery = None,
     month: MonthQuery = None,
 ) -> Response:
     """The printable monthly report of a tier (default: the user's scope root and the current month): every
-    section's key figures, exceptions, sub-areas and charts. 503 `report_font_missing` without a CJK font."""
+    section's key figures, exceptions, sub-areas and charts. 503 `report_font_missing` without a CJK font. The
+    read is written to the audit log."""
     tier = resolve_tier(session, user=user, area_id=area_id)
     period = month_period(month, now=now)
     pdf = monthly_report(
@@ -40,7 +42,10 @@ def get_report_pdf(
         now=now,
         verified_within_m=settings.checkin_verified_within_m,
         task_late_after_minutes=settings.task_late_after_minutes,
+        user_id=user.id,
+        client_ip=request.client.host if request.client else None,
     )
+    session.commit()
     name = f"supervision-report-{tier.area.id}-{period.first.strftime('%Y-%m')}.pdf"
     return Response(
         pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
