@@ -31,7 +31,7 @@ from eldercare_common.devstack import PostgresInstance, free_port, wait_for_port
 from eldercare_platform.core.clock import FixedClock
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.main import create_app
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import DOCS_SCREENSHOTS, screenshot
 from tests.conftest import migrated_database
 from tests.factories import PASSWORD
 from tests.integration.supervision_support import HOME as HOME_OF
@@ -197,6 +197,10 @@ def test_a_district_supervisor_sees_exceptions_first_figures_charts_and_drills_d
     pdf = pdfium.PdfDocument(download.value.path())
     assert len(pdf) >= 6
     assert "天宁区 养老服务监管月报（2026年11月）" in pdf[0].get_textpage().get_text_range()
+    for index, name in ((0, "supervisor-report-page1"), (1, "supervisor-report-page2")):  # the docs show them
+        picture = pdf[index].render(scale=1.4).to_pil()
+        assert sum(picture.convert("L").histogram()[:128]) > 5_000, f"page {index + 1} is (nearly) blank"
+        picture.save(DOCS_SCREENSHOTS / f"{name}.png")
     pdf.close()
 
     # Drill-down: the district → a street → a community; the breadcrumb leads back up.

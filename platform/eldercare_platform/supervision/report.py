@@ -38,6 +38,7 @@ from eldercare_platform.audit.service import record
 from eldercare_platform.core.clock import LOCAL_TIMEZONE, local_date
 from eldercare_platform.core.errors import DomainError
 from eldercare_platform.core.exports import Column
+from eldercare_platform.meta.labels import all_labels
 from eldercare_platform.supervision import columns as section_columns
 from eldercare_platform.supervision.alarms_figures import alarms_section
 from eldercare_platform.supervision.devices_figures import devices_section
@@ -161,14 +162,52 @@ EXTRA_LABELS = {
 
 
 def _label(columns: Sequence[Column], key: str) -> str:
+    """A figure's words: its export column's head (without the "(秒)" of a raw number: the report prints
+    durations in words), else the report's own."""
     for column in columns:
         if column.key == key:
-            return column.zh
+            return column.zh.removesuffix("(秒)") if is_seconds(key) else column.zh
     return EXTRA_LABELS.get(key, key)
 
 
 def _numeric_keys(figures: Mapping[str, Any]) -> list[str]:
-    return [key for key, value in figures.items() if value is None or isinstance(value, int | float)]
+    """The plain figures (not the dotted counts of a distribution, `type.sos`)."""
+    return [
+        key for key, value in figures.items() if "." not in key and (value is None or isinstance(value, int | float))
+    ]
+
+
+CODE_KINDS = {"type": "eventType", "outcome": "outcome", "missed": "taskEngineReason", "not_collected": "outcome"}
+"""The label kind (GET /api/meta/labels) of each distribution's codes."""
+CODE_WORDS = {
+    "open": "未结案",
+    "no_call": "未致电",
+    "resolved": "已处理",
+    "none": "未注明",
+    "meal_not_collected": "未取餐关怀",
+    "visit_no_answer": "探访无人应答",
+}
+"""Words for the codes no label kind names (states of a count, welfare-call types)."""
+
+
+def _distributions(figures: Mapping[str, Any]) -> list[str]:
+    """The dotted counts in words, one line per group: "告警类型：一键呼叫 4、跌倒 1"."""
+    labels = all_labels()
+    groups: dict[str, list[tuple[str, Any]]] = {}
+    for key, value in figures.items():
+        prefix, _, code = key.partition(".")
+        if code and isinstance(value, int | float) and value:
+            groups.setdefault(prefix, []).append((code, value))
+    lines = []
+    for prefix, counts in groups.items():
+        title = section_columns.PREFIXES.get(prefix, (prefix, prefix))[0]
+        kind = labels.get(CODE_KINDS.get(prefix, ""), {})
+        words = [
+            f"{kind.get(code, {}).get('zh-CN') or CODE_WORDS.get(code, code)} {figure_text(code, value)}"
+            for code, value in sorted(counts, key=lambda item: -item[1])
+        ]
+        lines.append(f"{title}：{'、'.join(words)}")
+    return lines
 
 
 def _table(rows: list[list[Any]], widths: list[float] | None, font: str, *, header: bool = True) -> Table:
@@ -337,6 +376,8 @@ def render_report(*, area: AreaRef, month: str, sections: Sequence[ReportSection
         story.append(Paragraph(f"{figures.from_.isoformat()} 至 {figures.to.isoformat()}", styles["subtitle"]))
         story.append(Paragraph("主要指标", styles["h3"]))
         story.append(_key_figures(section, font, styles))
+        for line in _distributions(figures.totals):
+            story.append(Paragraph(line, styles["base"]))
         exceptions = _exceptions(section, font, styles)
         if exceptions is not None:
             story.append(Paragraph(f"异常预警（{len(figures.exceptions)} 项，按严重程度）", styles["h3"]))
