@@ -131,6 +131,9 @@ function exceptionAction(item) {
   const resident = /monitor\/residents\/(\d+)/.exec(link) || /^resident:(\d+)$/.exec(link);
   if (resident) return el("button", { type: "button", class: "link", onclick: () => openResident(Number(resident[1]), item.subject) }, t("svOpen"));
   if (link.startsWith("/ui/")) return el("a", { href: link }, t("svOpen"));
+  if (link.startsWith("/api/")) {
+    return el("button", { type: "button", class: "link", onclick: () => openRecord(link, item) }, t("svOpen"));
+  }
   if (item.area_id && item.area_id !== state.areaId) {
     return el("button", { type: "button", class: "link", onclick: () => openArea(item.area_id) }, t("svOpen"));
   }
@@ -335,6 +338,31 @@ function renderStatement(body) {
   for (const child of body.children || []) learn(child.area);
   renderCharts({ ...body, totals: body.totals || {} });
   renderCrumbs(body.area);
+}
+
+// ---- the record behind an exception (an alarm, a task, a device, the meal orders of a day...) --------------------------
+const isTime = (v) => typeof v === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v);
+const cellText = (v) => (v === null || v === undefined ? "—" : isTime(v) ? formatTime(v)
+  : typeof v === "object" ? JSON.stringify(v).slice(0, 120) : String(v));
+
+function recordTable(record) {
+  const rows = Object.entries(record).filter(([, v]) => !Array.isArray(v) || v.length);
+  return el("table", { class: "record" }, el("tbody", {}, ...rows.map(([k, v]) => el("tr", {},
+    el("th", {}, k), el("td", {}, Array.isArray(v) ? fmt("svItems", { n: v.length }) : cellText(v))))));
+}
+
+async function openRecord(link, item) {
+  $("#drawer").hidden = false;
+  const body = $("#drawer-body");
+  body.replaceChildren(el("h2", { id: "record-title" }, `${label("supervisionException", item.kind)}：${item.subject}`),
+    el("p", { class: "muted" }, item.message ?? ""), el("p", { class: "muted" }, t("svLoading")));
+  try {
+    const record = await api(link);
+    const items = Array.isArray(record) ? record : Array.isArray(record?.items) ? record.items : null;
+    body.lastChild.replaceWith(items ? el("div", {}, ...items.slice(0, 20).map((x) => recordTable(x))) : recordTable(record));
+  } catch (error) {
+    if (error.status !== 401) body.lastChild.replaceWith(el("p", { class: "error" }, errorText(error)));
+  }
 }
 
 // ---- a resident's vitals (the monitor's drill-down) -------------------------------------------------------------------

@@ -239,6 +239,11 @@ def test_a_district_supervisor_sees_exceptions_first_figures_charts_and_drills_d
     loaded(page, "devices")
     assert tile(page, "online_share") == "28.6%"  # 2 of the figures' 6 devices online, and our monitor (silent)
     expect(page.locator("#exceptions li").first).to_have_attribute("data-kind", "device_fault_uncovered")
+    # 查看 opens the record behind an exception: here the fault alarm of HOME-2 (GET /api/alarms/23)
+    page.locator("#exceptions li").first.locator("button").click()
+    expect(page.locator("#record-title")).to_contain_text("HOME-2")
+    expect(page.locator("#drawer table.record")).to_contain_text("low_battery")
+    page.click("#drawer-close")
     screenshot(page, "supervisor-district-devices", docs=True)
 
     page.click("[data-tab=services]")
