@@ -9,6 +9,9 @@ RUN npm ci --omit=dev --omit=peer --ignore-scripts --no-audit --no-fund --loglev
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
+# A TrueType CJK font for the supervision monthly report (reportlab embeds TrueType only; Noto CJK is CFF).
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir "uv==0.13.9"
 COPY requirements.lock pyproject.toml ./
 RUN uv pip install --system --no-cache -r requirements.lock
@@ -27,6 +30,7 @@ COPY --from=web /web/node_modules/workbox-routing/build ./web/node_modules/workb
 COPY --from=web /web/node_modules/workbox-strategies/build ./web/node_modules/workbox-strategies/build
 COPY --from=web /web/node_modules/workbox-expiration/build ./web/node_modules/workbox-expiration/build
 COPY --from=web /web/node_modules/idb/build ./web/node_modules/idb/build
+COPY --from=web /web/node_modules/echarts/dist ./web/node_modules/echarts/dist
 RUN uv pip install --system --no-cache --no-deps . && useradd --system --uid 10001 eldercare
 # The package is installed into site-packages, so tell the API where the pages and assets are.
 ENV ELDERCARE_DASHBOARDS_DIR=/app/dashboards ELDERCARE_WEB_VENDOR_DIR=/app/web/node_modules

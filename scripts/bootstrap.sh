@@ -28,6 +28,8 @@ have_cmd runuser || need+=(util-linux)
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
 have_cmd node || need+=(nodejs)
 have_cmd npm || need+=(npm)
+# The supervision monthly report (PDF) embeds a TrueType CJK font: reportlab cannot embed Noto CJK (CFF outlines).
+[[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] || need+=(fonts-wqy-microhei)
 if [[ $want_test == 1 ]]; then
   have_cmd chromium || need+=(chromium)
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)

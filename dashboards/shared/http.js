@@ -80,3 +80,28 @@ export async function request(path, { method, json, form, body, headers = {}, si
   if (response.status === 204) return null;
   return response.json();
 }
+
+// Fetch a file the API makes (an export, a PDF) and hand it to the browser as a download: a link cannot carry the
+// bearer token, so the page fetches it with the same headers and saves the blob under the server's file name
+// (Content-Disposition) or `fallbackName`. Rejects with an ApiError like request().
+export async function download(path, { headers = {}, fallbackName = "download" } = {}) {
+  let response;
+  try {
+    response = await fetch(path, { headers });
+  } catch {
+    throw new ApiError({ code: "network_error" });
+  }
+  if (!response.ok) throw await readError(response);
+  const blob = await response.blob();
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition);
+  const plain = /filename="?([^";]+)"?/i.exec(disposition);
+  const name = encoded ? decodeURIComponent(encoded[1]) : plain ? plain[1] : fallbackName;
+  const url = URL.createObjectURL(blob);
+  const link = Object.assign(document.createElement("a"), { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  return { name, size: blob.size, type: blob.type };
+}

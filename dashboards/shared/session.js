@@ -2,7 +2,7 @@
 // /api/auth/me with their permissions, and api(): request() with the token, where a 401 ends the session.
 // A caregiver's phone keeps the token for the shift (keepForShift: localStorage, until the token expires), so the
 // app reopened in a stairwell with no signal is still signed in; every other page keeps it for the tab only.
-import { ApiError, request } from "/ui/shared/http.js";
+import { ApiError, download, request } from "/ui/shared/http.js";
 
 const TOKEN_KEY = "eldercare.token";
 const EXPIRES_KEY = "eldercare.tokenExpires";
@@ -73,6 +73,16 @@ export async function api(path, options = {}) {
   }
 }
 
+// Download a file the API makes (an export, a PDF) as the signed-in user (http.js: download()).
+export async function apiDownload(path, fallbackName) {
+  try {
+    return await download(path, { headers: { Authorization: `Bearer ${token()}` }, fallbackName });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) logout();
+    throw error;
+  }
+}
+
 // The signed-in user with `permissions` and `scope` (GET /api/auth/me), fetched once per page.
 let meCache = null;
 export function me(refresh = false) {
@@ -89,13 +99,14 @@ export function can(user, permission) {
 }
 
 // Where a role starts: the page that works for it. Operators (and admins) take alarms at the console,
-// coordinators run their communities' day on the board, supervisors oversee from the status page, caregivers
+// coordinators run their communities' day on the board, supervisors oversee their tier on the supervision
+// dashboard (figures, exceptions first, drill-down; a supervisor without the permission gets "my page"), caregivers
 // with a staff record work from the caregiver app; everyone else (roles without pages yet) gets "my page",
 // never the console.
 export function landingFor(user) {
   if (can(user, "alarms.handle")) return "/ui/operator/";
   if (user?.role === "coordinator") return "/ui/coordinator/";
-  if (user?.role === "supervisor") return "/ui/status/";
+  if (user?.role === "supervisor") return can(user, "supervision.read") ? "/ui/supervisor/" : "/ui/me/";
   if (can(user, "tasks.work") && user?.staff_id) return "/ui/caregiver/";
   return "/ui/me/";
 }

@@ -36,6 +36,7 @@ from eldercare_platform.planning.views import router as planning_router
 from eldercare_platform.residents.views import router as residents_router
 from eldercare_platform.roster.views import router as roster_router
 from eldercare_platform.supervision.monitor_views import router as supervision_monitor_router
+from eldercare_platform.supervision.report_views import router as supervision_report_router
 from eldercare_platform.supervision.views import router as supervision_router
 from eldercare_platform.system.views import health_router
 from eldercare_platform.system.views import router as system_router
@@ -124,6 +125,7 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
         planning_router,
         supervision_router,
         supervision_monitor_router,
+        supervision_report_router,
         system_router,
         meta_router,
     )

@@ -131,7 +131,7 @@ def test_a_supervisor_sees_the_queue_without_any_action(
     page.fill("#username", "supervisor_district")
     page.fill("#password", DEMO_PASSWORD)
     page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/ui/status/$"))
+    expect(page).to_have_url(re.compile(r"/ui/supervisor/(\?.*)?$"))
     page.click("#console-link")
     expect(page).to_have_url(re.compile(r"/ui/operator/$"))
     expect(page.locator("#live")).to_have_attribute("data-state", "open")

@@ -22,6 +22,8 @@ def sign_in(page: Page, base: str, username: str, password: str = DEMO_PASSWORD)
 
 def test_supervisor_signs_in_and_sees_health_counts_and_residents(page: Page, live_api: str) -> None:
     sign_in(page, live_api, "supervisor_district")
+    expect(page).to_have_url(re.compile(r"/ui/supervisor/(\?.*)?$"))  # supervisors land on their dashboard
+    page.click("#status-link")
     expect(page).to_have_url(re.compile(r"/ui/status/$"))
     expect(page.locator("[data-check=database]")).to_have_attribute("data-state", "ok")
     expect(page.locator("[data-check=broker]")).to_have_attribute("data-state", "ok", timeout=10_000)

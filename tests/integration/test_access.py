@@ -111,6 +111,7 @@ PROTECTED = [
     ("post", "/api/plans"),
     ("get", "/api/plans/1"),
     ("post", "/api/plans/1/publish"),
+    ("get", "/api/supervision/report.pdf"),
     ("get", "/api/supervision/alarms"),
     ("get", "/api/supervision/visits"),
     ("get", "/api/supervision/visits/caregivers"),

@@ -951,6 +951,28 @@ def _each_plan(walk: Walk) -> None:
             assert body["id"] == pid and named == walk.oracle.plan_tasks.get(pid, set()) and named <= tasks
 
 
+def _report_pdf(walk: Walk) -> None:
+    """The monthly report of each walked area (as the figure sections: 200 inside the scope, 404 outside it, an area
+    above it too); no out-of-scope marker in the PDF's text (pypdfium2 reads it); 403 without supervision.read."""
+    import pypdfium2 as pdfium
+
+    if not walk.may(Permission.SUPERVISION_READ):
+        walk.get("/api/supervision/report.pdf?month=2026-11", expect=403)
+        return
+    for area, visible in _supervision_areas(walk):
+        query = "" if area is None else f"area_id={area}&"
+        response = walk.client.get(f"/api/supervision/report.pdf?{query}month=2026-11", headers=walk.headers)
+        assert response.status_code == (200 if visible else 404), (area, response.status_code, response.text[:200])
+        if response.status_code != 200:
+            continue
+        pdf = pdfium.PdfDocument(response.content)
+        words = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+        pdf.close()
+        for marker, serial in walk.world.markers.items():
+            if not walk.oracle.serial_seen(walk.scope, serial):
+                assert marker not in words, f"{walk.username} got {marker} (out of scope) in the report of {area}"
+
+
 def _plain(path: str, expect: int) -> Callable[[Walk], None]:
     """An endpoint that returns nothing located: every user gets `expect`, and no out-of-scope marker."""
     return lambda walk: walk.get(path, expect=expect)
@@ -1148,6 +1170,7 @@ CHECKS: dict[str, Callable[[Walk], None]] = {
     "/api/plans": _plans,
     "/api/plans/{plan_id}": _each_plan,
     f"WS {LIVE}": _live_hello,
+    "/api/supervision/report.pdf": _report_pdf,
     "/api/supervision/alarms": _supervision("alarms"),
     "/api/supervision/visits": _supervision("visits"),
     "/api/supervision/meals": _supervision("meals"),

@@ -68,3 +68,10 @@ def test_the_caregiver_apps_packages_are_served_from_our_origin() -> None:
     assert idb.status_code == 200 and "export {" in idb.text
     assert client.get("/ui/vendor/idb/../package.json").status_code == 404  # only the build folder
     assert client.get("/ui/vendor/left-pad/index.js").status_code == 404
+
+
+def test_echarts_is_served_from_our_origin() -> None:
+    client = TestClient(create_app(ApiSettings(environment="test"), connect_broker=False))
+    echarts = client.get("/ui/vendor/echarts/echarts.esm.min.js")
+    assert echarts.status_code == 200 and "javascript" in echarts.headers["content-type"]
+    assert "export{" in echarts.text.replace(" ", "")

@@ -1,9 +1,10 @@
 """Third-party browser code the pages load, served from our own origin (never a CDN: intranets and phones in a
-stairwell are offline): `/ui/vendor/<package>/…` is the `build/` folder of an npm package pinned in
-`web/package.json`, installed into `web/node_modules` by `scripts/bootstrap.sh` (and by the Dockerfile's web
+stairwell are offline): `/ui/vendor/<package>/…` is the `build/` folder (`dist/` for ECharts) of an npm package
+pinned in `web/package.json`, installed into `web/node_modules` by `scripts/bootstrap.sh` (and by the Dockerfile's web
 stage). The caregiver app's service worker loads Workbox from here (`workbox.setConfig({modulePathCb})`), and the
-app's outbox the `idb` module. A package that is not installed is simply not mounted (its URLs answer 404) and a
-warning says how to install it; the API's docs pages have their own mount (core/api_docs.py).
+app's outbox the `idb` module, the supervisors' dashboards ECharts (`/ui/vendor/echarts/echarts.esm.min.js`).
+A package that is not installed is simply not mounted (its URLs answer 404) and a warning says how to install it;
+the API's docs pages have their own mount (core/api_docs.py).
 """
 
 from __future__ import annotations
@@ -26,13 +27,17 @@ PACKAGES = (
     "workbox-strategies",
     "workbox-expiration",
     "idb",
+    "echarts",
 )
-"""The npm packages whose `build/` folder is served under /ui/vendor/<package>/ (the caregiver app's)."""
+"""The npm packages whose `build/` folder is served under /ui/vendor/<package>/ (the caregiver app's; the
+supervisors' dashboards' ECharts)."""
+FOLDERS = {"echarts": "dist"}
+"""The packages whose browser files are in another folder than `build/`."""
 
 
 def vendor_build_dirs(vendor_dir: Path) -> dict[str, Path]:
     """Each served package's build folder, by package name."""
-    return {name: vendor_dir / name / "build" for name in PACKAGES}
+    return {name: vendor_dir / name / FOLDERS.get(name, "build") for name in PACKAGES}
 
 
 def missing_packages(vendor_dir: Path) -> list[str]:
