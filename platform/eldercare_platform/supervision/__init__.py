@@ -1,0 +1,1 @@
+"""supervision domain: the figures of a tier (city, district, street, community, institution) for supervisors."""
