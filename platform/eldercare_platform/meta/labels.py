@@ -163,6 +163,7 @@ PERMISSION: dict[str, Words] = {
     Permission.DEVICES_ADMIN: ("设备开通与管理", "Provision devices"),
     Permission.USERS_ADMIN: ("账号管理", "Manage accounts"),
     Permission.SYSTEM_STATUS: ("查看系统状态", "See system status"),
+    Permission.SUPERVISION_READ: ("查看监管统计与报表", "See supervision figures and reports"),
 }
 
 SCOPE: dict[str, Words] = {  # the kinds of /api/auth/me's `scope` (users/views.py: Scope.kind)

@@ -28,6 +28,7 @@ JOB_MODULES = (
     "eldercare_platform.alerts.jobs",
     "eldercare_platform.meals.jobs",
     "eldercare_platform.planning.jobs",
+    "eldercare_platform.supervision.jobs",
 )
 """Where jobs are declared: a new domain with jobs adds its `jobs` module here."""
 

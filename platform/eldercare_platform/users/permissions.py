@@ -37,6 +37,7 @@ class Permission(StrEnum):
     ALERTS_HANDLE = "alerts.handle"  # acknowledge and resolve alerts
     MEALS_READ = "meals.read"
     MEALS_MANAGE = "meals.manage"  # ad-hoc orders, cancellations, manual check-ins
+    SUPERVISION_READ = "supervision.read"  # the supervision dashboards, statements, reports and exports of a tier
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -68,6 +69,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ALERTS_HANDLE,
             Permission.MEALS_READ,
             Permission.MEALS_MANAGE,
+            Permission.SUPERVISION_READ,  # their community's figures
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -81,6 +83,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.TASKS_READ,
             Permission.ALERTS_READ,
             Permission.MEALS_READ,
+            Permission.SUPERVISION_READ,
         }
     ),
     Role.CAREGIVER: frozenset({Permission.SYSTEM_STATUS, Permission.TASKS_WORK}),
