@@ -60,3 +60,19 @@ def test_incremental_refresh_catches_late_changes(rollup_engine: Engine) -> None
         assert result.task_days == 4, "the moved task's old and new days, and the last day's two local days"
         rollup_data.assert_hand_computed(session, changed=True)
         rollup_data.assert_rollups_agree(session)
+
+
+def test_scheduler_job_refreshes_with_the_injected_clock(rollup_engine: Engine) -> None:
+    from eldercare_platform.core.clock import FixedClock
+    from eldercare_platform.core.config import SchedulerSettings
+    from eldercare_platform.supervision.jobs import JOBS
+
+    (spec,) = JOBS
+    work = spec.build(SchedulerSettings(environment="test"), FixedClock(rollup_data.NOW))
+    assert work is not None
+    with Session(rollup_engine) as session:
+        detail = work(session, rollup_data.NOW)
+        session.commit()
+        refreshed = session.execute(text("SELECT DISTINCT refreshed_at FROM rollup_state")).scalars().all()
+    assert detail == "alarm hours 40, task days 11, telemetry table hours 2", "the last 14 days are recomputed"
+    assert refreshed == [rollup_data.NOW]
