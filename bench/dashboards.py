@@ -91,7 +91,7 @@ SELECT 'bench:' || n, t.type, t.priority,
 FROM (SELECT n, 1 + (n * 7919) % :residents AS r,
              :now - interval '1 second' * ((n * 104729) % (:days * 86400)) AS opened,
              interval '1 second' * (5 + ((n * 31) % 100) * ((n * 17) % 100) / 40) AS ack
-      FROM generate_series(1, :alarms) n) a
+      FROM generate_series(CAST(1 AS bigint), :alarms) n) a
 JOIN (SELECT row_number() OVER () - 1 AS k, type, priority FROM
       (VALUES ('sos', 1), ('sos', 1), ('sos', 1), ('fall', 1), ('smoke', 1), ('abnormal_vitals', 2),
               ('bed_exit', 2), ('inactivity', 2), ('door_open', 3), ('device_silent', 4),

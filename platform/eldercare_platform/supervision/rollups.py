@@ -6,7 +6,7 @@ same numbers whenever the rollup is fresh (tests/integration/test_supervision_ro
 tests/timescale_tests/test_supervision_rollups.py prove it in both lanes; bench/dashboards.py times both).
 
 Areas: rows carry the community's materialized path (`/1/2/3/4/`); an area's figures are the rows whose path
-starts with the area's path, and its children's are grouped by the next path segment, in one scan.
+starts with the area's path, and its children's are grouped by the next path segment (the child's id), in one scan.
 
 Refresh (`refresh_rollups`, the scheduler job `supervision_rollups`): alarms and tasks are recomputed for the
 hours / local days holding a row whose `version` moved since the last refresh (every change bumps it) and the
@@ -236,17 +236,21 @@ def refresh_rollups(
 # --- figures -------------------------------------------------------------------------------------------------
 
 
-def _child_pattern(area_path: str) -> str:
-    """The regular expression picking a row's child-area path under `area_path` (None for rows at the area)."""
-    return "^" + area_path + "[0-9]+/"
+CHILD = "NULLIF(split_part(f.area_path, '/', :child_field), '')::int"
+"""The id of the child area a row lies in (the path's next segment after the area's); NULL at the area itself."""
+
+
+def _child_field(area_path: str) -> int:
+    """`split_part` field of the child's id in paths under `area_path` (`/1/2/` → field 4 of `/1/2/3/5/`)."""
+    return area_path.count("/") + 1
 
 
 @dataclass
 class Figures:
-    """Additive figures of an area, its children (by child path) and series."""
+    """Additive figures of an area, its children (by child area id) and series."""
 
     totals: dict[str, Any] = field(default_factory=dict)
-    children: dict[str, dict[str, Any]] = field(default_factory=dict)
+    children: dict[int, dict[str, Any]] = field(default_factory=dict)
     by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
     series: list[tuple[Any, ...]] = field(default_factory=list)
 
@@ -265,7 +269,7 @@ def alarm_figures(
 
     `by_key` is per alarm type; `series` is (hour, alarms). Means: `ack_s_sum / acknowledged`.
     """
-    params = {"path": area_path, "start": start, "end": end, "child": _child_pattern(area_path)}
+    params = {"path": area_path, "start": start, "end": end, "child_field": _child_field(area_path)}
     if source == "rollup":
         relation = "rollup_alarm_hourly"
     else:
@@ -274,12 +278,12 @@ def alarm_figures(
     rows = session.execute(
         text(
             f"""
-            SELECT GROUPING(substring(f.area_path FROM :child)) AS g_child, GROUPING(f.type) AS g_type,
+            SELECT GROUPING({CHILD}) AS g_child, GROUPING(f.type) AS g_type,
                    GROUPING(f.bucket) AS g_bucket,
-                   substring(f.area_path FROM :child) AS child, f.type, f.bucket, {sums}
+                   {CHILD} AS child, f.type, f.bucket, {sums}
             FROM {relation} f
             WHERE f.area_path LIKE :path || '%' AND f.bucket >= :start AND f.bucket < :end
-            GROUP BY GROUPING SETS ((), (substring(f.area_path FROM :child)), (f.type), (f.bucket))
+            GROUP BY GROUPING SETS ((), ({CHILD}), (f.type), (f.bucket))
             """
         ),
         params,
@@ -316,7 +320,7 @@ def task_figures(
         "last": last_day,
         "lo": lo,
         "hi": hi,
-        "child": _child_pattern(area_path),
+        "child_field": _child_field(area_path),
     }
     if source == "rollup":
         relation = "rollup_task_daily"
@@ -326,12 +330,12 @@ def task_figures(
     rows = session.execute(
         text(
             f"""
-            SELECT GROUPING(substring(f.area_path FROM :child)) AS g_child, GROUPING(f.day) AS g_day,
-                   substring(f.area_path FROM :child) AS child, f.day, f.kind, f.status, f.reason, {sums}
+            SELECT GROUPING({CHILD}) AS g_child, GROUPING(f.day) AS g_day,
+                   {CHILD} AS child, f.day, f.kind, f.status, f.reason, {sums}
             FROM {relation} f
             WHERE f.area_path LIKE :path || '%' AND f.day >= :first AND f.day <= :last
             GROUP BY GROUPING SETS ((f.kind, f.status, f.reason),
-                                    (substring(f.area_path FROM :child), f.kind, f.status, f.reason),
+                                    ({CHILD}, f.kind, f.status, f.reason),
                                     (f.day, f.kind, f.status))
             """
         ),
@@ -345,7 +349,7 @@ def task_figures(
         if not g_day:
             figures.series.append((row[3], kind, status, values["tasks"]))
             continue
-        target = figures.totals if g_child else figures.children.setdefault(row[2], {}) if row[2] else None
+        target = figures.totals if g_child else figures.children.setdefault(row[2], {}) if row[2] is not None else None
         if target is None:
             continue
         _add(target, f"{kind}:{status}", values)
