@@ -26,6 +26,7 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +49,14 @@ STREETS = 10
 COMMUNITIES_PER_STREET = 10
 TERMINALS_PER_CENTER = 25
 TARGET_P95_MS = 300.0
+SOURCES: tuple[Source, ...] = ("rollup", "raw")
 
 AREAS = """
 INSERT INTO area (id, code, name, level, parent_id, path) VALUES
   (1, 'B1', '测试市', 'city', NULL, '/1/'), (2, 'B2', '测试区', 'district', 1, '/1/2/');
 INSERT INTO area (id, code, name, level, parent_id, path)
-SELECT 10 + s, 'B' || (10 + s), '街道' || s, 'street', 2, '/1/2/' || (10 + s) || '/' FROM generate_series(0, :streets - 1) s;
+SELECT 10 + s, 'B' || (10 + s), '街道' || s, 'street', 2, '/1/2/' || (10 + s) || '/'
+FROM generate_series(0, :streets - 1) s;
 INSERT INTO area (id, code, name, level, parent_id, path)
 SELECT 100 + c, 'B' || (100 + c), '社区' || c, 'community', 10 + c / :per_street,
        '/1/2/' || (10 + c / :per_street) || '/' || (100 + c) || '/'
@@ -86,7 +89,8 @@ SELECT 'bench:' || n, t.type, t.priority,
        r, r, {HOME}, 'HA' || lpad(r::text, 8, '0'), opened, opened,
        opened + interval '60 seconds', opened + interval '10 minutes', opened + interval '1 hour',
        CASE WHEN opened > :now - interval '20 minutes' THEN NULL ELSE opened + ack END,
-       CASE WHEN opened > :now - interval '2 hours' THEN NULL ELSE opened + ack + interval '1 second' * (600 + n % 3000) END,
+       CASE WHEN opened > :now - interval '2 hours' THEN NULL
+            ELSE opened + ack + interval '1 second' * (600 + n % 3000) END,
        CASE WHEN opened > :now - interval '2 hours' THEN NULL WHEN n % 7 = 0 THEN 'dispatched' ELSE 'false_alarm' END
 FROM (SELECT n, 1 + (n * 7919) % :residents AS r,
              :now - interval '1 second' * ((n * 104729) % (:days * 86400)) AS opened,
@@ -200,7 +204,8 @@ def refresh(engine: Engine, now: datetime, *, full: bool) -> tuple[float, str, d
     return seconds, str(result), counts
 
 
-Request = Callable[[Session, Source], Figures]
+Request = Callable[..., Figures]
+"""A figure query taking a session and `source=`."""
 
 
 def requests(now: datetime, days: int) -> dict[str, Request]:
@@ -217,17 +222,11 @@ def requests(now: datetime, days: int) -> dict[str, Request]:
     wanted: dict[str, Request] = {}
     for label, path in (("district", "/1/2/"), ("street", street), ("community", community)):
         for period, start, first in (("month", month_start, month_first), (f"{days}d", history_start, history_first)):
-            wanted[f"alarms {label} {period}"] = (
-                lambda s, src, p=path, a=start: alarm_figures(s, area_path=p, start=a, end=end, source=src)
-            )
-            wanted[f"visits {label} {period}"] = (
-                lambda s, src, p=path, f=first: task_figures(s, area_path=p, first_day=f, last_day=today, source=src)
-            )
+            wanted[f"alarms {label} {period}"] = partial(alarm_figures, area_path=path, start=start, end=end)
+            wanted[f"visits {label} {period}"] = partial(task_figures, area_path=path, first_day=first, last_day=today)
     for period_days in (7, 30):
         start = end - timedelta(days=period_days)
-        wanted[f"monitor care center {period_days}d"] = (
-            lambda s, src, a=start: telemetry_figures(s, serials=center, start=a, end=end, source=src)
-        )
+        wanted[f"monitor care center {period_days}d"] = partial(telemetry_figures, serials=center, start=start, end=end)
     return wanted
 
 
@@ -239,9 +238,9 @@ def measure(engine: Engine, wanted: dict[str, Request], repeats: int) -> dict[st
             timings: dict[str, list[float]] = {"rollup": [], "raw": []}
             answers: dict[str, Figures] = {}
             for _ in range(repeats):
-                for source in ("rollup", "raw"):
+                for source in SOURCES:
                     started = time.perf_counter()
-                    answers[source] = request(session, source)  # type: ignore[arg-type]
+                    answers[source] = request(session, source=source)
                     timings[source].append((time.perf_counter() - started) * 1000)
                 session.rollback()
             results[name] = {
@@ -330,7 +329,12 @@ def main(argv: list[str] | None = None) -> Path:
         return report.finish()
     args.results_dir.mkdir(parents=True, exist_ok=True)
     path: Path = args.results_dir / f"dashboards-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    payload = {"benchmark": "dashboards", "machine": machine(), "results": report.data, "at": datetime.now(UTC).isoformat()}
+    payload = {
+        "benchmark": "dashboards",
+        "machine": machine(),
+        "results": report.data,
+        "at": datetime.now(UTC).isoformat(),
+    }
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
     print(f"  results written to {path}")
     return path
@@ -338,4 +342,3 @@ def main(argv: list[str] | None = None) -> Path:
 
 if __name__ == "__main__":
     main()
-

@@ -127,8 +127,8 @@ def assert_rollups_agree(session: Session) -> None:
 def assert_hand_computed(session: Session, *, changed: bool) -> None:
     """The district's figures against numbers worked out by hand from the rows above."""
     alarms = alarm_figures(session, area_path="/1/2/", start=PERIODS[0][0], end=PERIODS[0][1])
-    # i % 6 over 40 alarms: residues 0–3 occur 7 times, 4–5 six times (acknowledged: 4 × 7 + 6 = 34). Acknowledged after 30, 60 (exactly:
-    # counts as ≤ 60 s), 61, 180, 181 s, or never; alarm 5 is acknowledged after 45 s by `change`.
+    # i % 6 over 40 alarms: residues 0–3 occur 7 times, 4–5 six times. Acknowledged after 30, 60 (exactly: counts
+    # as ≤ 60 s), 61, 180, 181 s, or never (so 4 × 7 + 6 = 34 acknowledged); `change` acknowledges alarm 5 at 45 s.
     expected = {"alarms": 40, "acknowledged": 34, "ack_le_60": 14, "ack_le_180": 28}
     if changed:
         expected |= {"acknowledged": 35, "ack_le_60": 15, "ack_le_180": 29}

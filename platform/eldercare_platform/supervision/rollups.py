@@ -102,7 +102,10 @@ class RefreshResult:
 def telemetry_is_continuous_aggregate(session: Session) -> bool:
     """True on TimescaleDB, where `rollup_telemetry_hourly` is a continuous aggregate (a view), not a table."""
     kind = session.execute(
-        text("SELECT relkind FROM pg_class WHERE relname = 'rollup_telemetry_hourly' AND relnamespace = 'public'::regnamespace")
+        text(
+            "SELECT relkind FROM pg_class"
+            " WHERE relname = 'rollup_telemetry_hourly' AND relnamespace = 'public'::regnamespace"
+        )
     ).scalar()
     return kind == "v"
 
@@ -118,7 +121,8 @@ def _save_state(session: Session, rollup: str, version: int | None, now: datetim
     session.execute(
         text(
             "INSERT INTO rollup_state (rollup, seen_version, refreshed_at) VALUES (:r, :v, :now)"
-            " ON CONFLICT (rollup) DO UPDATE SET seen_version = excluded.seen_version, refreshed_at = excluded.refreshed_at"
+            " ON CONFLICT (rollup) DO UPDATE"
+            " SET seen_version = excluded.seen_version, refreshed_at = excluded.refreshed_at"
         ),
         {"r": rollup, "v": version, "now": now},
     )
@@ -163,7 +167,10 @@ def _refresh_tasks(session: Session, now: datetime, lookback: timedelta, full: b
         session.execute(text(f"INSERT INTO rollup_task_daily ({columns}) {TASK_FACTS.format(where='true')}"))
         session.execute(text("DELETE FROM rollup_task_day"))
         session.execute(
-            text(f"INSERT INTO rollup_task_day (task_id, day) SELECT id, {local_day} FROM task WHERE window_start IS NOT NULL")
+            text(
+                f"INSERT INTO rollup_task_day (task_id, day)"
+                f" SELECT id, {local_day} FROM task WHERE window_start IS NOT NULL"
+            )
         )
         days = int(session.execute(text("SELECT count(DISTINCT day) FROM rollup_task_daily")).scalar() or 0)
     else:
@@ -218,9 +225,7 @@ def _refresh_telemetry(session: Session, now: datetime, full: bool) -> int:
     return hours
 
 
-def refresh_rollups(
-    session: Session, *, now: datetime, lookback_days: int = 14, full: bool = False
-) -> RefreshResult:
+def refresh_rollups(session: Session, *, now: datetime, lookback_days: int = 14, full: bool = False) -> RefreshResult:
     """Bring the rollup tables up to date (the caller commits). On TimescaleDB telemetry refreshes by policy."""
     lookback = timedelta(days=lookback_days)
     result = RefreshResult()
@@ -273,7 +278,8 @@ def alarm_figures(
     if source == "rollup":
         relation = "rollup_alarm_hourly"
     else:
-        relation = "(" + ALARM_FACTS.format(where="area_path LIKE :path || '%' AND opened_at >= :start AND opened_at < :end") + ")"
+        where = "area_path LIKE :path || '%' AND opened_at >= :start AND opened_at < :end"
+        relation = f"({ALARM_FACTS.format(where=where)})"
     sums = ", ".join(f"sum({c})" for c in ALARM_COLUMNS)
     rows = session.execute(
         text(
@@ -325,7 +331,8 @@ def task_figures(
     if source == "rollup":
         relation = "rollup_task_daily"
     else:
-        relation = "(" + TASK_FACTS.format(where="area_path LIKE :path || '%' AND window_start >= :lo AND window_start < :hi") + ")"
+        where = "area_path LIKE :path || '%' AND window_start >= :lo AND window_start < :hi"
+        relation = f"({TASK_FACTS.format(where=where)})"
     sums = ", ".join(f"sum({c})" for c in TASK_COLUMNS)
     rows = session.execute(
         text(
@@ -374,7 +381,8 @@ def telemetry_figures(
     if source == "rollup":
         relation = "rollup_telemetry_hourly"
     else:
-        relation = "(" + TELEMETRY_FACTS.format(where="device_serial = ANY(:serials) AND time >= :start AND time < :end") + ")"
+        where = "device_serial = ANY(:serials) AND time >= :start AND time < :end"
+        relation = f"({TELEMETRY_FACTS.format(where=where)})"
     rows = session.execute(
         text(
             f"""
@@ -398,4 +406,3 @@ def telemetry_figures(
             figures.series.append((row[4], row[3], _num(row[5])))
     figures.series.sort()
     return figures
-
