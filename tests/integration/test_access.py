@@ -111,6 +111,13 @@ PROTECTED = [
     ("post", "/api/plans"),
     ("get", "/api/plans/1"),
     ("post", "/api/plans/1/publish"),
+    ("get", "/api/supervision/alarms"),
+    ("get", "/api/supervision/visits"),
+    ("get", "/api/supervision/visits/caregivers"),
+    ("get", "/api/supervision/meals"),
+    ("get", "/api/supervision/meals/points"),
+    ("get", "/api/supervision/devices"),
+    ("get", "/api/supervision/areas"),
 ]
 
 

@@ -956,6 +956,138 @@ def _plain(path: str, expect: int) -> Callable[[Walk], None]:
     return lambda walk: walk.get(path, expect=expect)
 
 
+# --- issue 14: the supervision figures of a tier (records in the area's subtree and in the user's scope) ---
+
+
+def _month(walk: Walk) -> tuple[datetime, datetime]:
+    """The figures' default period: this local month up to today, as instants."""
+    first, _ = local_day(local_date(TEST_NOW).replace(day=1))
+    _, end = local_day(local_date(TEST_NOW))
+    return first, end
+
+
+def _supervision_root(walk: Walk) -> int:
+    kind, target = walk.scope
+    if kind == "area":
+        assert target is not None
+        return target
+    if kind == "institution":
+        return int(psql(walk.world.url, "SELECT area_id FROM institution WHERE id = %s", (target,))[0][0])
+    return int(psql(walk.world.url, "SELECT min(id) FROM area WHERE parent_id IS NULL")[0][0])
+
+
+def _supervision_areas(walk: Walk) -> list[tuple[int | None, bool]]:
+    """The areas walked (None = the default: the user's scope root) and whether the user may look at each."""
+    root = _supervision_root(walk)
+    kind = walk.scope[0]
+    walked: list[tuple[int | None, bool]] = [(None, True)]
+    return walked + [(area, kind == "all" or walk.oracle.under(root, area)) for area in walk.world.areas.values()]
+
+
+def _supervision_expected(walk: Walk, section: str, area: int) -> dict[str, int]:
+    """What the totals must count, from the oracle (scope by parent links) and the tables."""
+    oracle, scope, url = walk.oracle, walk.scope, walk.world.url
+    start, end = _month(walk)
+    if section == "devices":
+        retired = {did for (did,) in psql(url, "SELECT id FROM device WHERE state = 'retired'")}
+        located = {did for did in oracle.devices_of(scope) - retired if oracle.under(area, oracle.devices[did][0])}
+        return {"devices": len(located)}
+    if section == "alarms":
+        faults = {t for (t,) in psql(url, "SELECT type FROM alarm_type WHERE is_device_fault")}
+        opened = {aid: (at, t) for aid, at, t in psql(url, "SELECT id, opened_at, type FROM alarm")}
+
+        def where(aid: int) -> int:
+            serial, resident = oracle.alarms[aid]
+            return oracle.device_by_serial[serial][0] if serial else oracle.resident_area(resident)
+
+        return {
+            "alarms": sum(
+                1
+                for aid in oracle.alarms_of(scope)
+                if start <= opened[aid][0] < end and opened[aid][1] not in faults and oracle.under(area, where(aid))
+            )
+        }
+    if section == "visits":
+        kinds = dict(psql(url, "SELECT id, kind FROM task"))
+        return {
+            "due+excused+pending": sum(
+                1
+                for tid in oracle.tasks_of(scope)
+                if kinds[tid] == "visit"
+                and start <= oracle.tasks[tid][4] < end
+                and oracle.under(area, oracle.task_area(tid))
+            )
+        }
+    residents = {r for r in oracle.residents_of(scope) if oracle.under(area, oracle.resident_area(r))}
+    days = (start.date(), local_date(TEST_NOW))
+    return {
+        "orders+cancelled": sum(
+            1
+            for rid, day in psql(url, "SELECT resident_id, service_date FROM meal_order")
+            if rid in residents and days[0] <= day <= days[1]
+        )
+    }
+
+
+def _supervision(section: str) -> Callable[[Walk], None]:
+    """A figure section: 403 without `supervision.read`; 404 for an area outside the scope; inside, the totals
+    count exactly the records of the area's subtree that the user's scope holds, and the children are the area's."""
+
+    def check(walk: Walk) -> None:
+        may = walk.may(Permission.SUPERVISION_READ)
+        for area, visible in _supervision_areas(walk):
+            query = "" if area is None else f"?area_id={area}"
+            body = walk.get(f"/api/supervision/{section}{query}", expect=(200 if visible else 404) if may else 403)
+            if not (may and visible):
+                continue
+            shown = body["area"]["id"] if section != "areas" else body[0]["id"]
+            assert shown == (area if area is not None else _supervision_root(walk))
+            child_ids = {child for child, parent in walk.oracle.parent.items() if parent == shown}
+            if section == "areas":
+                assert {a["id"] for a in body[1:]} == child_ids
+                continue
+            if "rows" in body:
+                continue
+            assert {row["area"]["id"] for row in body["children"]} == child_ids
+            totals = body["totals"]
+            for key, value in _supervision_expected(walk, section, shown).items():
+                got = sum(totals[part] for part in key.split("+"))
+                assert got == value, (section, area, key, got, value)
+
+    return check
+
+
+def _supervision_table(section: str, rows: Callable[[Walk, int, Any], None]) -> Callable[[Walk], None]:
+    """A table of a tier (per caregiver, per meal point): the same 403/404 rule, then `rows` checks the rows."""
+
+    def check(walk: Walk) -> None:
+        may = walk.may(Permission.SUPERVISION_READ)
+        for area, visible in _supervision_areas(walk):
+            query = "" if area is None else f"?area_id={area}"
+            body = walk.get(f"/api/supervision/{section}{query}", expect=(200 if visible else 404) if may else 403)
+            if may and visible:
+                rows(walk, body["area"]["id"], body["rows"])
+
+    return check
+
+
+def _meal_points_in(walk: Walk, area: int, rows: list[dict[str, Any]]) -> None:
+    """Exactly the meal points located in the area (meal points are home services: an institution holds none)."""
+    assert {row["meal_point_id"] for row in rows} == {
+        point
+        for point, point_area in psql(walk.world.url, "SELECT id, area_id FROM meal_point")
+        if walk.scope[0] != "institution"
+        and walk.oracle.under(area, point_area)
+        and walk.oracle.sees(walk.scope, point_area, None)
+    }
+
+
+def _caregivers_in(walk: Walk, area: int, rows: list[dict[str, Any]]) -> None:
+    """The per-caregiver rows split the area's due visits: they add up to the visits section's."""
+    due = walk.get(f"/api/supervision/visits?area_id={area}", expect=200)["totals"]["due"]
+    assert sum(row["due"] for row in rows) == due
+
+
 # Every GET route of the app and the WebSocket, each with its check. A route missing here fails
 # test_every_get_route_and_the_socket_are_walked: a new endpoint cannot skip the scope test.
 CHECKS: dict[str, Callable[[Walk], None]] = {
@@ -1014,6 +1146,13 @@ CHECKS: dict[str, Callable[[Walk], None]] = {
     "/api/plans": _plans,
     "/api/plans/{plan_id}": _each_plan,
     f"WS {LIVE}": _live_hello,
+    "/api/supervision/alarms": _supervision("alarms"),
+    "/api/supervision/visits": _supervision("visits"),
+    "/api/supervision/meals": _supervision("meals"),
+    "/api/supervision/devices": _supervision("devices"),
+    "/api/supervision/areas": _supervision("areas"),
+    "/api/supervision/visits/caregivers": _supervision_table("visits/caregivers", _caregivers_in),
+    "/api/supervision/meals/points": _supervision_table("meals/points", _meal_points_in),
 }
 
 

@@ -31,12 +31,16 @@ from eldercare_platform.roster.models import (
     Unassignable,
 )
 from eldercare_platform.routing.problem import UNASSIGNED_REASONS
+from eldercare_platform.supervision.columns import FIGURES as SUPERVISION_FIGURES
+from eldercare_platform.supervision.models import ExceptionKind
 from eldercare_platform.tasks.checklists import ALL_ITEMS, GROUPS, MEAL_OUTCOMES, PROBLEM_CATEGORIES, ChecklistAnswer
 from eldercare_platform.tasks.models import EngineReason, TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
 from eldercare_platform.users.permissions import Permission
 
 ENUMS: dict[str, list[Any]] = {
+    "supervisionException": list(ExceptionKind),
+    "supervisionFigure": list(SUPERVISION_FIGURES),
     "alarmState": list(AlarmState),
     "traceAction": list(TraceAction),
     "callResult": list(CallResult),

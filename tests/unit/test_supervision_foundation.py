@@ -37,7 +37,10 @@ def test_a_month_is_its_local_days() -> None:
 
 
 COLUMNS = [Column("name", "区域", "Area"), Column("rate", "探访率", "Visit rate"), Column("count", "数量", "Count")]
-ROWS = [{"name": "东城街道", "rate": 0.5, "count": 3}, {"name": "西城", "rate": None, "count": 0}]
+ROWS: list[dict[str, object]] = [
+    {"name": "东城街道", "rate": 0.5, "count": 3},
+    {"name": "西城", "rate": None, "count": 0},
+]
 
 
 def test_csv_has_a_bom_and_chinese_labels() -> None:

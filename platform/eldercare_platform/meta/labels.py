@@ -35,6 +35,8 @@ from eldercare_platform.roster.models import (
     Unassignable,
 )
 from eldercare_platform.routing.problem import UNASSIGNED_REASONS
+from eldercare_platform.supervision.columns import FIGURES as SUPERVISION_FIGURES
+from eldercare_platform.supervision.models import ExceptionKind
 from eldercare_platform.tasks.checklists import ALL_ITEMS, GROUPS, MEAL_OUTCOMES, PROBLEM_CATEGORIES, ChecklistAnswer
 from eldercare_platform.tasks.models import EngineReason, TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
@@ -567,6 +569,30 @@ _kind("checklistAnswer", get_args(ChecklistAnswer), CHECKLIST_ANSWER)
 _kind("checklistGroup", GROUPS, CHECKLIST_GROUP)
 _kind(
     "checklistItem", [item.key for item in ALL_ITEMS], {item.key: (item.label_zh, item.label_en) for item in ALL_ITEMS}
+)
+
+
+# --- issue 14: the supervision figures (supervision/models.py, supervision/columns.py) ---
+SUPERVISION_EXCEPTION: dict[str, Words] = {
+    ExceptionKind.ALARM_UNANSWERED: ("告警超时未接", "Alarm not acknowledged in time"),
+    ExceptionKind.ALARM_UNRESOLVED: ("告警超时未处置", "Alarm not resolved in time"),
+    ExceptionKind.ALARM_REPEAT_CALLER: ("频繁呼叫", "Repeat caller"),
+    ExceptionKind.ALARM_ACK_60_BELOW_TARGET: ("60秒接警率未达标", "Answered within 60 s below target"),
+    ExceptionKind.ALARM_ACK_180_BELOW_TARGET: ("180秒接警率未达标", "Answered within 180 s below target"),
+    ExceptionKind.VISIT_MISSED: ("探访未完成且无后续", "Visit missed, not followed up"),
+    ExceptionKind.VISIT_PROBLEM_OPEN: ("探访问题未闭环", "Problem found, not closed"),
+    ExceptionKind.VISIT_RATE_BEHIND: ("探访率偏低", "Visit rate behind"),
+    ExceptionKind.MEAL_NOT_COLLECTED_NO_CALL: ("未取餐且无关怀呼叫", "Meal not collected, no welfare call"),
+    ExceptionKind.MEAL_NOT_COLLECTED_OPEN: ("未取餐，关怀呼叫未结", "Meal not collected, welfare call open"),
+    ExceptionKind.MEAL_POINT_OVER_CAPACITY: ("助餐点超员", "Meal point over capacity"),
+    ExceptionKind.DEVICE_FAULT_UNCOVERED: ("设备故障超2小时无照看", "Device fault > 2 h without cover"),
+    ExceptionKind.DEVICE_SILENT_OVER_7D: ("设备失联超过7天", "Device silent for more than 7 days"),
+}
+_kind("supervisionException", _members(ExceptionKind), SUPERVISION_EXCEPTION)
+_kind(
+    "supervisionFigure",
+    list(SUPERVISION_FIGURES),
+    {key: (column.zh, column.en) for key, column in SUPERVISION_FIGURES.items()},
 )
 
 

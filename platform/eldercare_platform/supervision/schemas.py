@@ -67,6 +67,19 @@ class SectionFigures(BaseModel):
     exceptions: list[Exception_] = Field(default_factory=list)
 
 
+class TableRows(BaseModel):
+    """A table of the area that is not per child area (per caregiver, per meal point): the same head, `rows`."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    section: str
+    area: AreaRef
+    from_: date = Field(alias="from")
+    to: date
+    generated_at: datetime
+    rows: list[dict[str, int | float | str | None]]
+
+
 def worst_first(exceptions: list[Exception_]) -> list[Exception_]:
     """Exceptions sorted by severity, then the oldest first."""
     return sorted(exceptions, key=lambda e: (e.severity, e.since.timestamp() if e.since else float("inf"), e.subject))
