@@ -48,6 +48,8 @@ def role_for(method: str, path: str, turn: str) -> str:
         return "caregiver"
     if path.startswith(SERVICES):
         return "coordinator"
+    if path.startswith("/api/supervision"):
+        return "supervisor"  # issue 14: the figures of a tier (operators may not read them)
     return "operator"
 
 

@@ -58,6 +58,7 @@ GUARDED = [
     ("post", "/api/tasks/999999/no-answer", Permission.TASKS_WORK),
     ("post", "/api/tasks/999999/acknowledge", Permission.TASKS_WORK),
     ("get", "/api/me/residents", Permission.TASKS_WORK),
+    ("get", "/api/supervision/alarms", Permission.SUPERVISION_READ),
     ("post", "/api/me/tasks/999999/photos", Permission.TASKS_WORK),
 ]
 
