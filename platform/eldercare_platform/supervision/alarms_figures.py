@@ -7,6 +7,7 @@ refresh and from raw rows after it: the same numbers, without scanning months of
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
@@ -114,14 +115,31 @@ def alarms_section(session: Session, *, tier: Tier, period: Period, now: datetim
         hours = f"""WITH a AS (SELECT child_id, type, date_bin(INTERVAL '1 hour', opened_at, {ORIGIN}) AS bucket,
         1 AS alarms FROM ({base}) b)"""
     hour_params = {**params, "rollup_watermark": watermark}
-    by_type = keyed(
-        session,
-        f"""{hours}
-        SELECT child_id, GROUPING(child_id) = 1 AS is_total, type AS value, sum(alarms) AS n
-        FROM a GROUP BY GROUPING SETS ((child_id, type), (type))""",
-        hour_params,
-        "type",
-    )
+    type_total: Row = {}
+    type_children: dict[int, Row] = {}
+    per_day: dict[Any, int] = {}
+    by_hour: dict[int, int] = {}
+    for row in session.execute(
+        text(
+            f"""{hours}
+            SELECT GROUPING(child_id) AS g_child, GROUPING(type) AS g_type, GROUPING(day) AS g_day,
+                   child_id, type, day, hour, sum(alarms) AS n
+            FROM (SELECT child_id, type, alarms, (bucket AT TIME ZONE :zone)::date AS day,
+                         extract(hour FROM bucket AT TIME ZONE :zone)::int AS hour FROM a) c
+            GROUP BY GROUPING SETS ((child_id, type), (type), (day), (hour))"""
+        ),
+        {**hour_params, "zone": str(LOCAL_TIMEZONE)},
+    ):
+        if not row.g_type:
+            if row.g_child:
+                type_total[f"type.{row.type}"] = int(row.n)
+            elif row.child_id is not None:
+                type_children.setdefault(int(row.child_id), {})[f"type.{row.type}"] = int(row.n)
+        elif not row.g_day:
+            per_day[row.day] = int(row.n)
+        else:
+            by_hour[int(row.hour)] = int(row.n)
+    by_type = (type_total, type_children)
     by_outcome = keyed(
         session,
         f"""WITH a AS ({base})
@@ -150,21 +168,6 @@ def alarms_section(session: Session, *, tier: Tier, period: Period, now: datetim
     total, children = merge(main, by_type, by_outcome, ({"repeat_callers": len(repeaters)}, repeat_children))
     total, children = merge((total, children), active_residents(session, tier))
 
-    per_day = dict(
-        session.execute(
-            text(f"{hours} SELECT (bucket AT TIME ZONE :zone)::date AS day, sum(alarms) FROM a GROUP BY 1"),
-            {**hour_params, "zone": str(LOCAL_TIMEZONE)},
-        ).all()
-    )
-    by_hour = dict(
-        session.execute(
-            text(
-                f"{hours} SELECT extract(hour FROM bucket AT TIME ZONE :zone)::int AS hour, sum(alarms)"
-                " FROM a GROUP BY 1"
-            ),
-            {**hour_params, "zone": str(LOCAL_TIMEZONE)},
-        ).all()
-    )
     series = [
         Series(key="alarms_per_day", points=[(day.isoformat(), int(per_day.get(day, 0))) for day in period.days]),
         Series(key="alarms_by_hour", points=[(f"{hour:02d}:00", int(by_hour.get(hour, 0))) for hour in range(24)]),
