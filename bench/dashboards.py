@@ -11,8 +11,8 @@ terminals, 25 per care center, one sample every `--sample-minutes`). Then:
 
 1. the rollups are built in full (`refresh_rollups(full=True)`), then refreshed incrementally after 0.5 % of the
    alarms changed and 200 tasks moved a day (what the 5-minute scheduler job does);
-2. each dashboard request — alarms and visits at district, street and community level for the current month and
-   for the whole history, the care-center monitor's feeds for 7 and 30 days — runs `--repeats` times from the
+2. each dashboard request — alarms (from the hourly rollup, and per day from the daily one) and visits at district,
+   street and community level for the current month and for the whole history, the care-center monitor's feeds for 7 and 30 days — runs `--repeats` times from the
    rollups and from the raw tables, alternately, in the same run; p50/p95 of each, and whether both gave the same
    figures.
 
@@ -39,6 +39,7 @@ from eldercare_platform.migrate import upgrade
 from eldercare_platform.supervision.rollups import (
     Figures,
     Source,
+    alarm_daily_figures,
     alarm_figures,
     refresh_rollups,
     task_figures,
@@ -223,6 +224,9 @@ def requests(now: datetime, days: int) -> dict[str, Request]:
     for label, path in (("district", "/1/2/"), ("street", street), ("community", community)):
         for period, start, first in (("month", month_start, month_first), (f"{days}d", history_start, history_first)):
             wanted[f"alarms {label} {period}"] = partial(alarm_figures, area_path=path, start=start, end=end)
+            wanted[f"alarms daily {label} {period}"] = partial(
+                alarm_daily_figures, area_path=path, first_day=first, last_day=today
+            )
             wanted[f"visits {label} {period}"] = partial(task_figures, area_path=path, first_day=first, last_day=today)
     for period_days in (7, 30):
         start = end - timedelta(days=period_days)

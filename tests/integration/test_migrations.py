@@ -36,6 +36,7 @@ SERVICES = {
     "idempotent_request",  # 0013
     "task_photo",
     "rollup_alarm_hourly",  # 0014
+    "rollup_alarm_daily",
     "rollup_task_daily",
     "rollup_task_day",
     "rollup_telemetry_hourly",

@@ -15,7 +15,12 @@ from typing import Any
 import psycopg
 from sqlmodel import Session
 
-from eldercare_platform.supervision.rollups import alarm_figures, task_figures, telemetry_figures
+from eldercare_platform.supervision.rollups import (
+    alarm_daily_figures,
+    alarm_figures,
+    task_figures,
+    telemetry_figures,
+)
 
 BASE = datetime(2026, 11, 10, 0, 0, tzinfo=UTC)
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -115,6 +120,9 @@ def assert_rollups_agree(session: Session) -> None:
             raw = alarm_figures(session, area_path=area, start=start, end=end, source="raw")
             assert rollup == raw, (area, start, end)
             first, last = start.date(), end.date()
+            assert alarm_daily_figures(session, area_path=area, first_day=first, last_day=last, source="rollup") == (
+                alarm_daily_figures(session, area_path=area, first_day=first, last_day=last, source="raw")
+            ), (area, first, last)
             assert task_figures(session, area_path=area, first_day=first, last_day=last, source="rollup") == (
                 task_figures(session, area_path=area, first_day=first, last_day=last, source="raw")
             ), (area, first, last)
@@ -142,6 +150,9 @@ def assert_hand_computed(session: Session, *, changed: bool) -> None:
     }
     assert {key: value["alarms"] for key, value in alarms.children.items()} == {3: 27, 4: 13}
     assert sum(count for _, count in alarms.series) == 40
+    daily = alarm_daily_figures(session, area_path="/1/2/", first_day=date(2026, 11, 9), last_day=date(2026, 11, 30))
+    assert (daily.totals, daily.by_key, daily.children) == (alarms.totals, alarms.by_key, alarms.children)
+    assert sum(count for _, count in daily.series) == 40
 
     tasks = task_figures(session, area_path="/1/2/", first_day=date(2026, 11, 9), last_day=date(2026, 11, 30))
     # 48 tasks, statuses cycle by i % 6 (8 of each residue): completed (0, 1, 5), missed (2), cancelled (3),

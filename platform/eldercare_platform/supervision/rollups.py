@@ -26,7 +26,7 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlmodel import Session
 
-from eldercare_platform.core.clock import as_utc
+from eldercare_platform.core.clock import as_utc, local_date
 
 Source = Literal["rollup", "raw"]
 
@@ -50,6 +50,19 @@ GROUP BY 1, 2, 3
 """
 """An alarm's hour is the hour it opened; seconds to acknowledge / resolve are summed (means), ≤ 60 s includes
 an acknowledgement at exactly 60 s."""
+
+ALARM_DAILY = """
+SELECT (h.bucket AT TIME ZONE '{zone}')::date AS day, p.prefix AS area_path, p.depth, h.type,
+       {sums}
+FROM {hourly} h
+CROSS JOIN LATERAL (
+    SELECT '/' || array_to_string(x.ids[1:k], '/') || '/' AS prefix, k::smallint AS depth
+    FROM (SELECT string_to_array(trim(BOTH '/' FROM h.area_path), '/') AS ids) x,
+         generate_series(1, cardinality(x.ids)) k) p
+WHERE {where}
+GROUP BY 1, 2, 3, 4
+"""
+"""Daily rows for every area on an alarm's path (community, street, district, city), from hourly rows."""
 
 ALARM_COLUMNS = ("alarms", "acknowledged", "ack_s_sum", "ack_le_60", "ack_le_180", "resolved", "resolve_s_sum")
 
@@ -128,6 +141,14 @@ def _save_state(session: Session, rollup: str, version: int | None, now: datetim
     )
 
 
+DAILY_COLUMNS = "day, area_path, depth, type, " + ", ".join(ALARM_COLUMNS)
+
+
+def _daily_sql(where: str, hourly: str = "rollup_alarm_hourly") -> str:
+    sums = ", ".join(f"sum(h.{c}) AS {c}" for c in ALARM_COLUMNS)
+    return ALARM_DAILY.format(zone=LOCAL_TZ, sums=sums, hourly=hourly, where=where)
+
+
 def _refresh_alarms(session: Session, now: datetime, lookback: timedelta, full: bool) -> int:
     seen, _ = _state(session, "alarm_hourly")
     top = session.execute(text("SELECT max(version) FROM alarm")).scalar()
@@ -136,6 +157,8 @@ def _refresh_alarms(session: Session, now: datetime, lookback: timedelta, full: 
         session.execute(text("DELETE FROM rollup_alarm_hourly"))
         session.execute(text(f"INSERT INTO rollup_alarm_hourly ({columns}) {ALARM_FACTS.format(where='true')}"))
         hours = int(session.execute(text("SELECT count(DISTINCT bucket) FROM rollup_alarm_hourly")).scalar() or 0)
+        session.execute(text("DELETE FROM rollup_alarm_daily"))
+        session.execute(text(f"INSERT INTO rollup_alarm_daily ({DAILY_COLUMNS}) {_daily_sql('true')}"))
     else:
         changed = session.execute(
             text(
@@ -153,6 +176,11 @@ def _refresh_alarms(session: Session, now: datetime, lookback: timedelta, full: 
             session.execute(
                 text(f"INSERT INTO rollup_alarm_hourly ({columns}) {ALARM_FACTS.format(where=where)}"), params
             )
+            days = sorted({local_date(bucket) for bucket in buckets})
+            daily = {"days": days, "lo": _utc_midnight(days[0] - timedelta(days=1))}
+            session.execute(text("DELETE FROM rollup_alarm_daily WHERE day = ANY(:days)"), daily)
+            where = f"h.bucket >= :lo AND (h.bucket AT TIME ZONE '{LOCAL_TZ}')::date = ANY(:days)"
+            session.execute(text(f"INSERT INTO rollup_alarm_daily ({DAILY_COLUMNS}) {_daily_sql(where)}"), daily)
     _save_state(session, "alarm_hourly", top, now)
     return hours
 
@@ -307,6 +335,50 @@ def alarm_figures(
             figures.by_key[row[4]] = values
         else:
             figures.series.append((row[5], values["alarms"]))
+    figures.series.sort()
+    return figures
+
+
+def alarm_daily_figures(
+    session: Session, *, area_path: str, first_day: date, last_day: date, source: Source = "rollup"
+) -> Figures:
+    """Alarm counts of the area for local days first_day..last_day from the daily rollup (the area's own rows, its
+    children's one level down): totals, per child, per type, `series` (day, alarms)."""
+    depth = area_path.count("/") - 1
+    params = {"path": area_path, "depth": depth, "first": first_day, "last": last_day}
+    if source == "rollup":
+        relation = "rollup_alarm_daily"
+    else:
+        lo, hi = _utc_midnight(first_day - timedelta(days=1)), _utc_midnight(last_day + timedelta(days=1))
+        params |= {"lo": lo, "hi": hi}
+        where = "area_path LIKE :path || '%' AND opened_at >= :lo AND opened_at < :hi"
+        relation = f"({_daily_sql('true', hourly='(' + ALARM_FACTS.format(where=where) + ')')})"
+    sums = ", ".join(f"sum({c})" for c in ALARM_COLUMNS)
+    rows = session.execute(
+        text(
+            f"""
+            SELECT GROUPING(f.type) AS g_type, GROUPING(f.day) AS g_day, f.area_path, f.type, f.day, {sums}
+            FROM {relation} f
+            WHERE f.depth IN (:depth, :depth + 1) AND f.area_path LIKE :path || '%'
+              AND f.day >= :first AND f.day <= :last
+            GROUP BY GROUPING SETS ((f.area_path), (f.area_path, f.type), (f.area_path, f.day))
+            """
+        ),
+        params,
+    ).all()
+    figures = Figures(totals=dict.fromkeys(ALARM_COLUMNS, 0))
+    for row in rows:
+        values = {c: _num(v) for c, v in zip(ALARM_COLUMNS, row[5:], strict=True)}
+        own = row[2] == area_path
+        if row[0] and row[1]:
+            if own:
+                figures.totals = values
+            else:
+                figures.children[int(row[2].rstrip("/").rsplit("/", 1)[1])] = values
+        elif own and not row[0]:
+            figures.by_key[row[3]] = values
+        elif own:
+            figures.series.append((row[4], values["alarms"]))
     figures.series.sort()
     return figures
 

@@ -7,6 +7,9 @@ period is a plain `sum()` over rows whose `area_path` starts with the area's pat
 - `rollup_alarm_hourly` (UTC hour of `opened_at` × area path × type): alarms, acknowledged, seconds to
   acknowledge (sum), acknowledged ≤ 60 s / ≤ 180 s, resolved, seconds to resolve (sum). Asia/Shanghai has no
   daylight saving, so 24 UTC hours make a local day.
+- `rollup_alarm_daily` (local day × *every* area on the path — community, street, district, city — × type, from
+  the hourly rollup): an area's figures are its own rows and its children's the rows one level down, so a district
+  over 90 days reads a few thousand rows instead of one per alarm.
 - `rollup_task_daily` (local day of `window_start` × area path × kind × status × reason, the reason
   kept for cancelled and missed tasks): tasks, late (completed after
   the window's end), problems found.
@@ -71,6 +74,25 @@ def upgrade() -> None:
         """
     )
     op.execute("CREATE INDEX ix_rollup_alarm_hourly_area ON rollup_alarm_hourly (area_path text_pattern_ops, bucket)")
+    op.execute(
+        """
+        CREATE TABLE rollup_alarm_daily (
+            day           date        NOT NULL,
+            area_path     text        NOT NULL,
+            depth         smallint    NOT NULL,
+            type          text        NOT NULL,
+            alarms        integer     NOT NULL,
+            acknowledged  integer     NOT NULL,
+            ack_s_sum     double precision NOT NULL,
+            ack_le_60     integer     NOT NULL,
+            ack_le_180    integer     NOT NULL,
+            resolved      integer     NOT NULL,
+            resolve_s_sum double precision NOT NULL,
+            PRIMARY KEY (area_path, day, type)
+        )
+        """
+    )
+    op.execute("CREATE INDEX ix_rollup_alarm_daily_depth ON rollup_alarm_daily (depth, day)")
     op.execute(
         """
         CREATE TABLE rollup_task_daily (
@@ -138,5 +160,5 @@ def downgrade() -> None:
     else:
         op.execute("DROP TABLE IF EXISTS rollup_telemetry_hourly")
     op.execute("DROP INDEX IF EXISTS ix_alarm_opened")
-    for table in ("rollup_state", "rollup_task_day", "rollup_task_daily", "rollup_alarm_hourly"):
+    for table in ("rollup_state", "rollup_task_day", "rollup_task_daily", "rollup_alarm_daily", "rollup_alarm_hourly"):
         op.execute(f"DROP TABLE IF EXISTS {table}")
