@@ -12,9 +12,11 @@ terminals, 25 per care center, one sample every `--sample-minutes`). Then:
 1. the rollups are built in full (`refresh_rollups(full=True)`), then refreshed incrementally after 0.5 % of the
    alarms changed and 200 tasks moved a day (what the 5-minute scheduler job does);
 2. each dashboard request — alarms (from the hourly rollup, and per day from the daily one) and visits at district,
-   street and community level for the current month and for the whole history, the care-center monitor's feeds for 7 and 30 days — runs `--repeats` times from the
-   rollups and from the raw tables, alternately, in the same run; p50/p95 of each, and whether both gave the same
-   figures.
+   street and community level for the current month and for the whole history, the care-center monitor's feeds
+   for 7 and 30 days — runs `--repeats` times from the rollups and from the raw tables, alternately, in the same
+   run; p50/p95 of each, and whether both gave the same figures;
+3. the supervision sections through the API (`--api-repeats` each): a district supervisor's alarms and visits at
+   each tier, for the current month and for the whole history, as the sections compute them.
 
 Target: p95 ≤ 300 ms per dashboard request. `--url` uses an existing migrated, empty database instead.
 """
