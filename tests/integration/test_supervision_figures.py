@@ -121,6 +121,9 @@ def test_alarms_at_every_tier(api: Any) -> None:
     assert (totals["alarms"], totals["ack_p50_s"], totals["ack_within_180s"]) == (1, 90.0, 1)
     assert (totals["active_residents"], totals["alarms_per_1000_residents"]) == (0, None)
     assert get(api, "sv_coordinator", "alarms")["totals"]["alarms"] == 6
+    client, headers = api
+    areas = client.get("/api/supervision/areas", headers=headers["sv_district"]).json()
+    assert [area["id"] for area in areas] == [2, 3, 6]  # the district, then its streets
 
 
 @pytest.mark.parametrize(
@@ -232,6 +235,8 @@ def test_meals_of_a_district(api: Any) -> None:
     kinds = {(e["kind"], e["subject"]) for e in body["exceptions"]}
     assert ("meal_not_collected_no_call", "老人3") in kinds and ("meal_not_collected_open", "老人4") in kinds
     assert ("meal_point_over_capacity", "助餐点1") in kinds
+    no_call = next(e for e in body["exceptions"] if e["kind"] == "meal_not_collected_no_call")
+    assert no_call["link"] == "/api/meals/orders?date=2026-11-06&meal_point_id=1&status=not_collected"
     points = {row["name"]: row for row in get(api, "sv_district", "meals/points")["rows"]}
     # point 1: meals 3 Nov lunch (3 seats), 4 Nov (delivery only), 5 Nov, 6 Nov, 22 Nov breakfast → 6 seats over
     # 5 meals of 2 seats; point 2: 7 Nov, 22 Nov dinner, 5 Nov (a delivery for r5) → 2 seats over 3 meals of 10

@@ -17,7 +17,18 @@ from eldercare_platform.core.scope import ScopeKind
 from eldercare_platform.supervision.models import ExceptionKind
 from eldercare_platform.supervision.rollups import ORIGIN, alarm_hours_sql, alarm_watermark
 from eldercare_platform.supervision.schemas import Exception_, Figure, SectionFigures, Series
-from eldercare_platform.supervision.sections import GROUPED, Row, assemble, count, grouped, keyed, merge, number, ratio
+from eldercare_platform.supervision.sections import (
+    GROUPED,
+    Row,
+    assemble,
+    count,
+    grouped,
+    keyed,
+    merge,
+    number,
+    plain_plans,
+    ratio,
+)
 from eldercare_platform.supervision.tier import Period, Tier
 
 ACK_TARGET_60 = 0.975  # TSA/TEC: 97.5 % of calls answered within 60 s
@@ -88,6 +99,7 @@ def active_residents(session: Session, tier: Tier) -> tuple[Row, dict[int, Row]]
 def alarms_section(session: Session, *, tier: Tier, period: Period, now: datetime) -> SectionFigures:
     """Counts by type, outcome and hour; time to acknowledge / resolve (p50, p90); the shares acknowledged within
     60 s and 180 s (inclusive); repeat callers; alarms per 1,000 active residents."""
+    plain_plans(session)
     params = {**tier.params, **period.params, "now": now, "repeat": REPEAT_CALLER_ALARMS}
     base = _in_period(tier)
     main = grouped(

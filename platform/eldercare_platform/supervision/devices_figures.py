@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from eldercare_platform.supervision.models import ExceptionKind
 from eldercare_platform.supervision.schemas import Exception_, Figure, SectionFigures
-from eldercare_platform.supervision.sections import GROUPED, Row, assemble, count, grouped, merge, ratio
+from eldercare_platform.supervision.sections import GROUPED, Row, assemble, count, grouped, merge, plain_plans, ratio
 from eldercare_platform.supervision.tier import Period, Tier
 
 LOW_BATTERY_PCT = 20  # the gateway's default `low_battery_pct`: below it a heartbeat raises a low-battery fault
@@ -31,7 +31,8 @@ def _devices(tier: Tier) -> str:
 
 
 def _faults(tier: Tier) -> str:
-    """Device-fault alarms (silent, mains lost, low battery) located in the area, with what covers each."""
+    """Device-fault alarms (silent, mains lost, low battery) located in the area, open now or opened in the period,
+    with what covers each."""
     return f"""
         SELECT a.id, a.type, a.device_serial, a.opened_at, a.resolved_at, {tier.child_sql("a.area_path")} AS child_id,
                CASE WHEN EXISTS (SELECT 1 FROM task c WHERE c.alarm_id = a.id AND c.kind = 'substitute_cover'
@@ -40,7 +41,8 @@ def _faults(tier: Tier) -> str:
                                  AND c.status NOT IN ('cancelled', 'missed')) THEN 'task'
                     ELSE 'none' END AS cover
         FROM alarm a JOIN alarm_type ty ON ty.type = a.type AND ty.is_device_fault
-        WHERE {tier.in_area_sql("a.area_path")} AND {tier.scope.alarms_sql("a")}"""
+        WHERE (a.resolved_at IS NULL OR (a.opened_at >= :period_start AND a.opened_at < :period_end))
+          AND {tier.in_area_sql("a.area_path")} AND {tier.scope.alarms_sql("a")}"""
 
 
 def _figures(row: Row) -> dict[str, Figure]:
@@ -64,6 +66,7 @@ def _figures(row: Row) -> dict[str, Figure]:
 
 def devices_section(session: Session, *, tier: Tier, period: Period, now: datetime) -> SectionFigures:
     """Online share, silent devices by age of silence, low batteries, open faults and what covers them."""
+    plain_plans(session)
     params = {
         **tier.params,
         **period.params,
@@ -142,7 +145,7 @@ def devices_section(session: Session, *, tier: Tier, period: Period, now: dateti
                 subject=str(row.serial),
                 message=f"{row.kind} 失联超过7天 silent for more than 7 days",
                 since=row.last_seen_at,
-                link=f"/api/devices/{row.serial}",
+                link=f"/api/devices?serial={row.serial}",
             )
         )
     return assemble(

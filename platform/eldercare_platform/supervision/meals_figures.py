@@ -10,7 +10,17 @@ from sqlmodel import Session
 
 from eldercare_platform.supervision.models import ExceptionKind
 from eldercare_platform.supervision.schemas import Exception_, Figure, SectionFigures, Series
-from eldercare_platform.supervision.sections import GROUPED, Row, assemble, count, grouped, keyed, merge, ratio
+from eldercare_platform.supervision.sections import (
+    GROUPED,
+    Row,
+    assemble,
+    count,
+    grouped,
+    keyed,
+    merge,
+    plain_plans,
+    ratio,
+)
 from eldercare_platform.supervision.tier import Period, Tier
 
 
@@ -43,6 +53,7 @@ def _figures(row: Row) -> dict[str, Figure]:
 def meals_section(session: Session, *, tier: Tier, period: Period, now: datetime) -> SectionFigures:
     """Orders, delivered / collected, 送达率 = served / settled, not collected and what followed (the welfare
     call's outcome)."""
+    plain_plans(session)
     params = {**tier.params, **period.params, "now": now}
     base = _orders(tier)
     main = grouped(
@@ -102,12 +113,12 @@ def meals_section(session: Session, *, tier: Tier, period: Period, now: datetime
                 else "未取餐, 关怀呼叫未结 not collected, welfare call open"
             ),
             since=row.deadline,
-            link=f"/api/meals/orders/{row.id}",
+            link=f"/api/meals/orders?date={row.service_date}&meal_point_id={row.meal_point_id}&status=not_collected",
         )
         for row in session.execute(
             text(
                 f"""WITH o AS ({base})
-                SELECT o.id, o.child_id, o.deadline, r.name, {followed_sql} AS value
+                SELECT o.id, o.child_id, o.deadline, o.service_date, o.meal_point_id, r.name, {followed_sql} AS value
                 FROM o JOIN resident r ON r.id = o.resident_id LEFT JOIN alarm w ON w.id = o.welfare_alarm_id
                 WHERE o.status = 'not_collected' AND (w.id IS NULL OR w.resolved_at IS NULL)
                 ORDER BY o.deadline LIMIT 100"""
@@ -144,6 +155,7 @@ def meals_section(session: Session, *, tier: Tier, period: Period, now: datetime
 def point_rows(session: Session, *, tier: Tier, period: Period) -> list[dict[str, Any]]:
     """Capacity use per meal point in the area: seats taken (live dine-in and pick-up orders) per meal served,
     against `capacity_per_meal`; the average and the peak over the meals that had orders."""
+    plain_plans(session)
     rows = session.execute(
         text(
             f"""WITH p AS (

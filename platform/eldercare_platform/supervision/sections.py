@@ -3,7 +3,8 @@ into rates, and assemble the common `SectionFigures`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,25 @@ GROUPED = "GROUP BY GROUPING SETS ((child_id), ())"
 """Append to a query over a CTE with a `child_id` column, selecting `child_id, GROUPING(child_id) = 1 AS is_total`."""
 
 MAX_EXCEPTIONS = 50
+
+
+def plain_plans(session: Session) -> None:
+    """Settings for this transaction's figure queries: no JIT compilation (their cost estimates — correlated
+    sub-plans over a district's rows — pass `jit_above_cost`, and compiling took longer, ~1 s, than running them),
+    and room to sort a district's quarter of visits in memory rather than on disk."""
+    session.execute(text("SET LOCAL jit = off"))
+    session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
+@contextmanager
+def without_nested_loops(session: Session) -> Iterator[None]:
+    """Hash and merge joins only, for a query whose row estimates through recursive CTEs are far too low (a nested
+    loop over 70,000 × 20,000 rows took minutes where a hash join takes under a second)."""
+    session.execute(text("SET LOCAL enable_nestloop = off"))
+    try:
+        yield
+    finally:
+        session.execute(text("SET LOCAL enable_nestloop = on"))
 
 
 def ratio(part: Any, whole: Any) -> float | None:

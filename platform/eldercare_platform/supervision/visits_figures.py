@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -10,14 +10,23 @@ from sqlmodel import Session
 
 from eldercare_platform.supervision.models import ExceptionKind
 from eldercare_platform.supervision.schemas import Exception_, Figure, SectionFigures, Series
-from eldercare_platform.supervision.sections import GROUPED, Row, assemble, count, grouped, keyed, merge, number, ratio
+from eldercare_platform.supervision.sections import (
+    Row,
+    assemble,
+    count,
+    number,
+    plain_plans,
+    ratio,
+    without_nested_loops,
+)
 from eldercare_platform.supervision.tier import Period, Tier
 
 VISIT_RATE_TARGET = 0.9  # the platform's coverage alert threshold (ELDERCARE_COVERAGE_BEHIND_RATIO default)
 
 
-def _visits(tier: Tier) -> str:
-    """Visit tasks whose window starts in the period, in the area and scope, with `due` / `excused` decided."""
+def _visits(tier: Tier, only: str = "true") -> str:
+    """Visit tasks whose window starts in the period, in the area and scope, with `excused` decided (`only`: a
+    further condition on `t`, to read fewer rows)."""
     return f"""
         SELECT t.id, t.status, t.status_reason, t.resident_id, t.assignee_staff_id, t.window_start, t.window_end,
                t.checked_in_at, t.completed_at, t.problem_found, {tier.child_sql("t.area_path")} AS child_id,
@@ -29,17 +38,19 @@ def _visits(tier: Tier) -> str:
                       AND t.window_start < coalesce(least(s.ends_at, s.ended_at), 'infinity')))) AS excused
         FROM task t
         WHERE t.kind = 'visit' AND t.window_start >= :period_start AND t.window_start < :period_end
-          AND {tier.in_area_sql("t.area_path")} AND {tier.scope.path_sql("t.area_path")}"""
+          AND {tier.in_area_sql("t.area_path")} AND {tier.scope.path_sql("t.area_path")} AND {only}"""
 
 
-def _due(tier: Tier) -> str:
-    """Due visits (not excused; closed, or the window has ended by now) and when each problem was closed."""
+def _due(tier: Tier, only: str = "true") -> str:
+    """Every visit of the period (`x`) with `due` (not excused; closed, or the window has ended by now), `done`,
+    `late`, and when its problem was closed: the first task of its follow-up chain completed without a new one."""
     return f"""
-        v AS ({_visits(tier)}),
-        d AS (SELECT * FROM v WHERE NOT excused AND (status IN ('completed', 'missed') OR window_end <= :now)),
+        v AS ({_visits(tier, only)}),
+        p AS (SELECT id, completed_at FROM v
+              WHERE problem_found AND status = 'completed' AND NOT excused),
         chain AS (
-            SELECT d.id AS root, f.id, f.status, f.problem_found, f.completed_at
-            FROM d JOIN task f ON f.follow_up_of = d.id WHERE d.status = 'completed' AND d.problem_found
+            SELECT p.id AS root, f.id, f.status, f.problem_found, f.completed_at
+            FROM p JOIN task f ON f.follow_up_of = p.id
             UNION ALL
             SELECT c.root, f.id, f.status, f.problem_found, f.completed_at
             FROM chain c JOIN task f ON f.follow_up_of = c.id),
@@ -47,16 +58,20 @@ def _due(tier: Tier) -> str:
             SELECT root, min(completed_at) AS closed_at FROM chain
             WHERE status = 'completed' AND NOT problem_found AND completed_at <= :now GROUP BY root),
         x AS (
-            SELECT d.*, d.status = 'completed' AS done,
-                   d.status = 'completed' AND d.checked_in_at >= d.window_start + :late_after AS late,
-                   c.closed_at, EXTRACT(EPOCH FROM c.closed_at - d.completed_at) AS close_s
-            FROM d LEFT JOIN closing c ON c.root = d.id)"""
+            SELECT v.*,
+                   NOT v.excused AND (v.status IN ('completed', 'missed') OR v.window_end <= :now) AS due,
+                   v.status = 'completed' AND NOT v.excused AS done,
+                   v.status = 'completed' AND NOT v.excused AND v.checked_in_at >= v.window_start + :late_after AS late,
+                   NOT v.excused AND v.status NOT IN ('completed', 'missed') AND v.window_end > :now AS pending,
+                   c.closed_at, EXTRACT(EPOCH FROM c.closed_at - v.completed_at) AS close_s
+            FROM v LEFT JOIN closing c ON c.root = v.id)"""
 
 
-COUNTS = """count(*) AS due, count(*) FILTER (WHERE done) AS done, count(*) FILTER (WHERE late) AS late,
-            count(*) FILTER (WHERE status = 'missed') AS missed,
+COUNTS = """count(*) FILTER (WHERE due) AS due, count(*) FILTER (WHERE done) AS done,
+            count(*) FILTER (WHERE late) AS late, count(*) FILTER (WHERE due AND status = 'missed') AS missed,
             count(*) FILTER (WHERE done AND problem_found) AS problems,
             count(*) FILTER (WHERE closed_at IS NOT NULL) AS closed,
+            count(*) FILTER (WHERE excused) AS excused, count(*) FILTER (WHERE pending) AS pending,
             percentile_cont(0.5) WITHIN GROUP (ORDER BY close_s) AS close_median_s"""
 
 
@@ -84,61 +99,55 @@ def visits_section(
     session: Session, *, tier: Tier, period: Period, now: datetime, late_after: timedelta
 ) -> SectionFigures:
     """探访率 = done / due, late, missed (by reason), problems found, closed → 闭环率, median time to close."""
+    plain_plans(session)
     params = _params(tier, period, now, late_after)
-    main = grouped(
-        session,
-        f"WITH RECURSIVE {_due(tier)} SELECT child_id, GROUPING(child_id) = 1 AS is_total, {COUNTS} FROM x {GROUPED}",
+    total: Row = {}
+    children: dict[int, Row] = {}
+    per_day: dict[date, tuple[int, int]] = {}
+    # One pass: the children and the total, the missed by reason (of each and of all), and the days.
+    for line in session.execute(
+        text(
+            f"""WITH RECURSIVE {_due(tier)},
+            y AS (SELECT *, CASE WHEN due AND status = 'missed' THEN coalesce(status_reason, 'unknown') END AS reason,
+                         (window_start AT TIME ZONE 'Asia/Shanghai')::date AS day FROM x)
+            SELECT child_id, reason, day, GROUPING(child_id) AS gc, GROUPING(reason) AS gr, GROUPING(day) AS gd,
+                   {COUNTS}
+            FROM y GROUP BY GROUPING SETS ((child_id), (), (child_id, reason), (reason), (day))"""
+        ),
         params,
-    )
-    other = grouped(
-        session,
-        f"""WITH v AS ({_visits(tier)})
-        SELECT child_id, GROUPING(child_id) = 1 AS is_total, count(*) FILTER (WHERE excused) AS excused,
-               count(*) FILTER (WHERE NOT excused AND status NOT IN ('completed', 'missed') AND window_end > :now)
-                   AS pending
-        FROM v {GROUPED}""",
-        params,
-    )
-    reasons = keyed(
-        session,
-        f"""WITH RECURSIVE {_due(tier)}
-        , m AS (SELECT child_id, coalesce(status_reason, 'unknown') AS value FROM x WHERE status = 'missed')
-        SELECT child_id, GROUPING(child_id) = 1 AS is_total, value, count(*) AS n
-        FROM m GROUP BY GROUPING SETS ((child_id, value), (value))""",
-        params,
-        "missed",
-    )
-    total, children = merge(main, other, reasons)
+    ).mappings():
+        values = {key: line[key] for key in line if key not in ("child_id", "reason", "day", "gc", "gr", "gd")}
+        if not line["gd"]:
+            per_day[line["day"]] = (int(line["due"]), int(line["done"]))
+            continue
+        target = total if line["gc"] else children.setdefault(int(line["child_id"]), {}) if line["child_id"] else None
+        if target is None:
+            continue  # a visit located at the area itself (a community has no children): in the total only
+        if not line["gr"]:
+            if line["reason"] is not None:
+                target[f"missed.{line['reason']}"] = int(line["missed"])
+            continue
+        target.update(values)
 
-    per_day = {
-        row.day: (int(row.due), int(row.done))
-        for row in session.execute(
-            text(
-                f"""WITH RECURSIVE {_due(tier)}
-                SELECT (window_start AT TIME ZONE 'Asia/Shanghai')::date AS day, count(*) AS due,
-                       count(*) FILTER (WHERE done) AS done
-                FROM x GROUP BY 1"""
-            ),
-            params,
-        )
-    }
     series = [
         Series(key="visits_due_per_day", points=[(d.isoformat(), per_day.get(d, (0, 0))[0]) for d in period.days]),
         Series(key="visits_done_per_day", points=[(d.isoformat(), per_day.get(d, (0, 0))[1]) for d in period.days]),
     ]
 
     exceptions: list[Exception_] = []
-    for row in session.execute(
-        text(
-            f"""WITH RECURSIVE {_due(tier)}
-            SELECT x.id, x.child_id, x.status, x.status_reason, x.window_start, x.completed_at, x.closed_at, r.name,
-                   EXISTS (SELECT 1 FROM task f WHERE f.follow_up_of = x.id) AS followed
-            FROM x JOIN resident r ON r.id = x.resident_id
-            WHERE x.status = 'missed' OR (x.done AND x.problem_found AND x.closed_at IS NULL)
-            ORDER BY x.window_start LIMIT 200"""
-        ),
-        params,
-    ):
+    with without_nested_loops(session):
+        problems = session.execute(
+            text(
+                f"""WITH RECURSIVE {_due(tier, only="(t.status = 'missed' OR t.problem_found)")}
+                SELECT x.id, x.child_id, x.status, x.status_reason, x.window_start, x.completed_at, x.closed_at, r.name,
+                       EXISTS (SELECT 1 FROM task f WHERE f.follow_up_of = x.id) AS followed
+                FROM x JOIN resident r ON r.id = x.resident_id
+                WHERE (x.due AND x.status = 'missed') OR (x.done AND x.problem_found AND x.closed_at IS NULL)
+                ORDER BY x.window_start LIMIT 200"""
+            ),
+            params,
+        ).all()
+    for row in problems:
         if row.status == "missed":
             if row.followed:
                 continue  # reassigned: the new visit is in the figures on its own day
@@ -196,6 +205,7 @@ def caregiver_rows(
     session: Session, *, tier: Tier, period: Period, now: datetime, late_after: timedelta
 ) -> list[dict[str, Any]]:
     """The same figures per caregiver (the assignee of the due visits; unassigned visits under `staff_id` None)."""
+    plain_plans(session)
     params = _params(tier, period, now, late_after)
     rows = session.execute(
         text(
