@@ -35,6 +35,7 @@ from eldercare_platform.planning.solver import travel_model
 from eldercare_platform.planning.views import router as planning_router
 from eldercare_platform.residents.views import router as residents_router
 from eldercare_platform.roster.views import router as roster_router
+from eldercare_platform.supervision.monitor_views import router as supervision_monitor_router
 from eldercare_platform.supervision.views import router as supervision_router
 from eldercare_platform.system.views import health_router
 from eldercare_platform.system.views import router as system_router
@@ -122,6 +123,7 @@ def create_app(settings: ApiSettings, *, connect_broker: bool = True, clock: Clo
         meals_router,
         planning_router,
         supervision_router,
+        supervision_monitor_router,
         system_router,
         meta_router,
     )

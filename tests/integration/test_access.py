@@ -118,6 +118,9 @@ PROTECTED = [
     ("get", "/api/supervision/meals/points"),
     ("get", "/api/supervision/devices"),
     ("get", "/api/supervision/areas"),
+    ("get", "/api/supervision/services/statement"),
+    ("get", "/api/supervision/monitor"),
+    ("get", "/api/supervision/monitor/residents/1"),
 ]
 
 

@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ from eldercare_platform.alarms.service import open_welfare_call
 from eldercare_platform.alerts.models import AlertKind
 from eldercare_platform.alerts.service import raise_alert
 from eldercare_platform.areas.models import Area, AreaLevel
-from eldercare_platform.core.clock import FixedClock, local_date
+from eldercare_platform.core.clock import LOCAL_TIMEZONE, FixedClock, local_date
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.core.security import hash_password
 from eldercare_platform.devices.models import Device, DeviceKind
@@ -1154,6 +1154,77 @@ CHECKS: dict[str, Callable[[Walk], None]] = {
     "/api/supervision/visits/caregivers": _supervision_table("visits/caregivers", _caregivers_in),
     "/api/supervision/meals/points": _supervision_table("meals/points", _meal_points_in),
 }
+
+
+# --- issue 14's services statement and care-center monitor (supervision.read) ---
+
+_NOVEMBER = (date(2026, 11, 1), date(2026, 12, 1))  # TEST_NOW's local month: the statement's default
+
+
+def _statement(walk: Walk) -> None:
+    """The settlement lines: exactly the residents in scope with a service entitlement or a delivered service in
+    the month, evidence only from tasks in scope; an institution holds no homes, so no lines."""
+    body = walk.readable("/api/supervision/services/statement", Permission.SUPERVISION_READ)
+    if body is None:
+        return
+    start, end = (datetime.combine(day, datetime.min.time(), tzinfo=LOCAL_TIMEZONE) for day in _NOVEMBER)
+    candidates = {
+        rid
+        for (rid,) in psql(
+            walk.world.url,
+            "SELECT resident_id FROM care_plan WHERE superseded_by IS NULL AND jsonb_array_length(services) > 0"
+            " AND valid_from < %s AND (valid_to IS NULL OR valid_to >= %s)"
+            " UNION SELECT resident_id FROM task WHERE kind = 'service' AND status = 'completed'"
+            " AND coalesce(checked_in_at, completed_at) >= %s AND coalesce(checked_in_at, completed_at) < %s",
+            (_NOVEMBER[1], _NOVEMBER[0], start, end),
+        )
+    }
+    expected = candidates & walk.oracle.residents_of(walk.scope) if walk.scope[0] != "institution" else set()
+    assert expected or walk.scope[0] != "all", "the seeded care plans entitle services, or this proves nothing"
+    assert {line["resident_id"] for line in body["lines"]} == expected
+    visible_tasks = walk.oracle.tasks_of(walk.scope)
+    assert all(e["task_id"] in visible_tasks for line in body["lines"] for e in line["evidence"])
+
+
+def _facilities_in_scope(walk: Walk) -> set[tuple[str, int]]:
+    centers = psql(walk.world.url, "SELECT 'care_center', id, area_id, NULL::int FROM care_center")
+    institutions = psql(walk.world.url, "SELECT 'institution', id, area_id, id FROM institution")
+    return {(kind, fid) for kind, fid, area, inst in centers + institutions if walk.oracle.sees(walk.scope, area, inst)}
+
+
+def _monitor(walk: Walk) -> None:
+    """The care centers and institutions in scope (an institution: itself), exceptions only about its terminals."""
+    body = walk.readable("/api/supervision/monitor", Permission.SUPERVISION_READ)
+    if body is None:
+        return
+    assert {(p["kind"], p["id"]) for p in body["facilities"]} == _facilities_in_scope(walk)
+    for exception in body["exceptions"]:
+        assert walk.oracle.serial_seen(walk.scope, exception["subject"].split(" · ")[-1]), exception
+
+
+def _monitor_resident(walk: Walk) -> None:
+    """A resident's vitals: 200 when their home is in scope or a care center's / institution's terminal in scope is
+    theirs, 404 otherwise."""
+    may = walk.may(Permission.SUPERVISION_READ)
+    worn = psql(
+        walk.world.url, "SELECT resident_id, serial FROM device WHERE resident_id IS NOT NULL AND household_id IS NULL"
+    )
+    for rid in _sample_residents(walk):
+        visible = walk.oracle.sees(walk.scope, walk.oracle.resident_area(rid), None) or any(
+            r == rid and walk.oracle.serial_seen(walk.scope, serial) for r, serial in worn
+        )
+        body = walk.get(f"/api/supervision/monitor/residents/{rid}", expect=(200 if visible else 404) if may else 403)
+        if may and visible:
+            assert body["resident"]["id"] == rid
+
+
+CHECKS.update(
+    {
+        "/api/supervision/services/statement": _statement,
+        "/api/supervision/monitor": _monitor,
+        "/api/supervision/monitor/residents/{resident_id}": _monitor_resident,
+    }
+)
 
 
 @pytest.fixture(scope="module")

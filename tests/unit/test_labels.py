@@ -33,14 +33,16 @@ from eldercare_platform.roster.models import (
 from eldercare_platform.routing.problem import UNASSIGNED_REASONS
 from eldercare_platform.supervision.columns import FIGURES as SUPERVISION_FIGURES
 from eldercare_platform.supervision.models import ExceptionKind
+from eldercare_platform.supervision.monitor_columns import FIGURES as SERVICES_MONITOR_FIGURES
+from eldercare_platform.supervision.monitor_schemas import FacilityKind, MonitorExceptionKind, StatementExceptionKind
 from eldercare_platform.tasks.checklists import ALL_ITEMS, GROUPS, MEAL_OUTCOMES, PROBLEM_CATEGORIES, ChecklistAnswer
 from eldercare_platform.tasks.models import EngineReason, TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
 from eldercare_platform.users.permissions import Permission
 
 ENUMS: dict[str, list[Any]] = {
-    "supervisionException": list(ExceptionKind),
-    "supervisionFigure": list(SUPERVISION_FIGURES),
+    "supervisionException": [*ExceptionKind, *StatementExceptionKind, *MonitorExceptionKind],
+    "supervisionFigure": list({**SUPERVISION_FIGURES, **SERVICES_MONITOR_FIGURES}),
     "alarmState": list(AlarmState),
     "traceAction": list(TraceAction),
     "callResult": list(CallResult),
@@ -92,6 +94,7 @@ ENUMS: dict[str, list[Any]] = {
     "checklistAnswer": list(get_args(ChecklistAnswer)),
     "checklistGroup": list(GROUPS),
     "checklistItem": [item.key for item in ALL_ITEMS],
+    "facilityKind": list(FacilityKind),
 }
 
 

@@ -37,6 +37,8 @@ from eldercare_platform.roster.models import (
 from eldercare_platform.routing.problem import UNASSIGNED_REASONS
 from eldercare_platform.supervision.columns import FIGURES as SUPERVISION_FIGURES
 from eldercare_platform.supervision.models import ExceptionKind
+from eldercare_platform.supervision.monitor_columns import FIGURES as SERVICES_MONITOR_FIGURES
+from eldercare_platform.supervision.monitor_schemas import FacilityKind, MonitorExceptionKind, StatementExceptionKind
 from eldercare_platform.tasks.checklists import ALL_ITEMS, GROUPS, MEAL_OUTCOMES, PROBLEM_CATEGORIES, ChecklistAnswer
 from eldercare_platform.tasks.models import EngineReason, TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.users.models import Role
@@ -571,6 +573,25 @@ _kind(
     "checklistItem", [item.key for item in ALL_ITEMS], {item.key: (item.label_zh, item.label_en) for item in ALL_ITEMS}
 )
 
+# Issue 14: exceptions of the purchased-services statement and of the care-center monitor (supervision).
+STATEMENT_EXCEPTION: dict[str, Words] = {
+    StatementExceptionKind.EVV_UNVERIFIED: ("服务记录未通过EVV核验", "Sessions without verified EVV"),
+    StatementExceptionKind.OVER_ENTITLEMENT: ("服务时长超出应享", "More hours delivered than entitled"),
+    StatementExceptionKind.NOT_DELIVERED: ("应享服务未提供", "Entitled service not delivered"),
+}
+MONITOR_EXCEPTION: dict[str, Words] = {
+    MonitorExceptionKind.SMOKE: ("烟雾报警", "Smoke"),
+    MonitorExceptionKind.VITALS_OUT_OF_RANGE: ("体征异常", "Vitals out of range"),
+    MonitorExceptionKind.NIGHT_BED_EXIT: ("夜间离床", "Bed exit at night"),
+    MonitorExceptionKind.CAMERA_OFFLINE: ("摄像头离线", "Camera offline"),
+    MonitorExceptionKind.ROOM_OUT_OF_RANGE: ("室内温湿度异常", "Room temperature or humidity out of range"),
+}
+FACILITY_KIND: dict[str, Words] = {
+    FacilityKind.CARE_CENTER: ("照料中心", "Care center"),
+    FacilityKind.INSTITUTION: ("养老机构", "Institution"),
+}
+_kind("facilityKind", _members(FacilityKind), FACILITY_KIND)
+
 
 # --- issue 14: the supervision figures (supervision/models.py, supervision/columns.py) ---
 SUPERVISION_EXCEPTION: dict[str, Words] = {
@@ -588,11 +609,15 @@ SUPERVISION_EXCEPTION: dict[str, Words] = {
     ExceptionKind.DEVICE_FAULT_UNCOVERED: ("设备故障超2小时无照看", "Device fault > 2 h without cover"),
     ExceptionKind.DEVICE_SILENT_OVER_7D: ("设备失联超过7天", "Device silent for more than 7 days"),
 }
-_kind("supervisionException", _members(ExceptionKind), SUPERVISION_EXCEPTION)
+_kind(  # the figures' sections, the services statement's and the monitor's: one kind for every `exceptions[].kind`
+    "supervisionException",
+    _members(ExceptionKind, StatementExceptionKind, MonitorExceptionKind),
+    {**SUPERVISION_EXCEPTION, **STATEMENT_EXCEPTION, **MONITOR_EXCEPTION},
+)
 _kind(
     "supervisionFigure",
-    list(SUPERVISION_FIGURES),
-    {key: (column.zh, column.en) for key, column in SUPERVISION_FIGURES.items()},
+    list({**SUPERVISION_FIGURES, **SERVICES_MONITOR_FIGURES}),
+    {key: (column.zh, column.en) for key, column in {**SUPERVISION_FIGURES, **SERVICES_MONITOR_FIGURES}.items()},
 )
 
 
