@@ -1053,6 +1053,8 @@ def _supervision(section: str) -> Callable[[Walk], None]:
             for key, value in _supervision_expected(walk, section, shown).items():
                 got = sum(totals[part] for part in key.split("+"))
                 assert got == value, (section, area, key, got, value)
+                if walk.scope[0] == "all" and area is None:
+                    assert value > 0, f"{section}: the world has nothing to count ({key}), the check is vacuous"
 
     return check
 

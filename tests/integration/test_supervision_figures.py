@@ -314,3 +314,11 @@ def test_exports_are_the_children_table_and_a_totals_row(api: Any) -> None:
         "/api/supervision/meals/points", params={**PERIOD, "format": "csv"}, headers=headers["sv_district"]
     )
     assert points.content.decode("utf-8-sig").splitlines()[1].startswith("助餐点1,2,5,7,6,3,0.6,1.5,1")
+    caregivers = client.get(
+        "/api/supervision/visits/caregivers", params={**PERIOD, "format": "xlsx"}, headers=headers["sv_district"]
+    )
+    sheet = load_workbook(io.BytesIO(caregivers.content)).active
+    assert sheet is not None
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][:4] == ["护理员", "所属机构", "应探访", "已探访"]
+    assert rows[1][:4] == ["张护理", None, 3, 2]  # 张护理 has no institution: an empty cell
