@@ -40,6 +40,7 @@ from eldercare_platform.supervision.monitor_schemas import (
     ResidentVitals,
 )
 from eldercare_platform.supervision.schemas import AreaRef, ChildFigures, Exception_, Series, worst_first
+from eldercare_platform.supervision.sections import plain_plans
 from eldercare_platform.supervision.tier import Period, Tier
 from eldercare_platform.users.models import User
 
@@ -236,6 +237,7 @@ def _label(kind: str) -> str:
 
 def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, end: datetime) -> Monitor:
     """The terminals' feeds of the care centers and institutions under `area_path` (in scope) in [start, end)."""
+    plain_plans(session)
     params: dict[str, Any] = {"area_path": area_path}
     centers = institutions = "true"
     if scope.kind is ScopeKind.INSTITUTION:  # an institution sees itself, no care center

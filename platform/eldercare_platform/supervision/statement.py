@@ -40,6 +40,7 @@ from eldercare_platform.supervision.monitor_schemas import (
     StatementLine,
 )
 from eldercare_platform.supervision.schemas import ChildFigures, Exception_, Series, worst_first
+from eldercare_platform.supervision.sections import plain_plans
 from eldercare_platform.supervision.tier import Period, Tier
 from eldercare_platform.tasks.reads import VERIFIED_WITHIN_M, distance_m
 
@@ -190,6 +191,7 @@ def statement(
     verified_within_m: float = VERIFIED_WITHIN_M,
 ) -> Statement:
     """The settlement lines of the homes under `area_path` (already checked to be in scope) for a month."""
+    plain_plans(session)
     first, last, start, end = month_bounds(month)
     located = LOCATED.format(scope=scope.residents_sql("r"))
     params: dict[str, Any] = {
