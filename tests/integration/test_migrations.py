@@ -35,6 +35,12 @@ SERVICES = {
     "task_staff_feed",  # 0012
     "idempotent_request",  # 0013
     "task_photo",
+    "rollup_alarm_hourly",  # 0014
+    "rollup_alarm_daily",
+    "rollup_task_daily",
+    "rollup_task_day",
+    "rollup_telemetry_hourly",
+    "rollup_state",
 }
 RAW_SQL_TABLES = TIME_SERIES | ALARM_CENTER | SERVICES  # created by migrations in SQL, not from SQLModel classes
 

@@ -115,6 +115,7 @@ def test_scheduler_registers_every_job(database_url: str) -> None:
         "meal_watch",
         "nightly_plan",
         "intraday_replan",
+        "supervision_rollups",
     }
 
 
@@ -144,6 +145,7 @@ def test_every_job_declared_beside_a_domain_is_discovered_and_can_be_disabled(
         "meal_watch",
         "nightly_plan",
         "intraday_replan",
+        "supervision_rollups",
     }
     base: dict[str, Any] = {"environment": "test", "database_url": database_url, "broker_auth_dir": tmp_path}
     engine = engine_for(SchedulerSettings(**base).sqlalchemy_url, 2)

@@ -180,3 +180,7 @@ class SchedulerSettings(BaseProcessSettings, DatabaseSettingsMixin, ServiceRules
         default=60, ge=5, le=3600, description="How often today's plans are re-made where something changed"
     )
     intraday_replan_enabled: bool = True
+    supervision_rollups_seconds: int = Field(
+        default=300, ge=30, le=86_400, description="How often the supervision rollups are brought up to date"
+    )
+    supervision_rollups_enabled: bool = True

@@ -1,0 +1,407 @@
+"""Supervision dashboards at district size: rollup-backed figure queries beside the same figures from raw rows.
+
+    .venv/bin/python -m bench.dashboards [--residents 50000] [--days 90] [--alarms-per-day 1500]
+                                         [--terminals 300] [--sample-minutes 15] [--repeats 30]
+
+A fresh PostgreSQL (under var/bench/dashboards) is migrated and filled, in SQL, with a generated district: one
+district of `--residents` residents in 10 streets × 10 communities, `--days` of history up to the current hour —
+alarms (acknowledged and resolved with plausible delays), visits and purchased-service tasks (completed, late,
+missed, cancelled for hospital stays; the next 14 days planned) and care-center terminal telemetry (`--terminals`
+terminals, 25 per care center, one sample every `--sample-minutes`). Then:
+
+1. the rollups are built in full (`refresh_rollups(full=True)`), then refreshed incrementally after 0.5 % of the
+   alarms changed and 200 tasks moved a day, then once more with nothing changed (what the 5-minute scheduler job
+   does);
+2. each dashboard request — alarms (from the hourly rollup, and per day from the daily one) and visits at district,
+   street and community level for the current month and for the whole history, the care-center monitor's feeds
+   for 7 and 30 days — runs `--repeats` times from the rollups and from the raw tables, alternately, in the same
+   run; p50/p95 of each, and whether both gave the same figures;
+3. the supervision sections through the API (`--api-repeats` each): a district supervisor's alarms and visits at
+   each tier, for the current month and for the whole history, as the sections compute them.
+
+Target: p95 ≤ 300 ms per dashboard request. `--url` uses an existing migrated, empty database instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
+from sqlmodel import Session
+
+from bench.harness import Report, machine, percentiles, private_postgres
+from eldercare_platform.core.clock import local_date
+from eldercare_platform.migrate import upgrade
+from eldercare_platform.supervision.rollups import (
+    Figures,
+    Source,
+    alarm_daily_figures,
+    alarm_figures,
+    refresh_rollups,
+    task_figures,
+    telemetry_figures,
+)
+
+STREETS = 10
+COMMUNITIES_PER_STREET = 10
+TERMINALS_PER_CENTER = 25
+TARGET_P95_MS = 300.0
+SOURCES: tuple[Source, ...] = ("rollup", "raw")
+
+AREAS = """
+INSERT INTO area (id, code, name, level, parent_id, path) VALUES
+  (1, 'B1', '测试市', 'city', NULL, '/1/'), (2, 'B2', '测试区', 'district', 1, '/1/2/');
+INSERT INTO area (id, code, name, level, parent_id, path)
+SELECT 10 + s, 'B' || (10 + s), '街道' || s, 'street', 2, '/1/2/' || (10 + s) || '/'
+FROM generate_series(0, :streets - 1) s;
+INSERT INTO area (id, code, name, level, parent_id, path)
+SELECT 100 + c, 'B' || (100 + c), '社区' || c, 'community', 10 + c / :per_street,
+       '/1/2/' || (10 + c / :per_street) || '/' || (100 + c) || '/'
+FROM generate_series(0, :streets * :per_street - 1) c;
+SELECT setval(pg_get_serial_sequence('area', 'id'), 1000);
+"""
+
+PEOPLE = """
+INSERT INTO household (id, area_id, address, enrolled_at)
+SELECT n, 100 + n % (:streets * :per_street), '测试路' || n || '号', :start FROM generate_series(1, :residents) n;
+SELECT setval(pg_get_serial_sequence('household', 'id'), :residents + 1);
+INSERT INTO resident (id, household_id, name, gender, birth_date, capability_level, care_tier, consent_data_processing,
+                      consent_share_with_family, consent_camera, status)
+SELECT n, n, '居民' || n, CASE WHEN n % 2 = 0 THEN 'female' ELSE 'male' END, DATE '1940-01-01' + n % 7000,
+       'intact', CASE WHEN n % 10 = 0 THEN 'high_risk' WHEN n % 10 < 4 THEN 'key' ELSE 'regular' END,
+       true, true, false, CASE WHEN n % 50 = 0 THEN 'in_institution' ELSE 'active' END
+FROM generate_series(1, :residents) n;
+SELECT setval(pg_get_serial_sequence('resident', 'id'), :residents + 1);
+"""
+
+HOME = """(SELECT '/1/2/' || (10 + (r % (:streets * :per_street)) / :per_street) || '/'
+                  || (100 + r % (:streets * :per_street)) || '/')"""
+
+ALARMS = f"""
+INSERT INTO alarm (source_key, type, priority, state, resident_id, household_id, area_path, device_serial, opened_at,
+                   last_event_at, ack_due_at, reach_due_at, resolve_due_at, acknowledged_at, resolved_at, outcome)
+SELECT 'bench:' || n, t.type, t.priority,
+       CASE WHEN opened > :now - interval '20 minutes' THEN 'new'
+            WHEN opened > :now - interval '2 hours' THEN 'acknowledged' ELSE 'resolved' END,
+       r, r, {HOME}, 'HA' || lpad(r::text, 8, '0'), opened, opened,
+       opened + interval '60 seconds', opened + interval '10 minutes', opened + interval '1 hour',
+       CASE WHEN opened > :now - interval '20 minutes' THEN NULL ELSE opened + ack END,
+       CASE WHEN opened > :now - interval '2 hours' THEN NULL
+            ELSE opened + ack + interval '1 second' * (600 + n % 3000) END,
+       CASE WHEN opened > :now - interval '2 hours' THEN NULL WHEN n % 7 = 0 THEN 'dispatched' ELSE 'false_alarm' END
+FROM (SELECT n, 1 + (n * 7919) % :residents AS r,
+             :now - interval '1 second' * ((n * 104729) % (:days * 86400)) AS opened,
+             interval '1 second' * (5 + ((n * 31) % 100) * ((n * 17) % 100) / 40) AS ack
+      FROM generate_series(CAST(1 AS bigint), :alarms) n) a
+JOIN (SELECT row_number() OVER () - 1 AS k, type, priority FROM
+      (VALUES ('sos', 1), ('sos', 1), ('sos', 1), ('fall', 1), ('smoke', 1), ('abnormal_vitals', 2),
+              ('bed_exit', 2), ('inactivity', 2), ('door_open', 3), ('device_silent', 4),
+              ('low_battery', 5), ('low_battery', 5)) v(type, priority)) t ON t.k = a.n % 12
+"""
+"""Acknowledgement after 5 s to ~4 min (most within a minute), resolution 10–60 min later; the last two hours open."""
+
+TASKS = f"""
+INSERT INTO task (kind, status, status_reason, source, service, resident_id, household_id, area_id, area_path,
+                  window_start, window_end, duration_minutes, completed_at, checked_in_at, problem_found)
+SELECT kind,
+       CASE WHEN ws > :now THEN 'planned' WHEN x < 3 THEN 'missed' WHEN x < 7 THEN 'cancelled' ELSE 'completed' END,
+       CASE WHEN ws > :now THEN NULL WHEN x < 3 THEN 'not_home' WHEN x = 3 THEN 'resident_away'
+            WHEN x < 7 THEN 'resident_in_hospital' END,
+       'plan', CASE WHEN kind = 'service' THEN 'cleaning' END, r, r, 100 + r % (:streets * :per_street), {HOME},
+       ws, ws + interval '2 hours', 30,
+       CASE WHEN ws > :now OR x < 7 THEN NULL WHEN x < 15 THEN ws + interval '2 hours 20 minutes'
+            ELSE ws + interval '50 minutes' END,
+       CASE WHEN ws > :now OR x < 7 THEN NULL ELSE ws + interval '20 minutes' END,
+       ws <= :now AND x >= 7 AND x % 13 = 0
+FROM (SELECT r, d, kind, (r * 7 + d * 13) % 100 AS x,
+             CAST(:today AS date) + d + time '08:00' + interval '1 minute' * ((r * 37) % 540)
+                 - interval '8 hours' AS ws
+      FROM generate_series(1, :residents) r
+      CROSS JOIN generate_series(-:days, 13) d
+      CROSS JOIN (VALUES ('visit'), ('service')) k(kind)
+      WHERE r % 50 <> 0
+        AND ((kind = 'visit' AND (CASE WHEN r % 10 = 0 THEN (r + d) % 2 WHEN r % 10 < 4 THEN (r + d) % 7
+                                         ELSE (r + d) % 14 END) = 0)
+          OR (kind = 'service' AND r % 100 < 18 AND (r + d) % 3 = 0))) t
+"""
+"""Visits every 2 days (high risk), weekly (key) or fortnightly (regular); 18 % of residents get a service every
+3 days; local 08:00–17:00 windows; of the past ones 3 % missed, 4 % cancelled (hospital, away), 8 % late."""
+
+TELEMETRY = """
+INSERT INTO telemetry (time, device_serial, seq, kind, data)
+SELECT :now - interval '1 minute' * (:sample_minutes * s), 'CT' || lpad(t::text, 6, '0'), s,
+       (ARRAY['vitals', 'mattress', 'room', 'checkin', 'camera_link'])[1 + t % 5],
+       jsonb_build_object('v', (t + s) % 100)
+FROM generate_series(0, :terminals - 1) t
+CROSS JOIN generate_series(0, :days * 1440 / :sample_minutes - 1) s
+"""
+
+CHANGES = """
+UPDATE alarm SET resolved_at = resolved_at + interval '5 minutes', version = nextval('alarm_version_seq')
+WHERE id % 200 = 0 AND state = 'resolved';
+UPDATE task SET window_start = window_start + interval '1 day', window_end = window_end + interval '1 day',
+                version = nextval('task_version_seq')
+WHERE id IN ((SELECT id FROM task WHERE status = 'planned' ORDER BY id LIMIT 100)
+             UNION ALL (SELECT id FROM task WHERE status = 'completed' ORDER BY id DESC LIMIT 100))
+"""
+
+
+def execute_script(session: Session, script: str, params: dict[str, Any]) -> None:
+    """Run `;`-separated statements, each with the parameters it names."""
+    for statement in filter(None, (part.strip() for part in script.split(";\n"))):
+        names = {key: value for key, value in params.items() if f":{key}" in statement}
+        session.execute(text(statement.rstrip(";")), names)
+
+
+def build(engine: Engine, args: argparse.Namespace, now: datetime) -> dict[str, Any]:
+    """The generated district, in SQL; returns row counts and seconds per step."""
+    params: dict[str, Any] = {
+        "streets": STREETS,
+        "per_street": COMMUNITIES_PER_STREET,
+        "residents": args.residents,
+        "days": args.days,
+        "alarms": args.alarms_per_day * args.days,
+        "terminals": args.terminals,
+        "sample_minutes": args.sample_minutes,
+        "now": now,
+        "today": local_date(now),
+        "start": now - timedelta(days=args.days),
+    }
+    seconds: dict[str, float] = {}
+    for name, script in (("areas", AREAS), ("people", PEOPLE), ("alarms", ALARMS), ("tasks", TASKS),
+                         ("telemetry", TELEMETRY)):  # fmt: skip
+        started = time.perf_counter()
+        with Session(engine) as session:
+            execute_script(session, script, params)
+            session.commit()
+        seconds[name] = round(time.perf_counter() - started, 1)
+        print(f"  built {name} in {seconds[name]} s", flush=True)
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+        counts = {
+            table: int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+            for table in ("resident", "alarm", "task", "telemetry")
+        }
+    return {"rows": counts, "seconds": seconds}
+
+
+def refresh(engine: Engine, now: datetime, *, full: bool) -> tuple[float, str, dict[str, int]]:
+    """One refresh, committed: seconds, its summary, the rollups' row counts."""
+    with Session(engine) as session:
+        started = time.perf_counter()
+        result = refresh_rollups(session, now=now, full=full)
+        session.commit()
+        seconds = time.perf_counter() - started
+        session.execute(text("ANALYZE rollup_alarm_hourly, rollup_task_daily, rollup_telemetry_hourly"))
+        session.commit()
+        counts = {
+            table: int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+            for table in ("rollup_alarm_hourly", "rollup_task_daily", "rollup_telemetry_hourly")
+        }
+    return seconds, str(result), counts
+
+
+Request = Callable[..., Figures]
+"""A figure query taking a session and `source=`."""
+
+
+def requests(now: datetime, days: int) -> dict[str, Request]:
+    """The dashboard requests: name → figure query with its source."""
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    end = hour + timedelta(hours=1)
+    today = local_date(now)
+    month_first = today.replace(day=1)
+    history_first = today - timedelta(days=days)
+    month_start = datetime.combine(month_first, datetime.min.time(), tzinfo=UTC) - timedelta(hours=8)
+    history_start = datetime.combine(history_first, datetime.min.time(), tzinfo=UTC) - timedelta(hours=8)
+    street, community = "/1/2/10/", "/1/2/10/100/"
+    center = [f"CT{n:06d}" for n in range(TERMINALS_PER_CENTER)]
+    wanted: dict[str, Request] = {}
+    for label, path in (("district", "/1/2/"), ("street", street), ("community", community)):
+        for period, start, first in (("month", month_start, month_first), (f"{days}d", history_start, history_first)):
+            wanted[f"alarms {label} {period}"] = partial(alarm_figures, area_path=path, start=start, end=end)
+            wanted[f"alarms daily {label} {period}"] = partial(
+                alarm_daily_figures, area_path=path, first_day=first, last_day=today
+            )
+            wanted[f"visits {label} {period}"] = partial(task_figures, area_path=path, first_day=first, last_day=today)
+    for period_days in (7, 30):
+        start = end - timedelta(days=period_days)
+        wanted[f"monitor care center {period_days}d"] = partial(telemetry_figures, serials=center, start=start, end=end)
+    return wanted
+
+
+def measure(engine: Engine, wanted: dict[str, Request], repeats: int) -> dict[str, dict[str, Any]]:
+    """Each request `repeats` times from the rollups and from raw rows, alternately; ms percentiles and agreement."""
+    results: dict[str, dict[str, Any]] = {}
+    with Session(engine) as session:
+        for name, request in wanted.items():
+            timings: dict[str, list[float]] = {"rollup": [], "raw": []}
+            answers: dict[str, Figures] = {}
+            for _ in range(repeats):
+                for source in SOURCES:
+                    started = time.perf_counter()
+                    answers[source] = request(session, source=source)
+                    timings[source].append((time.perf_counter() - started) * 1000)
+                session.rollback()
+            results[name] = {
+                "rollup_ms": percentiles(timings["rollup"]),
+                "raw_ms": percentiles(timings["raw"]),
+                "same_figures": answers["rollup"] == answers["raw"],
+                "alarms_or_tasks": _size(answers["rollup"]),
+            }
+            row = results[name]
+            print(
+                f"  {name:<34} rollup p50 {row['rollup_ms']['p50']:>7} p95 {row['rollup_ms']['p95']:>7}"
+                f"   raw p50 {row['raw_ms']['p50']:>8} p95 {row['raw_ms']['p95']:>8}   same {row['same_figures']}",
+                flush=True,
+            )
+    return results
+
+
+def _size(figures: Figures) -> int:
+    """How many alarms / tasks / samples the figures count (to show the request's size)."""
+    if "alarms" in figures.totals:
+        return int(figures.totals["alarms"])
+    if figures.totals and all(isinstance(v, dict) for v in figures.totals.values()):
+        return int(sum(v["tasks"] for k, v in figures.totals.items() if k.count(":") == 1))
+    return int(sum(v for v in figures.totals.values() if isinstance(v, int | float)))
+
+
+SUPERVISOR = """
+INSERT INTO app_user (username, full_name, role, scope_area_id, locale, active, password_hash)
+VALUES ('bench_supervisor', '区监管员', 'supervisor', 2, 'zh-CN', true, :hash)
+"""
+
+
+def measure_api(url: str, now: datetime, days: int, repeats: int) -> dict[str, dict[str, Any]]:
+    """The supervision sections through the API (in-process ASGI, the real auth): a district supervisor's
+    dashboard for the current month and for the whole history. These are the sections as they compute today."""
+    from fastapi.testclient import TestClient
+
+    from eldercare_platform.core.clock import FixedClock
+    from eldercare_platform.core.config import ApiSettings
+    from eldercare_platform.core.security import hash_password
+    from eldercare_platform.main import create_app
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with Session(engine) as session:
+        session.execute(text(SUPERVISOR), {"hash": hash_password("bench-password")})
+        session.commit()
+    engine.dispose()
+    settings = ApiSettings(environment="test", database_url=url, mqtt_url="mqtt://127.0.0.1:1")
+    app = create_app(settings, connect_broker=False, clock=FixedClock(now))
+    today = local_date(now)
+    periods = {"month": {}, f"{days}d": {"from": (today - timedelta(days=days)).isoformat(), "to": today.isoformat()}}
+    results: dict[str, dict[str, Any]] = {}
+    with TestClient(app) as client:
+        token = client.post("/api/auth/token", data={"username": "bench_supervisor", "password": "bench-password"})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        for section in ("alarms", "visits"):
+            for label, area in (("district", 2), ("street", 10), ("community", 100)):
+                for period, bounds in periods.items():
+                    timings = []
+                    for _ in range(repeats):
+                        started = time.perf_counter()
+                        response = client.get(
+                            f"/api/supervision/{section}", params={"area_id": area, **bounds}, headers=headers
+                        )
+                        timings.append((time.perf_counter() - started) * 1000)
+                        response.raise_for_status()
+                    name = f"API {section} {label} {period}"
+                    results[name] = {"ms": percentiles(timings), "totals": response.json()["totals"]}
+                    print(f"  {name:<34} p50 {results[name]['ms']['p50']:>8} p95 {results[name]['ms']['p95']:>8}")
+    return results
+
+
+def run(url: str, args: argparse.Namespace, now: datetime, report: Report) -> None:
+    """Build, refresh, measure."""
+    upgrade(url)
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"), pool_size=1, max_overflow=0)
+    try:
+        district = build(engine, args, now)
+        report.add("district: residents / alarms / tasks / telemetry rows",
+                   " / ".join(str(district["rows"][t]) for t in ("resident", "alarm", "task", "telemetry")),
+                   "district")  # fmt: skip
+        report.add("district build (s)", district["seconds"], "build_s")
+        seconds, summary, counts = refresh(engine, now, full=True)
+        report.add("rollups: full build (s)", round(seconds, 2), "refresh_full_s")
+        report.add("rollups: rows alarm hourly / task daily / telemetry hourly",
+                   " / ".join(str(v) for v in counts.values()), "rollup_rows")  # fmt: skip
+        with Session(engine) as session:
+            execute_script(session, CHANGES, {})
+            session.commit()
+        later = now + timedelta(minutes=5)
+        seconds, summary, _ = refresh(engine, later, full=False)
+        report.add("rollups: incremental refresh after changes (s)", round(seconds, 2), "refresh_incremental_s")
+        report.add("rollups: incremental refresh recomputed", summary, "refresh_incremental")
+        seconds, summary, _ = refresh(engine, later + timedelta(minutes=5), full=False)
+        report.add("rollups: next refresh, nothing changed (s)", round(seconds, 2), "refresh_steady_s")
+        report.add("rollups: next refresh recomputed (the 14-day lookback)", summary, "refresh_steady")
+        results = measure(engine, requests(now, args.days), args.repeats)
+        report.data["requests"] = results
+        worst = max(row["rollup_ms"]["p95"] for row in results.values())
+        report.add("worst rollup p95 (ms) / target", f"{worst} / {TARGET_P95_MS}", "worst_rollup_p95_ms")
+        report.add("worst raw p95 (ms)", max(row["raw_ms"]["p95"] for row in results.values()), "worst_raw_p95_ms")
+        report.add("every request: rollup figures == raw figures", all(r["same_figures"] for r in results.values()),
+                   "all_same")  # fmt: skip
+        report.data["target_met"] = worst <= TARGET_P95_MS
+        if args.api_repeats:
+            api = measure_api(url, now, args.days, args.api_repeats)
+            report.data["api"] = api
+            report.add(
+                "API sections: worst p95 (ms)", max(row["ms"]["p95"] for row in api.values()), "api_worst_p95_ms"
+            )
+    finally:
+        engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> Path:
+    """Build the district, measure, write the JSON; returns its path."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--residents", type=int, default=50_000)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--alarms-per-day", type=int, default=1500)
+    parser.add_argument("--terminals", type=int, default=300)
+    parser.add_argument("--sample-minutes", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--api-repeats", type=int, default=5, help="requests per API section (0: none)")
+    parser.add_argument("--now", type=datetime.fromisoformat, default=None, help="the clock's instant (ISO, aware)")
+    parser.add_argument("--url", default=None, help="an existing migrated, empty database instead of a fresh one")
+    parser.add_argument("--results-dir", type=Path, default=None, help="where the JSON goes (default bench/results)")
+    args = parser.parse_args(argv)
+    now = (args.now or datetime.now(UTC)).astimezone(UTC)
+    report = Report("dashboards")
+    report.add("clock", now.isoformat(), "now")
+    report.add("size: residents / days / alarms a day / terminals / sample minutes / repeats",
+               f"{args.residents} / {args.days} / {args.alarms_per_day} / {args.terminals} / {args.sample_minutes}"
+               f" / {args.repeats}", "size")  # fmt: skip
+    report.data["arguments"] = {k: v for k, v in vars(args).items() if k not in ("now", "url", "results_dir")}
+    if args.url:
+        run(args.url, args, now, report)
+    else:
+        with private_postgres("dashboards", "bench_dashboards") as (_, postgres):
+            run(postgres.url, args, now, report)
+    if args.results_dir is None:
+        return report.finish()
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    path: Path = args.results_dir / f"dashboards-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    payload = {
+        "benchmark": "dashboards",
+        "machine": machine(),
+        "results": report.data,
+        "at": datetime.now(UTC).isoformat(),
+    }
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+    print(f"  results written to {path}")
+    return path
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""The supervision rollups on PostgreSQL (tables the scheduler job refreshes): the figures they give equal the ones
+computed from the raw rows, after a full refresh and after an incremental one (tests/support/rollup_data.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from eldercare_common.devstack import PostgresInstance
+from eldercare_platform.core.clock import FixedClock
+from eldercare_platform.core.config import ApiSettings
+from eldercare_platform.main import create_app
+from eldercare_platform.supervision.rollups import refresh_rollups, telemetry_is_continuous_aggregate
+from tests.conftest import migrated_database, unpooled_engine
+from tests.factories import login
+from tests.integration.supervision_support import NOW, build
+from tests.support import rollup_data
+
+
+@pytest.fixture(scope="module")
+def rollup_engine(postgres: PostgresInstance) -> Iterator[Engine]:
+    """A database of its own with the fixed data set, refreshed once in full."""
+    url = migrated_database(postgres, "supervision_rollups")
+    with psycopg.connect(url) as conn:
+        rollup_data.load(conn)
+    engine = unpooled_engine(url)
+    with Session(engine) as session:
+        refresh_rollups(session, now=rollup_data.NOW)
+        session.commit()
+    yield engine
+    engine.dispose()
+
+
+def test_plain_postgres_has_rollup_tables(rollup_engine: Engine) -> None:
+    with Session(rollup_engine) as session:
+        assert not telemetry_is_continuous_aggregate(session)
+        filled = session.execute(
+            text(
+                "SELECT (SELECT count(*) FROM rollup_alarm_hourly), (SELECT count(*) FROM rollup_task_daily),"
+                " (SELECT count(*) FROM rollup_telemetry_hourly)"
+            )
+        ).one()
+    assert all(count > 0 for count in filled)
+
+
+def test_rollups_and_raw_agree_after_full_refresh(rollup_engine: Engine) -> None:
+    with Session(rollup_engine) as session:
+        rollup_data.assert_hand_computed(session, changed=False)
+        rollup_data.assert_rollups_agree(session)
+
+
+def test_incremental_refresh_catches_late_changes(rollup_engine: Engine) -> None:
+    """An old alarm acknowledged late and a task moved three days on are recomputed by version."""
+    url = rollup_engine.url.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        rollup_data.change(conn)
+    with Session(rollup_engine) as session:
+        result = refresh_rollups(session, now=rollup_data.NOW, lookback_days=1)
+        session.commit()
+        assert result.alarm_hours == 1, "only the changed alarm's hour (nothing opened in the last day)"
+        assert result.task_days == 4, "the moved task's old and new days, and the last day's two local days"
+        rollup_data.assert_hand_computed(session, changed=True)
+        rollup_data.assert_rollups_agree(session)
+
+
+def test_scheduler_job_refreshes_with_the_injected_clock(rollup_engine: Engine) -> None:
+    from eldercare_platform.core.clock import FixedClock
+    from eldercare_platform.core.config import SchedulerSettings
+    from eldercare_platform.supervision.jobs import JOBS
+
+    (spec,) = JOBS
+    work = spec.build(SchedulerSettings(environment="test"), FixedClock(rollup_data.NOW))
+    assert work is not None
+    with Session(rollup_engine) as session:
+        detail = work(session, rollup_data.NOW)
+        session.commit()
+        refreshed = session.execute(text("SELECT DISTINCT refreshed_at FROM rollup_state")).scalars().all()
+    assert detail == "alarm hours 40, task days 11, telemetry table hours 2", "the last 14 days are recomputed"
+    assert refreshed == [rollup_data.NOW]
+
+
+@pytest.fixture(scope="module")
+def sections(postgres: PostgresInstance) -> Iterator[tuple[str, TestClient, dict[str, dict[str, str]]]]:
+    """The figures helper's small world (tests/integration/supervision_support.py) behind the API."""
+    url = migrated_database(postgres, "supervision_rollup_sections")
+    build(url)
+    settings = ApiSettings(environment="test", database_url=url, mqtt_url="mqtt://127.0.0.1:1")
+    app = create_app(settings, connect_broker=False, clock=FixedClock(NOW))
+    with TestClient(app) as client:
+        users = ("sv_city", "sv_district", "sv_street", "sv_community", "sv_institution")
+        yield url, client, {user: login(client, user) for user in users}
+
+
+def test_alarms_section_reads_the_rollup_and_gives_the_raw_figures(
+    sections: tuple[str, TestClient, dict[str, dict[str, str]]],
+) -> None:
+    url, client, headers = sections
+
+    def answers() -> dict[str, Any]:
+        period = {"from": "2026-11-01", "to": "2026-11-22"}
+        got = {}
+        for user, header in headers.items():
+            response = client.get("/api/supervision/alarms", params=period, headers=header)
+            assert response.status_code == 200, response.text
+            got[user] = {key: value for key, value in response.json().items() if key != "generated_at"}
+        return got
+
+    raw = answers()  # no refresh yet: everything from the raw rows
+    engine = unpooled_engine(url)
+    try:
+        with Session(engine) as session:
+            refresh_rollups(session, now=NOW)
+            session.commit()
+        assert answers() == raw, "the rollup up to the last refresh, raw rows after it: the same figures"
+
+        # Proof that the rollup is read: alarm 1 (an SOS on 3 November) becomes a fall behind the refresh's back
+        # (no version bump, outside the lookback): the section still counts it as an SOS until a full refresh.
+        with psycopg.connect(url) as conn:
+            conn.execute("UPDATE alarm SET type = 'fall' WHERE id = 1")
+        with Session(engine) as session:
+            refresh_rollups(session, now=NOW, lookback_days=0)
+            session.commit()
+        assert answers() == raw
+        with Session(engine) as session:
+            refresh_rollups(session, now=NOW, full=True)
+            session.commit()
+        moved = answers()["sv_city"]["totals"]
+        assert (moved.get("type.sos", 0), moved.get("type.fall", 0)) == (
+            raw["sv_city"]["totals"].get("type.sos", 0) - 1,
+            raw["sv_city"]["totals"].get("type.fall", 0) + 1,
+        )
+    finally:
+        engine.dispose()
