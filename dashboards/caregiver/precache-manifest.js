@@ -15,10 +15,10 @@ self.CAREGIVER_PRECACHE = [
   {"url": "/ui/caregiver/strings.js", "revision": "163e2189f0c5"},
   {"url": "/ui/caregiver/views.js", "revision": "9ce3eb5666f2"},
   {"url": "/ui/shared/dom.js", "revision": "f8b7d72da4f4"},
-  {"url": "/ui/shared/http.js", "revision": "1438e6d3af43"},
+  {"url": "/ui/shared/http.js", "revision": "d7803fab8cd7"},
   {"url": "/ui/shared/i18n.js", "revision": "1854f80e165f"},
   {"url": "/ui/shared/labels.js", "revision": "b3e1b0e719eb"},
   {"url": "/ui/shared/live.js", "revision": "c28490c3af9c"},
-  {"url": "/ui/shared/session.js", "revision": "ac1456b0e480"},
+  {"url": "/ui/shared/session.js", "revision": "62bfc10bfe32"},
   {"url": "/ui/vendor/idb/index.js", "revision": "idb@8.0.4"},
 ];
