@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
 
-from eldercare_platform.core.exports import ExportFormat
+from eldercare_platform.core.deps import NowDep, SessionDep
+from eldercare_platform.core.exports import ExportFormat, Lang
 from eldercare_platform.core.params import INT4_MAX, IntText, IsoDate
+from eldercare_platform.supervision.tier import Period, Tier, resolve_period, resolve_tier
 from eldercare_platform.users.models import User
 from eldercare_platform.users.permissions import Permission, require_permission
 
@@ -37,3 +40,38 @@ FormatQuery = Annotated[
 ]
 LangQuery = Annotated[str, Query(pattern="^(zh|en)$", description="Column labels of an export: zh or en")]
 MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM (local)")]
+
+
+@dataclass(frozen=True)
+class SectionRequest:
+    """What every figure endpoint is asked: the tier (area, scope, children), the period, the export format (None:
+    JSON) and its column language, at `now`."""
+
+    tier: Tier
+    period: Period
+    fmt: ExportFormat | None
+    lang: Lang
+    now: datetime
+
+
+def section_request(
+    session: SessionDep,
+    user: SupervisionReader,
+    now: NowDep,
+    area_id: AreaIdQuery = None,
+    first: FromQuery = None,
+    to: ToQuery = None,
+    fmt: FormatQuery = None,
+    lang: LangQuery = "zh",
+) -> SectionRequest:
+    """The common parameters, resolved: 404 `area_not_found` outside the user's scope, 422 `period_invalid`."""
+    return SectionRequest(
+        tier=resolve_tier(session, user=user, area_id=area_id),
+        period=resolve_period(first, to, now=now),
+        fmt=fmt,
+        lang="en" if lang == "en" else "zh",
+        now=now,
+    )
+
+
+SectionQuery = Annotated[SectionRequest, Depends(section_request)]

@@ -17,6 +17,7 @@ from eldercare_platform.supervision.deps import (
     FromQuery,
     LangQuery,
     MonthQuery,
+    SectionQuery,
     SupervisionReader,
     ToQuery,
 )
@@ -67,22 +68,12 @@ def get_services_statement(
 
 
 @router.get("/monitor", response_model=MonitorFigures, responses={**FILE, **errors(404, 422)})
-def get_monitor(
-    session: SessionDep,
-    user: SupervisionReader,
-    now: NowDep,
-    area_id: AreaIdQuery = None,
-    first: FromQuery = None,
-    to: ToQuery = None,
-    fmt: FormatQuery = None,
-    lang: LangQuery = "zh",
-) -> MonitorFigures | Response:
+def get_monitor(q: SectionQuery, session: SessionDep) -> MonitorFigures | Response:
     """Care centers and institutions: their terminals' feeds, exceptions first, one row per child area and per
     facility."""
-    tier = resolve_tier(session, user=user, area_id=area_id)
-    figures = monitor_section(session, tier=tier, period=resolve_period(first, to, now=now), now=now)
-    if fmt is not None:
-        return export_section(figures, MONITOR_COLUMNS, fmt, lang="en" if lang == "en" else "zh")
+    figures = monitor_section(session, tier=q.tier, period=q.period, now=q.now)
+    if q.fmt is not None:
+        return export_section(figures, MONITOR_COLUMNS, q.fmt, lang=q.lang)
     return figures
 
 
