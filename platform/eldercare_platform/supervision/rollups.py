@@ -524,8 +524,9 @@ def telemetry_figures(
 
 
 def alarm_watermark(session: Session) -> datetime | None:
-    """The hour up to which `rollup_alarm_hourly` is complete: the start of the hour of its last refresh (None
-    before the first). Rows before it are read from the rollup, rows from it on from `alarm`."""
+    """The hour up to which the alarm rollups are complete: the start of the hour of their last refresh (None
+    before the first). The alarms section reads `rollup_alarm_detail` for the local days before this hour's day
+    and `alarm` from that day on."""
     refreshed = session.execute(
         text(
             f"SELECT date_bin(INTERVAL '1 hour', refreshed_at, {ORIGIN})"
@@ -533,20 +534,3 @@ def alarm_watermark(session: Session) -> datetime | None:
         )
     ).scalar()
     return refreshed if isinstance(refreshed, datetime) else None
-
-
-def alarm_hours_sql(in_area: str, watermark: datetime | None) -> str:
-    """A relation (bucket, area_path, type, alarms) of the alarms opened in [:period_start, :period_end) whose
-    location satisfies `in_area` (an expression over `area_path`): rollup rows for the hours before `watermark`
-    (bind it as `:rollup_watermark`), raw rows after it; all raw when there is no watermark."""
-    raw = (
-        f"SELECT date_bin(INTERVAL '1 hour', opened_at, {ORIGIN}) AS bucket, area_path, type, 1 AS alarms FROM alarm"
-        f" WHERE opened_at >= :period_start AND opened_at < :period_end AND {in_area}"
-    )
-    if watermark is None:
-        return raw
-    return (
-        "SELECT bucket, area_path, type, alarms FROM rollup_alarm_hourly"
-        f" WHERE bucket >= :period_start AND bucket < least(:period_end, :rollup_watermark) AND {in_area}"
-        f" UNION ALL {raw} AND opened_at >= :rollup_watermark"
-    )
