@@ -199,7 +199,12 @@ def refresh(engine: Engine, now: datetime, *, full: bool) -> tuple[float, str, d
         result = refresh_rollups(session, now=now, full=full)
         session.commit()
         seconds = time.perf_counter() - started
-        session.execute(text("ANALYZE rollup_alarm_hourly, rollup_task_daily, rollup_telemetry_hourly"))
+        session.execute(
+            text(
+                "ANALYZE rollup_alarm_hourly, rollup_alarm_daily, rollup_alarm_detail, rollup_task_daily,"
+                " rollup_telemetry_hourly"
+            )
+        )
         session.commit()
         counts = {
             table: int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())

@@ -41,6 +41,7 @@ SERVICES = {
     "rollup_task_day",
     "rollup_telemetry_hourly",
     "rollup_state",
+    "rollup_alarm_detail",  # 0015
 }
 RAW_SQL_TABLES = TIME_SERIES | ALARM_CENTER | SERVICES  # created by migrations in SQL, not from SQLModel classes
 

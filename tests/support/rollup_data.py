@@ -13,14 +13,19 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
+from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_platform.core.scope import EVERYTHING
+from eldercare_platform.supervision.alarms_figures import alarms_section
 from eldercare_platform.supervision.rollups import (
     alarm_daily_figures,
     alarm_figures,
     task_figures,
     telemetry_figures,
 )
+from eldercare_platform.supervision.schemas import AreaRef
+from eldercare_platform.supervision.tier import Period, Tier
 
 BASE = datetime(2026, 11, 10, 0, 0, tzinfo=UTC)
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -130,6 +135,40 @@ def assert_rollups_agree(session: Session) -> None:
             assert telemetry_figures(session, serials=SERIALS[:2], start=start, end=end, source="rollup") == (
                 telemetry_figures(session, serials=SERIALS[:2], start=start, end=end, source="raw")
             )
+    assert_alarms_section_agrees(session)
+
+
+def _tier(path: str) -> Tier:
+    """An area of the data set (ids are the path's segments) with its children, seen by everyone."""
+    ids = [int(part) for part in path.strip("/").split("/")]
+    paths = {*COMMUNITIES, *(community.rsplit("/", 2)[0] + "/" for community in COMMUNITIES)}
+    children = sorted(p for p in paths if p.startswith(path) and p.count("/") == path.count("/") + 1)
+    ref = AreaRef(id=ids[-1], name=path, level="area", path=path)
+    kids = [AreaRef(id=int(p.strip("/").rsplit("/", 1)[1]), name=p, level="area", path=p) for p in children]
+    return Tier(area=ref, scope=EVERYTHING, children=kids)
+
+
+SECTION_PERIODS = (
+    Period(date(2026, 11, 9), date(2026, 11, 20)),  # the last day after the refresh's watermark: raw
+    Period(date(2026, 11, 10), date(2026, 11, 12)),
+    Period(date(2026, 11, 20), date(2026, 11, 30)),
+)
+
+
+def assert_alarms_section_agrees(session: Session) -> None:
+    """The alarms section from the daily detail rollup (migration 0015) equals the one from raw rows: counts, outcomes,
+    hours, days and the p50 / p90 of the seconds to acknowledge and resolve."""
+    assert session.execute(text("SELECT count(*) FROM rollup_alarm_detail")).scalar_one() > 0
+    for area in ("/1/2/", "/1/2/3/", "/1/2/4/7/"):
+        tier = _tier(area)
+        for period in SECTION_PERIODS:
+            rollup = alarms_section(session, tier=tier, period=period, now=NOW, source="rollup")
+            raw = alarms_section(session, tier=tier, period=period, now=NOW, source="raw")
+            assert rollup == raw, (area, period)
+    district = alarms_section(session, tier=_tier("/1/2/"), period=SECTION_PERIODS[0], now=NOW)
+    assert district.totals["alarms"] == 30, "40 alarms, 10 of them low battery (a device fault)"
+    assert district.totals["ack_p50_s"] is not None and district.totals["resolve_p90_s"] is not None
+    assert {child.area.id: child.figures["alarms"] for child in district.children} == {3: 20, 4: 10}
 
 
 def assert_hand_computed(session: Session, *, changed: bool) -> None:

@@ -1,8 +1,10 @@
-"""The `alarms` section from the raw `alarm` table (docs/supervision.md, "Alarms"). Device faults (alarm types
-with `is_device_fault`: silent, mains lost, low battery) are the `devices` section's, not counted here.
+"""The `alarms` section (docs/supervision.md, "Alarms"). Device faults (alarm types with `is_device_fault`: silent,
+mains lost, low battery) are the `devices` section's, not counted here.
 
-Counts by type, local day and hour of day come from the hourly rollup (supervision/rollups.py) up to its last
-refresh and from raw rows after it: the same numbers, without scanning months of alarms three more times."""
+Counts by type, outcome, local day and hour of day and the percentiles of time to acknowledge / resolve come from
+the daily detail rollup (`rollup_alarm_detail`, migration 0015; supervision/rollups.py) for the days before its
+last refresh and from raw rows after it: the same numbers as the raw rows, without scanning months of alarms.
+Repeat callers (per resident) stay raw, in one pass."""
 
 from __future__ import annotations
 
@@ -12,25 +14,26 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
-from eldercare_platform.core.clock import LOCAL_TIMEZONE
+from eldercare_platform.core.clock import LOCAL_TIMEZONE, local_date
 from eldercare_platform.core.scope import ScopeKind
 from eldercare_platform.supervision.models import ExceptionKind
-from eldercare_platform.supervision.rollups import ORIGIN, alarm_hours_sql, alarm_watermark
+from eldercare_platform.supervision.rollups import Source, alarm_watermark
 from eldercare_platform.supervision.schemas import Exception_, Figure, SectionFigures, Series
 from eldercare_platform.supervision.sections import (
     GROUPED,
+    MAX_EXCEPTIONS,
     Row,
     assemble,
     count,
     grouped,
-    keyed,
     merge,
     number,
     plain_plans,
     ratio,
 )
-from eldercare_platform.supervision.tier import Period, Tier
+from eldercare_platform.supervision.tier import Period, Tier, local_midnight
 
+ALARM_COUNTS = ("alarms", "acknowledged", "resolved", "ack_within_60s", "ack_within_180s")
 ACK_TARGET_60 = 0.975  # TSA/TEC: 97.5 % of calls answered within 60 s
 ACK_TARGET_180 = 0.99  # … and 99 % within 180 s
 REPEAT_CALLER_ALARMS = 3
@@ -86,98 +89,162 @@ def _figures(row: Row) -> dict[str, Figure]:
 
 
 def active_residents(session: Session, tier: Tier) -> tuple[Row, dict[int, Row]]:
-    """Active residents at homes in the area (and the scope), per child area."""
+    """Active residents at homes in the area (and the scope), per child area. An area scope is the rule's own
+    (the resident's household's community in the scope area), on the household already joined: the same
+    condition, without a correlated lookup per resident."""
+    in_scope = "ar.path LIKE :scope_path || '%'" if tier.scope.kind is ScopeKind.AREA else tier.scope.residents_sql("r")
     sql = f"""
         WITH x AS (
             SELECT {tier.child_sql("ar.path")} AS child_id
             FROM resident r JOIN household h ON h.id = r.household_id JOIN area ar ON ar.id = h.area_id
-            WHERE r.status = 'active' AND {tier.in_area_sql("ar.path")} AND {tier.scope.residents_sql("r")})
+            WHERE r.status = 'active' AND {tier.in_area_sql("ar.path")} AND {in_scope})
         SELECT child_id, GROUPING(child_id) = 1 AS is_total, count(*) AS active_residents FROM x {GROUPED}"""
     return grouped(session, sql, tier.params)
 
 
-def alarms_section(session: Session, *, tier: Tier, period: Period, now: datetime) -> SectionFigures:
-    """Counts by type, outcome and hour; time to acknowledge / resolve (p50, p90); the shares acknowledged within
-    60 s and 180 s (inclusive); repeat callers; alarms per 1,000 active residents."""
-    plain_plans(session)
-    params = {**tier.params, **period.params, "now": now, "repeat": REPEAT_CALLER_ALARMS}
-    base = _in_period(tier)
-    main = grouped(
-        session,
-        f"""WITH a AS ({base})
-        SELECT child_id, GROUPING(child_id) = 1 AS is_total, count(*) AS alarms,
-               count(acknowledged_at) AS acknowledged, count(resolved_at) AS resolved,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY ack_s) AS ack_p50_s,
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY ack_s) AS ack_p90_s,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY resolve_s) AS resolve_p50_s,
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY resolve_s) AS resolve_p90_s,
-               count(*) FILTER (WHERE ack_s <= 60) AS ack_within_60s,
-               count(*) FILTER (WHERE ack_s <= 180) AS ack_within_180s
-        FROM a {GROUPED}""",
-        params,
-    )
-    # Counts by type, day and hour come from the hourly rollup where it is complete (an area or everything in
-    # scope; an institution's scope is not an area subtree) and from raw rows after its last refresh.
-    rollup = tier.scope.kind in (ScopeKind.ALL, ScopeKind.AREA)
-    watermark = alarm_watermark(session) if rollup else None
-    hours = f"""WITH h AS ({alarm_hours_sql(tier.in_area_sql("area_path"), watermark)}),
-        a AS (SELECT {tier.child_sql("h.area_path")} AS child_id, h.type, h.bucket, h.alarms
-              FROM h JOIN alarm_type ty ON ty.type = h.type AND NOT ty.is_device_fault)"""
+def _detail_sql(tier: Tier, *, rollup: bool) -> str:
+    """A relation `u` of the area's alarms in the period, device faults left out: `rollup_alarm_detail` rows for the
+    days before `:tail_day` (when `rollup`), raw alarms from `:tail_start` on. `grp` is 0 for a row counting in the
+    area's total, a child area's id for one counting in that child (a raw alarm in a child is both); `ack_s` and
+    `resolve_s` hold the seconds themselves, `by_hour` (rollup) or `hour` (raw) the local hour of day."""
+    raw = f"""
+        SELECT g.grp, a.type, coalesce(a.outcome, 'open') AS outcome, (a.opened_at AT TIME ZONE :zone)::date AS day,
+               extract(hour FROM a.opened_at AT TIME ZONE :zone)::int AS hour, NULL::integer[] AS by_hour,
+               1 AS alarms, (a.acknowledged_at IS NOT NULL)::int AS acknowledged,
+               (a.resolved_at IS NOT NULL)::int AS resolved,
+               coalesce(EXTRACT(EPOCH FROM a.acknowledged_at - a.opened_at) <= 60, false)::int AS ack_le_60,
+               coalesce(EXTRACT(EPOCH FROM a.acknowledged_at - a.opened_at) <= 180, false)::int AS ack_le_180,
+               CASE WHEN a.acknowledged_at IS NULL THEN '{{}}'::double precision[]
+                    ELSE ARRAY[EXTRACT(EPOCH FROM a.acknowledged_at - a.opened_at)::double precision] END AS ack_s,
+               CASE WHEN a.resolved_at IS NULL THEN '{{}}'::double precision[]
+                    ELSE ARRAY[EXTRACT(EPOCH FROM a.resolved_at - a.opened_at)::double precision] END AS resolve_s
+        FROM alarm a JOIN alarm_type ty ON ty.type = a.type AND NOT ty.is_device_fault
+        CROSS JOIN LATERAL (VALUES (0), ({tier.child_sql("a.area_path")})) g(grp)
+        WHERE g.grp IS NOT NULL AND a.opened_at >= :tail_start AND a.opened_at < :period_end
+          AND {tier.in_area_sql("a.area_path")} AND {tier.scope.alarms_sql("a")}"""
     if not rollup:
-        hours = f"""WITH a AS (SELECT child_id, type, date_bin(INTERVAL '1 hour', opened_at, {ORIGIN}) AS bucket,
-        1 AS alarms FROM ({base}) b)"""
-    hour_params = {**params, "rollup_watermark": watermark}
-    type_total: Row = {}
-    type_children: dict[int, Row] = {}
+        return raw
+    return f"""
+        SELECT CASE WHEN f.depth = :depth THEN 0 ELSE split_part(f.area_path, '/', :child_field)::int END AS grp,
+               f.type, f.outcome, f.day, NULL::int AS hour, f.by_hour, f.alarms, f.acknowledged, f.resolved,
+               f.ack_le_60, f.ack_le_180, f.ack_s, f.resolve_s
+        FROM rollup_alarm_detail f JOIN alarm_type ty ON ty.type = f.type AND NOT ty.is_device_fault
+        WHERE f.depth IN (:depth, :depth + 1) AND f.area_path LIKE :area_path || '%'
+          AND f.day >= :first_day AND f.day <= :last_day AND f.day < :tail_day
+        UNION ALL {raw}"""
+
+
+def _split(rows: Any) -> tuple[Row, dict[int, Row]]:
+    """Rows keyed by `grp` (0: the area's total) as (total, children)."""
+    total: Row = {}
+    children: dict[int, Row] = {}
+    for row in rows:
+        values = {key: value for key, value in row.items() if key != "grp"}
+        if row["grp"] == 0:
+            total.update(values)
+        else:
+            children.setdefault(int(row["grp"]), {}).update(values)
+    return total, children
+
+
+def alarms_section(
+    session: Session, *, tier: Tier, period: Period, now: datetime, source: Source = "rollup"
+) -> SectionFigures:
+    """Counts by type, outcome and hour; time to acknowledge / resolve (p50, p90); the shares acknowledged within
+    60 s and 180 s (inclusive); repeat callers; alarms per 1,000 active residents.
+
+    Everything but repeat callers comes from `rollup_alarm_detail` (migration 0015) for the local days before the
+    day of the alarm rollups' last refresh and from raw alarms after it (an institution's scope is not an area
+    subtree: all raw): the same numbers as the raw rows, percentiles included (the detail keeps every alarm's
+    seconds). `source="raw"` reads raw rows only (the tests compare both)."""
+    plain_plans(session)
+    params: dict[str, Any] = {**tier.params, **period.params, "now": now, "repeat": REPEAT_CALLER_ALARMS}
+    rollup = source == "rollup" and tier.scope.kind in (ScopeKind.ALL, ScopeKind.AREA)
+    watermark = alarm_watermark(session) if rollup else None
+    rollup = rollup and watermark is not None
+    tail_day = max(local_date(watermark), period.first) if watermark is not None and rollup else period.first
+    params |= {
+        "zone": str(LOCAL_TIMEZONE),
+        "tail_day": tail_day,
+        "tail_start": max(local_midnight(tail_day), period.start),
+        "depth": tier.area.path.count("/") - 1,
+        "child_field": tier.area.path.count("/") + 1,
+    }
+    detail = f"WITH u AS ({_detail_sql(tier, rollup=rollup)})"
+    hours = ", ".join(f"sum(coalesce(by_hour[{hour + 1}], (hour = {hour})::int)) AS h{hour}" for hour in range(24))
+    counts: Row = {}
+    children: dict[int, Row] = {}
     per_day: dict[Any, int] = {}
     by_hour: dict[int, int] = {}
+    for line in session.execute(
+        text(
+            f"""{detail}
+            SELECT grp, type, outcome, day, GROUPING(type) AS g_type, GROUPING(outcome) AS g_outcome,
+                   GROUPING(day) AS g_day, sum(alarms) AS alarms, sum(acknowledged) AS acknowledged,
+                   sum(resolved) AS resolved, sum(ack_le_60) AS ack_within_60s, sum(ack_le_180) AS ack_within_180s,
+                   {hours}
+            FROM u GROUP BY GROUPING SETS ((grp), (grp, type), (grp, outcome), (grp, day))"""
+        ),
+        params,
+    ).mappings():
+        into = counts if line["grp"] == 0 else children.setdefault(int(line["grp"]), {})
+        if not line["g_type"]:
+            into[f"type.{line['type']}"] = int(line["alarms"])
+        elif not line["g_outcome"]:
+            into[f"outcome.{line['outcome']}"] = int(line["alarms"])
+        elif not line["g_day"]:
+            if line["grp"] == 0:
+                per_day[line["day"]] = int(line["alarms"])
+        else:
+            into.update({key: int(line[key]) for key in ALARM_COUNTS})
+            if line["grp"] == 0:
+                by_hour = {hour: int(line[f"h{hour}"]) for hour in range(24)}
+    percentiles = _split(
+        session.execute(
+            text(
+                f"""{detail}
+                SELECT u.grp, percentile_cont(0.5) WITHIN GROUP (ORDER BY v.ack) AS ack_p50_s,
+                       percentile_cont(0.9) WITHIN GROUP (ORDER BY v.ack) AS ack_p90_s,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY v.res) AS resolve_p50_s,
+                       percentile_cont(0.9) WITHIN GROUP (ORDER BY v.res) AS resolve_p90_s
+                FROM u, unnest(u.ack_s, u.resolve_s) v(ack, res) GROUP BY u.grp"""
+            ),
+            params,
+        ).mappings()
+    )
+    # Repeat callers are per resident: raw rows, one pass (per child, in the area, and the first of the list).
+    base = _in_period(tier)
+    repeat_children: dict[int, Row] = {}
+    repeat_total = 0
+    repeaters: list[Any] = []
     for row in session.execute(
         text(
-            f"""{hours}
-            SELECT GROUPING(child_id) AS g_child, GROUPING(type) AS g_type, GROUPING(day) AS g_day,
-                   child_id, type, day, hour, sum(alarms) AS n
-            FROM (SELECT child_id, type, alarms, (bucket AT TIME ZONE :zone)::date AS day,
-                         extract(hour FROM bucket AT TIME ZONE :zone)::int AS hour FROM a) c
-            GROUP BY GROUPING SETS ((child_id, type), (type), (day), (hour))"""
+            f"""WITH a AS ({base}), r AS MATERIALIZED (
+                SELECT resident_id, child_id, GROUPING(child_id) AS g, count(*) AS n, min(opened_at) AS since
+                FROM a WHERE resident_id IS NOT NULL
+                GROUP BY GROUPING SETS ((resident_id, child_id), (resident_id)) HAVING count(*) >= :repeat)
+            SELECT 'child' AS part, child_id, count(*) AS n, NULL::bigint AS resident_id, NULL::text AS name,
+                   NULL::timestamptz AS since
+            FROM r WHERE g = 0 AND child_id IS NOT NULL GROUP BY child_id
+            UNION ALL
+            SELECT 'total', NULL, count(*), NULL, NULL, NULL FROM r JOIN resident p ON p.id = r.resident_id WHERE g = 1
+            UNION ALL
+            (SELECT 'first', NULL, r.n, r.resident_id, p.name, r.since
+             FROM r JOIN resident p ON p.id = r.resident_id WHERE g = 1
+             ORDER BY r.since, p.name COLLATE "C", r.n DESC, r.resident_id LIMIT :first)"""
         ),
-        {**hour_params, "zone": str(LOCAL_TIMEZONE)},
+        {**params, "first": MAX_EXCEPTIONS},
     ):
-        if not row.g_type:
-            if row.g_child:
-                type_total[f"type.{row.type}"] = int(row.n)
-            elif row.child_id is not None:
-                type_children.setdefault(int(row.child_id), {})[f"type.{row.type}"] = int(row.n)
-        elif not row.g_day:
-            per_day[row.day] = int(row.n)
+        if row.part == "child":
+            repeat_children[int(row.child_id)] = {"repeat_callers": int(row.n)}
+        elif row.part == "total":
+            repeat_total = int(row.n)
         else:
-            by_hour[int(row.hour)] = int(row.n)
-    by_type = (type_total, type_children)
-    by_outcome = keyed(
-        session,
-        f"""WITH a AS ({base})
-        SELECT child_id, GROUPING(child_id) = 1 AS is_total, coalesce(outcome, 'open') AS value, count(*) AS n
-        FROM a GROUP BY GROUPING SETS ((child_id, coalesce(outcome, 'open')), (coalesce(outcome, 'open')))""",
-        params,
-        "outcome",
-    )
-    repeat_children = grouped(
-        session,
-        f"""WITH a AS ({base}), r AS (
-            SELECT child_id FROM a WHERE resident_id IS NOT NULL
-            GROUP BY resident_id, child_id HAVING count(*) >= :repeat)
-        SELECT child_id, GROUPING(child_id) = 1 AS is_total, count(*) AS repeat_callers FROM r {GROUPED}""",
-        params,
-    )[1]
-    repeaters = session.execute(
-        text(
-            f"""WITH a AS ({base})
-            SELECT a.resident_id, r.name, count(*) AS n, min(a.opened_at) AS since
-            FROM a JOIN resident r ON r.id = a.resident_id
-            GROUP BY a.resident_id, r.name HAVING count(*) >= :repeat ORDER BY n DESC, a.resident_id"""
-        ),
-        params,
-    ).all()
-    total, children = merge(main, by_type, by_outcome, ({"repeat_callers": len(repeaters)}, repeat_children))
+            repeaters.append(row)
+    # Only the first MAX_EXCEPTIONS repeaters by (since, name) can survive `worst_first(…)[:MAX_EXCEPTIONS]`; the
+    # list is in the raw query's order (most alarms first), which decides ties as before.
+    repeaters.sort(key=lambda row: (-int(row.n), int(row.resident_id)))
+    total, children = merge((counts, children), percentiles, ({"repeat_callers": repeat_total}, repeat_children))
     total, children = merge((total, children), active_residents(session, tier))
 
     series = [

@@ -66,6 +66,39 @@ GROUP BY 1, 2, 3, 4
 
 ALARM_COLUMNS = ("alarms", "acknowledged", "ack_s_sum", "ack_le_60", "ack_le_180", "resolved", "resolve_s_sum")
 
+_BY_HOUR = ", ".join(f"count(*) FILTER (WHERE x.hour = {hour})::integer" for hour in range(24))
+
+ALARM_DETAIL = f"""
+SELECT x.day, p.prefix AS area_path, p.depth, x.type, x.outcome,
+       count(*)::integer AS alarms, count(x.ack_s)::integer AS acknowledged, count(x.resolve_s)::integer AS resolved,
+       count(*) FILTER (WHERE x.ack_s <= 60)::integer AS ack_le_60,
+       count(*) FILTER (WHERE x.ack_s <= 180)::integer AS ack_le_180,
+       ARRAY[{_BY_HOUR}] AS by_hour,
+       coalesce(array_agg(x.ack_s::double precision) FILTER (WHERE x.ack_s IS NOT NULL), '{{{{}}}}') AS ack_s,
+       coalesce(array_agg(x.resolve_s::double precision) FILTER (WHERE x.resolve_s IS NOT NULL), '{{{{}}}}')
+           AS resolve_s
+FROM (SELECT (opened_at AT TIME ZONE '{LOCAL_TZ}')::date AS day,
+             extract(hour FROM opened_at AT TIME ZONE '{LOCAL_TZ}')::int AS hour,
+             area_path, type, coalesce(outcome, 'open') AS outcome,
+             EXTRACT(EPOCH FROM acknowledged_at - opened_at) AS ack_s,
+             EXTRACT(EPOCH FROM resolved_at - opened_at) AS resolve_s
+      FROM alarm WHERE area_path IS NOT NULL AND {{where}}) x
+CROSS JOIN LATERAL (
+    SELECT '/' || array_to_string(ids.ids[1:k], '/') || '/' AS prefix, k::smallint AS depth
+    FROM (SELECT string_to_array(trim(BOTH '/' FROM x.area_path), '/') AS ids) ids,
+         generate_series(1, cardinality(ids.ids)) k) p
+GROUP BY 1, 2, 3, 4, 5
+"""
+"""The alarms section's daily detail (migration 0015) for every area on an alarm's path: counts by outcome (`open`
+while unresolved), by local hour of day, and the seconds to acknowledge / resolve themselves — computed exactly as
+the section computes them from raw rows (`EXTRACT(EPOCH …)`, ≤ 60 s inclusive), so percentiles over the
+concatenated arrays are the raw percentiles."""
+
+DETAIL_COLUMNS = (
+    "day, area_path, depth, type, outcome, alarms, acknowledged, resolved, ack_le_60, ack_le_180, by_hour, ack_s,"
+    " resolve_s"
+)
+
 TASK_FACTS = f"""
 SELECT (window_start AT TIME ZONE '{LOCAL_TZ}')::date AS day, area_path, kind, status,
        CASE WHEN status IN ('cancelled', 'missed') THEN coalesce(status_reason, '') ELSE '' END AS reason,
@@ -159,6 +192,8 @@ def _refresh_alarms(session: Session, now: datetime, lookback: timedelta, full: 
         hours = int(session.execute(text("SELECT count(DISTINCT bucket) FROM rollup_alarm_hourly")).scalar() or 0)
         session.execute(text("DELETE FROM rollup_alarm_daily"))
         session.execute(text(f"INSERT INTO rollup_alarm_daily ({DAILY_COLUMNS}) {_daily_sql('true')}"))
+        session.execute(text("DELETE FROM rollup_alarm_detail"))
+        session.execute(text(f"INSERT INTO rollup_alarm_detail ({DETAIL_COLUMNS}) {ALARM_DETAIL.format(where='true')}"))
     else:
         changed = session.execute(
             text(
@@ -181,6 +216,11 @@ def _refresh_alarms(session: Session, now: datetime, lookback: timedelta, full: 
             session.execute(text("DELETE FROM rollup_alarm_daily WHERE day = ANY(:days)"), daily)
             where = f"h.bucket >= :lo AND (h.bucket AT TIME ZONE '{LOCAL_TZ}')::date = ANY(:days)"
             session.execute(text(f"INSERT INTO rollup_alarm_daily ({DAILY_COLUMNS}) {_daily_sql(where)}"), daily)
+            session.execute(text("DELETE FROM rollup_alarm_detail WHERE day = ANY(:days)"), daily)
+            where = f"opened_at >= :lo AND (opened_at AT TIME ZONE '{LOCAL_TZ}')::date = ANY(:days)"
+            session.execute(
+                text(f"INSERT INTO rollup_alarm_detail ({DETAIL_COLUMNS}) {ALARM_DETAIL.format(where=where)}"), daily
+            )
     _save_state(session, "alarm_hourly", top, now)
     return hours
 
@@ -484,8 +524,9 @@ def telemetry_figures(
 
 
 def alarm_watermark(session: Session) -> datetime | None:
-    """The hour up to which `rollup_alarm_hourly` is complete: the start of the hour of its last refresh (None
-    before the first). Rows before it are read from the rollup, rows from it on from `alarm`."""
+    """The hour up to which the alarm rollups are complete: the start of the hour of their last refresh (None
+    before the first). The alarms section reads `rollup_alarm_detail` for the local days before this hour's day
+    and `alarm` from that day on."""
     refreshed = session.execute(
         text(
             f"SELECT date_bin(INTERVAL '1 hour', refreshed_at, {ORIGIN})"
@@ -493,20 +534,3 @@ def alarm_watermark(session: Session) -> datetime | None:
         )
     ).scalar()
     return refreshed if isinstance(refreshed, datetime) else None
-
-
-def alarm_hours_sql(in_area: str, watermark: datetime | None) -> str:
-    """A relation (bucket, area_path, type, alarms) of the alarms opened in [:period_start, :period_end) whose
-    location satisfies `in_area` (an expression over `area_path`): rollup rows for the hours before `watermark`
-    (bind it as `:rollup_watermark`), raw rows after it; all raw when there is no watermark."""
-    raw = (
-        f"SELECT date_bin(INTERVAL '1 hour', opened_at, {ORIGIN}) AS bucket, area_path, type, 1 AS alarms FROM alarm"
-        f" WHERE opened_at >= :period_start AND opened_at < :period_end AND {in_area}"
-    )
-    if watermark is None:
-        return raw
-    return (
-        "SELECT bucket, area_path, type, alarms FROM rollup_alarm_hourly"
-        f" WHERE bucket >= :period_start AND bucket < least(:period_end, :rollup_watermark) AND {in_area}"
-        f" UNION ALL {raw} AND opened_at >= :rollup_watermark"
-    )

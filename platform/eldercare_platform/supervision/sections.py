@@ -3,8 +3,7 @@ into rates, and assemble the common `SectionFigures`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -28,17 +27,6 @@ def plain_plans(session: Session) -> None:
     and room to sort a district's quarter of visits in memory rather than on disk."""
     session.execute(text("SET LOCAL jit = off"))
     session.execute(text("SET LOCAL work_mem = '64MB'"))
-
-
-@contextmanager
-def without_nested_loops(session: Session) -> Iterator[None]:
-    """Hash and merge joins only, for a query whose row estimates through recursive CTEs are far too low (a nested
-    loop over 70,000 × 20,000 rows took minutes where a hash join takes under a second)."""
-    session.execute(text("SET LOCAL enable_nestloop = off"))
-    try:
-        yield
-    finally:
-        session.execute(text("SET LOCAL enable_nestloop = on"))
 
 
 def ratio(part: Any, whole: Any) -> float | None:
