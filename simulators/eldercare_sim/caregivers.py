@@ -38,9 +38,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import psycopg
 
+from eldercare_common.geo import haversine_km
+
 LOCAL_TIMEZONE = ZoneInfo("Asia/Shanghai")
 DEMO_PASSWORD = "eldercare-demo"  # the seed's demo password (public; demo and test only)
-EARTH_RADIUS_KM = 6371.0088
 TRAVEL_CIRCUITY = 1.3  # roads are longer than the great circle: the planner's default (`travel_circuity`)
 SPEEDS_KMH: Mapping[str, float] = {"foot": 4.5, "ebike": 15.0, "car": 25.0}  # the planner's defaults, door to door
 OPEN = ("published", "en_route", "checked_in")
@@ -144,9 +145,7 @@ def draw_fate(rng: random.Random, task: Mapping[str, Any], behaviour: Behaviour)
 
 def great_circle_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Haversine distance in km between two (latitude, longitude) points."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+    return haversine_km(*a, *b)
 
 
 def travel_time(a: tuple[float, float] | None, b: tuple[float, float] | None, mode: str) -> timedelta:

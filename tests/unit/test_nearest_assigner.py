@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from eldercare_common.geo import haversine_km
 from eldercare_platform.roster.service import AvailableStaff
-from eldercare_platform.tasks.assign import NearestAvailableAssigner, TaskToPlan, haversine_km
+from eldercare_platform.tasks.assign import NearestAvailableAssigner, TaskToPlan
 
 T = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 

@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from eldercare_common.geo import haversine_km
 from eldercare_platform.roster.models import CertificateStatus, Skill
 from eldercare_platform.roster.rules import (
     CAREGIVER_CERTIFICATE,
     NURSE_CERTIFICATE,
     PatternTimes,
     certificate_status,
-    haversine_km,
     pattern_days,
     planned_shifts,
     required_certificates,

@@ -8,12 +8,12 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_common.geo import haversine_km
 from eldercare_platform.core.clock import LOCAL_TIMEZONE
 from eldercare_platform.core.scope import Scope
 from eldercare_platform.roster.certifications import certification_public
 from eldercare_platform.roster.leave import LEAVE_COLUMNS
 from eldercare_platform.roster.models import CertificateStatus
-from eldercare_platform.roster.rules import haversine_km
 from eldercare_platform.roster.schemas import (
     Availability,
     AvailabilityEntry,

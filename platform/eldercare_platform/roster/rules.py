@@ -8,7 +8,6 @@ crosses midnight (an on-call night 20:00–08:00 ends the next morning).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,8 +26,6 @@ REQUIRED_CERTIFICATES: dict[str, frozenset[str]] = {
 """Skill → the certificates any one of which (valid on the task's day) qualifies a person for it. A skill not
 listed needs none. Nurses hold 护士执业证书, caregivers 养老护理员职业技能等级证书 (seed/generator.py); a health
 certificate (健康证) for meal delivery is not required because no record of it is kept yet."""
-
-EARTH_RADIUS_KM = 6371.0088
 
 
 @dataclass(frozen=True)
@@ -105,12 +102,3 @@ def certificate_status(expires_on: date | None, *, today: date, warn_days: int) 
     if expires_on <= today + timedelta(days=warn_days):
         return CertificateStatus.EXPIRING
     return CertificateStatus.VALID
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km between two WGS-84 points."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlmb = math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))

@@ -9,7 +9,6 @@ issue plugs an optimising assigner (PyVRP) behind the same Protocol (docs/servic
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,12 +17,11 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_common.geo import haversine_km
 from eldercare_platform.roster import service as roster_service
 
 if TYPE_CHECKING:  # only for annotations: roster.service imports tasks.service, which imports this module
     from eldercare_platform.roster.service import AvailableStaff
-
-EARTH_RADIUS_KM = 6371.0088
 
 
 @dataclass(frozen=True)
@@ -79,14 +77,6 @@ class Assigner(Protocol):
     def assign(self, tasks: Sequence[TaskToPlan], staff: Sequence[AvailableStaff]) -> AssignmentResult:
         """Assignments for the tasks it could place, a reason for each one it could not."""
         ...
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in kilometres."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlambda = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
-    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 class NearestAvailableAssigner:

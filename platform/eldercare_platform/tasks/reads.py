@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_common.geo import haversine_km
 from eldercare_platform.core.clock import LOCAL_TIMEZONE, age_on, local_date
 from eldercare_platform.tasks import queries
-from eldercare_platform.tasks.assign import haversine_km
 from eldercare_platform.tasks.checklists import checklist_for
 from eldercare_platform.tasks.models import URGENT, TaskKind
 from eldercare_platform.tasks.schemas import EvvRecord, MyTask, Place, TaskDetail, TaskEventPublic, TaskPage, TaskPublic

@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_common.geo import haversine_km
 from eldercare_common.logging import get_logger
 from eldercare_platform.core.clock import local_date
 from eldercare_platform.core.scope import Scope
@@ -40,7 +41,6 @@ from eldercare_platform.routing.problem import Plan, Planner, PlanningProblem, P
 from eldercare_platform.routing.travel import GreatCircleTravel, TravelModel
 from eldercare_platform.tasks import live_routes as live
 from eldercare_platform.tasks import queries
-from eldercare_platform.tasks.assign import haversine_km
 
 log = get_logger(__name__)
 
