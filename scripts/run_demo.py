@@ -1,7 +1,9 @@
 """`make demo`: the whole system on this machine, with a seeded district and a small simulated fleet.
 
 Starts private PostgreSQL and Mosquitto under var/demo (unless DATABASE_URL / MQTT_URL point
-elsewhere), migrates, seeds once, runs the scheduler's shift, task, meal-order and alert jobs once (so
+elsewhere), migrates, seeds once, writes the district's past weeks once (`python -m eldercare_platform.seed
+history`: alarms, visits, services, meals, faults, terminal telemetry, so the supervisors' dashboards open on
+figures; `--no-history` / DEMO_HISTORY=0), runs the scheduler's shift, task, meal-order and alert jobs once (so
 today's board is there when the pages open), then runs the gateway, the API, the scheduler and the
 simulators (devices, caregivers) as child processes. Ctrl-C stops every process it started, dependents first
 (simulators; gateway, API and scheduler; Mosquitto; PostgreSQL); running it again reuses the data. It prints the
@@ -261,6 +263,19 @@ def main() -> int:
         default=os.environ.get("DEMO_CAREGIVERS", "1") not in ("0", "false", "no", "off"),
         help="Do not run the simulated caregiver team (also DEMO_CAREGIVERS=0)",
     )
+    parser.add_argument(
+        "--history-weeks",
+        type=int,
+        default=int(os.environ.get("DEMO_HISTORY_WEEKS", "4")),
+        help="Weeks of past records written once after seeding (1-13, default 4; DEMO_HISTORY_WEEKS)",
+    )
+    parser.add_argument(
+        "--no-history",
+        dest="history",
+        action="store_false",
+        default=os.environ.get("DEMO_HISTORY", "1") not in ("0", "false", "no", "off"),
+        help="Do not write the district's past weeks (also DEMO_HISTORY=0)",
+    )
     args = parser.parse_args()
 
     data = args.data
@@ -296,6 +311,22 @@ def main() -> int:
             check=True,
             cwd=ROOT,
         )
+        if args.history:
+            print(
+                f"• the district's past {args.history_weeks} weeks (alarms, visits, services, meals, device faults,"
+                " terminal telemetry) if it has none (--no-history / DEMO_HISTORY=0 leaves it out)",
+                flush=True,
+            )
+            history = subprocess.run(
+                [PYTHON, "-m", "eldercare_platform.seed", "history", "--weeks", str(args.history_weeks), "--if-empty"],
+                env={**os.environ, "DATABASE_URL": database_url},
+                check=False,  # the demo runs without a past too; the error is on the screen
+                cwd=ROOT,
+            )
+            if history.returncode != 0:
+                print("! the district's history was not written; the dashboards start from today", file=sys.stderr)
+        else:
+            print("• the district's history: off (--no-history / DEMO_HISTORY=0)", flush=True)
 
         mqtt_url = os.environ.get("MQTT_URL")
         if not mqtt_url:

@@ -127,4 +127,4 @@ def _lap(result: HistoryResult, name: str, since: float) -> float:
     return mark
 
 
-__all__ = ["HistoryPresentError", "HistoryResult", "generate_history", "has_history"]
+__all__ = ["MAX_WEEKS", "HistoryPresentError", "HistoryResult", "generate_history", "has_history"]

@@ -191,6 +191,7 @@ def do(
     if row["assignee_staff_id"] is None:
         assign(row, staff, at=published or row["created_at"], published=published)
     travel = minutes(rng.uniform(4, 20))
+    check_in = max(check_in, row["published_at"] + travel)  # nobody sets off before the task is on their list
     row["en_route_at"] = max(row["published_at"], check_in - travel)
     # Most caregivers just set off (en route accepts the task too); a few tap "accept" first.
     accepted = row["en_route_at"] - minutes(rng.uniform(1, 40)) if rng.random() < 0.3 else row["en_route_at"]
