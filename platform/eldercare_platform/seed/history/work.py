@@ -19,7 +19,7 @@ from eldercare_platform.tasks.models import TaskStatus
 
 HOME_ROLES = ("caregiver", "social_worker", "volunteer")
 """Who works in homes (nurses work at their care center)."""
-FAR_SHARE = 0.03
+FAR_SHARE = 0.015
 """Check-ins or check-outs made away from the door (250–600 m: recorded, not location-verified)."""
 
 PROBLEMS: tuple[tuple[str, str, str], ...] = (
