@@ -201,6 +201,35 @@ def client(api_settings: ApiSettings, db: Session, clock: FixedClock) -> Iterato
 
 
 @pytest.fixture(scope="session")
+def timescale_url() -> Iterator[str]:
+    """The TimescaleDB lane's server for the session (PGlite over the wire, tests/support/timescale.py), migrated to
+    head once. Start-up and migration take a few seconds, so modules share it: each writes its world inside one
+    transaction it rolls back (`timescale_session`), leaving the database empty for the next."""
+    from tests.support.timescale import pglite_timescale_server
+
+    with pglite_timescale_server() as dsn:
+        upgrade(dsn)
+        yield dsn
+
+
+@contextmanager
+def timescale_session(url: str) -> Iterator[Session]:
+    """A session on the lane's server inside a transaction that is rolled back at the end (commits become
+    savepoints): PGlite has one backend, so everything of the module goes through this one connection."""
+    engine = create_engine(sqlalchemy_url(url), poolclass=NullPool, connect_args={"prepare_threshold": None})
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
 def mosquitto() -> Iterator[MosquittoInstance]:
     """A private Mosquitto broker with service accounts; tests register devices and sync it."""
     with private_broker("mosquitto") as broker:

@@ -1,5 +1,8 @@
 """The supervision figures (alarms, visits, meals, devices) against hand-computed numbers on a small fixed world
-(tests/integration/supervision_support.py), scope at every tier, and the exports opened with openpyxl."""
+(tests/integration/supervision_support.py), scope at every tier, and the exports opened with openpyxl.
+
+The hand-computed checks of each section run on PostgreSQL and in the TimescaleDB lane (`lane`: the same world
+and the same API on the lane's session server, rolled back afterwards), with the same expected numbers."""
 
 from __future__ import annotations
 
@@ -10,20 +13,26 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlmodel import Session
 
 from eldercare_common.devstack import PostgresInstance
 from eldercare_platform.core.clock import FixedClock
 from eldercare_platform.core.config import ApiSettings
+from eldercare_platform.core.db import raw_connection
+from eldercare_platform.core.deps import get_db, rolled_back_on_error
 from eldercare_platform.main import create_app
-from tests.conftest import migrated_database
+from tests.conftest import migrated_database, timescale_session
 from tests.factories import login
-from tests.integration.supervision_support import NOW, USERS, build
+from tests.integration.supervision_support import NOW, USERS, build, write_world
 
 PERIOD = {"from": "2026-11-01", "to": "2026-11-22"}
 
 
+Api = tuple[TestClient, dict[str, dict[str, str]]]
+
+
 @pytest.fixture(scope="module")
-def api(postgres: PostgresInstance) -> Iterator[tuple[TestClient, dict[str, dict[str, str]]]]:
+def api(postgres: PostgresInstance) -> Iterator[Api]:
     url = migrated_database(postgres, "supervision_figures")
     build(url)
     settings = ApiSettings(environment="test", database_url=url, mqtt_url="mqtt://127.0.0.1:1")
@@ -32,7 +41,32 @@ def api(postgres: PostgresInstance) -> Iterator[tuple[TestClient, dict[str, dict
         yield client, {username: login(client, username) for username in USERS}
 
 
-def get(api: tuple[TestClient, dict[str, dict[str, str]]], user: str, path: str, **params: Any) -> Any:
+LANE_USERS = ("sv_district", "sv_city", "sv_institution")
+"""Who the hand-computed checks sign in as."""
+
+
+@pytest.fixture(scope="module", params=["postgresql", pytest.param("timescale", marks=pytest.mark.timescale)])
+def lane(request: pytest.FixtureRequest) -> Iterator[Api]:
+    """The API on the world, on PostgreSQL (the module's `api`) or on TimescaleDB (the lane's session server: the
+    world written in a transaction every request joins, rolled back at the end)."""
+    if request.param == "postgresql":
+        yield request.getfixturevalue("api")
+        return
+    url = request.getfixturevalue("timescale_url")
+    with timescale_session(url) as session:
+        write_world(raw_connection(session))
+        settings = ApiSettings(environment="test", database_url=url, mqtt_url="mqtt://127.0.0.1:1")
+        app = create_app(settings, connect_broker=False, clock=FixedClock(NOW))
+
+        def shared() -> Iterator[Session]:
+            yield from rolled_back_on_error(session)
+
+        app.dependency_overrides[get_db] = shared
+        with TestClient(app) as client:
+            yield client, {username: login(client, username) for username in LANE_USERS}
+
+
+def get(api: Api, user: str, path: str, **params: Any) -> Any:
     client, headers = api
     response = client.get(f"/api/supervision/{path}", params={**PERIOD, **params}, headers=headers[user])
     assert response.status_code == 200, response.text
@@ -43,8 +77,8 @@ def children(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {row["area"]["name"]: row["figures"] for row in body["children"]}
 
 
-def test_alarms_of_a_district(api: Any) -> None:
-    body = get(api, "sv_district", "alarms")
+def test_alarms_of_a_district(lane: Api) -> None:
+    body = get(lane, "sv_district", "alarms")
     assert body["area"] == {"id": 2, "name": "天宁区", "level": "district", "path": "/1/2/"}
     assert (body["from"], body["to"]) == ("2026-11-01", "2026-11-22")
     totals = body["totals"]
@@ -161,8 +195,8 @@ def test_operators_may_not_and_periods_are_checked(api: Any) -> None:
     assert (default["from"], default["to"]) == ("2026-11-01", "2026-11-22")  # this month up to today
 
 
-def test_visits_of_a_district(api: Any) -> None:
-    body = get(api, "sv_district", "visits")
+def test_visits_of_a_district(lane: Api) -> None:
+    body = get(lane, "sv_district", "visits")
     totals = body["totals"]
     # Due: 1, 2, 3 (community 4), 6 (moved to the 21st, community 5), 8 and 12 (community 7). Not due: 4 (missed while
     # in hospital), 5 (cancelled: in hospital), 9 (suspended: away) — excused; 7 (later today) — pending.
@@ -213,8 +247,8 @@ def test_visits_per_caregiver_and_at_other_tiers(api: Any) -> None:
     assert (institution["due"], institution["visit_rate"]) == (0, None)  # home visits are not an institution's
 
 
-def test_meals_of_a_district(api: Any) -> None:
-    body = get(api, "sv_district", "meals")
+def test_meals_of_a_district(lane: Api) -> None:
+    body = get(lane, "sv_district", "meals")
     totals = body["totals"]
     # orders of residents 1-4 (order 11 is r5's, in the other district); order 8 cancelled; order 10 (breakfast
     # today, deadline passed, still `ordered`) is settled, order 9 (dinner tonight) not yet
@@ -237,7 +271,7 @@ def test_meals_of_a_district(api: Any) -> None:
     assert ("meal_point_over_capacity", "助餐点1") in kinds
     no_call = next(e for e in body["exceptions"] if e["kind"] == "meal_not_collected_no_call")
     assert no_call["link"] == "/api/meals/orders?date=2026-11-06&meal_point_id=1&status=not_collected"
-    points = {row["name"]: row for row in get(api, "sv_district", "meals/points")["rows"]}
+    points = {row["name"]: row for row in get(lane, "sv_district", "meals/points")["rows"]}
     # point 1: meals 3 Nov lunch (3 seats), 4 Nov (delivery only), 5 Nov, 6 Nov, 22 Nov breakfast → 6 seats over
     # 5 meals of 2 seats; point 2: 7 Nov, 22 Nov dinner, 5 Nov (a delivery for r5) → 2 seats over 3 meals of 10
     assert (points["助餐点1"]["meals"], points["助餐点1"]["seats_taken"], points["助餐点1"]["capacity_use"]) == (
@@ -251,12 +285,12 @@ def test_meals_of_a_district(api: Any) -> None:
         0.0667,
         0.1,
     )
-    assert get(api, "sv_institution", "meals")["totals"]["orders"] == 0
-    assert get(api, "sv_institution", "meals/points")["rows"] == []
+    assert get(lane, "sv_institution", "meals")["totals"]["orders"] == 0
+    assert get(lane, "sv_institution", "meals/points")["rows"] == []
 
 
-def test_devices_of_a_district_and_an_institution(api: Any) -> None:
-    totals = get(api, "sv_district", "devices")["totals"]
+def test_devices_of_a_district_and_an_institution(lane: Api) -> None:
+    totals = get(lane, "sv_district", "devices")["totals"]
     # HOME-1..4, the care center's camera, the institution's mattress (RET-1 is retired; HOME-5 elsewhere)
     assert (totals["devices"], totals["online"], totals["online_share"]) == (6, 2, 0.3333)
     assert (totals["silent_1_24h"], totals["silent_1_7d"], totals["silent_over_7d"], totals["never_seen"]) == (
@@ -273,14 +307,14 @@ def test_devices_of_a_district_and_an_institution(api: Any) -> None:
         totals["faults_over_2h_task"],
         totals["faults_over_2h_uncovered"],
     ) == (1, 1, 1)
-    body = get(api, "sv_district", "devices")
+    body = get(lane, "sv_district", "devices")
     assert [(e["kind"], e["subject"]) for e in body["exceptions"]] == [
         ("device_fault_uncovered", "HOME-2"),
         ("device_silent_over_7d", "HOME-4"),
     ]
     assert {row["area"]["id"]: row["figures"]["devices"] for row in body["children"]} == {3: 5, 6: 1}
-    assert get(api, "sv_city", "devices")["totals"]["faults_opened"] == 5  # + 25 in the other district
-    institution = get(api, "sv_institution", "devices")["totals"]
+    assert get(lane, "sv_city", "devices")["totals"]["faults_opened"] == 5  # + 25 in the other district
+    institution = get(lane, "sv_institution", "devices")["totals"]
     assert (institution["devices"], institution["low_battery"], institution["faults_open"]) == (1, 1, 1)
     assert institution["faults_open_over_2h"] == 0
 
