@@ -64,6 +64,8 @@ def _start(data: Path, api_port: int, offset: int) -> tuple[subprocess.Popen[str
             "40",
             "--plan-seconds",
             "0.2",
+            "--history-weeks",
+            "1",  # the district's past (seed history), short: its own test covers four weeks
             "--data",
             str(data),
             "--api-port",
@@ -150,6 +152,7 @@ def test_demo_comes_up_and_stops_cleanly() -> None:
         output = log.read_text()
         assert "operator1" in output and DEMO_PASSWORD in output, "demo users are printed"
         assert "coordinator1" in output
+        assert "History of 1 weeks up to" in output, output[-3000:]
         assert "• simulated caregivers: coordinator1 publishes today's routes" in output, output[-3000:]
         # Today's jobs ran once before the pages opened: each named job reports what became of it.
         step = output.split("today's shifts, tasks and meal orders", 1)[1].split("Eldercare demo is running", 1)[0]
@@ -187,6 +190,7 @@ def test_demo_comes_up_and_stops_cleanly() -> None:
     process, log = _start(data, api_port, offset)
     try:
         assert "already seeded" in log.read_text()
+        assert "no history written (--if-empty)" in log.read_text()
         _, body = _get(f"{api}/health")
         assert body["status"] == "ok"
     finally:
