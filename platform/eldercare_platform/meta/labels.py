@@ -498,6 +498,7 @@ TASK_ENGINE_REASON: dict[str, Words] = {
     EngineReason.ASSIGNED_OR_ENDED: ("已派人或任务已结束", "Assigned, or the task ended"),
     EngineReason.REASSIGNED_OR_ESCALATED: ("已改派或上报", "Reassigned or escalated"),
     EngineReason.COVERAGE_RECOVERED: ("探访完成率已恢复", "Visit coverage recovered"),
+    EngineReason.NO_ANSWER: ("上门无人应答", "Nobody answered at the door"),
     EngineReason.ACKNOWLEDGED_OR_MOVED_ON: ("护理员已确认或已接单", "Acknowledged or taken up by the caregiver"),
 }
 _kind("taskEngineReason", _members(EngineReason), TASK_ENGINE_REASON)

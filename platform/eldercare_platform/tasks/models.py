@@ -85,8 +85,8 @@ FLEXIBLE = 4
 
 
 class EngineReason(StrEnum):
-    """Reason codes the task engine's jobs write (task_event.reason, task.status_reason, alert.resolution); pages
-    translate them (meta/labels.py, kind `taskEngineReason`)."""
+    """Reason codes the task engine writes (task_event.reason, task.status_reason, alert.resolution): its jobs', and
+    the caregiver's "nobody answers"; pages translate them (meta/labels.py, kind `taskEngineReason`)."""
 
     PLAN_CHANGED = "plan_changed"  # the care plan no longer produces this slot: cancelled
     PLAN_RESCHEDULED = "plan_rescheduled"  # the care plan moved this slot: rescheduled in place
@@ -95,4 +95,5 @@ class EngineReason(StrEnum):
     ASSIGNED_OR_ENDED = "assigned_or_ended"  # an unassigned alert's condition cleared
     REASSIGNED_OR_ESCALATED = "reassigned_or_escalated"  # a missed task was followed up
     COVERAGE_RECOVERED = "coverage_recovered"  # a community's visits are back above the ratio
+    NO_ANSWER = "no_answer"  # the caregiver found nobody at the door: missed, a welfare call opened
     ACKNOWLEDGED_OR_MOVED_ON = "acknowledged_or_moved_on"  # an urgent task's caregiver saw it, accepted it, or it left

@@ -16,7 +16,7 @@ from eldercare_platform.alerts import service as alert_service
 from eldercare_platform.alerts.models import AlertKind
 from eldercare_platform.tasks import photos
 from eldercare_platform.tasks.checklists import MEAL_OUTCOMES, PROBLEM_CATEGORIES, checklist_for, unknown_items
-from eldercare_platform.tasks.models import TaskAction, TaskKind, TaskSource, TaskStatus
+from eldercare_platform.tasks.models import EngineReason, TaskAction, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.tasks.moments import when
 from eldercare_platform.tasks.reads import VERIFIED_WITHIN_M, distance_m
 from eldercare_platform.tasks.schemas import CompleteRequest, NoAnswerRequest
@@ -348,7 +348,7 @@ def no_answer(session: Session, *, user: User, task_id: int, request: NoAnswerRe
         at=moment,
         user_id=user.id,
         staff_id=user.staff_id,
-        reason="no_answer",
+        reason=EngineReason.NO_ANSWER,
         detail={
             "received_at": now.isoformat(),
             "note": request.note,

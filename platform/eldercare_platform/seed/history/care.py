@@ -19,7 +19,7 @@ from eldercare_platform.core.clock import local_date
 from eldercare_platform.seed.history.book import Away, Book, Row, Weighted, minutes, poisson
 from eldercare_platform.seed.history.work import PROBLEMS, Crew, do, end, new_task, planned_publish
 from eldercare_platform.seed.history.world import Resident, World, local
-from eldercare_platform.tasks.models import HIGH, TaskKind, TaskSource, TaskStatus
+from eldercare_platform.tasks.models import HIGH, EngineReason, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.tasks.slots import wanted_for
 
 VISIT_FATE = Weighted.of([("done", 0.935), ("not_done", 0.03), ("no_answer", 0.02), ("cancelled", 0.015)])
@@ -202,7 +202,7 @@ def _work_plan_task(book: Book, world: World, crew: Crew, rng: random.Random, ro
         at_door = day + minutes(rng.uniform(20, 420))
         row["accepted_at"] = at_door - minutes(rng.uniform(20, 90))
         row["en_route_at"] = at_door - minutes(rng.uniform(5, 20))
-        end(row, TaskStatus.MISSED, at=at_door, reason="no_answer", by=staff.user_id)
+        end(row, TaskStatus.MISSED, at=at_door, reason=EngineReason.NO_ANSWER, by=staff.user_id)
         book.welfare.append(("visit_no_answer", home.id, at_door, {"task_id": row["id"]}))
         if kind == TaskKind.VISIT and rng.random() < REASSIGN_AFTER_NO_ANSWER:
             reassign(book, world, crew, rng, row, home, at_door)
