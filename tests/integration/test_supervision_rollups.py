@@ -81,7 +81,7 @@ def test_scheduler_job_refreshes_with_the_injected_clock(rollup_engine: Engine) 
         detail = work(session, rollup_data.NOW)
         session.commit()
         refreshed = session.execute(text("SELECT DISTINCT refreshed_at FROM rollup_state")).scalars().all()
-    assert detail == "alarm hours 40, task days 11, telemetry table hours 2", "the last 14 days are recomputed"
+    assert detail == "alarm hours 40, task days 11, visit days 10, telemetry table hours 2", "the last 14 days are recomputed"
     assert refreshed == [rollup_data.NOW]
 
 
