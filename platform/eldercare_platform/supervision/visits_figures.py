@@ -123,37 +123,47 @@ RAW_WHERE = """(t.window_start >= :tail_start AND t.window_start < :period_end
             OR t.id = ANY(:dirty) AND t.window_start >= :period_start AND t.window_start < :tail_start)"""
 """On the rollup path, the visits classified raw: from the refresh's day on, and the dirty ones before it."""
 
-AREA_SUMS = """
-            SELECT CASE WHEN f.depth = :depth THEN 0 ELSE split_part(f.area_path, '/', :child_field)::int END AS grp,
-                   f.reason, f.day, f.visits, f.due, f.done, f.late, f.missed, f.problems, f.closed, f.excused,
-                   0 AS pending, f.close_s
-            FROM rollup_visit_daily f
+AREA_ROWS = """rollup_visit_daily f{unnest}
             WHERE f.depth IN (:depth, :depth + 1) AND f.area_path LIKE :area_path || '%'
               AND f.day >= :first_day AND f.day <= :last_day AND f.day < :tail_day"""
-"""The area's own rows (`grp` 0: its total) and its children's one level down (`grp`: the child's id)."""
+"""The area's own rows (its total) and its children's one level down."""
 
-STAFF_SUMS = """
-            SELECT f.staff_id AS grp, '' AS reason, f.day, f.visits, f.due, f.done, f.late, f.missed, f.problems,
-                   f.closed, f.excused, 0 AS pending, f.close_s
-            FROM rollup_visit_caregiver f
+AREA_GROUP = "CASE WHEN f.depth = :depth THEN 0 ELSE split_part(f.area_path, '/', :child_field)::int END"
+"""`grp` of an area row: 0 for the area's total, the child's id for a child's."""
+
+STAFF_ROWS = """rollup_visit_caregiver f{unnest}
             WHERE f.area_path = :area_path AND f.day >= :first_day AND f.day <= :last_day AND f.day < :tail_day"""
 """The area's rows per assignee (`grp`: the staff id, NULL for unassigned visits)."""
+
+ROLLUP_COUNTS = ("visits", "due", "done", "late", "missed", "problems", "closed", "excused")
 
 
 def _rollup_relation(tier: Tier, *, by_staff: bool, dirty: bool) -> str:
     """CTEs over the rollup path's rows: `z` the visits read raw, classified; `s` the stored rows they replace; `u`
     signed counts (the sums, minus `s`, plus `z`) by `grp` — 0 for the area's total and the child's id for a child,
-    or (`by_staff`) the assignee —, missed reason and local day; `c` the seconds to close of the closed problems
-    (the sums' arrays and `z`'s, without `s`'s: a multiset difference, only when there are `dirty` visits)."""
+    by missed reason and local day; or (`by_staff`) by assignee, the sums added up per assignee first —; `c` the
+    seconds to close of the closed problems (the sums' arrays and `z`'s, without `s`'s: a multiset difference, only
+    when there are `dirty` visits)."""
     where = f"{RAW_WHERE} AND {tier.in_area_sql('t.area_path')} AND {tier.scope.path_sql('t.area_path')}"
     if by_staff:
-        sums, raw_key, stored_key, fan_z, fan_s = STAFF_SUMS, "z.staff_id", "s.assignee_staff_id", "", ""
+        rows, group, raw_key, stored_key, fan_z, fan_s = (
+            STAFF_ROWS,
+            "f.staff_id",
+            "z.staff_id",
+            "s.assignee_staff_id",
+            "",
+            "",
+        )
         grp_z = grp_s = "true"
+        summed = ", ".join(f"sum(f.{key})::int" for key in ROLLUP_COUNTS)
+        sums = f"SELECT {group}, '', NULL::date, {summed}, 0 FROM {rows.format(unnest='')} GROUP BY {group}"
     else:
-        sums, raw_key, stored_key = AREA_SUMS, "g.grp", "g.grp"
+        rows, group, raw_key, stored_key = AREA_ROWS, AREA_GROUP, "g.grp", "g.grp"
         fan_z = " CROSS JOIN LATERAL (VALUES (0), (z.child_id)) g(grp)"
         fan_s = " CROSS JOIN LATERAL (VALUES (0), (s.child_id)) g(grp)"
         grp_z = grp_s = "g.grp IS NOT NULL"
+        counts = ", ".join(f"f.{key}" for key in ROLLUP_COUNTS)
+        sums = f"SELECT {group}, f.reason, f.day, {counts}, 0 FROM {rows.format(unnest='')}"
     taken_out = (
         f"""
             EXCEPT ALL
@@ -174,20 +184,21 @@ def _rollup_relation(tier: Tier, *, by_staff: bool, dirty: bool) -> str:
             SELECT s.*, {tier.child_sql("s.area_path")} AS child_id FROM rollup_visit_task s
             WHERE s.task_id = ANY(:dirty) AND s.final AND s.day >= :first_day AND s.day <= :last_day
               AND s.day < :tail_day AND s.area_path LIKE :area_path || '%'),
-        u AS ({sums}
+        u (grp, reason, day, visits, due, done, late, missed, problems, closed, excused, pending) AS (
+            {sums}
             UNION ALL
             SELECT {stored_key}, {REASON.format(alias="s.")}, s.day, -1, -s.due::int, -s.done::int, -s.late::int,
-                   -s.missed::int, -s.problem::int, -(s.closed_at IS NOT NULL)::int, -s.excused::int, 0,
-                   '{{}}'::double precision[]
+                   -s.missed::int, -s.problem::int, -(s.closed_at IS NOT NULL)::int, -s.excused::int, 0
             FROM s{fan_s} WHERE {grp_s}
             UNION ALL
             SELECT {raw_key}, {REASON.format(alias="z.")}, z.day, 1, z.due::int, z.done::int, z.late::int,
-                   z.missed::int, z.problem::int, (z.closed_at IS NOT NULL)::int, z.excused::int, z.pending::int,
-                   CASE WHEN z.close_s IS NULL THEN '{{}}'::double precision[]
-                        ELSE ARRAY[z.close_s::double precision] END
+                   z.missed::int, z.problem::int, (z.closed_at IS NOT NULL)::int, z.excused::int, z.pending::int
             FROM z{fan_z} WHERE {grp_z}),
-        c AS (
-            SELECT u.grp, v.s FROM u, unnest(u.close_s) v(s){taken_out})"""
+        c (grp, s) AS (
+            (SELECT {group}, v.s FROM {rows.format(unnest=" CROSS JOIN LATERAL unnest(f.close_s) v(s)")}
+             UNION ALL
+             SELECT {raw_key}, z.close_s::double precision FROM z{fan_z} WHERE {grp_z} AND z.close_s IS NOT NULL)
+            {taken_out})"""
 
 
 def _rollup_exceptions(tier: Tier) -> str:
