@@ -146,7 +146,7 @@ def test_visit_rollup_is_read_and_keeps_its_late_after(rollup_engine: Engine) ->
         session.execute(text("DELETE FROM rollup_alarm_caller WHERE resident_id = 801"))
         session.commit()
         tampered = visits_section(session, tier=tier, period=period, now=rollup_data.NOW, late_after=DEFAULT_LATE_AFTER)
-        assert tampered.totals["due"] == before.totals["due"] + 100
+        assert tampered.totals["due"] == int(before.totals["due"] or 0) + 100
         assert alarms_section(session, tier=tier, period=period, now=rollup_data.NOW).totals["repeat_callers"] == 2
         refresh_rollups(session, now=rollup_data.NOW, full=True)
         session.commit()
@@ -183,10 +183,10 @@ def test_alarms_section_reads_the_rollup_and_gives_the_raw_figures(
             got[user] = {key: value for key, value in response.json().items() if key != "generated_at"}
         return got
 
-    def visits() -> dict[str, Any]:
+    def visits() -> dict[tuple[str, str, str], Any]:
         """The visits section and the caregiver rows of every tier (the hand-computed world: a visit moved to
         another day, a missed visit in hospital, follow-up chains, a visit later today)."""
-        got = {}
+        got: dict[tuple[str, str, str], Any] = {}
         for user, header in headers.items():
             for section in ("visits", "visits/caregivers"):
                 for period in ({"from": "2026-11-01", "to": "2026-11-22"}, {"from": "2026-11-03", "to": "2026-11-12"}):
