@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_platform.core.scope import ScopeKind
 from eldercare_platform.supervision.models import ExceptionKind
 from eldercare_platform.supervision.schemas import Exception_, Figure, SectionFigures
 from eldercare_platform.supervision.sections import GROUPED, Row, assemble, count, grouped, merge, plain_plans, ratio
@@ -18,7 +19,10 @@ FAULT_COVER_AFTER = timedelta(hours=2)  # JGJ/T 484: a fault open this long need
 
 
 def _devices(tier: Tier) -> str:
-    """Devices in service (not retired), located where their owner is (home, care center or institution)."""
+    """Devices in service (not retired), located where their owner is (home, care center or institution). An area
+    scope is the rule's own (the owner's area in the scope area), on the location already joined: the same
+    condition, without a lookup per device."""
+    in_scope = "loc.path LIKE :scope_path || '%'" if tier.scope.kind is ScopeKind.AREA else tier.scope.devices_sql("d")
     return f"""
         SELECT d.serial, d.kind, s.online, s.last_seen_at, s.battery_pct, loc.path,
                {tier.child_sql("loc.path")} AS child_id
@@ -26,7 +30,7 @@ def _devices(tier: Tier) -> str:
              LEFT JOIN household h ON h.id = d.household_id LEFT JOIN care_center cc ON cc.id = d.care_center_id
              LEFT JOIN institution i ON i.id = d.institution_id
              JOIN area loc ON loc.id = coalesce(h.area_id, cc.area_id, i.area_id)
-        WHERE d.state <> 'retired' AND {tier.in_area_sql("loc.path")} AND {tier.scope.devices_sql("d")}"""
+        WHERE d.state <> 'retired' AND {tier.in_area_sql("loc.path")} AND {in_scope}"""
 
 
 def _faults(tier: Tier) -> str:

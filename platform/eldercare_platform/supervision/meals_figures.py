@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_platform.core.scope import ScopeKind
 from eldercare_platform.supervision.models import ExceptionKind
 from eldercare_platform.supervision.schemas import Exception_, Figure, SectionFigures, Series
 from eldercare_platform.supervision.sections import (
@@ -23,11 +24,14 @@ from eldercare_platform.supervision.tier import Period, Tier
 def _orders(tier: Tier) -> str:
     """Meal orders of the period's local days, located at the resident's home (the scope rule for meal orders): the
     homes in the area first (`homes`, one row per resident), so each order is matched once, not three times."""
+    # An area scope is the rule's own (the resident's household's community in the scope area), on the household
+    # already joined: the same condition, without a correlated lookup per resident.
+    in_scope = "ar.path LIKE :scope_path || '%'" if tier.scope.kind is ScopeKind.AREA else tier.scope.residents_sql("r")
     return f"""
         homes AS MATERIALIZED (
             SELECT r.id, {tier.child_sql("ar.path")} AS child_id
             FROM resident r JOIN household h ON h.id = r.household_id JOIN area ar ON ar.id = h.area_id
-            WHERE {tier.in_area_sql("ar.path")} AND {tier.scope.residents_sql("r")}),
+            WHERE {tier.in_area_sql("ar.path")} AND {in_scope}),
         o AS MATERIALIZED (
             SELECT o.id, o.status, o.meal, o.mode, o.service_date, o.deadline, o.meal_point_id, o.welfare_alarm_id,
                    o.resident_id, homes.child_id,

@@ -11,9 +11,10 @@ starts with the area's path, and its children's are grouped by the next path seg
 Refresh (`refresh_rollups`, the scheduler job `supervision_rollups`): alarms and tasks are recomputed for the
 hours / local days holding a row whose `version` moved since the last refresh (every change bumps it) and the
 last `lookback_days`; a task moved to another day is recomputed on its old day too (`rollup_task_day` remembers
-the day each task was counted on). Telemetry: on TimescaleDB a
-continuous aggregate with its own refresh policy; on PostgreSQL the hours since the last refresh (less one).
-Deleted alarms or tasks (never done in service) are caught only by `full=True`.
+the day each task was counted on); the repeat callers' rows (migration 0016) for the residents of the alarms
+recomputed; the visit rollup by supervision/visit_rollup.py. Telemetry: on TimescaleDB a continuous aggregate with
+its own refresh policy; on PostgreSQL the hours since the last refresh (less one). Deleted alarms or tasks (never
+done in service) are caught only by `full=True`.
 """
 
 from __future__ import annotations
