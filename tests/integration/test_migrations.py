@@ -42,6 +42,10 @@ SERVICES = {
     "rollup_telemetry_hourly",
     "rollup_state",
     "rollup_alarm_detail",  # 0015
+    "rollup_visit_task",  # 0016
+    "rollup_visit_daily",
+    "rollup_visit_caregiver",
+    "rollup_alarm_caller",
 }
 RAW_SQL_TABLES = TIME_SERIES | ALARM_CENTER | SERVICES  # created by migrations in SQL, not from SQLModel classes
 

@@ -5,6 +5,7 @@ policy, alarms and tasks are tables the job refreshes; the figures equal the raw
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, create_engine
@@ -70,6 +71,7 @@ def test_rollups_and_raw_agree_after_refresh(tsdb: str, engine: Engine) -> None:
     refresh_telemetry_aggregate(tsdb)
     with Session(engine) as session:
         rollup_data.assert_hand_computed(session, changed=False)
+        rollup_data.assert_visits_hand_computed(session, changed=False)
         rollup_data.assert_rollups_agree(session)
 
 
@@ -83,3 +85,21 @@ def test_incremental_refresh_catches_late_changes(tsdb: str, engine: Engine) -> 
         assert result.telemetry == "continuous aggregate (policy)"
         rollup_data.assert_hand_computed(session, changed=True)
         rollup_data.assert_rollups_agree(session)
+
+
+def test_visit_rollup_follows_changes_and_its_late_after(tsdb: str, engine: Engine) -> None:
+    """A visit moved, a problem closed and a hospital stay recorded after the refresh: read raw until the next
+    refresh, which recomputes them; a rollup built with another `late_after` is not read (supervision/visit_rollup.py,
+    tables in this lane too)."""
+    with connect(tsdb) as conn:
+        rollup_data.change_visits(conn)
+    with Session(engine) as session:
+        rollup_data.assert_visits_hand_computed(session, changed=True)
+        rollup_data.assert_visits_agree(session)
+        rollup_data.refresh(session, lookback_days=1)
+        rollup_data.assert_visits_hand_computed(session, changed=True)
+        rollup_data.assert_visits_agree(session)
+        rollup_data.assert_visits_agree(session, now=rollup_data.NOW + timedelta(days=3))
+        rollup_data.refresh(session, late_after=timedelta(minutes=10))
+        rollup_data.assert_visits_hand_computed(session, changed=True, late_after_minutes=10)
+        rollup_data.assert_visits_agree(session, late_after=timedelta(minutes=10))

@@ -4,7 +4,8 @@ mains lost, low battery) are the `devices` section's, not counted here.
 Counts by type, outcome, local day and hour of day and the percentiles of time to acknowledge / resolve come from
 the daily detail rollup (`rollup_alarm_detail`, migration 0015; supervision/rollups.py) for the days before its
 last refresh and from raw rows after it: the same numbers as the raw rows, without scanning months of alarms.
-Repeat callers (per resident) stay raw, in one pass."""
+Repeat callers (per resident) come from the caller rollup (`rollup_alarm_caller`, migration 0016) by the same
+rule."""
 
 from __future__ import annotations
 
@@ -134,6 +135,50 @@ def _detail_sql(tier: Tier, *, rollup: bool) -> str:
         UNION ALL {raw}"""
 
 
+def _callers_sql(tier: Tier, *, rollup: bool) -> str:
+    """`WITH … r`: the residents with at least REPEAT_CALLER_ALARMS alarms in the period, per child area they are
+    repeat callers in (`g` 0, `child_id`; NULL: at the area itself) and in the area (`g` 1), with their count `n`
+    and first alarm `since`. From raw alarms; or (`rollup`) from `rollup_alarm_caller` — each resident's sorted
+    instants, so the alarms before `:tail_start` in the period are two binary searches (`width_bucket`: how many
+    are ≤ an instant) — plus the raw alarms from `:tail_start` on. Only rows with REPEAT_CALLER_ALARMS alarms in
+    all, or of a resident with alarms after the rollup, can reach it."""
+    if not rollup:
+        return f"""WITH a AS ({_in_period(tier)}), r AS MATERIALIZED (
+                SELECT resident_id, child_id, GROUPING(child_id) AS g, count(*) AS n, min(opened_at) AS since
+                FROM a WHERE resident_id IS NOT NULL
+                GROUP BY GROUPING SETS ((resident_id, child_id), (resident_id)) HAVING count(*) >= :repeat)"""
+    below = "width_bucket(CAST(:period_start AS timestamptz) - INTERVAL '1 microsecond', f.opened)"
+    until = "width_bucket(LEAST(CAST(:period_end AS timestamptz), :tail_start) - INTERVAL '1 microsecond', f.opened)"
+    return f"""WITH tail AS MATERIALIZED (
+                SELECT a.resident_id, {tier.child_sql("a.area_path")} AS child_id, a.opened_at
+                FROM alarm a JOIN alarm_type ty ON ty.type = a.type AND NOT ty.is_device_fault
+                WHERE a.opened_at >= :tail_start AND a.opened_at < :period_end AND a.resident_id IS NOT NULL
+                  AND {tier.in_area_sql("a.area_path")} AND {tier.scope.alarms_sql("a")}),
+            c AS (
+                SELECT f.resident_id, f.depth = :depth AS whole,
+                       CASE WHEN f.depth > :depth THEN split_part(f.area_path, '/', :child_field)::int END AS child_id,
+                       {until} - {below} AS n, f.opened[{below} + 1] AS since
+                FROM rollup_alarm_caller f
+                WHERE f.depth IN (:depth, :depth + 1) AND f.area_path LIKE :area_path || '%'
+                  AND f.alarms >= {REPEAT_CALLER_ALARMS}
+                UNION ALL
+                SELECT f.resident_id, f.depth = :depth,
+                       CASE WHEN f.depth > :depth THEN split_part(f.area_path, '/', :child_field)::int END,
+                       {until} - {below}, f.opened[{below} + 1]
+                FROM rollup_alarm_caller f
+                WHERE f.depth IN (:depth, :depth + 1) AND f.area_path LIKE :area_path || '%'
+                  AND f.alarms < {REPEAT_CALLER_ALARMS} AND f.resident_id IN (SELECT resident_id FROM tail)),
+            u AS (
+                SELECT resident_id, whole, child_id, n, since FROM c WHERE n > 0
+                UNION ALL
+                SELECT t.resident_id, w.whole, CASE WHEN NOT w.whole THEN t.child_id END, 1, t.opened_at
+                FROM tail t CROSS JOIN LATERAL (VALUES (true), (false)) w(whole)
+                WHERE w.whole OR t.child_id IS NOT NULL),
+            r AS MATERIALIZED (
+                SELECT resident_id, child_id, CASE WHEN whole THEN 1 ELSE 0 END AS g, sum(n) AS n, min(since) AS since
+                FROM u GROUP BY resident_id, whole, child_id HAVING sum(n) >= :repeat)"""
+
+
 def _split(rows: Any) -> tuple[Row, dict[int, Row]]:
     """Rows keyed by `grp` (0: the area's total) as (total, children)."""
     total: Row = {}
@@ -153,10 +198,10 @@ def alarms_section(
     """Counts by type, outcome and hour; time to acknowledge / resolve (p50, p90); the shares acknowledged within
     60 s and 180 s (inclusive); repeat callers; alarms per 1,000 active residents.
 
-    Everything but repeat callers comes from `rollup_alarm_detail` (migration 0015) for the local days before the
-    day of the alarm rollups' last refresh and from raw alarms after it (an institution's scope is not an area
-    subtree: all raw): the same numbers as the raw rows, percentiles included (the detail keeps every alarm's
-    seconds). `source="raw"` reads raw rows only (the tests compare both)."""
+    Everything comes from `rollup_alarm_detail` (migration 0015; repeat callers from `rollup_alarm_caller`, 0016)
+    for the local days before the day of the alarm rollups' last refresh and from raw alarms after it (an
+    institution's scope is not an area subtree: all raw): the same numbers as the raw rows, percentiles included
+    (the detail keeps every alarm's seconds). `source="raw"` reads raw rows only (the tests compare both)."""
     plain_plans(session)
     params: dict[str, Any] = {**tier.params, **period.params, "now": now, "repeat": REPEAT_CALLER_ALARMS}
     rollup = source == "rollup" and tier.scope.kind in (ScopeKind.ALL, ScopeKind.AREA)
@@ -212,17 +257,15 @@ def alarms_section(
             params,
         ).mappings()
     )
-    # Repeat callers are per resident: raw rows, one pass (per child, in the area, and the first of the list).
-    base = _in_period(tier)
+    # Repeat callers are per resident: from the caller rollup and raw rows after it, or raw rows, in one pass (per
+    # child, in the area, and the first of the list).
     repeat_children: dict[int, Row] = {}
     repeat_total = 0
     repeaters: list[Any] = []
+    callers = _callers_sql(tier, rollup=rollup)
     for row in session.execute(
         text(
-            f"""WITH a AS ({base}), r AS MATERIALIZED (
-                SELECT resident_id, child_id, GROUPING(child_id) AS g, count(*) AS n, min(opened_at) AS since
-                FROM a WHERE resident_id IS NOT NULL
-                GROUP BY GROUPING SETS ((resident_id, child_id), (resident_id)) HAVING count(*) >= :repeat)
+            f"""{callers}
             SELECT 'child' AS part, child_id, count(*) AS n, NULL::bigint AS resident_id, NULL::text AS name,
                    NULL::timestamptz AS since
             FROM r WHERE g = 0 AND child_id IS NOT NULL GROUP BY child_id

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_platform.core.scope import ScopeKind
 from eldercare_platform.supervision.models import ExceptionKind
 from eldercare_platform.supervision.schemas import Exception_, Figure, SectionFigures
 from eldercare_platform.supervision.sections import GROUPED, Row, assemble, count, grouped, merge, plain_plans, ratio
@@ -18,29 +19,33 @@ FAULT_COVER_AFTER = timedelta(hours=2)  # JGJ/T 484: a fault open this long need
 
 
 def _devices(tier: Tier) -> str:
-    """Devices in service (not retired), located where their owner is (home, care center or institution)."""
+    """Devices in service (not retired), located where their owner is (home, care center or institution). An area
+    scope is the rule's own (the owner's area in the scope area), on the location already joined: the same
+    condition, without a lookup per device."""
+    in_scope = "loc.path LIKE :scope_path || '%'" if tier.scope.kind is ScopeKind.AREA else tier.scope.devices_sql("d")
     return f"""
         SELECT d.serial, d.kind, s.online, s.last_seen_at, s.battery_pct, loc.path,
                {tier.child_sql("loc.path")} AS child_id
         FROM device d LEFT JOIN device_status s ON s.device_serial = d.serial
-             JOIN area loc ON loc.id = coalesce(
-                 (SELECT area_id FROM household WHERE id = d.household_id),
-                 (SELECT area_id FROM care_center WHERE id = d.care_center_id),
-                 (SELECT area_id FROM institution WHERE id = d.institution_id))
-        WHERE d.state <> 'retired' AND {tier.in_area_sql("loc.path")} AND {tier.scope.devices_sql("d")}"""
+             LEFT JOIN household h ON h.id = d.household_id LEFT JOIN care_center cc ON cc.id = d.care_center_id
+             LEFT JOIN institution i ON i.id = d.institution_id
+             JOIN area loc ON loc.id = coalesce(h.area_id, cc.area_id, i.area_id)
+        WHERE d.state <> 'retired' AND {tier.in_area_sql("loc.path")} AND {in_scope}"""
 
 
 def _faults(tier: Tier) -> str:
     """Device-fault alarms (silent, mains lost, low battery) located in the area, open now or opened in the period,
-    with what covers each."""
+    with what covers each one still open (a live `substitute_cover` task, else any live task, else none: looked up
+    only for open faults — 'none' for a resolved one, whose cover no figure reads)."""
     return f"""
         SELECT a.id, a.type, a.device_serial, a.opened_at, a.resolved_at, {tier.child_sql("a.area_path")} AS child_id,
-               CASE WHEN EXISTS (SELECT 1 FROM task c WHERE c.alarm_id = a.id AND c.kind = 'substitute_cover'
-                                 AND c.status NOT IN ('cancelled', 'missed')) THEN 'substitute_cover'
-                    WHEN EXISTS (SELECT 1 FROM task c WHERE c.alarm_id = a.id
-                                 AND c.status NOT IN ('cancelled', 'missed')) THEN 'task'
+               CASE WHEN cv.substitute THEN 'substitute_cover' WHEN cv.substitute IS NOT NULL THEN 'task'
                     ELSE 'none' END AS cover
         FROM alarm a JOIN alarm_type ty ON ty.type = a.type AND ty.is_device_fault
+             LEFT JOIN LATERAL (
+                 SELECT bool_or(c.kind = 'substitute_cover') AS substitute FROM task c
+                 WHERE a.resolved_at IS NULL AND c.alarm_id = a.id AND c.status NOT IN ('cancelled', 'missed')) cv
+             ON true
         WHERE (a.resolved_at IS NULL OR (a.opened_at >= :period_start AND a.opened_at < :period_end))
           AND {tier.in_area_sql("a.area_path")} AND {tier.scope.alarms_sql("a")}"""
 

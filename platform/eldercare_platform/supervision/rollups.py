@@ -11,9 +11,10 @@ starts with the area's path, and its children's are grouped by the next path seg
 Refresh (`refresh_rollups`, the scheduler job `supervision_rollups`): alarms and tasks are recomputed for the
 hours / local days holding a row whose `version` moved since the last refresh (every change bumps it) and the
 last `lookback_days`; a task moved to another day is recomputed on its old day too (`rollup_task_day` remembers
-the day each task was counted on). Telemetry: on TimescaleDB a
-continuous aggregate with its own refresh policy; on PostgreSQL the hours since the last refresh (less one).
-Deleted alarms or tasks (never done in service) are caught only by `full=True`.
+the day each task was counted on); the repeat callers' rows (migration 0016) for the residents of the alarms
+recomputed; the visit rollup by supervision/visit_rollup.py. Telemetry: on TimescaleDB a continuous aggregate with
+its own refresh policy; on PostgreSQL the hours since the last refresh (less one). Deleted alarms or tasks (never
+done in service) are caught only by `full=True`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from eldercare_platform.core.clock import as_utc, local_date
+from eldercare_platform.supervision.visit_rollup import refresh_visits
 
 Source = Literal["rollup", "raw"]
 
@@ -34,6 +36,9 @@ ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
 """`date_bin` origin: hours independent of the session's time zone."""
 
 LOCAL_TZ = "Asia/Shanghai"
+
+DEFAULT_LATE_AFTER = timedelta(minutes=15)
+"""`task_late_after_minutes`' default (core/config.py)."""
 
 ALARM_FACTS = f"""
 SELECT date_bin(INTERVAL '1 hour', opened_at, {ORIGIN}) AS bucket, area_path, type,
@@ -99,6 +104,22 @@ DETAIL_COLUMNS = (
     " resolve_s"
 )
 
+ALARM_CALLER = """
+SELECT a.resident_id, p.prefix AS area_path, p.depth, count(*)::integer AS alarms,
+       array_agg(a.opened_at ORDER BY a.opened_at) AS opened
+FROM alarm a JOIN alarm_type ty ON ty.type = a.type AND NOT ty.is_device_fault
+CROSS JOIN LATERAL (
+    SELECT '/' || array_to_string(ids.ids[1:k], '/') || '/' AS prefix, k::smallint AS depth
+    FROM (SELECT string_to_array(trim(BOTH '/' FROM a.area_path), '/') AS ids) ids,
+         generate_series(1, cardinality(ids.ids)) k) p
+WHERE a.resident_id IS NOT NULL AND a.area_path IS NOT NULL AND {where}
+GROUP BY 1, 2, 3
+"""
+"""Repeat callers (migration 0016): per resident and every area on an alarm's path, the instants their alarms opened
+there (device faults left out), sorted — the alarms of any period are `width_bucket` away (alarms_figures.py)."""
+
+CALLER_COLUMNS = "resident_id, area_path, depth, alarms, opened"
+
 TASK_FACTS = f"""
 SELECT (window_start AT TIME ZONE '{LOCAL_TZ}')::date AS day, area_path, kind, status,
        CASE WHEN status IN ('cancelled', 'missed') THEN coalesce(status_reason, '') ELSE '' END AS reason,
@@ -135,12 +156,13 @@ class RefreshResult:
 
     alarm_hours: int = 0
     task_days: int = 0
+    visit_days: int = 0
     telemetry_hours: int = 0
     telemetry: str = "table"
 
     def __str__(self) -> str:
         return (
-            f"alarm hours {self.alarm_hours}, task days {self.task_days}, "
+            f"alarm hours {self.alarm_hours}, task days {self.task_days}, visit days {self.visit_days}, "
             f"telemetry {self.telemetry} hours {self.telemetry_hours}"
         )
 
@@ -194,6 +216,8 @@ def _refresh_alarms(session: Session, now: datetime, lookback: timedelta, full: 
         session.execute(text(f"INSERT INTO rollup_alarm_daily ({DAILY_COLUMNS}) {_daily_sql('true')}"))
         session.execute(text("DELETE FROM rollup_alarm_detail"))
         session.execute(text(f"INSERT INTO rollup_alarm_detail ({DETAIL_COLUMNS}) {ALARM_DETAIL.format(where='true')}"))
+        session.execute(text("DELETE FROM rollup_alarm_caller"))
+        session.execute(text(f"INSERT INTO rollup_alarm_caller ({CALLER_COLUMNS}) {ALARM_CALLER.format(where='true')}"))
     else:
         changed = session.execute(
             text(
@@ -220,6 +244,24 @@ def _refresh_alarms(session: Session, now: datetime, lookback: timedelta, full: 
             where = f"opened_at >= :lo AND (opened_at AT TIME ZONE '{LOCAL_TZ}')::date = ANY(:days)"
             session.execute(
                 text(f"INSERT INTO rollup_alarm_detail ({DETAIL_COLUMNS}) {ALARM_DETAIL.format(where=where)}"), daily
+            )
+            # The residents of the alarms recomputed: their callers' rows again, from all their alarms.
+            residents = {
+                "residents": session.execute(
+                    text(
+                        "SELECT DISTINCT resident_id FROM alarm WHERE resident_id IS NOT NULL AND opened_at >= :lo"
+                        f" AND date_bin(INTERVAL '1 hour', opened_at, {ORIGIN}) = ANY(:hours)"
+                    ),
+                    params,
+                )
+                .scalars()
+                .all()
+            }
+            session.execute(text("DELETE FROM rollup_alarm_caller WHERE resident_id = ANY(:residents)"), residents)
+            where = "a.resident_id = ANY(:residents)"
+            session.execute(
+                text(f"INSERT INTO rollup_alarm_caller ({CALLER_COLUMNS}) {ALARM_CALLER.format(where=where)}"),
+                residents,
             )
     _save_state(session, "alarm_hourly", top, now)
     return hours
@@ -293,12 +335,21 @@ def _refresh_telemetry(session: Session, now: datetime, full: bool) -> int:
     return hours
 
 
-def refresh_rollups(session: Session, *, now: datetime, lookback_days: int = 14, full: bool = False) -> RefreshResult:
-    """Bring the rollup tables up to date (the caller commits). On TimescaleDB telemetry refreshes by policy."""
+def refresh_rollups(
+    session: Session,
+    *,
+    now: datetime,
+    lookback_days: int = 14,
+    full: bool = False,
+    late_after: timedelta = DEFAULT_LATE_AFTER,
+) -> RefreshResult:
+    """Bring the rollup tables up to date (the caller commits). On TimescaleDB telemetry refreshes by policy.
+    `late_after` is the deployment's `task_late_after_minutes` (the visit rollup's "late")."""
     lookback = timedelta(days=lookback_days)
     result = RefreshResult()
     result.alarm_hours = _refresh_alarms(session, now, lookback, full)
     result.task_days = _refresh_tasks(session, now, lookback, full)
+    result.visit_days = refresh_visits(session, now=now, late_after=late_after, lookback=lookback, full=full)
     if telemetry_is_continuous_aggregate(session):
         result.telemetry = "continuous aggregate (policy)"
     else:
