@@ -42,6 +42,8 @@ SERVICES = {
     "rollup_telemetry_hourly",
     "rollup_state",
     "rollup_alarm_detail",  # 0015
+    "rollup_telemetry_daily",  # 0017
+    "rollup_telemetry_stale",  # (plain PostgreSQL only: the late samples' hours)
 }
 RAW_SQL_TABLES = TIME_SERIES | ALARM_CENTER | SERVICES  # created by migrations in SQL, not from SQLModel classes
 

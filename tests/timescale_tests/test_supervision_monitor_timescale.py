@@ -4,7 +4,7 @@ hypertable there): the same hand-computed figures as on PostgreSQL (tests/integr
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -14,14 +14,22 @@ from sqlmodel import Session
 from eldercare_platform.core.scope import EVERYTHING, Scope, ScopeKind
 from eldercare_platform.migrate import upgrade
 from eldercare_platform.supervision import monitor, statement
+from eldercare_platform.supervision.rollups import RefreshResult, refresh_rollups
 from eldercare_platform.supervision.tier import Period
 from tests.integration.services_monitor_support import (
     DISTRICT_MONITOR_TOTALS,
     DISTRICT_STATEMENT_TOTALS,
+    LATEST,
+    NOW,
     World,
+    add_late_samples,
+    add_todays_sample,
+    assert_monitor_rollup_is_raw,
     build,
+    changed_by_late_samples,
+    monitor_answer,
 )
-from tests.support.timescale import pglite_timescale_server
+from tests.support.timescale import connect, pglite_timescale_server
 
 pytestmark = pytest.mark.timescale
 
@@ -70,3 +78,35 @@ def test_the_same_figures_as_on_postgresql(engine: Engine, world: World) -> None
         assert found.series["night_bed_exits"] == {"2026-11-20": 3}
         st = statement.statement(session, scope=EVERYTHING, area_path=district, month=date(2026, 11, 1))
         assert statement.figures(st.lines, st.entitled) == DISTRICT_STATEMENT_TOTALS
+
+
+def test_the_monitor_from_the_rollups_equals_the_raw_samples(engine: Engine, world: World) -> None:
+    """Migration 0017 on TimescaleDB: the continuous aggregate (refreshed as its policy does) and the daily rollup
+    give the raw answers, also after samples arrived late for hours already materialized — within the policy's
+    3-day window, which the job rebuilds the daily rows of; one is a bed exit whose previous sample is in the hour
+    and the day before."""
+    dsn = engine.url.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
+
+    def refresh(now: datetime) -> RefreshResult:
+        with connect(dsn) as conn:
+            conn.execute("CALL refresh_continuous_aggregate('rollup_telemetry_hourly', NULL, NULL)")
+        with Session(engine) as session:
+            result = refresh_rollups(session, now=now)
+            session.commit()
+        return result
+
+    assert refresh(NOW).telemetry == "continuous aggregate (policy)"
+    with Session(engine) as session:
+        before = assert_monitor_rollup_is_raw(session, world)
+        add_late_samples(session)
+        session.commit()
+        city = _path(session, world.ids["city"])
+        latest = Period(date(2026, 11, 15), date(2026, 12, 2))
+        assert monitor_answer(session, EVERYTHING, city, latest, "rollup") == before[LATEST], "the rollups are read"
+    assert refresh(NOW + timedelta(minutes=5)).telemetry_days == 4, "the days of the policy's window, and today"
+    with Session(engine) as session:
+        after = assert_monitor_rollup_is_raw(session, world)
+        assert changed_by_late_samples(before[LATEST], after[LATEST]) == (1, 1)
+        add_todays_sample(session)
+        session.commit()
+        assert changed_by_late_samples(after[LATEST], assert_monitor_rollup_is_raw(session, world)[LATEST]) == (1, 0)
