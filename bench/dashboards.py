@@ -223,7 +223,7 @@ CROSS JOIN LATERAL (VALUES
 WHERE r.id % 100 < 18 AND r.id % 50 <> 0 AND (v.version = 1 OR r.id % 7 = 0);
 UPDATE task t
 SET service = (ARRAY['cleaning', 'bathing', 'nursing'])
-                  [1 + (t.resident_id + (t.window_start::date - DATE '2000-01-01')) % 3],
+                  [1 + (t.resident_id + (t.window_start::date - DATE '2000-01-01') / 3) % 3],
     assignee_staff_id = 1 + (t.resident_id * 7 + CASE WHEN t.id % 10 = 0 THEN 1 ELSE 0 END) % 300,
     check_in_latitude = CASE WHEN t.checked_in_at IS NOT NULL
                              THEN h.latitude + CASE WHEN t.id % 50 = 0 THEN 0.05 ELSE 0.0005 END END,
