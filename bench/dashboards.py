@@ -38,7 +38,10 @@ from sqlmodel import Session
 
 from bench.harness import Report, machine, percentiles, private_postgres
 from eldercare_platform.core.clock import local_date
+from eldercare_platform.core.scope import EVERYTHING
 from eldercare_platform.migrate import upgrade
+from eldercare_platform.supervision.monitor import figures as monitor_totals
+from eldercare_platform.supervision.monitor import monitor
 from eldercare_platform.supervision.rollups import (
     Figures,
     Source,
@@ -48,6 +51,7 @@ from eldercare_platform.supervision.rollups import (
     task_figures,
     telemetry_figures,
 )
+from eldercare_platform.supervision.tier import local_midnight
 
 STREETS = 10
 COMMUNITIES_PER_STREET = 10
@@ -299,7 +303,7 @@ def refresh(engine: Engine, now: datetime, *, full: bool) -> tuple[float, str, d
         session.execute(
             text(
                 "ANALYZE rollup_alarm_hourly, rollup_alarm_daily, rollup_alarm_detail, rollup_task_daily,"
-                " rollup_telemetry_hourly"
+                " rollup_telemetry_hourly, rollup_telemetry_daily"
             )
         )
         session.commit()
@@ -337,6 +341,34 @@ def requests(now: datetime, days: int) -> dict[str, Request]:
         start = end - timedelta(days=period_days)
         wanted[f"monitor care center {period_days}d"] = partial(telemetry_figures, serials=center, start=start, end=end)
     return wanted
+
+
+def monitor_figures(
+    session: Session, *, area_path: str, start: datetime, end: datetime, source: Source = "rollup"
+) -> Figures:
+    """The care-center monitor of an area as `Figures`: totals, per facility, the daily series and the exceptions
+    (the section's content), from the rollups (raw after their watermarks) or from the raw samples."""
+    found = monitor(session, scope=EVERYTHING, area_path=area_path, start=start, end=end, source=source)
+    return Figures(
+        totals=monitor_totals(found.facilities),
+        by_key={f"{p.kind}:{p.id}": monitor_totals([p]) for p in found.facilities},
+        series=[(key, sorted(days.items())) for key, days in found.series.items()],
+        children={n: {"alert": (a.kind, a.serial, a.since, a.message)} for n, a in enumerate(found.alerts)},
+    )
+
+
+def monitor_requests(now: datetime) -> dict[str, Request]:
+    """The monitor of the district for the last 7 and 30 local days (its figures, rollup beside raw)."""
+    today = local_date(now)
+    return {
+        f"monitor district {days}d": partial(
+            monitor_figures,
+            area_path="/1/2/",
+            start=local_midnight(today - timedelta(days=days - 1)),
+            end=local_midnight(today + timedelta(days=1)),
+        )
+        for days in (7, 30)
+    }
 
 
 def measure(engine: Engine, wanted: dict[str, Request], repeats: int) -> dict[str, dict[str, Any]]:
@@ -482,7 +514,7 @@ def run(url: str, args: argparse.Namespace, now: datetime, report: Report) -> No
         seconds, summary, _ = refresh(engine, later + timedelta(minutes=5), full=False)
         report.add("rollups: next refresh, nothing changed (s)", round(seconds, 2), "refresh_steady_s")
         report.add("rollups: next refresh recomputed (the 14-day lookback)", summary, "refresh_steady")
-        results = measure(engine, requests(now, args.days), args.repeats)
+        results = measure(engine, requests(now, args.days) | monitor_requests(now), args.repeats)
         report.data["requests"] = results
         worst = max(row["rollup_ms"]["p95"] for row in results.values())
         report.add("worst rollup p95 (ms) / target", f"{worst} / {TARGET_P95_MS}", "worst_rollup_p95_ms")

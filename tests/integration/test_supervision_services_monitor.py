@@ -37,6 +37,7 @@ from eldercare_platform.core.clock import FixedClock
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.core.scope import EVERYTHING
 from eldercare_platform.main import create_app
+from eldercare_platform.supervision import statement
 from eldercare_platform.supervision.rollups import refresh_rollups
 from eldercare_platform.supervision.tier import Period
 from eldercare_platform.users.models import Role, User
@@ -360,3 +361,35 @@ def test_the_monitor_from_the_rollups_equals_the_raw_samples(world: World) -> No
             s.rollback()
     finally:
         engine.dispose()
+
+
+def test_the_statement_pages_its_lines_and_counts_them_all(
+    api: TestClient, world: World, tokens: dict[str, dict[str, str]]
+) -> None:
+    """The figures count every line (SQL, GROUPING SETS), whatever page of lines is asked for; the pages put
+    together are the whole statement, and its figures are `figures()` over all its lines."""
+    whole = _get(api, tokens["sup_city"], STATEMENT, month="2026-11")
+    assert (whole["lines_total"], len(whole["lines"])) == (6, 6)
+    pages = [_get(api, tokens["sup_city"], STATEMENT, month="2026-11", limit=4, offset=n) for n in (0, 4)]
+    assert [len(p["lines"]) for p in pages] == [4, 2]
+    assert pages[0]["lines"] + pages[1]["lines"] == whole["lines"]
+    for page in pages:
+        assert {k: v for k, v in page.items() if k not in ("lines", "generated_at")} == {
+            k: v for k, v in whole.items() if k not in ("lines", "generated_at")
+        }
+    engine = unpooled_engine(world.url)
+    try:
+        with Session(engine) as s:
+            for area in ("city", "d", "street", "a"):
+                path = str(
+                    s.execute(text("SELECT path FROM area WHERE id = :id"), {"id": world.ids[area]}).scalar_one()
+                )
+                st = statement.statement(s, scope=EVERYTHING, area_path=path, month=date(2026, 11, 1))
+                assert st.totals == statement.figures(st.lines, st.entitled), area
+                for child, figures in st.children.items():
+                    child_path = f"{path}{child}/"
+                    lines = [x for x in st.lines if x.area_path.startswith(child_path)]
+                    assert figures == statement.figures(lines, st.entitled), (area, child)
+    finally:
+        engine.dispose()
+    assert api.get(STATEMENT, headers=tokens["sup_city"], params={"limit": 0}).status_code == 422

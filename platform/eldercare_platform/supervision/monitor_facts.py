@@ -310,11 +310,12 @@ FEEDS = f"""
 """
 
 CHECKIN_REFS = f"""
-    SELECT x.serial, array_agg(DISTINCT r.ref) AS refs
-    FROM (SELECT d.device_serial AS serial, d.residents {_DAILY} AND d.kind = 'checkin'
-          UNION ALL
-          SELECT f.device_serial, f.residents FROM {{facts}} f WHERE f.kind = 'checkin') x
-    CROSS JOIN LATERAL unnest(x.residents) AS r(ref)
+    SELECT y.serial, array_agg(y.ref) AS refs
+    FROM (SELECT DISTINCT x.serial, r.ref
+          FROM (SELECT d.device_serial AS serial, d.residents {_DAILY} AND d.kind = 'checkin'
+                UNION ALL
+                SELECT f.device_serial, f.residents FROM {{facts}} f WHERE f.kind = 'checkin') x
+          CROSS JOIN LATERAL unnest(x.residents) AS r(ref)) y
     GROUP BY 1
 """
 
