@@ -70,7 +70,7 @@ LOCATED = """
 """
 
 ENTITLED = """
-    SELECT cp.resident_id, e->>'service' AS service,
+    SELECT cp.resident_id, e->>'service' AS service, min(l.child) AS child,
            (array_agg(e->>'funder' ORDER BY cp.valid_from DESC))[1] AS funder,
            round(sum((e->>'hours_per_month')::numeric
                      * ((least(coalesce(cp.valid_to, :last_day), :last_day) - greatest(cp.valid_from, :first_day)) + 1)
@@ -148,15 +148,16 @@ lines AS MATERIALIZED (
     LEFT JOIN institution i ON i.id = x.provider_id
 ),
 figures AS (
-    SELECT GROUPING(x.child) = 1 AS is_total, x.child, count(DISTINCT x.resident_id) AS residents,
-           count(*) AS lines, sum(x.hours) AS hours_delivered, sum(x.sessions) AS sessions,
-           sum(x.verified) AS evv_verified_sessions
-    FROM lines x GROUP BY GROUPING SETS ((x.child), ())
+    SELECT GROUPING(r.child) = 1 AS is_total, r.child, count(*) AS residents, sum(r.lines) AS lines,
+           sum(r.hours) AS hours_delivered, sum(r.sessions) AS sessions, sum(r.verified) AS evv_verified_sessions
+    FROM (SELECT x.resident_id, min(x.child) AS child, count(*) AS lines, sum(x.hours) AS hours,
+                 sum(x.sessions) AS sessions, sum(x.verified) AS verified
+          FROM lines x GROUP BY 1) r
+    GROUP BY GROUPING SETS ((r.child), ())
 ),
 entitlements AS (
-    SELECT GROUPING(l.child) = 1 AS is_total, l.child, sum(e.hours) AS hours_entitled
-    FROM entitled e JOIN located l ON l.resident_id = e.resident_id
-    GROUP BY GROUPING SETS ((l.child), ())
+    SELECT GROUPING(e.child) = 1 AS is_total, e.child, sum(e.hours) AS hours_entitled
+    FROM entitled e GROUP BY GROUPING SETS ((e.child), ())
 ),
 pairs AS (
     SELECT p.*, coalesce(e.hours, 0) AS due
