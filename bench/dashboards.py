@@ -7,7 +7,9 @@ A fresh PostgreSQL (under var/bench/dashboards) is migrated and filled, in SQL, 
 district of `--residents` residents in 10 streets × 10 communities, `--days` of history up to the current hour —
 alarms (acknowledged and resolved with plausible delays), visits and purchased-service tasks (completed, late,
 missed, cancelled for hospital stays; the next 14 days planned) and care-center terminal telemetry (`--terminals`
-terminals, 25 per care center, one sample every `--sample-minutes`). Then:
+terminals, 25 per care center or institution, registered devices — vitals monitor and mattress worn by a resident,
+room sensor, check-in terminal, camera —, one sample every `--sample-minutes`; care plans, caregivers and EVV
+positions for the purchased services). Then:
 
 1. the rollups are built in full (`refresh_rollups(full=True)`), then refreshed incrementally after 0.5 % of the
    alarms changed and 200 tasks moved a day, then once more with nothing changed (what the 5-minute scheduler job
@@ -17,7 +19,9 @@ terminals, 25 per care center, one sample every `--sample-minutes`). Then:
    for 7 and 30 days — runs `--repeats` times from the rollups and from the raw tables, alternately, in the same
    run; p50/p95 of each, and whether both gave the same figures;
 3. the supervision sections through the API (`--api-repeats` each): a district supervisor's alarms and visits at
-   each tier, for the current month and for the whole history, as the sections compute them.
+   each tier, for the current month and for the whole history, as the sections compute them; the care-center
+   monitor of the district (7 and 30 days), a wearer's drill-down (30 days) and the services statement (this month
+   and the last full one).
 
 Target: p95 ≤ 300 ms per dashboard request. `--url` uses an existing migrated, empty database instead.
 """

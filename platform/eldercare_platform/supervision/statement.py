@@ -73,8 +73,8 @@ ENTITLED = """
     SELECT cp.resident_id, e->>'service' AS service, min(l.child) AS child,
            (array_agg(e->>'funder' ORDER BY cp.valid_from DESC))[1] AS funder,
            round(sum((e->>'hours_per_month')::numeric
-                     * ((least(coalesce(cp.valid_to, :last_day), :last_day) - greatest(cp.valid_from, :first_day)) + 1)
-                     / :days_in_month), 2) AS hours
+                     * ((least(coalesce(cp.valid_to, :last_day), :last_day) - greatest(cp.valid_from, :first_day)) + 1))
+                 / :days_in_month, 2) AS hours
     FROM care_plan cp
     JOIN located l ON l.resident_id = cp.resident_id
     CROSS JOIN LATERAL jsonb_array_elements(cp.services) e
@@ -83,7 +83,8 @@ ENTITLED = """
       AND jsonb_typeof(e->'hours_per_month') = 'number'
     GROUP BY cp.resident_id, e->>'service'
 """
-"""Each (resident, service) entitlement of the month, hours rounded to 2 places (half away from zero)."""
+"""Each (resident, service) entitlement of the month: Σ hours_per_month × days valid in the month, over the days in
+the month, rounded to 2 places (half away from zero); with the resident's child area."""
 
 
 LOCAL_TZ = "Asia/Shanghai"
