@@ -132,18 +132,21 @@ WITH located AS MATERIALIZED (
 ),
 entitled AS MATERIALIZED ({ENTITLED}),
 sessions AS MATERIALIZED ({SESSIONS}),
+delivered AS MATERIALIZED (
+    SELECT s.resident_id, s.service, s.provider_id, false AS undelivered, count(*) AS sessions,
+           round(coalesce(sum(s.hours), 0), 2) AS hours, count(*) FILTER (WHERE s.verified) AS verified,
+           count(*) FILTER (WHERE NOT s.verified) AS unverified,
+           min(s.moment) FILTER (WHERE NOT s.verified) AS unverified_since, min(s.moment) AS since
+    FROM sessions s GROUP BY 1, 2, 3
+),
 lines AS MATERIALIZED (
     SELECT x.*, l.resident_name, l.area_id, l.area_path, l.child,
            CASE WHEN x.undelivered THEN NULL WHEN x.provider_id IS NULL THEN :platform ELSE i.name END AS provider_name
-    FROM (SELECT s.resident_id, s.service, s.provider_id, false AS undelivered, count(*) AS sessions,
-                 round(coalesce(sum(s.hours), 0), 2) AS hours, count(*) FILTER (WHERE s.verified) AS verified,
-                 count(*) FILTER (WHERE NOT s.verified) AS unverified,
-                 min(s.moment) FILTER (WHERE NOT s.verified) AS unverified_since, min(s.moment) AS since
-          FROM sessions s GROUP BY 1, 2, 3
+    FROM (SELECT * FROM delivered
           UNION ALL
           SELECT e.resident_id, e.service, NULL, true, 0, 0, 0, 0, NULL, NULL
           FROM entitled e
-          WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.resident_id = e.resident_id AND s.service = e.service)
+          WHERE NOT EXISTS (SELECT 1 FROM delivered d WHERE d.resident_id = e.resident_id AND d.service = e.service)
          ) x
     JOIN located l ON l.resident_id = x.resident_id
     LEFT JOIN institution i ON i.id = x.provider_id
