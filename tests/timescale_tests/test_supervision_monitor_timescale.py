@@ -98,9 +98,11 @@ def test_the_monitor_from_the_rollups_equals_the_raw_samples(engine: Engine, wor
     assert refresh(NOW).telemetry == "continuous aggregate (policy)"
     with Session(engine) as session:
         before = assert_monitor_rollup_is_raw(session, world)
+        city = _path(session, world.ids["city"])  # the statement's SQL figures are figures() of all its lines here too
+        st = statement.statement(session, scope=EVERYTHING, area_path=city, month=date(2026, 11, 1))
+        assert st.totals == statement.figures(st.lines, st.entitled) and st.lines_total == len(st.lines) == 6
         add_late_samples(session)
         session.commit()
-        city = _path(session, world.ids["city"])
         latest = Period(date(2026, 11, 15), date(2026, 12, 2))
         assert monitor_answer(session, EVERYTHING, city, latest, "rollup") == before[LATEST], "the rollups are read"
     assert refresh(NOW + timedelta(minutes=5)).telemetry_days == 4, "the days of the policy's window, and today"

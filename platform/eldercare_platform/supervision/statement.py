@@ -179,7 +179,7 @@ findings AS (
     UNION ALL
     SELECT 'over_entitlement', 2, p.resident_id, p.resident_name, p.area_id, p.service, NULL, NULL, p.sessions,
            p.hours, p.due, p.since, NULL, p.resident_name || ' · ' || p.service
-    FROM pairs p WHERE p.hours > p.due + :tolerance AND p.sessions > 0
+    FROM pairs p WHERE p.hours > p.due + CAST(:tolerance AS numeric) AND p.sessions > 0
     UNION ALL
     SELECT 'not_delivered', 3, p.resident_id, p.resident_name, p.area_id, p.service, NULL, NULL, p.sessions,
            p.hours, p.due, NULL, NULL, p.resident_name || ' · ' || p.service
@@ -433,7 +433,9 @@ def _page(
         )
     served = sorted({line.resident_id for line in lines.values() if line.sessions})
     if served:
-        sql = f"WITH located AS ({located} AND r.id = ANY(:served)) {EVIDENCE.format(task_scope=task_scope)}"
+        # By resident (`ix_task_resident_window`), not by EVV start: a page's residents, not the whole month.
+        scoped = f"{task_scope} AND t.resident_id = ANY(:served)"
+        sql = f"WITH located AS ({located} AND r.id = ANY(:served)) {EVIDENCE.format(task_scope=scoped)}"
         bound = {**params, "served": served}
         for session_row in session.execute(text(sql), {k: v for k, v in bound.items() if f":{k}" in sql}):
             key = (int(session_row.resident_id), str(session_row.service), session_row.provider_id, False)
