@@ -522,13 +522,16 @@ def trends(session: Session, *, resident: Any, start: datetime, end: datetime) -
     marks: dict[tuple[str, str], list[tuple[datetime, float]]] = defaultdict(list)
     exits: list[datetime] = []
     last_in_bed: dict[str, bool] = {}
+    local_hours: dict[datetime, str] = {}  # UTC hour → its local hour's ISO text (Asia/Shanghai: UTC+8, same hours)
     for s in samples:
         if s.time < start:  # the day before: only a mattress's state, so the first exit of the period counts
             if s.kind == "mattress" and isinstance(s.data.get("in_bed"), bool):
                 last_in_bed[s.device_serial] = bool(s.data["in_bed"])
             continue
         ranges = VITAL_RANGES if s.kind == "vitals" else MATTRESS_METRICS
-        hour = s.time.astimezone(LOCAL_TIMEZONE).replace(minute=0, second=0, microsecond=0).isoformat()
+        utc_hour = s.time.replace(minute=0, second=0, microsecond=0)
+        if (hour := local_hours.get(utc_hour)) is None:
+            hour = local_hours[utc_hour] = utc_hour.astimezone(LOCAL_TIMEZONE).isoformat()
         for key, (lo, hi, _) in ranges.items():
             value = s.data.get(key)
             if isinstance(value, bool) or not isinstance(value, int | float):
