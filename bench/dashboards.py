@@ -9,8 +9,9 @@ alarms (acknowledged and resolved with plausible delays), visits and purchased-s
 missed, cancelled for hospital stays; the next 14 days planned; assigned to 12 caregivers per community, 1 in 20
 residents' unassigned), follow-ups of the problems found (90 % closing them), hospital stays of 2 % of the residents,
 lunch orders of 10 % of them at a meal point per community, a home alarm unit per household with its status, and
-care-center terminal telemetry (`--terminals` terminals, 25 per care center, one sample every `--sample-minutes`).
-Then:
+care-center terminal telemetry (`--terminals` terminals, 25 per care center or institution, registered devices —
+vitals monitor and mattress worn by a resident, room sensor, check-in terminal, camera —, one sample every
+`--sample-minutes`; care plans, caregivers and EVV positions for the purchased services). Then:
 
 1. the rollups are built in full (`refresh_rollups(full=True)`), then refreshed incrementally after 0.5 % of the
    alarms changed and 200 tasks moved a day, then once more with nothing changed (what the 5-minute scheduler job
@@ -23,7 +24,9 @@ Then:
    alarms section from the rollups (migration 0016) and from raw rows, at the last refresh's instant;
 3. the supervision sections through the API (`--api-repeats` each): a district supervisor's alarms, visits, visits
    per caregiver, meals and devices at each tier, for the current month and for the whole history, as the sections
-   compute them — with the API's clock at the last refresh (what a request after the scheduler job sees).
+   compute them — with the API's clock at the last refresh (what a request after the scheduler job sees); the
+   care-center monitor of the district (7 and 30 days), a wearer's drill-down (30 days) and the services statement
+   (this month and the last full one).
 
 Target: p95 ≤ 300 ms per dashboard request. `--url` uses an existing migrated, empty database instead.
 """
@@ -34,7 +37,7 @@ import argparse
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -44,7 +47,10 @@ from sqlmodel import Session
 
 from bench.harness import Report, machine, percentiles, private_postgres
 from eldercare_platform.core.clock import local_date
+from eldercare_platform.core.scope import EVERYTHING
 from eldercare_platform.migrate import upgrade
+from eldercare_platform.supervision.monitor import figures as monitor_totals
+from eldercare_platform.supervision.monitor import monitor
 from eldercare_platform.supervision.rollups import (
     Figures,
     Source,
@@ -54,10 +60,13 @@ from eldercare_platform.supervision.rollups import (
     task_figures,
     telemetry_figures,
 )
+from eldercare_platform.supervision.tier import local_midnight
 
 STREETS = 10
 COMMUNITIES_PER_STREET = 10
 TERMINALS_PER_CENTER = 25
+WEARER = 50
+"""The resident wearing the first vitals monitor and mattress (CT000000, CT000001): the drill-down's subject."""
 TARGET_P95_MS = 300.0
 SOURCES: tuple[Source, ...] = ("rollup", "raw")
 
@@ -205,14 +214,107 @@ FROM generate_series(1, :residents) r
 """A home alarm unit per household (the alarms' `HA…` serials): 2.5 % offline for up to 400 hours, 1.7 % low
 battery."""
 
+# --- the care centers' and institutions' terminals, and the purchased services (helper `monitor`) ----------
+
+FACILITIES = """
+INSERT INTO care_center (id, name, area_id, address, kind, capacity)
+SELECT f, '照料中心' || f, 100 + (f * 37) % (:streets * :per_street), '中心路' || f || '号', 'day_care_center', 40
+FROM generate_series(1, (:terminals + :per_facility - 1) / :per_facility) f WHERE f % 2 = 1;
+SELECT setval(pg_get_serial_sequence('care_center', 'id'), 1000);
+INSERT INTO institution (id, name, area_id, address, beds, nursing_beds)
+SELECT f, '养老院' || f, 100 + (f * 37) % (:streets * :per_street), '颐养路' || f || '号', 200, 120
+FROM generate_series(1, (:terminals + :per_facility - 1) / :per_facility) f WHERE f % 2 = 0;
+SELECT setval(pg_get_serial_sequence('institution', 'id'), 1000);
+INSERT INTO device (serial, kind, model, care_center_id, institution_id, resident_id, heartbeat_interval_s, state,
+                    installed_at)
+SELECT 'CT' || lpad(t::text, 6, '0'),
+       (ARRAY['vitals_monitor', 'smart_mattress', 'room_sensor', 'checkin_terminal', 'camera'])[1 + t % 5], 'T-1',
+       CASE WHEN (t / :per_facility + 1) % 2 = 1 THEN t / :per_facility + 1 END,
+       CASE WHEN (t / :per_facility + 1) % 2 = 0 THEN t / :per_facility + 1 END,
+       CASE WHEN t % 5 < 2 THEN least(:residents, 50 * (t / 5 + 1)) END, 60, 'active', :start
+FROM generate_series(0, :terminals - 1) t
+"""
+"""Care centers (odd) and institutions (even), `TERMINALS_PER_CENTER` terminals each: a vitals monitor and a smart
+mattress worn by the same resident, a room sensor, a check-in terminal and a camera, in turn."""
+
 TELEMETRY = """
 INSERT INTO telemetry (time, device_serial, seq, kind, data)
-SELECT :now - interval '1 minute' * (:sample_minutes * s), 'CT' || lpad(t::text, 6, '0'), s,
-       (ARRAY['vitals', 'mattress', 'room', 'checkin', 'camera_link'])[1 + t % 5],
-       jsonb_build_object('v', (t + s) % 100)
+SELECT at, 'CT' || lpad(t::text, 6, '0'), s, (ARRAY['vitals', 'mattress', 'room', 'checkin', 'camera_link'])[1 + t % 5],
+       CASE t % 5
+         WHEN 0 THEN jsonb_build_object('heart_rate', 55 + (t * 7 + s * 11) % 68, 'spo2', 90 + (t + s * 3) % 10,
+                                        'systolic', 100 + (t * 3 + s * 7) % 63, 'diastolic', 60 + (s * 5 + t) % 35,
+                                        'temperature', 36.0 + ((t + s) % 16) / 10.0)
+         WHEN 1 THEN jsonb_strip_nulls(jsonb_build_object(
+                       'in_bed', in_bed, 'heart_rate', CASE WHEN in_bed THEN 48 + (t + s) % 30 END,
+                       'respiration_rate', CASE WHEN in_bed THEN 10 + s % 12 END))
+         WHEN 2 THEN jsonb_build_object('temperature', 19 + ((t + s) % 92) / 10.0, 'humidity', 35 + (t * 3 + s) % 37,
+                                        'smoke', (s * 7 + t) % 20011 = 0)
+         WHEN 3 THEN jsonb_build_object('resident_ref',
+                                        'R' || lpad((1 + (t / :per_facility * 120 + (t * 31 + s * 17) % 120)
+                                                     % :residents)::text, 6, '0'),
+                                        'method', 'face')
+         ELSE jsonb_build_object('online', NOT ((t / 5) % 20 = 3 AND s < 8) AND (s + t) % 300 <> 0,
+                                 'bitrate_kbps', 1800)
+       END
 FROM generate_series(0, :terminals - 1) t
 CROSS JOIN generate_series(0, :days * 1440 / :sample_minutes - 1) s
+CROSS JOIN LATERAL (SELECT :now - interval '1 minute' * (:sample_minutes * s) AS at) x
+CROSS JOIN LATERAL (SELECT extract(hour FROM x.at AT TIME ZONE 'Asia/Shanghai')::int AS hour) h
+CROSS JOIN LATERAL (SELECT CASE WHEN h.hour >= 7 AND h.hour < 21 THEN (t + s) % 4 = 0
+                                ELSE (t * 13 + s) % 29 <> 0 END AS in_bed) b
+WHERE t % 5 <> 3 OR h.hour BETWEEN 8 AND 17
 """
+"""One sample every `--sample-minutes` per terminal (check-in terminals 08:00–18:00 local only, naming one of 120
+residents per facility): vitals ~6 % out of range; mattresses in bed at night but for an exit now and then (about
+one a night), mostly up by day; rooms now and then too warm or too humid, smoke very rarely; cameras online but for
+short drops, one in 20 offline for the last two hours."""
+
+SMOKE_EVENTS = """
+INSERT INTO device_event (device_serial, event_id, event_type, device_time, received_at)
+SELECT 'CT' || lpad(t::text, 6, '0'), 'bench-smoke-' || t, 'smoke', at, at
+FROM generate_series(2, :terminals - 1, 5) t
+CROSS JOIN LATERAL (SELECT :now - interval '1 hour' * (t * 7 % (:days * 24)) AS at) x
+WHERE t % 35 = 2
+"""
+
+SERVICES = """
+INSERT INTO staff (id, name, phone, role, skills, home_area_id, institution_id, active)
+SELECT n, '护理员' || n, '13900000000', 'caregiver', ARRAY['cleaning', 'bathing', 'nursing'],
+       100 + n % (:streets * :per_street),
+       CASE WHEN n % 3 = 0 THEN (SELECT i.id FROM institution i ORDER BY i.id
+                                 OFFSET (n / 3) % (SELECT count(*) FROM institution) LIMIT 1) END, true
+FROM generate_series(1, 300) n;
+SELECT setval(pg_get_serial_sequence('staff', 'id'), 1000);
+UPDATE household SET latitude = 32.2 + (id % 100) * 0.001, longitude = 119.45 + (id / 100 % 100) * 0.001;
+INSERT INTO care_plan (resident_id, version, valid_from, valid_to, visit_tier, proposed_tier, services, created_at)
+SELECT r.id, v.version, v.valid_from, v.valid_to, r.care_tier, r.care_tier,
+       jsonb_build_array(
+         jsonb_build_object('service', 'cleaning', 'hours_per_month', 4 + v.version * 4, 'funder', 'government'),
+         jsonb_build_object('service', 'bathing', 'hours_per_month', 4, 'funder', 'government'),
+         jsonb_build_object('service', 'nursing', 'hours_per_month', 5, 'funder', 'self_paid')),
+       :start
+FROM resident r
+CROSS JOIN LATERAL (VALUES
+    (1, CAST(:today AS date) - :days - 30,
+     CASE WHEN r.id % 7 = 0 THEN date_trunc('month', CAST(:today AS date) - 40)::date + 14 END),
+    (2, date_trunc('month', CAST(:today AS date) - 40)::date + 15, NULL)) v(version, valid_from, valid_to)
+WHERE r.id % 100 < 18 AND r.id % 50 <> 0 AND (v.version = 1 OR r.id % 7 = 0);
+UPDATE task t
+SET service = (ARRAY['cleaning', 'bathing', 'nursing'])
+                  [1 + (t.resident_id + (t.window_start::date - DATE '2000-01-01') / 3) % 3],
+    assignee_staff_id = 1 + (t.resident_id * 7 + CASE WHEN t.id % 10 = 0 THEN 1 ELSE 0 END) % 300,
+    check_in_latitude = CASE WHEN t.checked_in_at IS NOT NULL
+                             THEN h.latitude + CASE WHEN t.id % 50 = 0 THEN 0.05 ELSE 0.0005 END END,
+    check_in_longitude = CASE WHEN t.checked_in_at IS NOT NULL THEN h.longitude + 0.0005 END,
+    check_out_latitude = CASE WHEN t.checked_in_at IS NOT NULL THEN h.latitude - 0.0005 END,
+    check_out_longitude = CASE WHEN t.checked_in_at IS NOT NULL THEN h.longitude END
+FROM household h
+WHERE t.kind = 'service' AND h.id = t.household_id
+"""
+"""300 caregivers (every third one an institution's); homes located; every resident getting purchased services
+(the TASKS script's service tasks) has a care plan — cleaning, bathing (government) and nursing (self-paid), one in
+seven with a second version from the 15th of last month —; the service tasks get a service, a caregiver (the same
+one mostly) and EVV positions near the home (one in 50 checked in 5 km away: not verified)."""
 
 CHANGES = """
 UPDATE alarm SET resolved_at = resolved_at + interval '5 minutes', version = nextval('alarm_version_seq')
@@ -241,6 +343,7 @@ def build(engine: Engine, args: argparse.Namespace, now: datetime) -> dict[str, 
         "alarms": args.alarms_per_day * args.days,
         "terminals": args.terminals,
         "sample_minutes": args.sample_minutes,
+        "per_facility": TERMINALS_PER_CENTER,
         "now": now,
         "today": local_date(now),
         "start": now - timedelta(days=args.days),
@@ -249,7 +352,8 @@ def build(engine: Engine, args: argparse.Namespace, now: datetime) -> dict[str, 
     seconds: dict[str, float] = {}
     for name, script in (("areas", AREAS), ("people", PEOPLE), ("alarms", ALARMS), ("staff", STAFF), ("tasks", TASKS),
                          ("follow-ups and stays", FOLLOW_UPS_AND_STAYS), ("meals", MEALS), ("devices", DEVICES),
-                         ("telemetry", TELEMETRY)):  # fmt: skip
+                         ("facilities", FACILITIES), ("telemetry", TELEMETRY), ("smoke events", SMOKE_EVENTS),
+                         ("services", SERVICES)):  # fmt: skip
         started = time.perf_counter()
         with Session(engine) as session:
             execute_script(session, script, params)
@@ -275,8 +379,8 @@ def refresh(engine: Engine, now: datetime, *, full: bool) -> tuple[float, str, d
         session.execute(
             text(
                 "ANALYZE rollup_alarm_hourly, rollup_alarm_daily, rollup_alarm_detail, rollup_task_daily,"
-                " rollup_telemetry_hourly, rollup_visit_task, rollup_visit_daily, rollup_visit_caregiver,"
-                " rollup_alarm_caller"
+                " rollup_telemetry_hourly, rollup_telemetry_daily, rollup_visit_task, rollup_visit_daily,"
+                " rollup_visit_caregiver, rollup_alarm_caller"
             )
         )
         session.commit()
@@ -352,6 +456,34 @@ def section_requests(engine: Engine, now: datetime, days: int) -> dict[str, Call
         alarms_section, tier=tiers["district"], period=history, now=now
     )
     return wanted
+
+
+def monitor_figures(
+    session: Session, *, area_path: str, start: datetime, end: datetime, source: Source = "rollup"
+) -> Figures:
+    """The care-center monitor of an area as `Figures`: totals, per facility, the daily series and the exceptions
+    (the section's content), from the rollups (raw after their watermarks) or from the raw samples."""
+    found = monitor(session, scope=EVERYTHING, area_path=area_path, start=start, end=end, source=source)
+    return Figures(
+        totals=monitor_totals(found.facilities),
+        by_key={f"{p.kind}:{p.id}": monitor_totals([p]) for p in found.facilities},
+        series=[(key, sorted(days.items())) for key, days in found.series.items()],
+        children={n: {"alert": (a.kind, a.serial, a.since, a.message)} for n, a in enumerate(found.alerts)},
+    )
+
+
+def monitor_requests(now: datetime) -> dict[str, Request]:
+    """The monitor of the district for the last 7 and 30 local days (its figures, rollup beside raw)."""
+    today = local_date(now)
+    return {
+        f"monitor district {days}d": partial(
+            monitor_figures,
+            area_path="/1/2/",
+            start=local_midnight(today - timedelta(days=days - 1)),
+            end=local_midnight(today + timedelta(days=1)),
+        )
+        for days in (7, 30)
+    }
 
 
 def measure(engine: Engine, wanted: dict[str, Request], repeats: int) -> dict[str, dict[str, Any]]:
@@ -444,6 +576,42 @@ def measure_api(url: str, now: datetime, days: int, repeats: int) -> dict[str, d
                     totals = body["totals"] if "totals" in body else {"rows": len(body["rows"])}
                     results[name] = {"ms": percentiles(timings), "totals": totals}
                     print(f"  {name:<34} p50 {results[name]['ms']['p50']:>8} p95 {results[name]['ms']['p95']:>8}")
+        results |= measure_monitor_api(client, headers, today, repeats)
+    return results
+
+
+def monitor_api_requests(today: date) -> dict[str, tuple[str, dict[str, str]]]:
+    """The care-center monitor (district, 7 and 30 days), a wearer's drill-down (30 days) and the services statement
+    (this month and the last full one): name → (path, query)."""
+    last_month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    week = {"from": (today - timedelta(days=6)).isoformat(), "to": today.isoformat()}
+    month = {"from": (today - timedelta(days=29)).isoformat(), "to": today.isoformat()}
+    return {
+        "API monitor district 7d": ("/api/supervision/monitor", {"area_id": "2", **week}),
+        "API monitor district 30d": ("/api/supervision/monitor", {"area_id": "2", **month}),
+        "API monitor resident 30d": (f"/api/supervision/monitor/residents/{WEARER}", month),
+        "API statement district month": ("/api/supervision/services/statement", {"area_id": "2"}),
+        "API statement district last month": (
+            "/api/supervision/services/statement",
+            {"area_id": "2", "month": last_month},
+        ),
+    }
+
+
+def measure_monitor_api(client: Any, headers: dict[str, str], today: date, repeats: int) -> dict[str, dict[str, Any]]:
+    """`monitor_api_requests`, each `repeats` times: ms percentiles and the answer's totals."""
+    results: dict[str, dict[str, Any]] = {}
+    for name, (path, params) in monitor_api_requests(today).items():
+        timings = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            response = client.get(path, params=params, headers=headers)
+            timings.append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+        body = response.json()
+        totals = body.get("totals") or {"metrics": len(body["metrics"]), "bed_exits": len(body["night_bed_exits"])}
+        results[name] = {"ms": percentiles(timings), "totals": totals, "bytes": len(response.content)}
+        print(f"  {name:<34} p50 {results[name]['ms']['p50']:>8} p95 {results[name]['ms']['p95']:>8}", flush=True)
     return results
 
 
@@ -472,8 +640,8 @@ def run(url: str, args: argparse.Namespace, now: datetime, report: Report) -> No
         report.add("rollups: next refresh, nothing changed (s)", round(seconds, 2), "refresh_steady_s")
         report.add("rollups: next refresh recomputed (the 14-day lookback)", summary, "refresh_steady")
         refreshed = later + timedelta(minutes=5)  # the last refresh: the sections' clock
-        results = measure(engine, {**requests(now, args.days), **section_requests(engine, refreshed, args.days)},
-                          args.repeats)  # fmt: skip
+        wanted = requests(now, args.days) | monitor_requests(now) | section_requests(engine, refreshed, args.days)
+        results = measure(engine, wanted, args.repeats)
         report.data["requests"] = results
         worst = max(row["rollup_ms"]["p95"] for row in results.values())
         report.add("worst rollup p95 (ms) / target", f"{worst} / {TARGET_P95_MS}", "worst_rollup_p95_ms")

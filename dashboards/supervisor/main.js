@@ -332,7 +332,10 @@ function renderStatement(body) {
   // (the statement's lines: resident × service × provider; `provider` null = entitled, nothing delivered)
   $("#children").replaceChildren(head, el("tbody", {}, ...rows));
   $("#table-title").textContent = fmt("svStatement", { month: body.month ?? state.month ?? "" });
-  $("#table-note").textContent = lines.length ? "" : t("svNoLines");
+  // The figures count every line; `lines` is the first page of them (the export has them all).
+  const total = body.lines_total ?? lines.length;
+  $("#table-note").textContent = !lines.length ? t("svNoLines")
+    : total > lines.length ? fmt("svLinesShown", { n: lines.length, total }) : "";
   renderExceptions(body.exceptions || []);
   learn(body.area);
   for (const child of body.children || []) learn(child.area);

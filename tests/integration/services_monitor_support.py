@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
 from eldercare_platform.areas.models import AreaLevel
+from eldercare_platform.core.scope import EVERYTHING, Scope, ScopeKind
+from eldercare_platform.supervision import monitor
+from eldercare_platform.supervision.monitor_facts import Source
+from eldercare_platform.supervision.tier import Period
 from tests import factories as f
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)  # the API's clock: 2 December, noon in Shanghai
@@ -287,3 +291,69 @@ DISTRICT_MONITOR_TOTALS = {
     "camera_online_share": 0.3333,
     "exceptions": 9,
 }
+
+
+# --- the monitor from the rollups (migration 0017) against the raw samples ------------------------------------
+
+ROLLUP_PERIODS = (
+    (date(2026, 11, 20), date(2026, 11, 21)),  # whole days before the daily watermark (2 December)
+    (date(2026, 11, 19), date(2026, 11, 22)),  # the day before: its mattress state carries into the 20th
+    (date(2026, 11, 15), date(2026, 12, 2)),  # up to today: today from the hourly facts, after the watermark raw
+)
+
+
+def monitor_answer(session: Session, scope: Scope, area_path: str, period: Period, source: Source) -> Any:
+    """Everything the monitor section is made of: per-facility figures, series, exceptions, wearers."""
+    found = monitor.monitor(
+        session, scope=scope, area_path=area_path, start=period.start, end=period.end, source=source
+    )
+    return (
+        {(p.kind, p.id): monitor.figures([p]) for p in found.facilities},
+        found.series,
+        [(a.kind, a.severity, a.serial, a.since, a.message, a.resident_id) for a in found.alerts],
+        {w.resident_id: (w.vitals_samples, w.vitals_out_of_range, w.night_bed_exits) for w in found.wearers.values()},
+    )
+
+
+def assert_monitor_rollup_is_raw(session: Session, w: World) -> dict[str, Any]:
+    """The rollup path gives the raw path's answer for every period, at the city, a street and an institution;
+    returns the city's answers by period (raw)."""
+    city = str(session.execute(text("SELECT path FROM area WHERE id = :id"), {"id": w.ids["city"]}).scalar_one())
+    street = str(session.execute(text("SELECT path FROM area WHERE id = :id"), {"id": w.ids["street"]}).scalar_one())
+    scopes = (
+        (EVERYTHING, city),
+        (Scope(ScopeKind.AREA, area_path=street), street),
+        (Scope(ScopeKind.INSTITUTION, institution_id=w.ids["i1"]), city),
+    )
+    answers = {}
+    for first, last in ROLLUP_PERIODS:
+        period = Period(first, last)
+        for scope, path in scopes:
+            raw = monitor_answer(session, scope, path, period, "raw")
+            assert monitor_answer(session, scope, path, period, "rollup") == raw, (first, last, scope)
+            if scope is EVERYTHING:
+                answers[f"{first}..{last}"] = raw
+    return answers
+
+
+LATEST = "2026-11-15..2026-12-02"
+
+
+def changed_by_late_samples(before: Any, after: Any) -> tuple[int, int]:
+    """How many more out-of-range vitals samples and night bed exits the city has in the last period."""
+    total = {key: sum(figures[key] for figures in after[0].values()) - sum(f[key] for f in before[0].values())
+             for key in ("vitals_out_of_range", "night_bed_exits")}  # fmt: skip
+    return total["vitals_out_of_range"], total["night_bed_exits"]
+
+
+def add_late_samples(session: Session) -> None:
+    """Samples written after a refresh for hours it had rolled up: an out-of-range heart rate (1 December) and a
+    night bed exit at 00:10 on 1 December whose previous sample (23:50) is in the hour and day before."""
+    _sample(session, "VM1", "vitals", "2026-12-01T02:00", heart_rate=140, spo2=97)
+    _sample(session, "MT1", "mattress", "2026-11-30T15:50", in_bed=True)
+    _sample(session, "MT1", "mattress", "2026-11-30T16:10", in_bed=False)
+
+
+def add_todays_sample(session: Session) -> None:
+    """A sample of the current hour (after the rollup's watermark): read raw at once."""
+    _sample(session, "VM2", "vitals", "2026-12-02T04:03", heart_rate=45)

@@ -46,6 +46,8 @@ SERVICES = {
     "rollup_visit_daily",
     "rollup_visit_caregiver",
     "rollup_alarm_caller",
+    "rollup_telemetry_daily",  # 0017
+    "rollup_telemetry_stale",  # (plain PostgreSQL only: the late samples' hours)
 }
 RAW_SQL_TABLES = TIME_SERIES | ALARM_CENTER | SERVICES  # created by migrations in SQL, not from SQLModel classes
 

@@ -1189,9 +1189,13 @@ _NOVEMBER = (date(2026, 11, 1), date(2026, 12, 1))  # TEST_NOW's local month: th
 def _statement(walk: Walk) -> None:
     """The settlement lines: exactly the residents in scope with a service entitlement or a delivered service in
     the month, evidence only from tasks in scope; an institution holds no homes, so no lines."""
-    body = walk.readable("/api/supervision/services/statement", Permission.SUPERVISION_READ)
+    body = walk.readable("/api/supervision/services/statement?limit=1000", Permission.SUPERVISION_READ)
     if body is None:
         return
+    while len(body["lines"]) < body["lines_total"]:  # the lines come in pages; the figures count them all
+        more = walk.get(f"/api/supervision/services/statement?limit=1000&offset={len(body['lines'])}", expect=200)
+        assert more["totals"] == body["totals"] and more["lines"]
+        body["lines"] += more["lines"]
     start, end = (datetime.combine(day, datetime.min.time(), tzinfo=LOCAL_TIMEZONE) for day in _NOVEMBER)
     candidates = {
         rid

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 from datetime import UTC, date, datetime
 
@@ -9,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from eldercare_platform.core.exports import Column, ExportFormat, table_bytes
+from eldercare_platform.supervision.monitor_facts import FACT_AGGREGATES, VITAL_RANGES, jsonpath_outside
 from eldercare_platform.supervision.service import PeriodInvalidError, month_period, resolve_period
 
 NOW = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # 01:00 on 1 December in Shanghai
@@ -58,3 +60,11 @@ def test_xlsx_keeps_numbers_and_empty_cells() -> None:
         ["东城街道", 0.5, 3],
         ["西城", None, 0],
     ]
+
+
+def test_the_telemetry_rollup_computes_the_monitors_facts_as_the_monitor_does() -> None:
+    """Migration 0017 defines the rollup (continuous aggregate or table) with its own copy of the hourly facts: the
+    same SQL as supervision/monitor_facts.py, ranges included."""
+    migration = importlib.import_module("eldercare_platform.migrations.versions.0017_supervision_telemetry_rollup")
+    assert " ".join(migration.AGGREGATES.split()) == " ".join(FACT_AGGREGATES.split())
+    assert jsonpath_outside(VITAL_RANGES) == migration.VITALS_OUTSIDE

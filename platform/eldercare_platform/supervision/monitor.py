@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -29,6 +29,17 @@ from eldercare_platform.audit.service import record
 from eldercare_platform.core.clock import LOCAL_TIMEZONE
 from eldercare_platform.core.errors import NotFoundError
 from eldercare_platform.core.scope import Scope, ScopeKind, scope_of
+from eldercare_platform.supervision.monitor_facts import (
+    MATTRESS_METRICS,
+    NIGHT_FROM_HOUR,
+    NIGHT_UNTIL_HOUR,
+    ROOM_RANGES,
+    VITAL_RANGES,
+    Feeds,
+    Source,
+    outside,
+    rollup_feeds,
+)
 from eldercare_platform.supervision.monitor_schemas import (
     CheckinOut,
     FacilityRow,
@@ -43,37 +54,6 @@ from eldercare_platform.supervision.schemas import AreaRef, ChildFigures, Except
 from eldercare_platform.supervision.sections import plain_plans
 from eldercare_platform.supervision.tier import Period, Tier
 from eldercare_platform.users.models import User
-
-VITAL_RANGES: dict[str, tuple[float, float, str]] = {
-    "heart_rate": (50, 120, "bpm"),
-    "spo2": (90, 100, "%"),
-    "systolic": (90, 160, "mmHg"),
-    "diastolic": (50, 100, "mmHg"),
-    "temperature": (35.5, 37.5, "°C"),
-}
-"""metric → (lowest, highest, unit): a value outside [lowest, highest] is out of range."""
-
-MATTRESS_METRICS: dict[str, tuple[float, float, str]] = {
-    "heart_rate": (40, 120, "bpm"),
-    "respiration_rate": (8, 28, "/min"),
-}
-"""The mattress's own metrics, charted beside the vitals (only while in bed)."""
-
-ROOM_RANGES: dict[str, tuple[float, float, str]] = {
-    "temperature": (18, 28, "°C"),
-    "humidity": (30, 70, "%"),
-}
-"""metric → (lowest, highest, unit) of a room sensor."""
-
-NIGHT_FROM_HOUR = 22
-NIGHT_UNTIL_HOUR = 6
-
-
-def _outside(alias: str, ranges: dict[str, tuple[float, float, str]]) -> str:
-    """A sample with a numeric metric outside its range, as one JSON path test (a missing, textual or boolean value
-    compares as unknown: not out of range)."""
-    tests = " || ".join(f"@.{k} < {lo} || @.{k} > {hi}" for k, (lo, hi, _) in ranges.items())
-    return f"({alias}.data @? '$ ? ({tests})')"
 
 
 def is_night(moment: datetime) -> bool:
@@ -104,8 +84,8 @@ TERMINALS = """
 
 VITALS = f"""
     SELECT t.device_serial AS serial, (t.time AT TIME ZONE 'Asia/Shanghai')::date AS day, count(*) AS samples,
-           count(*) FILTER (WHERE {_outside("t", VITAL_RANGES)}) AS out_of_range,
-           min(t.time) FILTER (WHERE {_outside("t", VITAL_RANGES)}) AS since
+           count(*) FILTER (WHERE {outside("t", VITAL_RANGES)}) AS out_of_range,
+           min(t.time) FILTER (WHERE {outside("t", VITAL_RANGES)}) AS since
     FROM telemetry t
     WHERE t.kind = 'vitals' AND t.device_serial = ANY(:serials) AND t.time >= :start AND t.time < :end
     GROUP BY 1, 2
@@ -127,8 +107,8 @@ BED_EXITS = """
 
 ROOM = f"""
     SELECT t.device_serial AS serial, count(*) AS samples,
-           count(*) FILTER (WHERE {_outside("t", ROOM_RANGES)}) AS out_of_range,
-           min(t.time) FILTER (WHERE {_outside("t", ROOM_RANGES)}) AS since,
+           count(*) FILTER (WHERE {outside("t", ROOM_RANGES)}) AS out_of_range,
+           min(t.time) FILTER (WHERE {outside("t", ROOM_RANGES)}) AS since,
            count(*) FILTER (WHERE t.data->'smoke' = 'true'::jsonb) AS smoke,
            min(t.time) FILTER (WHERE t.data->'smoke' = 'true'::jsonb) AS smoke_since
     FROM telemetry t
@@ -172,6 +152,23 @@ OFFLINE_SINCE = """
 """
 
 
+def _raw_feeds(session: Session, params: dict[str, Any]) -> Feeds:
+    """The feeds from the raw samples (the definitions, docs/supervision.md)."""
+    found = Feeds()
+    found.vitals = [
+        (r.serial, r.day, int(r.samples), int(r.out_of_range), r.since) for r in session.execute(text(VITALS), params)
+    ]
+    found.exits = [(r.serial, r.time, 1) for r in session.execute(text(BED_EXITS), params)]
+    found.room = {
+        r.serial: (int(r.samples), int(r.out_of_range), r.since, int(r.smoke), r.smoke_since)
+        for r in session.execute(text(ROOM), params)
+    }
+    for r in session.execute(text(CHECKINS), params):
+        found.checkins.append((r.serial, r.day, int(r.n)))
+        found.refs.setdefault(r.serial, set()).update(r.refs or [])
+    return found
+
+
 @dataclass
 class Alert:
     """An exception of the monitor (mapped onto the common `exceptions` shape by the views)."""
@@ -204,7 +201,7 @@ class Facility:
     room_out_of_range: int = 0
     smoke: int = 0
     checkins: int = 0
-    checkin_refs: set[str] = field(default_factory=set)
+    checkin_refs: set[str | None] = field(default_factory=set)
     cameras: int = 0
     cameras_online: int = 0
     alerts: list[Alert] = field(default_factory=list)
@@ -235,8 +232,14 @@ def _label(kind: str) -> str:
     return "养老机构" if kind == "institution" else "照料中心"
 
 
-def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, end: datetime) -> Monitor:
-    """The terminals' feeds of the care centers and institutions under `area_path` (in scope) in [start, end)."""
+def monitor(
+    session: Session, *, scope: Scope, area_path: str, start: datetime, end: datetime, source: Source = "rollup"
+) -> Monitor:
+    """The terminals' feeds of the care centers and institutions under `area_path` (in scope) in [start, end).
+
+    `source="rollup"` reads the hourly facts (the rollup up to its watermark, raw rows after it) when the period is
+    hour-aligned and the rollup has been refreshed; `"raw"` (or else) the raw samples. Both give the same figures.
+    """
     plain_plans(session)
     params: dict[str, Any] = {"area_path": area_path}
     centers = institutions = "true"
@@ -284,16 +287,19 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
     def alert(place: Facility, item: Alert) -> None:
         place.alerts.append(item)
 
-    vitals: dict[str, list[Any]] = defaultdict(list)
-    for r in session.execute(text(VITALS), params):
-        vitals[r.serial].append(r)
-        if r.out_of_range:
-            day = r.day.isoformat()
-            series["vitals_out_of_range"][day] = series["vitals_out_of_range"].get(day, 0) + int(r.out_of_range)
+    feeds = rollup_feeds(session, serials=list(owner), start=start, end=end) if source == "rollup" else None
+    if feeds is None:
+        feeds = _raw_feeds(session, params)
+    vitals: dict[str, list[tuple[str, date, int, int, datetime | None]]] = defaultdict(list)
+    for r in feeds.vitals:
+        vitals[r[0]].append(r)
+        if r[3]:
+            day = r[1].isoformat()
+            series["vitals_out_of_range"][day] = series["vitals_out_of_range"].get(day, 0) + r[3]
     for serial, days in vitals.items():
         place = owner[serial]
-        samples = sum(int(d.samples) for d in days)
-        out = sum(int(d.out_of_range) for d in days)
+        samples = sum(d[2] for d in days)
+        out = sum(d[3] for d in days)
         place.vitals_samples += samples
         place.vitals_out_of_range += out
         if (wearer := wearer_of(serial)) is not None:
@@ -309,21 +315,22 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
                     place.name,
                     f"{_label(place.kind)} {place.name} · {serial}",
                     f"{out}/{samples} vitals samples out of range",
-                    min(d.since for d in days if d.since is not None),
+                    min(d[4] for d in days if d[4] is not None),
                     serial,
                     device_resident.get(serial),
                 ),
             )
-    exits: dict[str, list[datetime]] = defaultdict(list)
-    for r in session.execute(text(BED_EXITS), params):
-        exits[r.serial].append(r.time)
-        day = r.time.astimezone(LOCAL_TIMEZONE).date().isoformat()
-        series["night_bed_exits"][day] = series["night_bed_exits"].get(day, 0) + 1
-    for serial, times in exits.items():
+    exits: dict[str, tuple[int, datetime]] = {}
+    for serial, moment, n in feeds.exits:
+        count, first = exits.get(serial, (0, moment))
+        exits[serial] = (count + n, min(first, moment))
+        day = moment.astimezone(LOCAL_TIMEZONE).date().isoformat()
+        series["night_bed_exits"][day] = series["night_bed_exits"].get(day, 0) + n
+    for serial, (count, first) in exits.items():
         place = owner[serial]
-        place.night_bed_exits += len(times)
+        place.night_bed_exits += count
         if (wearer := wearer_of(serial)) is not None:
-            wearer.night_bed_exits += len(times)
+            wearer.night_bed_exits += count
         alert(
             place,
             Alert(
@@ -332,20 +339,20 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
                 place.area_id,
                 place.name,
                 f"{_label(place.kind)} {place.name} · {serial}",
-                f"{len(times)} bed exits at night (22:00–06:00)",
-                times[0],
+                f"{count} bed exits at night (22:00–06:00)",
+                first,
                 serial,
                 device_resident.get(serial),
             ),
         )
     smoke: dict[str, tuple[int, datetime | None]] = {}
-    for r in session.execute(text(ROOM), params):
-        place = owner[r.serial]
-        place.room_samples += int(r.samples)
-        place.room_out_of_range += int(r.out_of_range)
-        if r.smoke:
-            smoke[r.serial] = (int(r.smoke), r.smoke_since)
-        if r.out_of_range:
+    for serial, (samples, out, since, smoked, smoke_since) in feeds.room.items():
+        place = owner[serial]
+        place.room_samples += samples
+        place.room_out_of_range += out
+        if smoked:
+            smoke[serial] = (smoked, smoke_since)
+        if out:
             alert(
                 place,
                 Alert(
@@ -353,10 +360,10 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
                     3,
                     place.area_id,
                     place.name,
-                    f"{_label(place.kind)} {place.name} · {r.serial}",
-                    f"{r.out_of_range}/{r.samples} room samples out of range (temperature / humidity)",
-                    r.since,
-                    r.serial,
+                    f"{_label(place.kind)} {place.name} · {serial}",
+                    f"{out}/{samples} room samples out of range (temperature / humidity)",
+                    since,
+                    serial,
                 ),
             )
     for r in session.execute(text(SMOKE_EVENTS), params):
@@ -378,12 +385,12 @@ def monitor(session: Session, *, scope: Scope, area_path: str, start: datetime, 
                 serial,
             ),
         )
-    for r in session.execute(text(CHECKINS), params):
-        place = owner[r.serial]
-        place.checkins += int(r.n)
-        place.checkin_refs.update(r.refs or [])
-        day = r.day.isoformat()
-        series["checkins"][day] = series["checkins"].get(day, 0) + int(r.n)
+    for serial, checkin_day, n in feeds.checkins:
+        owner[serial].checkins += n
+        day = checkin_day.isoformat()
+        series["checkins"][day] = series["checkins"].get(day, 0) + n
+    for serial, refs in feeds.refs.items():
+        owner[serial].checkin_refs.update(refs)
     if cameras:
         for r in session.execute(text(CAMERAS), {"cameras": cameras, "start": start, "end": end}):
             place = owner[r.serial]
@@ -422,7 +429,7 @@ def figures(places: list[Facility]) -> dict[str, float | int | None]:
     """The monitor's figures over some facilities."""
     cameras = sum(p.cameras for p in places)
     online = sum(p.cameras_online for p in places)
-    refs: set[str] = set()
+    refs: set[str | None] = set()
     for p in places:
         refs |= p.checkin_refs
     return {
@@ -515,13 +522,16 @@ def trends(session: Session, *, resident: Any, start: datetime, end: datetime) -
     marks: dict[tuple[str, str], list[tuple[datetime, float]]] = defaultdict(list)
     exits: list[datetime] = []
     last_in_bed: dict[str, bool] = {}
+    local_hours: dict[datetime, str] = {}  # UTC hour → its local hour's ISO text (Asia/Shanghai: UTC+8, same hours)
     for s in samples:
         if s.time < start:  # the day before: only a mattress's state, so the first exit of the period counts
             if s.kind == "mattress" and isinstance(s.data.get("in_bed"), bool):
                 last_in_bed[s.device_serial] = bool(s.data["in_bed"])
             continue
         ranges = VITAL_RANGES if s.kind == "vitals" else MATTRESS_METRICS
-        hour = s.time.astimezone(LOCAL_TIMEZONE).replace(minute=0, second=0, microsecond=0).isoformat()
+        utc_hour = s.time.replace(minute=0, second=0, microsecond=0)
+        if (hour := local_hours.get(utc_hour)) is None:
+            hour = local_hours[utc_hour] = utc_hour.astimezone(LOCAL_TIMEZONE).isoformat()
         for key, (lo, hi, _) in ranges.items():
             value = s.data.get(key)
             if isinstance(value, bool) or not isinstance(value, int | float):

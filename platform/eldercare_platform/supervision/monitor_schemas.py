@@ -82,7 +82,8 @@ class ServicesStatement(SectionFigures):
     """The monthly settlement statement of a tier: the common shape plus the month and its lines."""
 
     month: str = Field(description="YYYY-MM")
-    lines: list[StatementLine]
+    lines_total: int = Field(description="How many lines the statement has (the figures count them all)")
+    lines: list[StatementLine] = Field(description="The lines `offset` … `offset + limit` (all in an export)")
 
 
 class FacilityRow(BaseModel):

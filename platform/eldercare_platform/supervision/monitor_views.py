@@ -3,14 +3,14 @@ statement.py and monitor.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from eldercare_platform.core.deps import NowDep, SessionDep, SettingsDep
 from eldercare_platform.core.errors import errors
-from eldercare_platform.core.params import DbId
+from eldercare_platform.core.params import DbId, Offset
 from eldercare_platform.supervision.deps import (
     AreaIdQuery,
     FormatQuery,
@@ -51,9 +51,13 @@ def get_services_statement(
     month: MonthQuery = None,
     fmt: FormatQuery = None,
     lang: LangQuery = "zh",
+    limit: Annotated[int, Query(ge=1, le=1000, description="Lines per page (an export has them all)")] = 200,
+    offset: Offset = 0,
 ) -> ServicesStatement | Response:
     """The purchased-services settlement of a month (default: the current one): per resident × service ×
-    provider, hours entitled and delivered, sessions, EVV-verified share and the evidence (task ids)."""
+    provider, hours entitled and delivered, sessions, EVV-verified share and the evidence (task ids). The figures
+    count every line; `lines` is one page of them (`lines_total` in all, in area, resident, service, provider
+    order)."""
     tier = resolve_tier(session, user=user, area_id=area_id)
     statement = services_statement(
         session,
@@ -61,6 +65,8 @@ def get_services_statement(
         period=month_period(month, now=now),
         now=now,
         verified_within_m=settings.checkin_verified_within_m,
+        limit=None if fmt is not None else limit,
+        offset=0 if fmt is not None else offset,
     )
     if fmt is not None:
         return export_statement(statement, fmt, lang="en" if lang == "en" else "zh")

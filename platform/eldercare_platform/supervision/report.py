@@ -434,7 +434,9 @@ def report_sections(
         ),
         ReportSection(
             title="五、购买服务（月度结算）",
-            figures=services_statement(session, tier=tier, period=period, now=now, verified_within_m=verified_within_m),
+            figures=services_statement(
+                session, tier=tier, period=period, now=now, verified_within_m=verified_within_m, limit=0
+            ),
             columns=STATEMENT_COLUMNS,
             chart="delivered_share",
             notes=("结算明细（每位老人 × 服务项目 × 服务机构，附服务核验记录）见结算单导出（CSV/XLSX）。",),

@@ -28,6 +28,8 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from eldercare_platform.core.clock import as_utc, local_date
+from eldercare_platform.supervision.monitor_facts import COLUMNS as TELEMETRY_COLUMNS
+from eldercare_platform.supervision.monitor_facts import HOUR, TELEMETRY_FACTS, refresh_daily
 from eldercare_platform.supervision.visit_rollup import refresh_visits
 
 Source = Literal["rollup", "raw"]
@@ -134,12 +136,13 @@ GROUP BY 1, 2, 3, 4, 5
 
 TASK_COLUMNS = ("tasks", "late", "problem_found")
 
-TELEMETRY_FACTS = f"""
+TELEMETRY_SAMPLES = f"""
 SELECT date_bin(INTERVAL '1 hour', time, {ORIGIN}) AS bucket, device_serial, kind, count(*)::integer AS samples
 FROM telemetry
 WHERE {{where}}
 GROUP BY 1, 2, 3
 """
+"""`telemetry_figures` from raw rows (samples only; the rollup's other facts are the monitor's, monitor_facts.py)."""
 
 
 def _utc_midnight(day: date) -> datetime:
@@ -159,11 +162,12 @@ class RefreshResult:
     visit_days: int = 0
     telemetry_hours: int = 0
     telemetry: str = "table"
+    telemetry_days: int = 0
 
     def __str__(self) -> str:
         return (
             f"alarm hours {self.alarm_hours}, task days {self.task_days}, visit days {self.visit_days}, "
-            f"telemetry {self.telemetry} hours {self.telemetry_hours}"
+            f"telemetry {self.telemetry} hours {self.telemetry_hours}, telemetry days {self.telemetry_days}"
         )
 
 
@@ -313,26 +317,55 @@ def _refresh_tasks(session: Session, now: datetime, lookback: timedelta, full: b
     return days
 
 
-def _refresh_telemetry(session: Session, now: datetime, full: bool) -> int:
+def _refresh_telemetry(session: Session, now: datetime, full: bool) -> tuple[int, list[date] | None]:
+    """Recompute the hours since the last refresh (less one) and the earlier hours samples arrived late for (the
+    trigger of migration 0017 logs them in `rollup_telemetry_stale`); everything when `full` or never refreshed.
+    Returns the hours recomputed and their local days (None: all)."""
     _, refreshed = _state(session, "telemetry_hourly")
-    columns = "bucket, device_serial, kind, samples"
+    insert = f"INSERT INTO rollup_telemetry_hourly ({TELEMETRY_COLUMNS}) {{facts}}"
     if full or refreshed is None:
+        session.execute(text("DELETE FROM rollup_telemetry_stale"))
         session.execute(text("DELETE FROM rollup_telemetry_hourly"))
-        session.execute(text(f"INSERT INTO rollup_telemetry_hourly ({columns}) {TELEMETRY_FACTS.format(where='true')}"))
+        session.execute(text(insert.format(facts=TELEMETRY_FACTS.format(where="true"))))
         hours = int(session.execute(text("SELECT count(DISTINCT bucket) FROM rollup_telemetry_hourly")).scalar() or 0)
+        days = None
     else:
         start = session.execute(
             text(f"SELECT date_bin(INTERVAL '1 hour', CAST(:at AS timestamptz), {ORIGIN})"),
             {"at": min(refreshed, now) - timedelta(hours=1)},
         ).scalar_one()
+        logged = session.execute(text("DELETE FROM rollup_telemetry_stale RETURNING bucket")).scalars()
+        stale = sorted(bucket for bucket in logged if bucket < start)  # the later ones are recomputed anyway
         session.execute(text("DELETE FROM rollup_telemetry_hourly WHERE bucket >= :start"), {"start": start})
-        session.execute(
-            text(f"INSERT INTO rollup_telemetry_hourly ({columns}) {TELEMETRY_FACTS.format(where='time >= :start')}"),
-            {"start": start},
-        )
-        hours = max(1, int((now - start).total_seconds() // 3600) + 1)
+        session.execute(text(insert.format(facts=TELEMETRY_FACTS.format(where="t.time >= :start"))), {"start": start})
+        if stale:
+            params = {"stale": stale, "lo": stale[0], "hi": stale[-1] + timedelta(hours=1)}
+            session.execute(text("DELETE FROM rollup_telemetry_hourly WHERE bucket = ANY(:stale)"), params)
+            where = f"t.time >= :lo AND t.time < :hi AND {HOUR} = ANY(:stale)"
+            session.execute(text(insert.format(facts=TELEMETRY_FACTS.format(where=where))), params)
+        hours = max(1, int((now - start).total_seconds() // 3600) + 1) + len(stale)
+        days = sorted({*_days_between(start, now), *(local_date(bucket) for bucket in stale)})
     _save_state(session, "telemetry_hourly", None, now)
-    return hours
+    return hours, days
+
+
+def _days_between(start: datetime, end: datetime) -> list[date]:
+    """The local days from the one of `start` to the one of `end`."""
+    first, last = local_date(start), local_date(max(start, end))
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+TIMESCALE_POLICY_WINDOW = timedelta(days=3)
+"""How far back the continuous aggregate's refresh policy recomputes hours (migrations 0014 and 0017): the daily
+rollup is rebuilt from it for the local days of that window."""
+
+
+def _refresh_telemetry_daily(session: Session, now: datetime, full: bool, days: list[date] | None) -> int:
+    """Rebuild the daily rollup (migration 0017) for `days` (all when None, `full`, or never built)."""
+    _, refreshed = _state(session, "telemetry_daily")
+    rebuilt = refresh_daily(session, None if full or refreshed is None else days)
+    _save_state(session, "telemetry_daily", None, now)
+    return rebuilt
 
 
 def refresh_rollups(
@@ -350,10 +383,14 @@ def refresh_rollups(
     result.alarm_hours = _refresh_alarms(session, now, lookback, full)
     result.task_days = _refresh_tasks(session, now, lookback, full)
     result.visit_days = refresh_visits(session, now=now, late_after=late_after, lookback=lookback, full=full)
+    days: list[date] | None
     if telemetry_is_continuous_aggregate(session):
         result.telemetry = "continuous aggregate (policy)"
+        _, refreshed = _state(session, "telemetry_daily")
+        days = _days_between(min(refreshed or now, now) - TIMESCALE_POLICY_WINDOW, now)
     else:
-        result.telemetry_hours = _refresh_telemetry(session, now, full)
+        result.telemetry_hours, days = _refresh_telemetry(session, now, full)
+    result.telemetry_days = _refresh_telemetry_daily(session, now, full, days)
     return result
 
 
@@ -545,7 +582,7 @@ def telemetry_figures(
         relation = "rollup_telemetry_hourly"
     else:
         where = "device_serial = ANY(:serials) AND time >= :start AND time < :end"
-        relation = f"({TELEMETRY_FACTS.format(where=where)})"
+        relation = f"({TELEMETRY_SAMPLES.format(where=where)})"
     rows = session.execute(
         text(
             f"""

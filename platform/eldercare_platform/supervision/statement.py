@@ -19,7 +19,6 @@ supervisor has no homes: `Scope.residents_sql`).
 from __future__ import annotations
 
 import calendar
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from fastapi.responses import Response
 from sqlalchemy import text
 from sqlmodel import Session
 
+from eldercare_common.geo import EARTH_RADIUS_KM
 from eldercare_platform.core.clock import LOCAL_TIMEZONE, local_date
 from eldercare_platform.core.exports import ExportFormat, Lang, table_response
 from eldercare_platform.core.scope import Scope
@@ -40,7 +40,7 @@ from eldercare_platform.supervision.monitor_schemas import (
     StatementLine,
 )
 from eldercare_platform.supervision.schemas import ChildFigures, Exception_, Series, worst_first
-from eldercare_platform.supervision.sections import plain_plans
+from eldercare_platform.supervision.sections import MAX_EXCEPTIONS, plain_plans
 from eldercare_platform.supervision.tier import Period, Tier
 from eldercare_platform.tasks.reads import VERIFIED_WITHIN_M, distance_m
 
@@ -70,36 +70,172 @@ LOCATED = """
 """
 
 ENTITLED = """
-WITH located AS ({located})
-SELECT cp.resident_id, e->>'service' AS service,
-       (array_agg(e->>'funder' ORDER BY cp.valid_from DESC))[1] AS funder,
-       sum((e->>'hours_per_month')::numeric
-           * ((least(coalesce(cp.valid_to, :last_day), :last_day) - greatest(cp.valid_from, :first_day)) + 1)
-           / :days_in_month) AS hours
-FROM care_plan cp
-JOIN located l ON l.resident_id = cp.resident_id
-CROSS JOIN LATERAL jsonb_array_elements(cp.services) e
-WHERE cp.superseded_by IS NULL AND cp.valid_from <= :last_day AND (cp.valid_to IS NULL OR cp.valid_to >= :first_day)
-  AND jsonb_typeof(e->'hours_per_month') = 'number'
-GROUP BY cp.resident_id, e->>'service'
+    SELECT cp.resident_id, e->>'service' AS service, min(l.child) AS child,
+           (array_agg(e->>'funder' ORDER BY cp.valid_from DESC))[1] AS funder,
+           round(sum((e->>'hours_per_month')::numeric
+                     * ((least(coalesce(cp.valid_to, :last_day), :last_day) - greatest(cp.valid_from, :first_day)) + 1))
+                 / :days_in_month, 2) AS hours
+    FROM care_plan cp
+    JOIN located l ON l.resident_id = cp.resident_id
+    CROSS JOIN LATERAL jsonb_array_elements(cp.services) e
+    WHERE cp.superseded_by IS NULL AND cp.valid_from <= :last_day
+      AND (cp.valid_to IS NULL OR cp.valid_to >= :first_day)
+      AND jsonb_typeof(e->'hours_per_month') = 'number'
+    GROUP BY cp.resident_id, e->>'service'
 """
+"""Each (resident, service) entitlement of the month: Σ hours_per_month × days valid in the month, over the days in
+the month, rounded to 2 places (half away from zero); with the resident's child area."""
 
-DELIVERED = """
-WITH located AS ({located})
-SELECT t.id AS task_id, t.resident_id, coalesce(t.service, 'other') AS service, t.assignee_staff_id AS staff_id,
-       s.name AS staff_name, s.institution_id, i.name AS institution_name,
-       t.checked_in_at, t.completed_at,
-       t.check_in_latitude, t.check_in_longitude, t.check_out_latitude, t.check_out_longitude,
-       l.home_latitude, l.home_longitude
-FROM task t
-JOIN located l ON l.resident_id = t.resident_id
-LEFT JOIN staff s ON s.id = t.assignee_staff_id
-LEFT JOIN institution i ON i.id = s.institution_id
-WHERE t.kind = 'service' AND t.status = 'completed' AND t.area_path LIKE :area_path || '%'
-  AND coalesce(t.checked_in_at, t.completed_at) >= :start AND coalesce(t.checked_in_at, t.completed_at) < :end
-  AND {task_scope}
-ORDER BY t.checked_in_at NULLS LAST, t.id
+
+LOCAL_TZ = "Asia/Shanghai"
+
+
+def _metres(lat: str, lon: str) -> str:
+    """Metres from the home (`l.home_latitude`, `l.home_longitude`): the same haversine, operation by operation, as
+    `eldercare_common.geo.haversine_km` × 1000, so the same double (NULL when a position is unknown)."""
+    rad = "(pi() / 180.0)"
+    lat1, lon1 = "l.home_latitude", "l.home_longitude"
+    h = (
+        f"power(sin(({lat} - {lat1}) * {rad} / 2), 2)"
+        f" + cos({lat1} * {rad}) * cos({lat} * {rad}) * power(sin(({lon} - {lon1}) * {rad} / 2), 2)"
+    )
+    return f"(2 * {EARTH_RADIUS_KM} * asin(least(1.0, sqrt({h}))) * 1000.0)"
+
+
+SESSIONS = f"""
+    SELECT t.id AS task_id, t.resident_id, coalesce(t.service, 'other') AS service, s.institution_id AS provider_id,
+           t.checked_in_at, coalesce(t.checked_in_at, t.completed_at) AS moment,
+           round(extract(epoch FROM t.completed_at - t.checked_in_at) / 3600, 4) AS hours,
+           (t.assignee_staff_id IS NOT NULL AND t.checked_in_at IS NOT NULL AND t.completed_at IS NOT NULL
+            AND coalesce({_metres("t.check_in_latitude", "t.check_in_longitude")} < :within, false)
+            AND coalesce({_metres("t.check_out_latitude", "t.check_out_longitude")} < :within, false)) AS verified
+    FROM task t
+    JOIN located l ON l.resident_id = t.resident_id
+    LEFT JOIN staff s ON s.id = t.assignee_staff_id
+    WHERE t.kind = 'service' AND t.status = 'completed' AND t.area_path LIKE :area_path || '%'
+      AND coalesce(t.checked_in_at, t.completed_at) >= :start AND coalesce(t.checked_in_at, t.completed_at) < :end
+      AND {{task_scope}}
 """
+"""Every completed service task of the month (its EVV start in the month) with its hours (4 places) and whether its
+EVV is verified. `:within` is the setting + 0.05 m: a distance is compared after rounding to 0.1 m, and
+round(d, 1) ≤ 200 ⟺ d < 200.05."""
+
+STATEMENT = f"""
+WITH located AS MATERIALIZED (
+    SELECT r.id AS resident_id, r.name AS resident_name, h.area_id, a.path AS area_path,
+           h.latitude AS home_latitude, h.longitude AS home_longitude,
+           NULLIF(split_part(a.path, '/', :child_field), '')::int AS child
+    FROM resident r
+    JOIN household h ON h.id = r.household_id
+    JOIN area a ON a.id = h.area_id
+    WHERE a.path LIKE :area_path || '%' AND {{scope}}
+),
+entitled AS MATERIALIZED ({ENTITLED}),
+sessions AS MATERIALIZED ({SESSIONS}),
+delivered AS MATERIALIZED (
+    SELECT s.resident_id, s.service, s.provider_id, false AS undelivered, count(*) AS sessions,
+           round(coalesce(sum(s.hours), 0), 2) AS hours, count(*) FILTER (WHERE s.verified) AS verified,
+           count(*) FILTER (WHERE NOT s.verified) AS unverified,
+           min(s.moment) FILTER (WHERE NOT s.verified) AS unverified_since, min(s.moment) AS since
+    FROM sessions s GROUP BY 1, 2, 3
+),
+lines AS MATERIALIZED (
+    SELECT x.*, l.resident_name, l.area_id, l.area_path, l.child,
+           CASE WHEN x.undelivered THEN NULL WHEN x.provider_id IS NULL THEN :platform ELSE i.name END AS provider_name
+    FROM (SELECT * FROM delivered
+          UNION ALL
+          SELECT e.resident_id, e.service, NULL, true, 0, 0, 0, 0, NULL, NULL
+          FROM entitled e
+          WHERE NOT EXISTS (SELECT 1 FROM delivered d WHERE d.resident_id = e.resident_id AND d.service = e.service)
+         ) x
+    JOIN located l ON l.resident_id = x.resident_id
+    LEFT JOIN institution i ON i.id = x.provider_id
+),
+figures AS (
+    SELECT GROUPING(r.child) = 1 AS is_total, r.child, count(*) AS residents, sum(r.lines) AS lines,
+           sum(r.hours) AS hours_delivered, sum(r.sessions) AS sessions, sum(r.verified) AS evv_verified_sessions
+    FROM (SELECT x.resident_id, min(x.child) AS child, count(*) AS lines, sum(x.hours) AS hours,
+                 sum(x.sessions) AS sessions, sum(x.verified) AS verified
+          FROM lines x GROUP BY 1) r
+    GROUP BY GROUPING SETS ((r.child), ())
+),
+entitlements AS (
+    SELECT GROUPING(e.child) = 1 AS is_total, e.child, sum(e.hours) AS hours_entitled
+    FROM entitled e GROUP BY GROUPING SETS ((e.child), ())
+),
+pairs AS (
+    SELECT p.*, coalesce(e.hours, 0) AS due
+    FROM (SELECT x.resident_id, x.service, min(x.resident_name) AS resident_name, min(x.area_id) AS area_id,
+                 sum(x.hours) AS hours, sum(x.sessions) AS sessions, min(x.since) AS since
+          FROM lines x GROUP BY 1, 2) p
+    LEFT JOIN entitled e ON e.resident_id = p.resident_id AND e.service = p.service
+),
+findings AS (
+    SELECT 'evv_unverified' AS kind, 2 AS severity, x.resident_id, x.resident_name, x.area_id, x.service,
+           x.provider_name, x.unverified, x.sessions, NULL::numeric AS hours, NULL::numeric AS due,
+           x.unverified_since AS since, x.provider_id,
+           x.resident_name || ' · ' || x.service || ' · ' || x.provider_name AS subject
+    FROM lines x WHERE x.unverified > 0
+    UNION ALL
+    SELECT 'over_entitlement', 2, p.resident_id, p.resident_name, p.area_id, p.service, NULL, NULL, p.sessions,
+           p.hours, p.due, p.since, NULL, p.resident_name || ' · ' || p.service
+    FROM pairs p WHERE p.hours > p.due + CAST(:tolerance AS numeric) AND p.sessions > 0
+    UNION ALL
+    SELECT 'not_delivered', 3, p.resident_id, p.resident_name, p.area_id, p.service, NULL, NULL, p.sessions,
+           p.hours, p.due, NULL, NULL, p.resident_name || ' · ' || p.service
+    FROM pairs p WHERE :month_over AND p.due > 0 AND p.sessions = 0
+),
+worst AS (
+    SELECT f.* FROM findings f
+    ORDER BY f.severity, f.since NULLS LAST, f.subject COLLATE "C", f.kind COLLATE "C"
+    LIMIT :findings
+),
+page AS (
+    SELECT x.* FROM lines x
+    ORDER BY x.area_path COLLATE "C", x.resident_name COLLATE "C", x.resident_id, x.service COLLATE "C",
+             coalesce(x.provider_name, '') COLLATE "C", coalesce(x.provider_id, 0)
+    LIMIT :limit OFFSET :offset
+)
+SELECT
+    (SELECT jsonb_agg(to_jsonb(f)) FROM figures f) AS figures,
+    (SELECT jsonb_agg(to_jsonb(e)) FROM entitlements e) AS entitlements,
+    (SELECT jsonb_agg(jsonb_build_array(d.day, d.hours))
+     FROM (SELECT (x.moment AT TIME ZONE '{LOCAL_TZ}')::date AS day, sum(x.hours) AS hours
+           FROM sessions x WHERE x.hours IS NOT NULL GROUP BY 1) d) AS series,
+    (SELECT jsonb_agg(to_jsonb(w) || jsonb_build_object('task_id', u.task_id))
+     FROM worst w
+     LEFT JOIN (SELECT DISTINCT ON (s.resident_id, s.service, s.provider_id) s.resident_id, s.service,
+                       s.provider_id, s.task_id
+                FROM sessions s WHERE NOT s.verified
+                ORDER BY s.resident_id, s.service, s.provider_id, s.checked_in_at NULLS LAST, s.task_id) u
+       ON w.kind = 'evv_unverified' AND u.resident_id = w.resident_id AND u.service = w.service
+      AND u.provider_id IS NOT DISTINCT FROM w.provider_id) AS findings,
+    (SELECT count(*) FROM lines) AS lines_total,
+    (SELECT jsonb_agg(to_jsonb(x) || jsonb_build_object('area_name', a.name, 'funder', e.funder,
+                                                         'hours_entitled', coalesce(e.hours, 0)))
+     FROM page x
+     JOIN area a ON a.id = x.area_id
+     LEFT JOIN entitled e ON e.resident_id = x.resident_id AND e.service = x.service) AS page
+"""
+"""The whole statement in one pass over the month's service tasks: figures of the area and of each child (GROUPING
+SETS), entitlements, hours per day, the worst `:findings` findings (the order of `worst_first`: severity, the
+oldest, subject — names in code-point order, as Python compares them), the number of lines and one page of lines
+(in the lines' order: area path, resident name, resident, service, provider)."""
+
+EVIDENCE = f"""
+    SELECT t.id AS task_id, t.resident_id, coalesce(t.service, 'other') AS service, s.institution_id AS provider_id,
+           t.assignee_staff_id AS staff_id, s.name AS staff_name, t.checked_in_at, t.completed_at,
+           round(extract(epoch FROM t.completed_at - t.checked_in_at) / 3600, 4) AS hours,
+           t.check_in_latitude, t.check_in_longitude, t.check_out_latitude, t.check_out_longitude,
+           h.latitude AS home_latitude, h.longitude AS home_longitude, x.verified
+    FROM ({SESSIONS}) x
+    JOIN task t ON t.id = x.task_id
+    JOIN resident r ON r.id = t.resident_id
+    JOIN household h ON h.id = r.household_id
+    LEFT JOIN staff s ON s.id = t.assignee_staff_id
+    ORDER BY t.checked_in_at NULLS LAST, t.id
+"""
+"""The EVV records of a page's lines (`located` restricted to their residents)."""
 
 
 @dataclass
@@ -144,29 +280,38 @@ class Line:
 
 
 @dataclass
+class Finding:
+    """An exception of the statement (mapped onto the common `exceptions` shape by the views)."""
+
+    kind: str
+    severity: int
+    area_id: int
+    subject: str
+    message: str
+    since: datetime | None
+    resident_id: int
+    task_ids: list[int]
+
+
+@dataclass
 class Statement:
-    """The lines of a month and the entitlement of each (resident, service) pair, counted once."""
+    """A month's statement: the figures of the area (`totals`) and of each child area, hours per local day, the
+    findings, how many lines there are, one page of lines (all of them without a limit) and the entitlement of
+    each (resident, service) pair of those lines."""
 
     first_day: date
     last_day: date
     lines: list[Line]
     entitled: dict[tuple[int, str], float]
+    totals: dict[str, float | int | None] = field(default_factory=dict)
+    children: dict[int, dict[str, float | int | None]] = field(default_factory=dict)
+    hours_per_day: dict[str, float] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    lines_total: int = 0
 
 
-def _evidence(row: Any, verified_within_m: float) -> Evidence:
-    d_in = distance_m(row.home_latitude, row.home_longitude, row.check_in_latitude, row.check_in_longitude)
-    d_out = distance_m(row.home_latitude, row.home_longitude, row.check_out_latitude, row.check_out_longitude)
-    hours = None
-    if row.checked_in_at is not None and row.completed_at is not None:
-        hours = round((row.completed_at - row.checked_in_at).total_seconds() / 3600, 4)
-    verified = (
-        hours is not None
-        and row.staff_id is not None
-        and d_in is not None
-        and d_out is not None
-        and d_in <= verified_within_m
-        and d_out <= verified_within_m
-    )
+def _evidence(row: Any) -> Evidence:
+    """A session's EVV record (hours and `verified` as the statement's SQL computed them)."""
     moment = row.checked_in_at or row.completed_at
     return Evidence(
         task_id=int(row.task_id),
@@ -175,11 +320,37 @@ def _evidence(row: Any, verified_within_m: float) -> Evidence:
         staff_name=row.staff_name,
         start=row.checked_in_at,
         end=row.completed_at,
-        hours=hours,
-        check_in_distance_m=d_in,
-        check_out_distance_m=d_out,
-        verified=verified,
+        hours=None if row.hours is None else float(row.hours),
+        check_in_distance_m=distance_m(
+            row.home_latitude, row.home_longitude, row.check_in_latitude, row.check_in_longitude
+        ),
+        check_out_distance_m=distance_m(
+            row.home_latitude, row.home_longitude, row.check_out_latitude, row.check_out_longitude
+        ),
+        verified=bool(row.verified),
     )
+
+
+def _shape(values: dict[str, Any], hours_entitled: Any) -> dict[str, float | int | None]:
+    """A figures row from the SQL sums (`figures`' keys and rounding)."""
+    entitled = round(float(hours_entitled or 0), 2)
+    delivered = round(float(values.get("hours_delivered") or 0), 2)
+    sessions = int(values.get("sessions") or 0)
+    verified = int(values.get("evv_verified_sessions") or 0)
+    return {
+        "residents": int(values.get("residents") or 0),
+        "lines": int(values.get("lines") or 0),
+        "hours_entitled": entitled,
+        "hours_delivered": delivered,
+        "delivered_share": None if entitled == 0 else round(delivered / entitled, 4),
+        "sessions": sessions,
+        "evv_verified_sessions": verified,
+        "evv_verified_share": None if sessions == 0 else round(verified / sessions, 4),
+    }
+
+
+def _instant(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
 
 
 def statement(
@@ -189,8 +360,13 @@ def statement(
     area_path: str,
     month: date,
     verified_within_m: float = VERIFIED_WITHIN_M,
+    month_over: bool = True,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> Statement:
-    """The settlement lines of the homes under `area_path` (already checked to be in scope) for a month."""
+    """The statement of the homes under `area_path` (already checked to be in scope) for a month: figures,
+    findings (`not_delivered` only when `month_over`), and the lines `offset` … `offset + limit` (all without a
+    limit) with their evidence."""
     plain_plans(session)
     first, last, start, end = month_bounds(month)
     located = LOCATED.format(scope=scope.residents_sql("r"))
@@ -202,65 +378,91 @@ def statement(
         "days_in_month": (last - first).days + 1,
         "start": start,
         "end": end,
+        "platform": PLATFORM_PROVIDER,
+        "within": verified_within_m + 0.05,
+        "child_field": area_path.count("/") + 1,
+        "month_over": month_over,
+        "findings": MAX_EXCEPTIONS,
+        "tolerance": OVER_ENTITLEMENT_TOLERANCE,
+        "limit": limit,
+        "offset": offset,
     }
-    people = {
-        row.resident_id: row
-        for row in session.execute(text(located), {k: v for k, v in params.items() if f":{k}" in located})
-    }
-    entitled: dict[tuple[int, str], float] = {}
-    funders: dict[tuple[int, str], str | None] = {}
-    for row in session.execute(text(ENTITLED.format(located=located)), params):
-        key = (int(row.resident_id), str(row.service))
-        entitled[key] = round(float(row.hours), 2)
-        funders[key] = row.funder
+    task_scope = scope.path_sql("t.area_path")
+    sql = STATEMENT.format(scope=scope.residents_sql("r"), task_scope=task_scope)
+    row = session.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql}).one()
+    entitled_by = {(e["is_total"], e["child"]): e["hours_entitled"] for e in row.entitlements or []}
+    st = Statement(first_day=first, last_day=last, lines=[], entitled={}, lines_total=int(row.lines_total))
+    st.totals = _shape({}, entitled_by.get((True, None)))
+    for f in row.figures or []:
+        values = _shape(f, entitled_by.get((f["is_total"], f["child"])))
+        if f["is_total"]:
+            st.totals = values
+        elif f["child"] is not None:
+            st.children[int(f["child"])] = values
+    for (is_total, child), hours in entitled_by.items():
+        if not is_total and child is not None and child not in st.children:
+            st.children[int(child)] = _shape({}, hours)
+    st.hours_per_day = {day: round(float(hours), 2) for day, hours in row.series or []}
+    st.findings = [_finding(f) for f in row.findings or []]
+    st.lines = _page(session, row.page or [], located=located, task_scope=task_scope, params=params)
+    st.entitled = {(line.resident_id, line.service): line.hours_entitled for line in st.lines}
+    return st
+
+
+def _page(
+    session: Session, rows: list[dict[str, Any]], *, located: str, task_scope: str, params: dict[str, Any]
+) -> list[Line]:
+    """The page's lines with the evidence of each (its sessions in EVV order)."""
     lines: dict[tuple[int, str, int | None, bool], Line] = {}
+    for r in rows:
+        key = (int(r["resident_id"]), str(r["service"]), r["provider_id"], r["provider_name"] is None)
+        lines[key] = Line(
+            resident_id=key[0],
+            resident_name=r["resident_name"],
+            area_id=int(r["area_id"]),
+            area_name=r["area_name"],
+            area_path=r["area_path"],
+            service=key[1],
+            funder=r["funder"],
+            provider_id=r["provider_id"],
+            provider_name=r["provider_name"],
+            hours_entitled=round(float(r["hours_entitled"]), 2),
+            hours_delivered=round(float(r["hours"]), 2),
+            sessions=int(r["sessions"]),
+            evv_verified_sessions=int(r["verified"]),
+        )
+    served = sorted({line.resident_id for line in lines.values() if line.sessions})
+    if served:
+        # By resident (`ix_task_resident_window`), not by EVV start: a page's residents, not the whole month.
+        scoped = f"{task_scope} AND t.resident_id = ANY(:served)"
+        sql = f"WITH located AS ({located} AND r.id = ANY(:served)) {EVIDENCE.format(task_scope=scoped)}"
+        bound = {**params, "served": served}
+        for session_row in session.execute(text(sql), {k: v for k, v in bound.items() if f":{k}" in sql}):
+            key = (int(session_row.resident_id), str(session_row.service), session_row.provider_id, False)
+            if (line := lines.get(key)) is not None:
+                line.evidence.append(_evidence(session_row))
+    return list(lines.values())
 
-    def line_for(resident_id: int, service: str, provider_id: int | None, provider_name: str | None) -> Line:
-        person = people[resident_id]
-        key = (resident_id, service, provider_id, provider_name is None)
-        if key not in lines:
-            lines[key] = Line(
-                resident_id=resident_id,
-                resident_name=person.resident_name,
-                area_id=person.area_id,
-                area_name=person.area_name,
-                area_path=person.area_path,
-                service=service,
-                funder=funders.get((resident_id, service)),
-                provider_id=provider_id,
-                provider_name=provider_name,
-                hours_entitled=entitled.get((resident_id, service), 0.0),
-            )
-        return lines[key]
 
-    delivered = DELIVERED.format(located=located, task_scope=scope.path_sql("t.area_path"))
-    served: set[tuple[int, str]] = set()
-    for row in session.execute(text(delivered), params):
-        provider_name = row.institution_name if row.institution_id is not None else PLATFORM_PROVIDER
-        line = line_for(int(row.resident_id), str(row.service), row.institution_id, provider_name)
-        proof = _evidence(row, verified_within_m)
-        line.evidence.append(proof)
-        line.sessions += 1
-        line.hours_delivered = round(line.hours_delivered + (proof.hours or 0.0), 4)
-        line.evv_verified_sessions += int(proof.verified)
-        served.add((line.resident_id, line.service))
-    for resident_id, service in entitled:
-        if (resident_id, service) not in served:
-            line_for(resident_id, service, None, None)
-    ordered = sorted(
-        lines.values(),
-        key=lambda x: (
-            x.area_path,
-            x.resident_name,
-            x.resident_id,
-            x.service,
-            x.provider_name or "",
-            x.provider_id or 0,
-        ),
+def _finding(row: dict[str, Any]) -> Finding:
+    """A finding from its row: sessions without verified EVV (severity 2), more hours delivered than entitled (2),
+    an entitlement nobody delivered (3; only once the month is over)."""
+    kind = StatementExceptionKind(row["kind"])
+    if kind is StatementExceptionKind.EVV_UNVERIFIED:
+        message = f"{row['unverified']}/{row['sessions']} sessions without verified EVV"
+    else:
+        hours, due = round(float(row["hours"]), 2), round(float(row["due"]), 2)
+        message = f"{hours:g} h delivered, {due:g} h entitled"
+    return Finding(
+        kind=kind,
+        severity=int(row["severity"]),
+        area_id=int(row["area_id"]),
+        subject=row["subject"],
+        message=message,
+        since=_instant(row["since"]),
+        resident_id=int(row["resident_id"]),
+        task_ids=[] if row["task_id"] is None else [int(row["task_id"])],
     )
-    for line in ordered:
-        line.hours_delivered = round(line.hours_delivered, 2)
-    return Statement(first_day=first, last_day=last, lines=ordered, entitled=entitled)
 
 
 def figures(lines: list[Line], entitled: dict[tuple[int, str], float]) -> dict[str, float | int | None]:
@@ -280,80 +482,6 @@ def figures(lines: list[Line], entitled: dict[tuple[int, str], float]) -> dict[s
         "evv_verified_sessions": verified,
         "evv_verified_share": None if sessions == 0 else round(verified / sessions, 4),
     }
-
-
-@dataclass
-class Finding:
-    """An exception of the statement (mapped onto the common `exceptions` shape by the views)."""
-
-    kind: str
-    severity: int
-    area_id: int
-    subject: str
-    message: str
-    since: datetime | None
-    resident_id: int
-    task_ids: list[int]
-
-
-def _earliest(evidence: list[Evidence]) -> datetime | None:
-    moments = [m for e in evidence if (m := e.start or e.end) is not None]
-    return min(moments, default=None)
-
-
-def findings(st: Statement, *, month_over: bool = True) -> list[Finding]:
-    """What a settlement clerk must look at, worst first: sessions without verified EVV (severity 2), more
-    hours delivered than entitled (2), an entitlement nobody delivered (3; only once the month is over)."""
-    found: list[Finding] = []
-    pairs: dict[tuple[int, str], list[Line]] = defaultdict(list)
-    for line in st.lines:
-        pairs[(line.resident_id, line.service)].append(line)
-        unverified = [e for e in line.evidence if not e.verified]
-        if unverified:
-            found.append(
-                Finding(
-                    kind=StatementExceptionKind.EVV_UNVERIFIED,
-                    severity=2,
-                    area_id=line.area_id,
-                    subject=f"{line.resident_name} · {line.service} · {line.provider_name}",
-                    message=f"{len(unverified)}/{line.sessions} sessions without verified EVV",
-                    since=_earliest(unverified),
-                    resident_id=line.resident_id,
-                    task_ids=[e.task_id for e in unverified],
-                )
-            )
-    for (resident_id, service), group in pairs.items():
-        hours = round(sum(x.hours_delivered for x in group), 2)
-        due = st.entitled.get((resident_id, service), 0.0)
-        first = group[0]
-        if hours > due + OVER_ENTITLEMENT_TOLERANCE and any(x.sessions for x in group):
-            found.append(
-                Finding(
-                    kind=StatementExceptionKind.OVER_ENTITLEMENT,
-                    severity=2,
-                    area_id=first.area_id,
-                    subject=f"{first.resident_name} · {service}",
-                    message=f"{hours:g} h delivered, {due:g} h entitled",
-                    since=_earliest([e for x in group for e in x.evidence]),
-                    resident_id=resident_id,
-                    task_ids=[e.task_id for x in group for e in x.evidence],
-                )
-            )
-        if month_over and due > 0 and not any(x.sessions for x in group):
-            found.append(
-                Finding(
-                    kind=StatementExceptionKind.NOT_DELIVERED,
-                    severity=3,
-                    area_id=first.area_id,
-                    subject=f"{first.resident_name} · {service}",
-                    message=f"0 h delivered, {due:g} h entitled",
-                    since=None,
-                    resident_id=resident_id,
-                    task_ids=[],
-                )
-            )
-    found.sort(key=lambda f: (f.severity, f.kind, f.subject))
-    return found
 
 
 # --- the section (common shape) ----------------------------------------------------------------------------
@@ -385,26 +513,33 @@ def _line_out(line: Line) -> StatementLine:
 
 
 def services_statement(
-    session: Session, *, tier: Tier, period: Period, now: datetime, verified_within_m: float = VERIFIED_WITHIN_M
+    session: Session,
+    *,
+    tier: Tier,
+    period: Period,
+    now: datetime,
+    verified_within_m: float = VERIFIED_WITHIN_M,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> ServicesStatement:
-    """The settlement statement of the tier's homes for the month `period` covers (a `month_period`)."""
+    """The settlement statement of the tier's homes for the month `period` covers (a `month_period`): the figures
+    over every line, and the lines `offset` … `offset + limit` (all without a limit) with their evidence."""
     st = statement(
-        session, scope=tier.scope, area_path=tier.area.path, month=period.first, verified_within_m=verified_within_m
+        session,
+        scope=tier.scope,
+        area_path=tier.area.path,
+        month=period.first,
+        verified_within_m=verified_within_m,
+        month_over=month_bounds(period.first)[1] < local_date(now),
+        limit=limit,
+        offset=offset,
     )
-    children = [
-        ChildFigures(area=child, figures=figures([x for x in st.lines if x.area_path.startswith(p)], st.entitled))
-        for child in tier.children
-        for p in [child.path]
-    ]
-    by_day: dict[str, float] = defaultdict(float)
-    for line in st.lines:
-        for e in line.evidence:
-            if e.date is not None and e.hours is not None:
-                by_day[e.date.isoformat()] += e.hours
+    empty = _shape({}, 0)
+    children = [ChildFigures(area=child, figures=st.children.get(child.id, empty)) for child in tier.children]
     series = [
         Series(
             key="hours_delivered",
-            points=[(d.isoformat(), round(by_day.get(d.isoformat(), 0.0), 2)) for d in period.days],
+            points=[(d.isoformat(), st.hours_per_day.get(d.isoformat(), 0.0)) for d in period.days],
         )
     ]
     links: dict[str, str] = {StatementExceptionKind.EVV_UNVERIFIED: "/api/tasks/{task}/evv"}
@@ -418,7 +553,7 @@ def services_statement(
             since=f.since,
             link=links[f.kind].format(task=f.task_ids[0]) if f.kind in links and f.task_ids else None,
         )
-        for f in findings(st, month_over=st.last_day < local_date(now))
+        for f in st.findings
     ]
     return ServicesStatement(
         section="services",
@@ -426,11 +561,12 @@ def services_statement(
         from_=st.first_day,
         to=st.last_day,
         generated_at=now,
-        totals=figures(st.lines, st.entitled),
+        totals=st.totals,
         children=children,
         series=series,
-        exceptions=worst_first(exceptions),
+        exceptions=worst_first(exceptions)[:MAX_EXCEPTIONS],
         month=st.first_day.strftime("%Y-%m"),
+        lines_total=st.lines_total,
         lines=[_line_out(line) for line in st.lines],
     )
 
