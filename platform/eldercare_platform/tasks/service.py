@@ -533,7 +533,7 @@ def resume_for_resident(
         now=now,
         user_id=user_id,
         reason=reason,
-        set_sql="assignee_staff_id = NULL, assigned_at = NULL, published_at = NULL",
+        set_sql="assignee_staff_id = NULL, assigned_at = NULL, published_at = NULL, planned_start = NULL",
     )
 
 
@@ -568,3 +568,6 @@ from eldercare_platform.tasks.routes import publish_for_plan as publish_for_plan
 from eldercare_platform.tasks.routes import set_route as set_route  # noqa: E402
 from eldercare_platform.tasks.routes import set_routes as set_routes  # noqa: E402
 from eldercare_platform.tasks.routes import unassign_for_plan as unassign_for_plan  # noqa: E402
+
+# --- when a task counts as late (one definition for the alert, the board and supervision): tasks/lateness.py -------
+from eldercare_platform.tasks.lateness import late_deadline as late_deadline  # noqa: E402
