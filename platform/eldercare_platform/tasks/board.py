@@ -9,9 +9,9 @@
 3. the area's unresolved alerts (alerts.service.list_alerts).
 
 Late and missed follow the alert rules' thresholds (settings `task_late_after_minutes`, `task_missed_after_minutes`)
-read against the request's clock — late past the same deadline as the TASK_LATE rule (tasks/lateness.py: after the
-planned start, else the window start; at the latest the window end) — and an open `task_late` / `task_missed` alert marks its task too, so the board
-agrees with the alerts even between two runs of the rules.
+read against the request's clock — late past the TASK_LATE rule's own deadline (tasks/lateness.py: after the
+planned start, else the window start; at the latest the window end) — and an open `task_late` / `task_missed`
+alert marks its task too, so the board agrees with the alerts even between two runs of the rules.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from eldercare_platform.alerts.models import AlertKind
 from eldercare_platform.core.scope import Scope
 from eldercare_platform.routing.problem import Point
 from eldercare_platform.tasks import urgent
-from eldercare_platform.tasks.models import OPEN_STATUSES, TaskStatus
 from eldercare_platform.tasks.lateness import late_deadline
+from eldercare_platform.tasks.models import OPEN_STATUSES, TaskStatus
 from eldercare_platform.tasks.schemas import Board, BoardArea, BoardShift, BoardStaff, BoardTask
 
 log = get_logger(__name__)

@@ -561,6 +561,8 @@ def cancel_for_resident(
 
 
 # --- a plan's hand on tasks (issue 12): defined in tasks/routes.py, re-exported here, the domain's front door ------
+# --- when a task counts as late (one definition for the alert, the board and supervision): tasks/lateness.py -------
+from eldercare_platform.tasks.lateness import late_deadline as late_deadline  # noqa: E402
 from eldercare_platform.tasks.routes import (  # noqa: E402  (routes.py builds on the functions above)
     assign_for_plan as assign_for_plan,
 )
@@ -568,6 +570,3 @@ from eldercare_platform.tasks.routes import publish_for_plan as publish_for_plan
 from eldercare_platform.tasks.routes import set_route as set_route  # noqa: E402
 from eldercare_platform.tasks.routes import set_routes as set_routes  # noqa: E402
 from eldercare_platform.tasks.routes import unassign_for_plan as unassign_for_plan  # noqa: E402
-
-# --- when a task counts as late (one definition for the alert, the board and supervision): tasks/lateness.py -------
-from eldercare_platform.tasks.lateness import late_deadline as late_deadline  # noqa: E402
