@@ -9,7 +9,7 @@ from enum import StrEnum
 class AlertKind(StrEnum):
     """What went wrong (each has its thresholds in `ServiceRulesMixin`, docs/services.md)."""
 
-    TASK_LATE = "task_late"  # not checked in 15 min after the window opened
+    TASK_LATE = "task_late"  # not checked in 15 min after the planned start (else the window start): tasks/lateness.py
     TASK_MISSED = "task_missed"  # not done by window end + 30 min
     TASK_UNASSIGNED = "task_unassigned"  # due soon and nobody can take it
     CERTIFICATION_EXPIRING = "certification_expiring"  # 30 days ahead

@@ -27,7 +27,11 @@ class ServiceRulesMixin(BaseSettings):
     task_window_days: int = Field(default=14, ge=1, le=62, description="Tasks exist as rows this many days ahead")
     roster_window_days: int = Field(default=14, ge=1, le=62, description="Shifts exist as rows this many days ahead")
     task_late_after_minutes: int = Field(
-        default=15, ge=1, le=240, description="Not checked in this long after the window opened: a late alert"
+        default=15,
+        ge=1,
+        le=240,
+        description="Not checked in this long after the planned start (else the window start; at the latest the"
+        " window end): late",
     )
     task_missed_after_minutes: int = Field(
         default=30, ge=1, le=720, description="Not completed this long after the window closed: missed"

@@ -23,7 +23,7 @@ from eldercare_platform.roster.schemas import LeavePublic
 from eldercare_platform.tasks import service as tasks_service  # module access: tasks.service may import ours
 from eldercare_platform.tasks.models import TaskAction, TaskStatus
 
-UNASSIGN_SQL = "assignee_staff_id = NULL, assigned_at = NULL, published_at = NULL"
+UNASSIGN_SQL = "assignee_staff_id = NULL, assigned_at = NULL, published_at = NULL, planned_start = NULL"
 LEAVE_COLUMNS = "id, staff_id, kind, starts_at, ends_at, reason, recorded_at, recorded_by, cancelled_at"
 
 

@@ -6,12 +6,15 @@ the section's rollup path for the visits it reads raw.
 matching `where`, with `:now` and `:late_after` bound; `x` has one row per visit and its classification:
 `excused`, `due`, `done`, `late`, `pending`, `closed_at` / `close_s` (when its problem was closed and after how
 many seconds), and `closes_later` (a closing follow-up is dated after `:now`: not closed yet, but it will be
-without any row changing — the refresh does not roll such a visit up).
+without any row changing — the refresh does not roll such a visit up). `late`: checked in at or past the task
+engine's late deadline (tasks/lateness.py through `tasks.service`: `late_after` after the planned start, else the
+window start; at the latest the window end), the deadline of the TASK_LATE alert and of the board.
 """
 
 from __future__ import annotations
 
 from eldercare_platform.core.clock import LOCAL_TIMEZONE
+from eldercare_platform.tasks.service import late_deadline
 
 ZONE = str(LOCAL_TIMEZONE)
 
@@ -23,7 +26,7 @@ def visits(where: str, columns: str = "") -> str:
     """Visit tasks `t` matching `where`, with `excused` decided; `columns` adds expressions (`, expr AS name`)."""
     return f"""
         SELECT t.id, t.status, t.status_reason, t.resident_id, t.assignee_staff_id, t.area_path, t.window_start,
-               t.window_end, t.checked_in_at, t.completed_at, t.problem_found{columns},
+               t.window_end, t.planned_start, t.checked_in_at, t.completed_at, t.problem_found{columns},
                (t.status IN ('cancelled', 'suspended')
                 OR (t.status = 'missed' AND EXISTS (
                     SELECT 1 FROM resident_state s
@@ -57,7 +60,7 @@ def classified(where: str, columns: str = "") -> str:
             SELECT v.*,
                    NOT v.excused AND (v.status IN ('completed', 'missed') OR v.window_end <= :now) AS due,
                    v.status = 'completed' AND NOT v.excused AS done,
-                   v.status = 'completed' AND NOT v.excused AND v.checked_in_at >= v.window_start + :late_after AS late,
+                   v.status = 'completed' AND NOT v.excused AND v.checked_in_at >= {late_deadline("v")} AS late,
                    NOT v.excused AND v.status NOT IN ('completed', 'missed') AND v.window_end > :now AS pending,
                    c.closed_at, EXTRACT(EPOCH FROM c.closed_at - v.completed_at) AS close_s,
                    coalesce(c.closes_later AND c.closed_at IS NULL, false) AS closes_later

@@ -18,7 +18,7 @@ from eldercare_platform.alerts.models import AlertKind
 from eldercare_platform.alerts.service import raise_alert, resolve_alerts
 from eldercare_platform.core.clock import LOCAL_TIMEZONE
 from eldercare_platform.tasks.models import EngineReason, TaskAction, TaskStatus
-from eldercare_platform.tasks.service import move
+from eldercare_platform.tasks.service import late_deadline, move
 
 UNASSIGNED_WARN_MINUTES = 120
 """A task starting within this long and still unassigned raises TASK_UNASSIGNED."""
@@ -116,29 +116,46 @@ def mark_missed(session: Session, *, now: datetime, rules: AlertRules) -> list[i
 
 
 def raise_late(session: Session, *, now: datetime, rules: AlertRules) -> tuple[int, int]:
-    """Not checked in `late_after` after the window opened: TASK_LATE to the assignee (and the area's
-    coordinators); resolved once the task is checked in or ended. Returns (raised, resolved)."""
+    """Not checked in by the late deadline (tasks/lateness.py: `late_after` after the planned start, else after
+    the window start; at the latest the window end): TASK_LATE to the assignee (and the area's coordinators);
+    resolved once the task is checked in or ended. Returns (raised, resolved)."""
+    # The deadline is never before window start + late_after: that bound keeps the window-start index in use.
     rows = session.execute(
         text(
-            "SELECT id, resident_id, assignee_staff_id, area_path, priority, kind, window_start FROM task"
+            "SELECT id, resident_id, assignee_staff_id, area_path, priority, kind, window_start, planned_start,"
+            f" {late_deadline('task')} AS late_at FROM task"
             " WHERE status = ANY(:statuses) AND window_start IS NOT NULL AND window_start <= :cutoff"
+            f" AND {late_deadline('task')} <= :now"
             " ORDER BY window_start, id"
         ),
-        {"statuses": [str(s) for s in LATE_STATUSES], "cutoff": now - rules.late_after},
+        {
+            "statuses": [str(s) for s in LATE_STATUSES],
+            "cutoff": now - rules.late_after,
+            "now": now,
+            "late_after": rules.late_after,
+        },
     ).all()
     raised = 0
     already = _open_subjects(session, AlertKind.TASK_LATE)
     for row in rows:
         if _subject(int(row.id)) in already:
             continue
-        late_minutes = int((now - row.window_start).total_seconds() // 60)
+        expected = row.late_at - rules.late_after  # the planned start (capped by the window), else the window start
+        late_minutes = int((now - expected).total_seconds() // 60)
+        since = "its planned start" if expected != row.window_start else "its window opened"
         if _raise_for_task(
             session,
             row,
             kind=AlertKind.TASK_LATE,
-            message=f"任务未按时签到 / Task {row.id} not checked in {late_minutes} min after its window opened",
+            message=f"任务未按时签到 / Task {row.id} not checked in {late_minutes} min after {since}",
             now=now,
-            detail={"kind": row.kind, "window_start": row.window_start, "late_minutes": late_minutes},
+            detail={
+                "kind": row.kind,
+                "window_start": row.window_start,
+                "planned_start": row.planned_start,
+                "late_at": row.late_at,
+                "late_minutes": late_minutes,
+            },
             staff_id=row.assignee_staff_id,
             owner_staff_id=row.assignee_staff_id,
         ):

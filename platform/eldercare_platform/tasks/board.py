@@ -9,8 +9,9 @@
 3. the area's unresolved alerts (alerts.service.list_alerts).
 
 Late and missed follow the alert rules' thresholds (settings `task_late_after_minutes`, `task_missed_after_minutes`)
-read against the request's clock, and an open `task_late` / `task_missed` alert marks its task too, so the board
-agrees with the alerts even between two runs of the rules.
+read against the request's clock — late past the TASK_LATE rule's own deadline (tasks/lateness.py: after the
+planned start, else the window start; at the latest the window end) — and an open `task_late` / `task_missed`
+alert marks its task too, so the board agrees with the alerts even between two runs of the rules.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from eldercare_platform.alerts.models import AlertKind
 from eldercare_platform.core.scope import Scope
 from eldercare_platform.routing.problem import Point
 from eldercare_platform.tasks import urgent
+from eldercare_platform.tasks.lateness import late_deadline
 from eldercare_platform.tasks.models import OPEN_STATUSES, TaskStatus
 from eldercare_platform.tasks.schemas import Board, BoardArea, BoardShift, BoardStaff, BoardTask
 
@@ -40,6 +42,7 @@ SELECT t.id, t.kind, t.status, t.source, t.service, t.slot, t.priority, t.reside
        s.name AS assignee_name, t.window_start, t.window_end, t.duration_minutes, t.required_skill,
        t.status_reason, t.notes, t.checked_in_at, t.completed_at, t.problem_found, t.findings, t.version,
        t.plan_id, t.route_sequence, t.planned_start, h.latitude AS home_latitude, h.longitude AS home_longitude,
+       {late_at} AS late_at,
        EXISTS (SELECT 1 FROM task_event e WHERE e.task_id = t.id AND e.action = 'assigned'
                AND e.detail->>'chosen_by' = 'urgent_insertion') AS urgent_inserted
 FROM task t
@@ -72,7 +75,7 @@ ORDER BY s.name, s.id
 """
 
 _RUNNING = frozenset({TaskStatus.PLANNED, TaskStatus.ASSIGNED, TaskStatus.PUBLISHED, TaskStatus.EN_ROUTE})
-"""Open and not yet at the door: late once the window has been open for the threshold."""
+"""Open and not yet at the door: late once past the late deadline (tasks/lateness.py)."""
 
 
 ROUTED = frozenset({"assigned", "published", "en_route", "checked_in", "completed"})
@@ -115,9 +118,9 @@ def _late_and_missed(
     tasks: list[BoardTask],
     *,
     now: datetime,
-    late_after: timedelta,
     missed_after: timedelta,
     flagged: dict[str, set[int]],
+    late_at: dict[int, datetime | None],
 ) -> tuple[list[int], list[int]]:
     late: list[int] = []
     missed: list[int] = []
@@ -131,7 +134,7 @@ def _late_and_missed(
             missed.append(task.id)
         elif is_open and (
             task.id in flagged["late"]
-            or (task.status in _RUNNING and task.window_start is not None and task.window_start + late_after < now)
+            or (task.status in _RUNNING and (deadline := late_at.get(task.id)) is not None and deadline < now)
         ):
             late.append(task.id)
     return late, missed
@@ -156,9 +159,14 @@ def board(
     day_start, day_end = local_day(day, zone)
     bounds = {"area_path": area_path, "day_start": day_start, "day_end": day_end, **scope.params}
 
-    rows = session.execute(text(BOARD_TASKS.format(scope=scope.path_sql("t.area_path"))), bounds).all()
+    late_after = timedelta(minutes=late_after_minutes)
+    rows = session.execute(
+        text(BOARD_TASKS.format(scope=scope.path_sql("t.area_path"), late_at=late_deadline("t"))),
+        {**bounds, "late_after": late_after},
+    ).all()
     tasks = [BoardTask.model_validate(dict(row._mapping)) for row in rows]
     homes = {int(row.id): _point(row.home_latitude, row.home_longitude) for row in rows}
+    late_at = {int(row.id): row.late_at for row in rows}
     assignees = sorted({task.assignee_staff_id for task in tasks if task.assignee_staff_id is not None})
     staff_rows = session.execute(
         text(BOARD_STAFF.format(scope=scope.staff_sql("s"))), {**bounds, "assignees": assignees}
@@ -205,9 +213,9 @@ def board(
     late, missed = _late_and_missed(
         tasks,
         now=now,
-        late_after=timedelta(minutes=late_after_minutes),
         missed_after=timedelta(minutes=missed_after_minutes),
         flagged=flagged,
+        late_at=late_at,
     )
     versions: list[Any] = [task.version for task in tasks] + [alert.version for alert in open_alerts]
     return Board(

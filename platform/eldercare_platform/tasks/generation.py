@@ -174,7 +174,8 @@ WITH old AS MATERIALIZED (
 ), moved AS (
     UPDATE task t SET window_start = old.window_start, window_end = old.window_end, due_at = old.window_end,
                       duration_minutes = old.duration_minutes, priority = old.priority,
-                      required_skill = old.required_skill, status_reason = :reason, updated_at = :now,
+                      required_skill = old.required_skill, planned_start = NULL, status_reason = :reason,
+                      updated_at = :now,
                       updated_by = NULL, version = nextval('task_version_seq')
     FROM old
     WHERE t.id = old.id AND {_UNTOUCHED}

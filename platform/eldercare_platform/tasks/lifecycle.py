@@ -170,7 +170,7 @@ def assign(session: Session, *, user: User, task_id: int, staff_id: int, reason:
 
 
 def unassign(session: Session, *, user: User, task_id: int, reason: str | None, now: datetime) -> None:
-    """assigned / published → planned, nobody."""
+    """assigned / published → planned, nobody (and no planned start: nobody is on the way)."""
     task = lock_task(session, user=user, task_id=task_id)
     transition(
         session,
@@ -182,8 +182,9 @@ def unassign(session: Session, *, user: User, task_id: int, reason: str | None, 
         user_id=user.id,
         reason=reason,
         detail={"from_staff_id": task.assignee_staff_id},
+        # nobody is planned to arrive any more: late counts from the window start again (tasks/lateness.py)
         set_sql="assignee_staff_id = NULL, assigned_at = NULL, published_at = NULL, accepted_at = NULL,"
-        " acknowledged_at = NULL, acknowledged_version = NULL",
+        " acknowledged_at = NULL, acknowledged_version = NULL, planned_start = NULL",
     )
     _tell_previous(
         session, task=task, previous_staff=int(task.assignee_staff_id), now=now, user=user, why=reason or "unassigned"

@@ -20,7 +20,7 @@ from eldercare_platform.tasks.service import assign_to, move, move_each, record_
 
 UNASSIGN_SQL = (
     "assignee_staff_id = NULL, assigned_at = NULL, published_at = NULL, accepted_at = NULL,"
-    " acknowledged_at = NULL, acknowledged_version = NULL"
+    " acknowledged_at = NULL, acknowledged_version = NULL, planned_start = NULL"
 )
 
 _SET_ROUTES = """

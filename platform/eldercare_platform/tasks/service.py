@@ -533,7 +533,7 @@ def resume_for_resident(
         now=now,
         user_id=user_id,
         reason=reason,
-        set_sql="assignee_staff_id = NULL, assigned_at = NULL, published_at = NULL",
+        set_sql="assignee_staff_id = NULL, assigned_at = NULL, published_at = NULL, planned_start = NULL",
     )
 
 
@@ -561,6 +561,8 @@ def cancel_for_resident(
 
 
 # --- a plan's hand on tasks (issue 12): defined in tasks/routes.py, re-exported here, the domain's front door ------
+# --- when a task counts as late (one definition for the alert, the board and supervision): tasks/lateness.py -------
+from eldercare_platform.tasks.lateness import late_deadline as late_deadline  # noqa: E402
 from eldercare_platform.tasks.routes import (  # noqa: E402  (routes.py builds on the functions above)
     assign_for_plan as assign_for_plan,
 )

@@ -1,7 +1,8 @@
 """Visits and purchased services from the care plans, stays away from home, and what followed each.
 
 The tasks are the task generator's own (`tasks.slots.wanted_for`: the same days, slots, windows and priorities),
-created 13 days ahead as the rolling window does, published by the nightly plan at 20:00 the day before, then done
+created 13 days ahead as the rolling window does, published by the nightly plan at 20:00 the day before with a
+planned start in its caregiver's route of the day (`task.planned_start`: late counts from it), then done
 by the crew — or missed (not done in time, or nobody answered at the door: a welfare call), cancelled by the
 coordinator, or suspended because the resident was in hospital or away with family (`resident_state`, recorded
 when the platform learned of it: a stay recorded after the visit's window leaves it missed, and the figures excuse
@@ -17,7 +18,7 @@ from datetime import datetime, timedelta
 from eldercare_platform.care_plans.models import StateKind
 from eldercare_platform.core.clock import local_date
 from eldercare_platform.seed.history.book import Away, Book, Row, Weighted, minutes, poisson
-from eldercare_platform.seed.history.work import PROBLEMS, Crew, do, end, new_task, planned_publish
+from eldercare_platform.seed.history.work import PROBLEMS, Crew, arrival, do, end, new_task, planned_publish
 from eldercare_platform.seed.history.world import Resident, World, local
 from eldercare_platform.tasks.models import HIGH, EngineReason, TaskKind, TaskSource, TaskStatus
 from eldercare_platform.tasks.slots import wanted_for
@@ -172,14 +173,15 @@ def _work_plan_task(book: Book, world: World, crew: Crew, rng: random.Random, ro
     staff = crew.pick(home, row["required_skill"])
     published = planned_publish(row)
     day = row["window_start"]
+    if fate != "cancelled":  # the nightly plan placed it in its caregiver's route (cancelled before it ran)
+        row["planned_start"] = crew.plan_stop(staff, row)
     if fate == "done":
         length = row["duration_minutes"]
         # A visit takes what it takes; a purchased session mostly its booked length (5 % run over: the statement's
         # over_entitlement when the month's hours are used up).
         over = rng.random() < 0.05
         on_site = rng.uniform(0.7, 1.3) * length if kind == TaskKind.VISIT else rng.uniform(*SESSION[over]) * length
-        latest = max(10.0, 8 * 60 - 30 - on_site)
-        check_in = day + minutes(min(latest, rng.triangular(0, latest, latest * 0.3)))
+        check_in = arrival(rng, row["planned_start"], earliest=day)
         problem = rng.choice(PROBLEMS) if rng.random() < PROBLEM_SHARE.get(kind, 0.0) else None
         do(rng, row, staff, home, check_in=check_in, minutes_on_site=on_site, problem=problem, published=published)
         if problem:
@@ -199,7 +201,7 @@ def _work_plan_task(book: Book, world: World, crew: Crew, rng: random.Random, ro
     row["assignee_staff_id"], row["assigned_at"], row["published_at"] = staff.id, published, published
     row["status"] = TaskStatus.PUBLISHED.value
     if fate == "no_answer":
-        at_door = day + minutes(rng.uniform(20, 420))
+        at_door = arrival(rng, row["planned_start"], earliest=day)
         row["accepted_at"] = at_door - minutes(rng.uniform(20, 90))
         row["en_route_at"] = at_door - minutes(rng.uniform(5, 20))
         end(row, TaskStatus.MISSED, at=at_door, reason=EngineReason.NO_ANSWER, by=staff.user_id)
@@ -221,7 +223,8 @@ def reassign(
     at = local(local_date(missed_at) + timedelta(days=1), 8, rng.uniform(30, 120))
     length = missed["window_end"] - missed["window_start"]
     on_site = missed["duration_minutes"] * rng.uniform(0.8, 1.2)
-    check_in = at + minutes(rng.uniform(30, 240))
+    planned = (at + minutes(rng.uniform(30, 240))).replace(second=0, microsecond=0)  # the intraday replan's stop
+    check_in = arrival(rng, planned, earliest=at)
     if check_in + minutes(on_site) >= book.now - timedelta(hours=1):
         return
     row = new_task(
@@ -238,6 +241,7 @@ def reassign(
         follow_up_of=missed["id"],
         required_skill=missed["required_skill"],
         created_by=world.coordinators.get(home.area_id),
+        planned_start=planned,
     )
     do(
         rng,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from eldercare_platform.core.clock import local_date
@@ -21,6 +21,11 @@ HOME_ROLES = ("caregiver", "social_worker", "volunteer")
 """Who works in homes (nurses work at their care center)."""
 FAR_SHARE = 0.015
 """Check-ins or check-outs made away from the door (250–600 m: recorded, not location-verified)."""
+ROUTE_TRAVEL = (8.0, 20.0)
+"""Minutes between the end of one stop of a caregiver's planned day and the start of the next."""
+DELAYED_SHARE = 0.03
+"""Arrivals held up (an earlier visit ran over, traffic): 16–75 min after the planned start — late
+(tasks/lateness.py); the others arrive 10 min early to 14 min after it."""
 
 PROBLEMS: tuple[tuple[str, str, str], ...] = (
     # category, the checklist item answered `problem`, what the caregiver wrote
@@ -50,6 +55,23 @@ class Crew:
             for skill in staff.skills:
                 self.by_skill[skill].append(staff)
         self._cache: dict[tuple[int, str], list[Staff]] = {}
+        self.route_end: dict[tuple[int, date], datetime] = {}
+
+    def plan_stop(self, staff: Staff, row: Row) -> datetime:
+        """The planned start the plan gives `row` in `staff`'s route of its day (`task.planned_start`): after
+        their previous stop of the day (its length and the travel), inside the window; a stop that no longer fits
+        goes anywhere in its window (an overbooked day)."""
+        start_of: datetime = row["window_start"]
+        end_of: datetime = row["window_end"]
+        key = (staff.id, local_date(start_of))
+        length = minutes(row["duration_minutes"])
+        start = max(start_of, self.route_end.get(key, start_of))
+        if start + length > end_of:
+            start = start_of + max(timedelta(0), end_of - length - start_of) * self.rng.random()
+        start = start.replace(second=0, microsecond=0)
+        after = start + length + minutes(self.rng.uniform(*ROUTE_TRAVEL))
+        self.route_end[key] = max(self.route_end.get(key, start_of), after)
+        return start
 
     def candidates(self, home: Resident, skill: str | None) -> list[Staff]:
         """Staff who can do the work at this home, nearest first (community, street, district)."""
@@ -72,6 +94,14 @@ class Crew:
         if len(found) > 1 and self.rng.random() < 0.2:
             return self.rng.choice(found)
         return found[home.id % len(found)]
+
+
+def arrival(rng: random.Random, planned: datetime, *, earliest: datetime) -> datetime:
+    """When the caregiver is at the door for a stop planned at `planned` (not before `earliest`, the window
+    start): mostly around the planned start, DELAYED_SHARE of them held up."""
+    if rng.random() < DELAYED_SHARE:
+        return planned + minutes(rng.uniform(16, 75))
+    return max(earliest, planned + minutes(rng.triangular(-10, 14, 0)))
 
 
 def new_task(
@@ -129,6 +159,7 @@ def new_task(
         "problem_found": False,
         "updated_at": created_at,
         "updated_by": None,
+        "planned_start": None,
     }
     row.update(columns)
     book.tasks.append(row)

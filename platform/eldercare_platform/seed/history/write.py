@@ -53,6 +53,7 @@ TASK_COLUMNS = (
     "problem_found",
     "updated_at",
     "updated_by",
+    "planned_start",
 )
 ALARM_COLUMNS = (
     "id",
