@@ -278,13 +278,9 @@ WHERE t % 35 = 2
 """
 
 SERVICES = """
-INSERT INTO staff (id, name, phone, role, skills, home_area_id, institution_id, active)
-SELECT n, '护理员' || n, '13900000000', 'caregiver', ARRAY['cleaning', 'bathing', 'nursing'],
-       100 + n % (:streets * :per_street),
-       CASE WHEN n % 3 = 0 THEN (SELECT i.id FROM institution i ORDER BY i.id
-                                 OFFSET (n / 3) % (SELECT count(*) FROM institution) LIMIT 1) END, true
-FROM generate_series(1, 300) n;
-SELECT setval(pg_get_serial_sequence('staff', 'id'), 1000);
+UPDATE staff SET skills = ARRAY['cleaning', 'bathing', 'nursing'],
+                 institution_id = CASE WHEN id % 3 = 0 THEN (SELECT i.id FROM institution i ORDER BY i.id
+                                       OFFSET (staff.id / 3) % (SELECT count(*) FROM institution) LIMIT 1) END;
 UPDATE household SET latitude = 32.2 + (id % 100) * 0.001, longitude = 119.45 + (id / 100 % 100) * 0.001;
 INSERT INTO care_plan (resident_id, version, valid_from, valid_to, visit_tier, proposed_tier, services, created_at)
 SELECT r.id, v.version, v.valid_from, v.valid_to, r.care_tier, r.care_tier,
@@ -302,7 +298,7 @@ WHERE r.id % 100 < 18 AND r.id % 50 <> 0 AND (v.version = 1 OR r.id % 7 = 0);
 UPDATE task t
 SET service = (ARRAY['cleaning', 'bathing', 'nursing'])
                   [1 + (t.resident_id + (t.window_start::date - DATE '2000-01-01') / 3) % 3],
-    assignee_staff_id = 1 + (t.resident_id * 7 + CASE WHEN t.id % 10 = 0 THEN 1 ELSE 0 END) % 300,
+    assignee_staff_id = 1 + (t.resident_id * 7 + CASE WHEN t.id % 10 = 0 THEN 1 ELSE 0 END) % 300,  -- 300 of them
     check_in_latitude = CASE WHEN t.checked_in_at IS NOT NULL
                              THEN h.latitude + CASE WHEN t.id % 50 = 0 THEN 0.05 ELSE 0.0005 END END,
     check_in_longitude = CASE WHEN t.checked_in_at IS NOT NULL THEN h.longitude + 0.0005 END,
@@ -311,7 +307,7 @@ SET service = (ARRAY['cleaning', 'bathing', 'nursing'])
 FROM household h
 WHERE t.kind = 'service' AND h.id = t.household_id
 """
-"""300 caregivers (every third one an institution's); homes located; every resident getting purchased services
+"""The caregivers (STAFF) all skilled for the services, every third one an institution's; homes located; every resident getting purchased services
 (the TASKS script's service tasks) has a care plan — cleaning, bathing (government) and nursing (self-paid), one in
 seven with a second version from the 15th of last month —; the service tasks get a service, a caregiver (the same
 one mostly) and EVV positions near the home (one in 50 checked in 5 km away: not verified)."""
