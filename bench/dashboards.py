@@ -307,10 +307,11 @@ SET service = (ARRAY['cleaning', 'bathing', 'nursing'])
 FROM household h
 WHERE t.kind = 'service' AND h.id = t.household_id
 """
-"""The caregivers (STAFF) all skilled for the services, every third one an institution's; homes located; every resident getting purchased services
-(the TASKS script's service tasks) has a care plan — cleaning, bathing (government) and nursing (self-paid), one in
-seven with a second version from the 15th of last month —; the service tasks get a service, a caregiver (the same
-one mostly) and EVV positions near the home (one in 50 checked in 5 km away: not verified)."""
+"""The caregivers (STAFF) all skilled for the services, every third one an institution's; homes located; every resident
+getting purchased services (the TASKS script's service tasks) has a care plan — cleaning, bathing (government) and
+nursing (self-paid), one in seven with a second version from the 15th of last month —; the service tasks get a
+service, a caregiver (the same one mostly) and EVV positions near the home (one in 50 checked in 5 km away: not
+verified)."""
 
 CHANGES = """
 UPDATE alarm SET resolved_at = resolved_at + interval '5 minutes', version = nextval('alarm_version_seq')
