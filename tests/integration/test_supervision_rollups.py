@@ -27,7 +27,7 @@ from eldercare_platform.supervision.visits_figures import visits_section
 from tests.conftest import migrated_database, unpooled_engine
 from tests.factories import login
 from tests.integration.supervision_support import NOW, build
-from tests.support import rollup_data
+from tests.support import meal_rollup, rollup_data
 
 
 @pytest.fixture(scope="module")
@@ -225,5 +225,16 @@ def test_alarms_section_reads_the_rollup_and_gives_the_raw_figures(
             raw["sv_city"]["totals"].get("type.sos", 0) - 1,
             raw["sv_city"]["totals"].get("type.fall", 0) + 1,
         )
+    finally:
+        engine.dispose()
+
+
+def test_meal_rollup_equals_raw_through_changes(sections: tuple[str, TestClient, dict[str, dict[str, str]]]) -> None:
+    """The meals section from the meal rollup (migration 0018) equals the raw one through changes and refreshes, on
+    the figures helper's world (the TimescaleDB lane: tests/timescale_tests/test_supervision_meal_rollup.py)."""
+    engine = unpooled_engine(sections[0])
+    try:
+        with Session(engine) as session:
+            meal_rollup.check(session)
     finally:
         engine.dispose()

@@ -1,26 +1,23 @@
-"""The meals section from the meal rollup (migration 0018) equals the section from raw rows, on PostgreSQL and in
-the TimescaleDB lane: after a full refresh, right after orders, a welfare call and a resident's home changed (read
-raw until the next refresh), and after the incremental refresh that follows (tests/integration/supervision_support.py,
-the figures helper's world: its meals are also worked out by hand in test_supervision_figures.py)."""
+"""The meals section from the meal rollup (migration 0018) against the section from raw rows, on the figures helper's
+world (tests/integration/supervision_support.py; its meals are also worked out by hand in
+tests/integration/test_supervision_figures.py): after a full refresh, right after orders, a welfare call and a
+resident's home changed (read raw until the next refresh), and after the incremental refresh that follows. Used by
+the PostgreSQL test (tests/integration/test_supervision_rollups.py) and the TimescaleDB lane
+(tests/timescale_tests/test_supervision_meal_rollup.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
-import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from eldercare_common.devstack import PostgresInstance
-from eldercare_platform.core.db import raw_connection
 from eldercare_platform.core.scope import EVERYTHING, Scope, ScopeKind
 from eldercare_platform.supervision.meals_figures import meals_section, point_rows
 from eldercare_platform.supervision.rollups import refresh_rollups
 from eldercare_platform.supervision.schemas import AreaRef
 from eldercare_platform.supervision.tier import Period, Tier
-from tests.conftest import migrated_database, timescale_session, unpooled_engine
-from tests.integration.supervision_support import AREAS, NOW, PATHS, build, local, write_world
+from tests.integration.supervision_support import AREAS, NOW, PATHS, local
 
 PERIODS = (
     Period(date(2026, 11, 1), date(2026, 11, 22)),  # across the refresh's day (22 November, local)
@@ -48,24 +45,6 @@ TIERS = (
 )
 
 
-@pytest.fixture(scope="module", params=["postgresql", pytest.param("timescale", marks=pytest.mark.timescale)])
-def session(request: pytest.FixtureRequest) -> Iterator[Session]:
-    """The world on PostgreSQL (a database of its own) or on the TimescaleDB lane's server (rolled back after)."""
-    if request.param == "postgresql":
-        postgres: PostgresInstance = request.getfixturevalue("postgres")
-        url = migrated_database(postgres, "supervision_meal_rollup")
-        build(url)
-        engine = unpooled_engine(url)
-        with Session(engine) as plain:
-            yield plain
-        engine.dispose()
-        return
-    with timescale_session(request.getfixturevalue("timescale_url")) as lane:
-        write_world(raw_connection(lane))
-        lane.commit()
-        yield lane
-
-
 def assert_agree(session: Session) -> None:
     for tier in TIERS:
         for period in PERIODS:
@@ -77,7 +56,9 @@ def assert_agree(session: Session) -> None:
             ), context
 
 
-def test_meal_rollup_equals_raw_through_changes(session: Session) -> None:
+def check(session: Session) -> None:
+    """On the figures helper's world just written: a full refresh, changes after it, an incremental refresh; the
+    rollup path equals the raw path at every step, and the section reads the rollup."""
     result = refresh_rollups(session, now=NOW, full=True)
     session.commit()
     assert result.meal_days == 6, "orders on 3–8 November (the 22nd is the refresh's day: raw)"
