@@ -38,8 +38,6 @@ TIERS = (
     _tier(1),
     _tier(2),
     _tier(3),
-    _tier(4),
-    _tier(6),
     _tier(3, Scope(kind=ScopeKind.AREA, area_path=PATHS[3])),
     _tier(2, Scope(kind=ScopeKind.INSTITUTION, institution_id=1)),
 )
