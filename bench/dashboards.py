@@ -319,7 +319,9 @@ WHERE id % 200 = 0 AND state = 'resolved';
 UPDATE task SET window_start = window_start + interval '1 day', window_end = window_end + interval '1 day',
                 version = nextval('task_version_seq')
 WHERE id IN ((SELECT id FROM task WHERE status = 'planned' ORDER BY id LIMIT 100)
-             UNION ALL (SELECT id FROM task WHERE status = 'completed' ORDER BY id DESC LIMIT 100))
+             UNION ALL (SELECT id FROM task WHERE status = 'completed' ORDER BY id DESC LIMIT 100));
+UPDATE meal_order SET status = 'collected', collected_at = deadline
+WHERE id IN (SELECT id FROM meal_order WHERE status = 'not_collected' ORDER BY id LIMIT 100)
 """
 
 
@@ -377,7 +379,7 @@ def refresh(engine: Engine, now: datetime, *, full: bool) -> tuple[float, str, d
             text(
                 "ANALYZE rollup_alarm_hourly, rollup_alarm_daily, rollup_alarm_detail, rollup_task_daily,"
                 " rollup_telemetry_hourly, rollup_telemetry_daily, rollup_visit_task, rollup_visit_daily,"
-                " rollup_visit_caregiver, rollup_alarm_caller"
+                " rollup_visit_caregiver, rollup_alarm_caller, rollup_meal_order, rollup_meal_daily, rollup_meal_point"
             )
         )
         session.commit()
@@ -418,11 +420,13 @@ def requests(now: datetime, days: int) -> dict[str, Request]:
 
 
 def section_requests(engine: Engine, now: datetime, days: int) -> dict[str, Callable[..., Any]]:
-    """The supervision sections themselves, from the rollups (migration 0016) and raw: the visits section and its
-    caregiver rows at each tier for the whole history and the district's month, the alarms section (its repeat
-    callers) for the district's history; `now` is the last refresh's instant."""
+    """The supervision sections themselves, from the rollups (migrations 0016, 0018) and raw: the visits section and
+    its caregiver rows and the meals section at each tier for the whole history and the district's month, the
+    district's meal points, the alarms section (its repeat callers) for the district's history; `now` is the last
+    refresh's instant."""
     from eldercare_platform.core.scope import EVERYTHING
     from eldercare_platform.supervision.alarms_figures import alarms_section
+    from eldercare_platform.supervision.meals_figures import meals_section, point_rows
     from eldercare_platform.supervision.schemas import AreaRef
     from eldercare_platform.supervision.tier import Period, Tier
     from eldercare_platform.supervision.visits_figures import caregiver_rows, visits_section
@@ -449,6 +453,8 @@ def section_requests(engine: Engine, now: datetime, days: int) -> dict[str, Call
             common: dict[str, Any] = {"tier": at, "period": period, "now": now, "late_after": late_after}
             wanted[f"section visits {label} {name}"] = partial(visits_section, **common)
             wanted[f"section caregivers {label} {name}"] = partial(caregiver_rows, **common)
+            wanted[f"section meals {label} {name}"] = partial(meals_section, tier=at, period=period, now=now)
+    wanted[f"section meal points district {days}d"] = partial(point_rows, tier=tiers["district"], period=history)
     wanted[f"section alarms district {days}d"] = partial(
         alarms_section, tier=tiers["district"], period=history, now=now
     )
@@ -513,12 +519,14 @@ def measure(engine: Engine, wanted: dict[str, Request], repeats: int) -> dict[st
 
 def _size(figures: Any) -> int:
     """How many alarms / tasks / samples the figures count (to show the request's size)."""
-    if isinstance(figures, list):  # caregiver rows
-        return int(sum(row["due"] for row in figures))
+    if isinstance(figures, list):  # caregiver rows, meal points
+        return int(sum(row["due"] if "due" in row else row["orders"] for row in figures))
     if "due" in figures.totals:  # the visits section
         return int(figures.totals["due"])
     if "alarms" in figures.totals:
         return int(figures.totals["alarms"])
+    if "served_rate" in figures.totals:  # the meals section
+        return int(figures.totals["orders"]) + int(figures.totals["cancelled"])
     if figures.totals and all(isinstance(v, dict) for v in figures.totals.values()):
         return int(sum(v["tasks"] for k, v in figures.totals.items() if k.count(":") == 1))
     return int(sum(v for v in figures.totals.values() if isinstance(v, int | float)))

@@ -47,6 +47,9 @@ SERVICES = {
     "rollup_visit_caregiver",
     "rollup_alarm_caller",
     "rollup_telemetry_daily",  # 0017
+    "rollup_meal_order",  # 0018
+    "rollup_meal_daily",
+    "rollup_meal_point",
     "rollup_telemetry_stale",  # (plain PostgreSQL only: the late samples' hours)
 }
 RAW_SQL_TABLES = TIME_SERIES | ALARM_CENTER | SERVICES  # created by migrations in SQL, not from SQLModel classes

@@ -27,7 +27,7 @@ from eldercare_platform.supervision.visits_figures import visits_section
 from tests.conftest import migrated_database, unpooled_engine
 from tests.factories import login
 from tests.integration.supervision_support import NOW, build
-from tests.support import rollup_data
+from tests.support import meal_rollup, rollup_data
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,9 @@ def test_scheduler_job_refreshes_with_the_injected_clock(rollup_engine: Engine) 
         refreshed = session.execute(text("SELECT DISTINCT refreshed_at FROM rollup_state")).scalars().all()
     # Alarms: 40 hours and the visit world's alarm on the 20th; visits: the 10 days with visits since 6 November and
     # the days of the two visits that were not final (29 October, 2 November).
-    assert detail == "alarm hours 41, task days 11, visit days 12, telemetry table hours 2, telemetry days 1"
+    assert detail == (
+        "alarm hours 41, task days 11, visit days 12, telemetry table hours 2, telemetry days 1, meal days 0"
+    )
     assert refreshed == [rollup_data.NOW]
 
 
@@ -185,10 +187,11 @@ def test_alarms_section_reads_the_rollup_and_gives_the_raw_figures(
 
     def visits() -> dict[tuple[str, str, str], Any]:
         """The visits section and the caregiver rows of every tier (the hand-computed world: a visit moved to
-        another day, a missed visit in hospital, follow-up chains, a visit later today)."""
+        another day, a missed visit in hospital, follow-up chains, a visit later today), and the meals section and its
+        points (migration 0018: welfare calls, an over-capacity meal, orders later today)."""
         got: dict[tuple[str, str, str], Any] = {}
         for user, header in headers.items():
-            for section in ("visits", "visits/caregivers"):
+            for section in ("visits", "visits/caregivers", "meals", "meals/points"):
                 for period in ({"from": "2026-11-01", "to": "2026-11-22"}, {"from": "2026-11-03", "to": "2026-11-12"}):
                     response = client.get(f"/api/supervision/{section}", params=period, headers=header)
                     assert response.status_code == 200, response.text
@@ -222,5 +225,16 @@ def test_alarms_section_reads_the_rollup_and_gives_the_raw_figures(
             raw["sv_city"]["totals"].get("type.sos", 0) - 1,
             raw["sv_city"]["totals"].get("type.fall", 0) + 1,
         )
+    finally:
+        engine.dispose()
+
+
+def test_meal_rollup_equals_raw_through_changes(sections: tuple[str, TestClient, dict[str, dict[str, str]]]) -> None:
+    """The meals section from the meal rollup (migration 0018) equals the raw one through changes and refreshes, on
+    the figures helper's world (the TimescaleDB lane: tests/timescale_tests/test_supervision_meal_rollup.py)."""
+    engine = unpooled_engine(sections[0])
+    try:
+        with Session(engine) as session:
+            meal_rollup.check(session)
     finally:
         engine.dispose()

@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from eldercare_platform.core.clock import as_utc, local_date
+from eldercare_platform.supervision.meal_rollup import refresh_meals
 from eldercare_platform.supervision.monitor_facts import COLUMNS as TELEMETRY_COLUMNS
 from eldercare_platform.supervision.monitor_facts import HOUR, TELEMETRY_FACTS, refresh_daily
 from eldercare_platform.supervision.visit_rollup import refresh_visits
@@ -163,11 +164,13 @@ class RefreshResult:
     telemetry_hours: int = 0
     telemetry: str = "table"
     telemetry_days: int = 0
+    meal_days: int = 0
 
     def __str__(self) -> str:
         return (
             f"alarm hours {self.alarm_hours}, task days {self.task_days}, visit days {self.visit_days}, "
-            f"telemetry {self.telemetry} hours {self.telemetry_hours}, telemetry days {self.telemetry_days}"
+            f"telemetry {self.telemetry} hours {self.telemetry_hours}, telemetry days {self.telemetry_days}, "
+            f"meal days {self.meal_days}"
         )
 
 
@@ -383,6 +386,7 @@ def refresh_rollups(
     result.alarm_hours = _refresh_alarms(session, now, lookback, full)
     result.task_days = _refresh_tasks(session, now, lookback, full)
     result.visit_days = refresh_visits(session, now=now, late_after=late_after, lookback=lookback, full=full)
+    result.meal_days = refresh_meals(session, now=now, lookback=lookback, full=full)
     days: list[date] | None
     if telemetry_is_continuous_aggregate(session):
         result.telemetry = "continuous aggregate (policy)"

@@ -12,7 +12,7 @@ the latest at its window end (tasks/lateness.py; docs/services/tasks-engine.md, 
   visits rolled up under the old "late" (window start + 15 min) are classified again.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-02
 """
 
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
