@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from eldercare_platform.areas.models import AreaLevel
 from eldercare_platform.core.scope import EVERYTHING, Scope, ScopeKind
-from eldercare_platform.supervision import monitor
+from eldercare_platform.supervision import monitor, statement
 from eldercare_platform.supervision.monitor_facts import Source
 from eldercare_platform.supervision.tier import Period
 from tests import factories as f
@@ -357,3 +357,51 @@ def add_late_samples(session: Session) -> None:
 def add_todays_sample(session: Session) -> None:
     """A sample of the current hour (after the rollup's watermark): read raw at once."""
     _sample(session, "VM2", "vitals", "2026-12-02T04:03", heart_rate=45)
+
+
+# --- the statement rollup (migration 0020) ---------------------------------------------------------------------
+
+
+def statement_answers(session: Session, w: World, source: Source) -> dict[str, Any]:
+    """The statement of November and of December (this month) at the city, at district D for a supervisor scoped to
+    it, and at community A: everything (figures, findings, lines with their evidence), from the rollup or raw."""
+    paths = {
+        key: str(session.execute(text("SELECT path FROM area WHERE id = :id"), {"id": w.ids[key]}).scalar_one())
+        for key in ("city", "d", "a")
+    }
+    answers: dict[str, Any] = {}
+    for key, scope in (
+        ("city", EVERYTHING),
+        ("d", Scope(ScopeKind.AREA, area_path=paths["d"])),
+        ("a", EVERYTHING),
+    ):
+        for month in (date(2026, 11, 1), date(2026, 12, 1)):
+            answers[f"{key} {month:%Y-%m}"] = statement.statement(
+                session, scope=scope, area_path=paths[key], month=month, month_over=month.month == 11, source=source
+            )
+    return answers
+
+
+def assert_statement_rollup_is_raw(session: Session, w: World) -> dict[str, Any]:
+    """The rollup path's statements equal the raw path's; returns them."""
+    rollup = statement_answers(session, w, "rollup")
+    assert rollup == statement_answers(session, w, "raw")
+    return rollup
+
+
+def change_after_refresh(s: Session, w: World) -> None:
+    """After a refresh: a session completed today (read raw: the refresh's day), T3 (kept) now checked out far from
+    the home (its resident read raw), and rA2's care plan doubled (logged stale by the trigger)."""
+    r = w.ids
+    path = str(s.execute(text("SELECT path FROM area WHERE id = :id"), {"id": r["a"]}).scalar_one())
+    r["T10"] = _task(
+        s, r["rA1"], "cleaning", r["s2"], ("2026-12-02T01:00", "2026-12-02T02:00"), at=(NEAR, FAR), path=path
+    )
+    s.execute(
+        text("UPDATE task SET check_out_latitude = :lat, check_out_longitude = :lon WHERE id = :t"),
+        {"lat": FAR[0], "lon": FAR[1], "t": r["T3"]},
+    )
+    s.execute(
+        text("UPDATE care_plan SET services = jsonb_set(services, '{0,hours_per_month}', '6') WHERE resident_id = :r"),
+        {"r": r["rA2"]},
+    )

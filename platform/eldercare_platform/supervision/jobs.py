@@ -23,7 +23,14 @@ from eldercare_platform.supervision.rollups import refresh_rollups
 def _supervision_rollups(settings: SchedulerSettings, clock: Clock) -> JobFn:
     def supervision_rollups(session: Session, fire_time: datetime) -> str:
         late_after = timedelta(minutes=settings.task_late_after_minutes)
-        return str(refresh_rollups(session, now=clock.now(), late_after=late_after))
+        return str(
+            refresh_rollups(
+                session,
+                now=clock.now(),
+                late_after=late_after,
+                verified_within_m=settings.checkin_verified_within_m,
+            )
+        )
 
     return supervision_rollups
 

@@ -31,7 +31,9 @@ from eldercare_platform.core.clock import as_utc, local_date
 from eldercare_platform.supervision.meal_rollup import refresh_meals
 from eldercare_platform.supervision.monitor_facts import COLUMNS as TELEMETRY_COLUMNS
 from eldercare_platform.supervision.monitor_facts import HOUR, TELEMETRY_FACTS, refresh_daily
+from eldercare_platform.supervision.statement_rollup import refresh_statement
 from eldercare_platform.supervision.visit_rollup import refresh_visits
+from eldercare_platform.tasks.reads import VERIFIED_WITHIN_M
 
 Source = Literal["rollup", "raw"]
 
@@ -165,12 +167,14 @@ class RefreshResult:
     telemetry: str = "table"
     telemetry_days: int = 0
     meal_days: int = 0
+    statement_residents: int = -1
 
     def __str__(self) -> str:
         return (
             f"alarm hours {self.alarm_hours}, task days {self.task_days}, visit days {self.visit_days}, "
             f"telemetry {self.telemetry} hours {self.telemetry_hours}, telemetry days {self.telemetry_days}, "
-            f"meal days {self.meal_days}"
+            f"meal days {self.meal_days}, statement residents "
+            f"{'all' if self.statement_residents < 0 else self.statement_residents}"
         )
 
 
@@ -378,15 +382,18 @@ def refresh_rollups(
     lookback_days: int = 14,
     full: bool = False,
     late_after: timedelta = DEFAULT_LATE_AFTER,
+    verified_within_m: float = VERIFIED_WITHIN_M,
 ) -> RefreshResult:
     """Bring the rollup tables up to date (the caller commits). On TimescaleDB telemetry refreshes by policy.
-    `late_after` is the deployment's `task_late_after_minutes` (the visit rollup's "late")."""
+    `late_after` is the deployment's `task_late_after_minutes` (the visit rollup's "late"), `verified_within_m` its
+    `checkin_verified_within_m` (the statement rollup's EVV check)."""
     lookback = timedelta(days=lookback_days)
     result = RefreshResult()
     result.alarm_hours = _refresh_alarms(session, now, lookback, full)
     result.task_days = _refresh_tasks(session, now, lookback, full)
     result.visit_days = refresh_visits(session, now=now, late_after=late_after, lookback=lookback, full=full)
     result.meal_days = refresh_meals(session, now=now, lookback=lookback, full=full)
+    result.statement_residents = refresh_statement(session, now=now, full=full, verified_within_m=verified_within_m)
     days: list[date] | None
     if telemetry_is_continuous_aggregate(session):
         result.telemetry = "continuous aggregate (policy)"

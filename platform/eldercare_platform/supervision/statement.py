@@ -21,7 +21,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from fastapi.responses import Response
 from sqlalchemy import text
@@ -43,6 +43,8 @@ from eldercare_platform.supervision.schemas import ChildFigures, Exception_, Ser
 from eldercare_platform.supervision.sections import MAX_EXCEPTIONS, plain_plans
 from eldercare_platform.supervision.tier import Period, Tier
 from eldercare_platform.tasks.reads import VERIFIED_WITHIN_M, distance_m
+
+Source = Literal["rollup", "raw"]
 
 PLATFORM_PROVIDER = "平台自有"
 """The provider of a service delivered by a caregiver of no institution (the platform's own staff)."""
@@ -80,7 +82,7 @@ ENTITLED = """
     CROSS JOIN LATERAL jsonb_array_elements(cp.services) e
     WHERE cp.superseded_by IS NULL AND cp.valid_from <= :last_day
       AND (cp.valid_to IS NULL OR cp.valid_to >= :first_day)
-      AND jsonb_typeof(e->'hours_per_month') = 'number'
+      AND jsonb_typeof(e->'hours_per_month') = 'number' AND {plans}
     GROUP BY cp.resident_id, e->>'service'
 """
 """Each (resident, service) entitlement of the month: Σ hours_per_month × days valid in the month, over the days in
@@ -104,7 +106,7 @@ def _metres(lat: str, lon: str) -> str:
 
 SESSIONS = f"""
     SELECT t.id AS task_id, t.resident_id, coalesce(t.service, 'other') AS service, s.institution_id AS provider_id,
-           t.checked_in_at, coalesce(t.checked_in_at, t.completed_at) AS moment,
+           t.area_path AS task_area_path, t.checked_in_at, coalesce(t.checked_in_at, t.completed_at) AS moment,
            round(extract(epoch FROM t.completed_at - t.checked_in_at) / 3600, 4) AS hours,
            (t.assignee_staff_id IS NOT NULL AND t.checked_in_at IS NOT NULL AND t.completed_at IS NOT NULL
             AND coalesce({_metres("t.check_in_latitude", "t.check_in_longitude")} < :within, false)
@@ -114,11 +116,46 @@ SESSIONS = f"""
     LEFT JOIN staff s ON s.id = t.assignee_staff_id
     WHERE t.kind = 'service' AND t.status = 'completed' AND t.area_path LIKE :area_path || '%'
       AND coalesce(t.checked_in_at, t.completed_at) >= :start AND coalesce(t.checked_in_at, t.completed_at) < :end
-      AND {{task_scope}}
+      AND {{task_scope}} AND {{tail}}
 """
 """Every completed service task of the month (its EVV start in the month) with its hours (4 places) and whether its
 EVV is verified. `:within` is the setting + 0.05 m: a distance is compared after rounding to 0.1 m, and
 round(d, 1) ≤ 200 ⟺ d < 200.05."""
+
+NO_DIRTY = "SELECT NULL::integer AS resident_id WHERE false"
+NO_KEPT = "SELECT k.* FROM rollup_statement_line k WHERE false"
+NO_KEPT_ENTITLED = "SELECT NULL::integer, NULL::text, NULL::integer, NULL::text, NULL::numeric WHERE false"
+"""The raw path: nothing kept, every resident's sessions and entitlements computed."""
+
+DIRTY = """
+    SELECT t.resident_id FROM task t
+    WHERE t.version > :seen AND t.kind = 'service' AND t.status = 'completed' AND t.resident_id IS NOT NULL
+    UNION
+    SELECT s.resident_id FROM task t JOIN rollup_statement_session s ON s.task_id = t.id WHERE t.version > :seen
+    UNION
+    SELECT resident_id FROM rollup_statement_stale
+"""
+"""Residents whose kept rows may be out of date (read raw): a completed service task of theirs changed (or was
+completed) since the refresh, or a task kept for them did, or a trigger logged them (migration 0020: a care plan
+written, a move, the home's coordinates, a caregiver's institution)."""
+
+KEPT = """
+    SELECT k.* FROM rollup_statement_line k
+    JOIN located l ON l.resident_id = k.resident_id
+    WHERE k.month = :first_day AND k.area_path LIKE :area_path || '%' AND {kept_scope}
+      AND NOT EXISTS (SELECT 1 FROM dirty d WHERE d.resident_id = k.resident_id)
+"""
+"""The month's kept lines (final sessions) of the homes in the statement, but for the dirty residents."""
+
+KEPT_ENTITLED = """
+    SELECT e.resident_id, e.service, l.child, e.funder, e.hours FROM rollup_statement_entitled e
+    JOIN located l ON l.resident_id = e.resident_id
+    WHERE e.month = :first_day AND NOT EXISTS (SELECT 1 FROM dirty d WHERE d.resident_id = e.resident_id)
+"""
+"""The month's kept entitlements of the homes in the statement, but for the dirty residents."""
+
+TAIL = """(coalesce(t.checked_in_at, t.completed_at) >= :horizon OR t.resident_id IN (SELECT resident_id FROM dirty))"""
+"""The sessions read raw on the rollup path: from the refresh's local day on, and every one of a dirty resident."""
 
 STATEMENT = f"""
 WITH located AS MATERIALIZED (
@@ -130,14 +167,22 @@ WITH located AS MATERIALIZED (
     JOIN area a ON a.id = h.area_id
     WHERE a.path LIKE :area_path || '%' AND {{scope}}
 ),
-entitled AS MATERIALIZED ({ENTITLED}),
+dirty AS MATERIALIZED ({{dirty}}),
+kept AS MATERIALIZED ({{kept}}),
+entitled AS MATERIALIZED ({ENTITLED} UNION ALL {{kept_entitled}}),
 sessions AS MATERIALIZED ({SESSIONS}),
 delivered AS MATERIALIZED (
-    SELECT s.resident_id, s.service, s.provider_id, false AS undelivered, count(*) AS sessions,
-           round(coalesce(sum(s.hours), 0), 2) AS hours, count(*) FILTER (WHERE s.verified) AS verified,
-           count(*) FILTER (WHERE NOT s.verified) AS unverified,
-           min(s.moment) FILTER (WHERE NOT s.verified) AS unverified_since, min(s.moment) AS since
-    FROM sessions s GROUP BY 1, 2, 3
+    SELECT x.resident_id, x.service, x.provider_id, false AS undelivered, sum(x.sessions) AS sessions,
+           round(coalesce(sum(x.hours), 0), 2) AS hours, sum(x.verified) AS verified, sum(x.unverified) AS unverified,
+           min(x.unverified_since) AS unverified_since, min(x.since) AS since
+    FROM (SELECT k.resident_id, k.service, k.provider_id, k.sessions, k.hours, k.verified, k.unverified,
+                 k.unverified_since, k.since
+          FROM kept k
+          UNION ALL
+          SELECT s.resident_id, s.service, s.provider_id, 1, s.hours, s.verified::int, (NOT s.verified)::int,
+                 CASE WHEN NOT s.verified THEN s.moment END, s.moment
+          FROM sessions s) x
+    GROUP BY 1, 2, 3
 ),
 lines AS MATERIALIZED (
     SELECT x.*, l.resident_name, l.area_id, l.area_path, l.child,
@@ -200,13 +245,21 @@ SELECT
     (SELECT jsonb_agg(to_jsonb(f)) FROM figures f) AS figures,
     (SELECT jsonb_agg(to_jsonb(e)) FROM entitlements e) AS entitlements,
     (SELECT jsonb_agg(jsonb_build_array(d.day, d.hours))
-     FROM (SELECT (x.moment AT TIME ZONE '{LOCAL_TZ}')::date AS day, sum(x.hours) AS hours
-           FROM sessions x WHERE x.hours IS NOT NULL GROUP BY 1) d) AS series,
+     FROM (SELECT y.day, sum(y.hours) AS hours
+           FROM (SELECT unnest(k.days) AS day, unnest(k.day_hours) AS hours FROM kept k
+                 UNION ALL
+                 SELECT (x.moment AT TIME ZONE '{LOCAL_TZ}')::date, x.hours FROM sessions x WHERE x.hours IS NOT NULL
+                ) y GROUP BY 1) d) AS series,
     (SELECT jsonb_agg(to_jsonb(w) || jsonb_build_object('task_id', u.task_id))
      FROM worst w
      LEFT JOIN (SELECT DISTINCT ON (s.resident_id, s.service, s.provider_id) s.resident_id, s.service,
                        s.provider_id, s.task_id
-                FROM sessions s WHERE NOT s.verified
+                FROM (SELECT k.resident_id, k.service, k.provider_id, k.first_unverified_task AS task_id,
+                             k.first_unverified_at AS checked_in_at
+                      FROM kept k WHERE k.first_unverified_task IS NOT NULL
+                      UNION ALL
+                      SELECT s.resident_id, s.service, s.provider_id, s.task_id, s.checked_in_at
+                      FROM sessions s WHERE NOT s.verified) s
                 ORDER BY s.resident_id, s.service, s.provider_id, s.checked_in_at NULLS LAST, s.task_id) u
        ON w.kind = 'evv_unverified' AND u.resident_id = w.resident_id AND u.service = w.service
       AND u.provider_id IS NOT DISTINCT FROM w.provider_id) AS findings,
@@ -353,6 +406,38 @@ def _instant(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
+@dataclass(frozen=True)
+class StatementRollupState:
+    """What the last statement refresh saw: the task version and the start of its local day (the sessions before
+    it are kept)."""
+
+    seen: int
+    horizon: datetime
+
+
+def within_mm(within_m: float) -> int:
+    """`checkin_verified_within_m` as kept in `rollup_state` (whole millimetres)."""
+    return round(within_m * 1000)
+
+
+def statement_rollup_state(session: Session, *, month: date, within_m: float) -> StatementRollupState | None:
+    """The rollup's state if it keeps `month` with the same EVV distance, else None (read raw)."""
+    row = session.execute(
+        text(
+            "SELECT s.seen_version, s.refreshed_at, w.seen_version AS within_mm FROM rollup_state s"
+            " JOIN rollup_state w ON w.rollup = 'statement_within' WHERE s.rollup = 'statement'"
+            " AND EXISTS (SELECT 1 FROM rollup_statement_month m WHERE m.month = :month)"
+        ),
+        {"month": month.replace(day=1)},
+    ).first()
+    if row is None or row.refreshed_at is None or row.within_mm != within_mm(within_m):
+        return None
+    day = local_date(row.refreshed_at)
+    return StatementRollupState(
+        seen=int(row.seen_version or 0), horizon=datetime.combine(day, time(0), tzinfo=LOCAL_TIMEZONE)
+    )
+
+
 def statement(
     session: Session,
     *,
@@ -363,6 +448,7 @@ def statement(
     month_over: bool = True,
     limit: int | None = None,
     offset: int = 0,
+    source: Source = "rollup",
 ) -> Statement:
     """The statement of the homes under `area_path` (already checked to be in scope) for a month: figures,
     findings (`not_delivered` only when `month_over`), and the lines `offset` … `offset + limit` (all without a
@@ -388,7 +474,25 @@ def statement(
         "offset": offset,
     }
     task_scope = scope.path_sql("t.area_path")
-    sql = STATEMENT.format(scope=scope.residents_sql("r"), task_scope=task_scope)
+    kept = None if source == "raw" else statement_rollup_state(session, month=first, within_m=verified_within_m)
+    if kept is None:
+        pieces = {
+            "dirty": NO_DIRTY,
+            "kept": NO_KEPT,
+            "kept_entitled": NO_KEPT_ENTITLED,
+            "plans": "true",
+            "tail": "true",
+        }
+    else:
+        params |= {"seen": kept.seen, "horizon": kept.horizon}
+        pieces = {
+            "dirty": DIRTY,
+            "kept": KEPT.format(kept_scope=scope.path_sql("k.area_path")),
+            "kept_entitled": KEPT_ENTITLED,
+            "plans": "cp.resident_id IN (SELECT resident_id FROM dirty)",
+            "tail": TAIL,
+        }
+    sql = STATEMENT.format(scope=scope.residents_sql("r"), task_scope=task_scope, **pieces)
     row = session.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql}).one()
     entitled_by = {(e["is_total"], e["child"]): e["hours_entitled"] for e in row.entitlements or []}
     st = Statement(first_day=first, last_day=last, lines=[], entitled={}, lines_total=int(row.lines_total))
@@ -435,7 +539,7 @@ def _page(
     if served:
         # By resident (`ix_task_resident_window`), not by EVV start: a page's residents, not the whole month.
         scoped = f"{task_scope} AND t.resident_id = ANY(:served)"
-        sql = f"WITH located AS ({located} AND r.id = ANY(:served)) {EVIDENCE.format(task_scope=scoped)}"
+        sql = f"WITH located AS ({located} AND r.id = ANY(:served)) {EVIDENCE.format(task_scope=scoped, tail='true')}"
         bound = {**params, "served": served}
         for session_row in session.execute(text(sql), {k: v for k, v in bound.items() if f":{k}" in sql}):
             key = (int(session_row.resident_id), str(session_row.service), session_row.provider_id, False)
@@ -521,6 +625,7 @@ def services_statement(
     verified_within_m: float = VERIFIED_WITHIN_M,
     limit: int | None = None,
     offset: int = 0,
+    source: Source = "rollup",
 ) -> ServicesStatement:
     """The settlement statement of the tier's homes for the month `period` covers (a `month_period`): the figures
     over every line, and the lines `offset` … `offset + limit` (all without a limit) with their evidence."""
@@ -533,6 +638,7 @@ def services_statement(
         month_over=month_bounds(period.first)[1] < local_date(now),
         limit=limit,
         offset=offset,
+        source=source,
     )
     empty = _shape({}, 0)
     children = [ChildFigures(area=child, figures=st.children.get(child.id, empty)) for child in tier.children]

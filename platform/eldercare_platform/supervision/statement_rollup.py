@@ -1,0 +1,185 @@
+"""The services statement's rollup (migration 0020): the final sessions of the statement kept per completed service
+task (`rollup_statement_session`) and per month × resident × service × provider × task area path
+(`rollup_statement_line`), and the entitlements per month × resident × service (`rollup_statement_entitled`) for the
+months in `rollup_statement_month`. Refreshed by `refresh_rollups` (supervision/rollups.py); read by the statement
+(supervision/statement.py, `source="rollup"`). docs/supervision.md, "The statement rollup".
+
+Everything is computed by the statement's own SQL (`SESSIONS`, `ENTITLED`) over every home: a session is *final*
+once its EVV start lies before the refresh's local day. Its provider (the caregiver's institution) and its EVV check
+(the home's coordinates, `checkin_verified_within_m`) are those of the refresh: a change of either logs the
+residents concerned in `rollup_statement_stale` (triggers), who are read raw until the next refresh; so is a
+resident whose care plan was written. The incremental refresh recomputes the residents logged or with a completed
+service task changed since (by `task.version`, also the residents a changed task was kept for), the sessions from
+the last refresh's local day on, and adds the months newly reached.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from eldercare_platform.core.clock import LOCAL_TIMEZONE, local_date
+from eldercare_platform.supervision.statement import (
+    DIRTY,
+    ENTITLED,
+    LOCAL_TZ,
+    NO_DIRTY,
+    SESSIONS,
+    month_bounds,
+    within_mm,
+)
+from eldercare_platform.tasks.reads import VERIFIED_WITHIN_M
+
+EVERY_HOME = f"""
+WITH located AS MATERIALIZED (
+    SELECT r.id AS resident_id, h.latitude AS home_latitude, h.longitude AS home_longitude, NULL::int AS child
+    FROM resident r
+    JOIN household h ON h.id = r.household_id
+    JOIN area a ON a.id = h.area_id
+),
+dirty AS ({NO_DIRTY})
+"""
+"""The statement's `located` over every home (the stored rows are located again by each request)."""
+
+SESSION_COLUMNS = "task_id, month, resident_id, service, provider_id, area_path, moment, checked_in_at, hours, verified"
+
+SESSION_FACTS = (
+    EVERY_HOME
+    + f"""
+INSERT INTO rollup_statement_session ({SESSION_COLUMNS})
+SELECT s.task_id, date_trunc('month', s.moment AT TIME ZONE '{LOCAL_TZ}')::date, s.resident_id, s.service,
+       s.provider_id, s.task_area_path, s.moment, s.checked_in_at, s.hours, s.verified
+FROM ({SESSIONS.format(task_scope="true", tail="{where}")}) s
+RETURNING resident_id
+"""
+)
+"""The final sessions (EVV start before `:end`, the refresh's local day) of the tasks `where` selects."""
+
+LINE_COLUMNS = (
+    "month, resident_id, service, provider_id, area_path, sessions, hours, verified, unverified, unverified_since,"
+    " since, first_unverified_task, first_unverified_at, days, day_hours"
+)
+
+LINE_FACTS = f"""
+INSERT INTO rollup_statement_line ({LINE_COLUMNS})
+SELECT d.month, d.resident_id, d.service, d.provider_id, d.area_path, sum(d.n)::int, sum(d.hours),
+       sum(d.verified)::int, sum(d.unverified)::int, min(d.unverified_since), min(d.since),
+       (array_agg(d.fu_task ORDER BY d.fu_at NULLS LAST, d.fu_task) FILTER (WHERE d.fu_task IS NOT NULL))[1],
+       (array_agg(d.fu_at ORDER BY d.fu_at NULLS LAST, d.fu_task) FILTER (WHERE d.fu_task IS NOT NULL))[1],
+       coalesce(array_agg(d.day ORDER BY d.day) FILTER (WHERE d.hours IS NOT NULL), '{{{{}}}}'),
+       coalesce(array_agg(d.hours ORDER BY d.day) FILTER (WHERE d.hours IS NOT NULL), '{{{{}}}}')
+FROM (SELECT s.month, s.resident_id, s.service, s.provider_id, s.area_path,
+             (s.moment AT TIME ZONE '{LOCAL_TZ}')::date AS day, count(*) AS n, sum(s.hours) AS hours,
+             count(*) FILTER (WHERE s.verified) AS verified, count(*) FILTER (WHERE NOT s.verified) AS unverified,
+             min(s.moment) FILTER (WHERE NOT s.verified) AS unverified_since, min(s.moment) AS since,
+             (array_agg(s.task_id ORDER BY s.checked_in_at NULLS LAST, s.task_id)
+                  FILTER (WHERE NOT s.verified))[1] AS fu_task,
+             (array_agg(s.checked_in_at ORDER BY s.checked_in_at NULLS LAST, s.task_id)
+                  FILTER (WHERE NOT s.verified))[1] AS fu_at
+      FROM rollup_statement_session s WHERE {{where}}
+      GROUP BY 1, 2, 3, 4, 5, 6) d
+GROUP BY 1, 2, 3, 4, 5
+"""
+"""The lines of the kept sessions `where` selects: the statement's `delivered` sums, the first unverified session
+(in the statement's order: check-in, task id) and the hours per local day (days with hours only, as its series)."""
+
+ENTITLED_FACTS = (
+    EVERY_HOME
+    + f"""
+INSERT INTO rollup_statement_entitled (month, resident_id, service, funder, hours)
+SELECT :first_day, e.resident_id, e.service, e.funder, e.hours FROM ({ENTITLED.format(plans="{where}")}) e
+"""
+)
+"""The entitlements of the month of `:first_day` of the residents `where` (on `cp`) selects."""
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+def _months(first: date, last: date) -> list[date]:
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _entitle(session: Session, months: list[date], where: str, params: dict[str, Any]) -> None:
+    for month in months:
+        first, last, _, _ = month_bounds(month)
+        bound = {**params, "first_day": first, "last_day": last, "days_in_month": (last - first).days + 1}
+        sql = ENTITLED_FACTS.format(where=where)
+        session.execute(text(sql), {k: v for k, v in bound.items() if f":{k}" in sql})
+        session.execute(
+            text("INSERT INTO rollup_statement_month (month) VALUES (:m) ON CONFLICT DO NOTHING"), {"m": first}
+        )
+
+
+def refresh_statement(
+    session: Session, *, now: datetime, full: bool, verified_within_m: float = VERIFIED_WITHIN_M
+) -> int:
+    """Bring the statement rollup up to `now` (the caller commits); returns the residents recomputed (all: -1)."""
+    row = session.execute(
+        text(
+            "SELECT s.seen_version, s.refreshed_at, w.seen_version AS within_mm FROM rollup_state s"
+            " JOIN rollup_state w ON w.rollup = 'statement_within' WHERE s.rollup = 'statement'"
+        )
+    ).first()
+    top = session.execute(text("SELECT max(version) FROM task")).scalar() or 0
+    horizon_day = local_date(now)
+    horizon = datetime.combine(horizon_day, time(0), tzinfo=LOCAL_TIMEZONE)
+    params: dict[str, Any] = {
+        "area_path": "/",
+        "start": EARLIEST,
+        "end": horizon,
+        "within": verified_within_m + 0.05,
+    }
+    recomputed = -1
+    if full or row is None or row.refreshed_at is None or row.within_mm != within_mm(verified_within_m):
+        for table in ("session", "line", "entitled", "month", "stale"):
+            session.execute(text(f"DELETE FROM rollup_statement_{table}"))
+        session.execute(text(SESSION_FACTS.format(where="true")), params)
+        session.execute(text(LINE_FACTS.format(where="true")))
+        first = session.execute(text("SELECT min(month) FROM rollup_statement_session")).scalar() or horizon_day
+        _entitle(session, _months(min(first, horizon_day), horizon_day), "true", {})
+    else:
+        old_day = local_date(row.refreshed_at)
+        params["old_horizon"] = datetime.combine(old_day, time(0), tzinfo=LOCAL_TIMEZONE)
+        stale = sorted(set(session.execute(text("DELETE FROM rollup_statement_stale RETURNING resident_id")).scalars()))
+        changed = session.execute(text(DIRTY), {"seen": int(row.seen_version or 0)}).scalars()
+        residents = sorted({*stale, *changed})
+        params["residents"] = residents
+        gone = session.execute(
+            text(
+                "DELETE FROM rollup_statement_session WHERE resident_id = ANY(:residents) OR moment >= :old_horizon"
+                " RETURNING resident_id"
+            ),
+            params,
+        ).scalars()
+        touched = {*residents, *gone}
+        where = "(t.resident_id = ANY(:residents) OR coalesce(t.checked_in_at, t.completed_at) >= :old_horizon)"
+        touched.update(session.execute(text(SESSION_FACTS.format(where=where)), params).scalars())
+        lines = {"touched": sorted(touched)}
+        session.execute(text("DELETE FROM rollup_statement_line WHERE resident_id = ANY(:touched)"), lines)
+        session.execute(text(LINE_FACTS.format(where="s.resident_id = ANY(:touched)")), lines)
+        kept = sorted(session.execute(text("SELECT month FROM rollup_statement_month")).scalars())
+        if stale and kept:
+            session.execute(
+                text("DELETE FROM rollup_statement_entitled WHERE resident_id = ANY(:stale)"), {"stale": stale}
+            )
+            _entitle(session, kept, "cp.resident_id = ANY(:stale)", {"stale": stale})
+        newest = kept[-1] if kept else horizon_day.replace(day=1)
+        _entitle(session, [m for m in _months(newest, horizon_day) if m not in kept], "true", {})
+        recomputed = len(touched)
+    for rollup, version in (("statement", top), ("statement_within", within_mm(verified_within_m))):
+        session.execute(
+            text(
+                "INSERT INTO rollup_state (rollup, seen_version, refreshed_at) VALUES (:r, :v, :now)"
+                " ON CONFLICT (rollup) DO UPDATE"
+                " SET seen_version = excluded.seen_version, refreshed_at = excluded.refreshed_at"
+            ),
+            {"r": rollup, "v": version, "now": now},
+        )
+    return recomputed
