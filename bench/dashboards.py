@@ -422,13 +422,15 @@ def requests(now: datetime, days: int) -> dict[str, Request]:
 def section_requests(engine: Engine, now: datetime, days: int) -> dict[str, Callable[..., Any]]:
     """The supervision sections themselves, from the rollups (migrations 0016, 0018) and raw: the visits section and
     its caregiver rows and the meals section at each tier for the whole history and the district's month, the
-    district's meal points, the alarms section (its repeat callers) for the district's history; `now` is the last
+    district's meal points, the alarms section (its repeat callers) for the district's history, the services statement
+    of the district (this month, the last full one; one page of 200 lines, migration 0020); `now` is the last
     refresh's instant."""
     from eldercare_platform.core.scope import EVERYTHING
     from eldercare_platform.supervision.alarms_figures import alarms_section
     from eldercare_platform.supervision.meals_figures import meals_section, point_rows
     from eldercare_platform.supervision.schemas import AreaRef
-    from eldercare_platform.supervision.tier import Period, Tier
+    from eldercare_platform.supervision.statement import services_statement
+    from eldercare_platform.supervision.tier import Period, Tier, month_period
     from eldercare_platform.supervision.visits_figures import caregiver_rows, visits_section
 
     def ref(row: Any) -> AreaRef:
@@ -458,6 +460,11 @@ def section_requests(engine: Engine, now: datetime, days: int) -> dict[str, Call
     wanted[f"section alarms district {days}d"] = partial(
         alarms_section, tier=tiers["district"], period=history, now=now
     )
+    last_month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    for name, which in (("month", None), ("last month", last_month)):
+        wanted[f"section statement district {name}"] = partial(
+            services_statement, tier=tiers["district"], period=month_period(which, now=now), now=now, limit=200
+        )
     return wanted
 
 

@@ -391,7 +391,8 @@ def assert_statement_rollup_is_raw(session: Session, w: World) -> dict[str, Any]
 
 def change_after_refresh(s: Session, w: World) -> None:
     """After a refresh: a session completed today (read raw: the refresh's day), T3 (kept) now checked out far from
-    the home (its resident read raw), and rA2's care plan doubled (logged stale by the trigger)."""
+    the home (its resident read raw), rA2's care plan doubled and caregiver s2 moved to institution I2 (the provider
+    of rA1's T3 and T4: both logged stale by the triggers)."""
     r = w.ids
     path = str(s.execute(text("SELECT path FROM area WHERE id = :id"), {"id": r["a"]}).scalar_one())
     r["T10"] = _task(
@@ -405,3 +406,4 @@ def change_after_refresh(s: Session, w: World) -> None:
         text("UPDATE care_plan SET services = jsonb_set(services, '{0,hours_per_month}', '6') WHERE resident_id = :r"),
         {"r": r["rA2"]},
     )
+    s.execute(text("UPDATE staff SET institution_id = :i WHERE id = :s"), {"i": r["i2"], "s": r["s2"]})

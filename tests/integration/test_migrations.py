@@ -50,6 +50,11 @@ SERVICES = {
     "rollup_meal_order",  # 0018
     "rollup_meal_daily",
     "rollup_meal_point",
+    "rollup_statement_session",  # 0020
+    "rollup_statement_line",
+    "rollup_statement_entitled",
+    "rollup_statement_month",
+    "rollup_statement_stale",
     "rollup_telemetry_stale",  # (plain PostgreSQL only: the late samples' hours)
 }
 RAW_SQL_TABLES = TIME_SERIES | ALARM_CENTER | SERVICES  # created by migrations in SQL, not from SQLModel classes

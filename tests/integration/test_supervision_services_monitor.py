@@ -421,14 +421,14 @@ def test_the_statement_from_the_rollup_equals_the_raw_path(world: World) -> None
                 {"r": world.ids["rO"]},
             )
             change_after_refresh(s, world)
-            assert s.execute(text("SELECT count(DISTINCT resident_id) FROM rollup_statement_stale")).scalar_one() == 1
+            assert s.execute(text("SELECT count(DISTINCT resident_id) FROM rollup_statement_stale")).scalar_one() == 2
             changed = assert_statement_rollup_is_raw(s, world)
             assert changed["city 2026-12"].totals["sessions"] == before["city 2026-12"].totals["sessions"] + 1
             assert (
                 changed["city 2026-11"].totals["hours_entitled"] == before["city 2026-11"].totals["hours_entitled"] + 3
             )
             result = refresh_rollups(s, now=NOW + timedelta(minutes=5))
-            assert result.statement_residents == 2, "rA1 (T3 changed, T10 completed) and rA2 (care plan)"
+            assert result.statement_residents == 2, "rA1 (T3 changed, T10 completed, s2 moved) and rA2 (care plan)"
             assert s.execute(text("SELECT count(*) FROM rollup_statement_stale")).scalar_one() == 0
             assert assert_statement_rollup_is_raw(s, world) == changed
             s.rollback()

@@ -154,8 +154,12 @@ KEPT_ENTITLED = """
 """
 """The month's kept entitlements of the homes in the statement, but for the dirty residents."""
 
-TAIL = """(coalesce(t.checked_in_at, t.completed_at) >= :horizon OR t.resident_id IN (SELECT resident_id FROM dirty))"""
-"""The sessions read raw on the rollup path: from the refresh's local day on, and every one of a dirty resident."""
+DIRTY_IDS = "SELECT unnest(CAST(:dirty AS integer[])) AS resident_id"
+
+TAIL = "coalesce(t.checked_in_at, t.completed_at) >= :horizon"
+DIRTY_TAIL = "t.resident_id = ANY(:dirty) AND coalesce(t.checked_in_at, t.completed_at) < :horizon"
+"""The sessions read raw on the rollup path: from the refresh's local day on (by the EVV start's index), and the
+earlier ones of the dirty residents (by resident)."""
 
 STATEMENT = f"""
 WITH located AS MATERIALIZED (
@@ -170,7 +174,7 @@ WITH located AS MATERIALIZED (
 dirty AS MATERIALIZED ({{dirty}}),
 kept AS MATERIALIZED ({{kept}}),
 entitled AS MATERIALIZED ({ENTITLED} UNION ALL {{kept_entitled}}),
-sessions AS MATERIALIZED ({SESSIONS}),
+sessions AS MATERIALIZED ({SESSIONS} {{more_sessions}}),
 delivered AS MATERIALIZED (
     SELECT x.resident_id, x.service, x.provider_id, false AS undelivered, sum(x.sessions) AS sessions,
            round(coalesce(sum(x.hours), 0), 2) AS hours, sum(x.verified) AS verified, sum(x.unverified) AS unverified,
@@ -482,15 +486,18 @@ def statement(
             "kept_entitled": NO_KEPT_ENTITLED,
             "plans": "true",
             "tail": "true",
+            "more_sessions": "",
         }
     else:
-        params |= {"seen": kept.seen, "horizon": kept.horizon}
+        dirty = list(session.execute(text(DIRTY), {"seen": kept.seen}).scalars())
+        params |= {"horizon": kept.horizon, "dirty": dirty}
         pieces = {
-            "dirty": DIRTY,
+            "dirty": DIRTY_IDS,
             "kept": KEPT.format(kept_scope=scope.path_sql("k.area_path")),
             "kept_entitled": KEPT_ENTITLED,
-            "plans": "cp.resident_id IN (SELECT resident_id FROM dirty)",
+            "plans": "cp.resident_id = ANY(:dirty)",
             "tail": TAIL,
+            "more_sessions": "UNION ALL " + SESSIONS.format(task_scope=task_scope, tail=DIRTY_TAIL),
         }
     sql = STATEMENT.format(scope=scope.residents_sql("r"), task_scope=task_scope, **pieces)
     row = session.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql}).one()

@@ -107,7 +107,7 @@ def upgrade() -> None:
                 INSERT INTO rollup_statement_stale (resident_id) SELECT id FROM resident WHERE household_id = NEW.id;
             ELSE
                 INSERT INTO rollup_statement_stale (resident_id)
-                SELECT DISTINCT resident_id FROM rollup_statement_session s JOIN task t ON t.id = s.task_id
+                SELECT DISTINCT s.resident_id FROM rollup_statement_session s JOIN task t ON t.id = s.task_id
                 WHERE t.assignee_staff_id = NEW.id;
             END IF;
             RETURN NULL;
