@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -407,3 +407,30 @@ def change_after_refresh(s: Session, w: World) -> None:
         {"r": r["rA2"]},
     )
     s.execute(text("UPDATE staff SET institution_id = :i WHERE id = :s"), {"i": r["i2"], "s": r["s2"]})
+
+
+def check_statement_rollup(s: Session, w: World) -> None:
+    """The statement from its rollup (kept lines and entitlements + the raw tail) equals the raw statement after a
+    full refresh, with a session completed after it (today), a kept session changed, a care plan written and a
+    caregiver moved after it (their residents read raw), and after the incremental refresh; altering a kept line
+    shows it is read. The caller rolls back."""
+    from eldercare_platform.supervision.rollups import refresh_rollups
+
+    refresh_rollups(s, now=NOW, full=True)
+    kept = s.execute(text("SELECT count(*) FROM rollup_statement_line")).scalar_one()
+    assert kept == 6, "T5 (31 Oct UTC = 1 Nov local) … T9: 5 lines in November; T6 (1 Dec local) 1 in December"
+    before = assert_statement_rollup_is_raw(s, w)
+    alter = "UPDATE rollup_statement_line SET sessions = sessions + :n WHERE resident_id = :r"
+    s.execute(text(alter), {"n": 1, "r": w.ids["rO"]})
+    altered = statement_answers(s, w, "rollup")["city 2026-11"]
+    assert altered.totals["sessions"] == before["city 2026-11"].totals["sessions"] + 1, "the rollup is read"
+    s.execute(text(alter), {"n": -1, "r": w.ids["rO"]})
+    change_after_refresh(s, w)
+    assert s.execute(text("SELECT count(DISTINCT resident_id) FROM rollup_statement_stale")).scalar_one() == 2
+    changed = assert_statement_rollup_is_raw(s, w)
+    assert changed["city 2026-12"].totals["sessions"] == before["city 2026-12"].totals["sessions"] + 1
+    assert changed["city 2026-11"].totals["hours_entitled"] == before["city 2026-11"].totals["hours_entitled"] + 3
+    result = refresh_rollups(s, now=NOW + timedelta(minutes=5))
+    assert result.statement_residents == 2, "rA1 (T3 changed, T10 completed, s2 moved) and rA2 (care plan)"
+    assert s.execute(text("SELECT count(*) FROM rollup_statement_stale")).scalar_one() == 0
+    assert assert_statement_rollup_is_raw(s, w) == changed

@@ -52,13 +52,11 @@ from tests.integration.services_monitor_support import (
     add_late_samples,
     add_todays_sample,
     assert_monitor_rollup_is_raw,
-    assert_statement_rollup_is_raw,
     build_monitor,
     build_services,
-    change_after_refresh,
     changed_by_late_samples,
+    check_statement_rollup,
     monitor_answer,
-    statement_answers,
 )
 
 
@@ -399,38 +397,12 @@ def test_the_statement_pages_its_lines_and_counts_them_all(
 
 
 def test_the_statement_from_the_rollup_equals_the_raw_path(world: World) -> None:
-    """Migration 0020: the statement from its rollup (kept lines and entitlements + the raw tail) equals the raw
-    statement after a full refresh, with a session completed after it (today), a kept session changed and a care plan
-    written after it (their residents read raw), and after the incremental refresh; altering a kept line shows it is
-    read. One transaction, rolled back."""
+    """Migration 0020 (tests/integration/services_monitor_support.py, `check_statement_rollup`). One transaction,
+    rolled back: the module's world stays as the other tests expect it."""
     engine = unpooled_engine(world.url)
     try:
         with Session(engine) as s:
-            refresh_rollups(s, now=NOW, full=True)
-            kept = s.execute(text("SELECT count(*) FROM rollup_statement_line")).scalar_one()
-            assert kept == 6, "T5 (Oct 31 UTC = 1 Nov local) … T6 (1 Dec): 5 lines in November, 1 in December"
-            before = assert_statement_rollup_is_raw(s, world)
-            s.execute(
-                text("UPDATE rollup_statement_line SET sessions = sessions + 1 WHERE resident_id = :r"),
-                {"r": world.ids["rO"]},
-            )
-            altered = statement_answers(s, world, "rollup")["city 2026-11"]
-            assert altered.totals["sessions"] == before["city 2026-11"].totals["sessions"] + 1, "the rollup is read"
-            s.execute(
-                text("UPDATE rollup_statement_line SET sessions = sessions - 1 WHERE resident_id = :r"),
-                {"r": world.ids["rO"]},
-            )
-            change_after_refresh(s, world)
-            assert s.execute(text("SELECT count(DISTINCT resident_id) FROM rollup_statement_stale")).scalar_one() == 2
-            changed = assert_statement_rollup_is_raw(s, world)
-            assert changed["city 2026-12"].totals["sessions"] == before["city 2026-12"].totals["sessions"] + 1
-            assert (
-                changed["city 2026-11"].totals["hours_entitled"] == before["city 2026-11"].totals["hours_entitled"] + 3
-            )
-            result = refresh_rollups(s, now=NOW + timedelta(minutes=5))
-            assert result.statement_residents == 2, "rA1 (T3 changed, T10 completed, s2 moved) and rA2 (care plan)"
-            assert s.execute(text("SELECT count(*) FROM rollup_statement_stale")).scalar_one() == 0
-            assert assert_statement_rollup_is_raw(s, world) == changed
+            check_statement_rollup(s, world)
             s.rollback()
     finally:
         engine.dispose()
