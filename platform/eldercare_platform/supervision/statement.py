@@ -161,6 +161,10 @@ DIRTY_TAIL = "t.resident_id = ANY(:dirty) AND coalesce(t.checked_in_at, t.comple
 """The sessions read raw on the rollup path: from the refresh's local day on (by the EVV start's index), and the
 earlier ones of the dirty residents (by resident)."""
 
+LINE_ORDER = """x.area_path COLLATE "C", x.resident_name COLLATE "C", x.resident_id, x.service COLLATE "C",
+             coalesce(x.provider_name, '') COLLATE "C", coalesce(x.provider_id, 0)"""
+"""The lines' order (the page's, and its lines' in the answer: the join that adds their area does not keep it)."""
+
 STATEMENT = f"""
 WITH located AS MATERIALIZED (
     SELECT r.id AS resident_id, r.name AS resident_name, h.area_id, a.path AS area_path,
@@ -241,8 +245,7 @@ worst AS (
 ),
 page AS (
     SELECT x.* FROM lines x
-    ORDER BY x.area_path COLLATE "C", x.resident_name COLLATE "C", x.resident_id, x.service COLLATE "C",
-             coalesce(x.provider_name, '') COLLATE "C", coalesce(x.provider_id, 0)
+    ORDER BY {LINE_ORDER}
     LIMIT :limit OFFSET :offset
 )
 SELECT
@@ -269,7 +272,8 @@ SELECT
       AND u.provider_id IS NOT DISTINCT FROM w.provider_id) AS findings,
     (SELECT count(*) FROM lines) AS lines_total,
     (SELECT jsonb_agg(to_jsonb(x) || jsonb_build_object('area_name', a.name, 'funder', e.funder,
-                                                         'hours_entitled', coalesce(e.hours, 0)))
+                                                         'hours_entitled', coalesce(e.hours, 0))
+                      ORDER BY {LINE_ORDER})
      FROM page x
      JOIN area a ON a.id = x.area_id
      LEFT JOIN entitled e ON e.resident_id = x.resident_id AND e.service = x.service) AS page
