@@ -94,9 +94,10 @@ def test_scheduler_job_refreshes_with_the_injected_clock(rollup_engine: Engine) 
         session.commit()
         refreshed = session.execute(text("SELECT DISTINCT refreshed_at FROM rollup_state")).scalars().all()
     # Alarms: 40 hours and the visit world's alarm on the 20th; visits: the 10 days with visits since 6 November and
-    # the days of the two visits that were not final (29 October, 2 November).
+    # the days of the two visits that were not final (29 October, 2 November); no completed service task changed.
     assert detail == (
-        "alarm hours 41, task days 11, visit days 12, telemetry table hours 2, telemetry days 1, meal days 0"
+        "alarm hours 41, task days 11, visit days 12, telemetry table hours 2, telemetry days 1, meal days 0,"
+        " statement residents 0"
     )
     assert refreshed == [rollup_data.NOW]
 
