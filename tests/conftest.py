@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import NullPool
@@ -29,11 +30,13 @@ from sqlmodel import Session
 
 from eldercare_common.devstack import MosquittoInstance, PostgresInstance, free_port
 from eldercare_common.settings import DEMO_MQTT_PASSWORD
-from eldercare_platform.core.clock import FixedClock
+from eldercare_platform.core.clock import Clock, FixedClock
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.core.deps import get_db, rolled_back_on_error
 from eldercare_platform.main import create_app
 from eldercare_platform.migrate import upgrade
+from eldercare_platform.planning.solver import travel_model
+from eldercare_platform.tasks import service as tasks_service
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_VAR = ROOT / "var" / "test"
@@ -165,12 +168,17 @@ def db(engine: Engine) -> Iterator[Session]:
     connection.close()
 
 
-@pytest.fixture
-def api_settings(database_url: str) -> ApiSettings:
+def api_settings_for(database_url: str) -> ApiSettings:
     """API settings for tests (demo secrets are accepted in test mode)."""
     return ApiSettings(
         environment="test", database_url=database_url, mqtt_url="mqtt://127.0.0.1:1", planner_seconds=0.2
     )
+
+
+@pytest.fixture
+def api_settings(database_url: str) -> ApiSettings:
+    """API settings for tests (demo secrets are accepted in test mode)."""
+    return api_settings_for(database_url)
 
 
 def platform_settings(
@@ -186,17 +194,46 @@ def platform_settings(
     )
 
 
+class RunningTestClock:
+    """The clock of the shared test app: it tells what the running test's `clock` tells (`client` points it there)."""
+
+    def __init__(self) -> None:
+        self.current: Clock = FixedClock(TEST_NOW)
+
+    def now(self) -> datetime:
+        """The running test's "now"."""
+        return self.current.now()
+
+
+@pytest.fixture(scope="session")
+def shared_app(database_url: str) -> tuple[FastAPI, RunningTestClock]:
+    """The app behind every `client`, built once: building one (FastAPI's routes and their dependencies) takes
+    ~0.1 s, which every test using `client` paid. It keeps no state between tests: its lifespan runs per test (each
+    `client` enters it), its clock is the running test's, and its database session is the test's."""
+    running = RunningTestClock()
+    return create_app(api_settings_for(database_url), connect_broker=False, clock=running), running
+
+
 @pytest.fixture
-def client(api_settings: ApiSettings, db: Session, clock: FixedClock) -> Iterator[TestClient]:
+def client(
+    shared_app: tuple[FastAPI, RunningTestClock], api_settings: ApiSettings, db: Session, clock: FixedClock
+) -> Iterator[TestClient]:
     """The API on the test's `clock`, its database session bound to the test's rolled-back transaction, no broker."""
-    app = create_app(api_settings, connect_broker=False, clock=clock)
+    app, running = shared_app
+    running.current = clock
+    # what create_app configures process-wide, as it was for this app (another app of the run may have changed it)
+    tasks_service.configure_urgent_routing(travel=travel_model(api_settings))
 
     def override() -> Iterator[Session]:
         yield from rolled_back_on_error(db)  # like get_db: a failed request leaves nothing half-done
 
     app.dependency_overrides[get_db] = override
-    with TestClient(app) as test_client:
-        yield test_client
+    try:
+        with TestClient(app) as test_client:
+            yield test_client
+    finally:
+        app.dependency_overrides.clear()
+        running.current = FixedClock(TEST_NOW)
 
 
 @pytest.fixture(scope="session")
