@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import NullPool
@@ -29,11 +30,13 @@ from sqlmodel import Session
 
 from eldercare_common.devstack import MosquittoInstance, PostgresInstance, free_port
 from eldercare_common.settings import DEMO_MQTT_PASSWORD
-from eldercare_platform.core.clock import FixedClock
+from eldercare_platform.core.clock import Clock, FixedClock
 from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.core.deps import get_db, rolled_back_on_error
 from eldercare_platform.main import create_app
 from eldercare_platform.migrate import upgrade
+from eldercare_platform.planning.solver import travel_model
+from eldercare_platform.tasks import service as tasks_service
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_VAR = ROOT / "var" / "test"
@@ -131,9 +134,8 @@ def postgres() -> Iterator[PostgresInstance]:
 
 @pytest.fixture(scope="session")
 def database_url(postgres: PostgresInstance) -> str:
-    """The migrated test database (migrated once per session)."""
-    upgrade(postgres.url)
-    return postgres.url
+    """The migrated test database (a copy of the session's migrated template)."""
+    return migrated_database(postgres, postgres.database)
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -166,12 +168,17 @@ def db(engine: Engine) -> Iterator[Session]:
     connection.close()
 
 
-@pytest.fixture
-def api_settings(database_url: str) -> ApiSettings:
+def api_settings_for(database_url: str) -> ApiSettings:
     """API settings for tests (demo secrets are accepted in test mode)."""
     return ApiSettings(
         environment="test", database_url=database_url, mqtt_url="mqtt://127.0.0.1:1", planner_seconds=0.2
     )
+
+
+@pytest.fixture
+def api_settings(database_url: str) -> ApiSettings:
+    """API settings for tests (demo secrets are accepted in test mode)."""
+    return api_settings_for(database_url)
 
 
 def platform_settings(
@@ -187,17 +194,46 @@ def platform_settings(
     )
 
 
+class RunningTestClock:
+    """The clock of the shared test app: it tells what the running test's `clock` tells (`client` points it there)."""
+
+    def __init__(self) -> None:
+        self.current: Clock = FixedClock(TEST_NOW)
+
+    def now(self) -> datetime:
+        """The running test's "now"."""
+        return self.current.now()
+
+
+@pytest.fixture(scope="session")
+def shared_app(database_url: str) -> tuple[FastAPI, RunningTestClock]:
+    """The app behind every `client`, built once: building one (FastAPI's routes and their dependencies) takes
+    ~0.1 s, which every test using `client` paid. It keeps no state between tests: its lifespan runs per test (each
+    `client` enters it), its clock is the running test's, and its database session is the test's."""
+    running = RunningTestClock()
+    return create_app(api_settings_for(database_url), connect_broker=False, clock=running), running
+
+
 @pytest.fixture
-def client(api_settings: ApiSettings, db: Session, clock: FixedClock) -> Iterator[TestClient]:
+def client(
+    shared_app: tuple[FastAPI, RunningTestClock], api_settings: ApiSettings, db: Session, clock: FixedClock
+) -> Iterator[TestClient]:
     """The API on the test's `clock`, its database session bound to the test's rolled-back transaction, no broker."""
-    app = create_app(api_settings, connect_broker=False, clock=clock)
+    app, running = shared_app
+    running.current = clock
+    # what create_app configures process-wide, as it was for this app (another app of the run may have changed it)
+    tasks_service.configure_urgent_routing(travel=travel_model(api_settings))
 
     def override() -> Iterator[Session]:
         yield from rolled_back_on_error(db)  # like get_db: a failed request leaves nothing half-done
 
     app.dependency_overrides[get_db] = override
-    with TestClient(app) as test_client:
-        yield test_client
+    try:
+        with TestClient(app) as test_client:
+            yield test_client
+    finally:
+        app.dependency_overrides.clear()
+        running.current = FixedClock(TEST_NOW)
 
 
 @pytest.fixture(scope="session")
@@ -260,38 +296,57 @@ def _utc(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+MIGRATED_TEMPLATE = "eldercare_migrated_template"
+"""Per cluster, a database migrated to head once and never connected to again: the migrated databases are copies."""
+_templates: set[tuple[int, str]] = set()
+
+
 def migrated_database(postgres: PostgresInstance, name: str) -> str:
-    """A database of its own on the session's cluster, created afresh and migrated; returns its URL."""
+    """A database of its own on the session's cluster, created afresh and migrated; returns its URL.
+
+    The first call on a cluster runs every migration into `MIGRATED_TEMPLATE`; each database is then
+    `CREATE DATABASE ... TEMPLATE` of it (a file copy, ~0.1 s, where the migrations take ~1 s each time).
+    The migrations themselves are tested on a scratch database of their own (tests/integration/test_migrations.py).
+    """
+    key = (postgres.port, str(postgres.data_dir))
+    if key not in _templates:
+        postgres.drop_database(MIGRATED_TEMPLATE)
+        postgres.create_database(MIGRATED_TEMPLATE)
+        upgrade(postgres.url_for(MIGRATED_TEMPLATE))  # Alembic's engine is unpooled: no connection stays open
+        _templates.add(key)
+    return copied_database(postgres, MIGRATED_TEMPLATE, name)
+
+
+def copied_database(postgres: PostgresInstance, template: str, name: str) -> str:
+    """`name` created afresh as a copy of `template` (which nobody may be connected to); returns its URL."""
     postgres.drop_database(name)
-    postgres.create_database(name)
-    url = postgres.url_for(name)
-    upgrade(url)
-    return url
+    with psycopg.connect(postgres.url_for("postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return postgres.url_for(name)
 
 
 SEEDED_TEMPLATE = "eldercare_seeded_template"
-"""An untouched copy of the seeded district, made as soon as it is loaded (tests change `eldercare_seeded`, and a
-database someone is connected to cannot be a template): `copy_of_seeded` makes databases from it."""
+"""The seeded district as loaded, never connected to after (a database someone is connected to cannot be a
+template): `seeded_database` makes databases from it."""
 
 
 @pytest.fixture(scope="session")
-def seeded_url(postgres: PostgresInstance) -> str:
-    """A separate database, migrated and loaded with the 1,000-resident demo district (seed 7) from SEED_START."""
+def seeded_template(postgres: PostgresInstance) -> str:
+    """The name of a database migrated and loaded with the 1,000-resident demo district (seed 7) from SEED_START,
+    loaded once and never connected to again: `seeded_database` copies it for whoever needs the district."""
     from eldercare_platform.seed.generator import generate
     from eldercare_platform.seed.loader import load
 
-    url = migrated_database(postgres, "eldercare_seeded")
-    load(url, generate(1000, seed=7, start_date=SEED_START))
-    postgres.drop_database(SEEDED_TEMPLATE)
-    with psycopg.connect(postgres.url_for("postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{SEEDED_TEMPLATE}" TEMPLATE "eldercare_seeded"')  # ~0.1 s: a file copy
-    return url
+    load(migrated_database(postgres, SEEDED_TEMPLATE), generate(1000, seed=7, start_date=SEED_START))
+    return SEEDED_TEMPLATE
 
 
-def copy_of_seeded(postgres: PostgresInstance, seeded_url: str, name: str) -> str:
-    """A database of its own holding the seeded district as it was loaded (CREATE DATABASE … TEMPLATE)."""
-    assert seeded_url, "the seeded district is loaded (and its template made) by the seeded_url fixture"
-    postgres.drop_database(name)
-    with psycopg.connect(postgres.url_for("postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{SEEDED_TEMPLATE}"')
-    return postgres.url_for(name)
+def seeded_database(postgres: PostgresInstance, seeded_template: str, name: str) -> str:
+    """A database of its own holding the demo district as loaded (a copy of `seeded_template`); returns its URL."""
+    return copied_database(postgres, seeded_template, name)
+
+
+@pytest.fixture(scope="session")
+def seeded_url(postgres: PostgresInstance, seeded_template: str) -> str:
+    """A separate database, migrated and loaded with the 1,000-resident demo district (seed 7) from SEED_START."""
+    return seeded_database(postgres, seeded_template, "eldercare_seeded")

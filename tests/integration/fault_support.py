@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -90,27 +90,50 @@ class GatewayProcess:
 
     def retire(self, *, database_url: str, broker: MosquittoInstance, log_dir: Path) -> None:
         """Take this instance name out of service: drain its sessions, then delete them."""
-        instance = self.instance
-        self.stop()
-        retiring = GatewayProcess(
-            database_url=database_url,
-            broker=broker,
-            instance=instance,
-            log_dir=log_dir,
-            args=["--retire", "--idle", "1"],
-        )
-        assert retiring.process.wait(timeout=60) == 0, retiring.output()[-2000:]
-        assert '"sessions deleted"' in retiring.output()
+        retire([self], database_url=database_url, broker=broker, log_dir=log_dir)
 
     def stop(self) -> None:
         """SIGTERM and wait."""
+        self.terminate()
+        self.wait_stopped()
+
+    def terminate(self) -> None:
+        """SIGTERM, without waiting."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+
+    def wait_stopped(self) -> None:
+        """Wait for the process to end (SIGKILL after 20 s)."""
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def retire(processes: Sequence[GatewayProcess], *, database_url: str, broker: MosquittoInstance, log_dir: Path) -> None:
+    """Take these instance names out of service: stop each process, drain its sessions, then delete them.
+
+    The instances are independent (a name each), so they are stopped together and retired by processes run at
+    the same time: each retirement is mostly waiting (start-up, then a second of silence that means drained).
+    """
+    for gateway in processes:
+        gateway.terminate()
+    for gateway in processes:
+        gateway.wait_stopped()
+    retiring = [
+        GatewayProcess(
+            database_url=database_url,
+            broker=broker,
+            instance=gateway.instance,
+            log_dir=log_dir,
+            args=["--retire", "--idle", "1"],
+        )
+        for gateway in processes
+    ]
+    for process in retiring:
+        assert process.process.wait(timeout=60) == 0, process.output()[-2000:]
+        assert '"sessions deleted"' in process.output()
 
 
 _instances = iter(range(1, 1_000_000))
@@ -137,8 +160,7 @@ def gateways(
             gateway.wait_connected()
         yield started
     finally:
-        for gateway in started:
-            gateway.retire(database_url=database_url, broker=broker, log_dir=log_dir)
+        retire(started, database_url=database_url, broker=broker, log_dir=log_dir)
 
 
 class FleetPublisher:

@@ -4,9 +4,10 @@ The API runs as in production (`eldercare-api` under uvicorn, on a free port) on
 its own loaded with the seeded demo district (seed 7, a fixed start date) and a few open alarms, connected to
 the session's Mosquitto. Schemathesis (the `st` CLI of the pinned version) reads the API's own OpenAPI
 document and runs all four phases — examples, coverage (boundary and invalid values of every parameter),
-fuzzing (Hypothesis) and stateful (sequences along the links it infers) — with a fixed seed, two workers
-(operations spread over them; each operation's examples are the seed's) and a bounded number of examples per
-operation, so a run tests the same cases every time and takes about a minute and a half on two cores. The
+fuzzing (Hypothesis) and stateful (sequences along the links it infers) — with a fixed seed and a bounded
+number of examples per operation, so a run tests the same cases every time. The operations are dealt to two
+`st` processes run at once (each operation's cases are the seed's, whichever process runs it), and the
+stateful phase runs over all of them in a third: about a minute on two cores. The
 requests are signed in as the seeded users (tests/integration/fuzz_hooks.py picks the role per request: admin
 or operator as the operation needs, and a share as supervisor and caregiver).
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -45,7 +47,8 @@ pytestmark = [pytest.mark.fuzz, pytest.mark.slow, pytest.mark.timeout(600)]
 # Fixed, so every run sends the same requests; set ELDERCARE_FUZZ_SEED / ELDERCARE_FUZZ_EXAMPLES to explore.
 SEED = int(os.environ.get("ELDERCARE_FUZZ_SEED", "20261122"))
 MAX_EXAMPLES = int(os.environ.get("ELDERCARE_FUZZ_EXAMPLES", "60"))
-WORKERS = int(os.environ.get("ELDERCARE_FUZZ_WORKERS", "2"))  # two cores: the API answers one while the next is made
+SHARES = int(os.environ.get("ELDERCARE_FUZZ_SHARES", "2"))  # Schemathesis processes, each with a share of operations
+WORKERS = int(os.environ.get("ELDERCARE_FUZZ_WORKERS", "1"))  # threads per process (they share its GIL)
 FIXED_DAY = date(2026, 11, 22)
 T0 = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 ROLES = {
@@ -163,48 +166,101 @@ def login(base: str, username: str) -> str:
     return token
 
 
-def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(served_api: str, tmp_path: Path) -> None:
-    tokens = {role: login(served_api, username) for role, username in ROLES.items()}
-    report = tmp_path / "junit.xml"
-    config = tmp_path / "schemathesis.toml"
-    config.write_text(schemathesis_config(), encoding="utf-8")
-    command = [
+def operation_shares(operations: set[str], count: int) -> list[list[str]]:
+    """The operations dealt into `count` shares in turn (sorted, so neighbours of a path go to different shares)."""
+    ordered = sorted(operations)
+    return [ordered[index::count] for index in range(count)]
+
+
+def name_regex(names: list[str]) -> str:
+    """A regular expression matching exactly these operation names ("METHOD /path", as Schemathesis labels them)."""
+    return "^(?:" + "|".join(re.escape(name) for name in names) + ")$"
+
+
+def st_command(
+    base: str, config: Path, report: Path, *, phases: str, workers: int, include: str | None = None
+) -> list[str]:
+    """One `st run` of the pinned Schemathesis: the same checks, seed and examples for every share."""
+    return [
         str(Path(sys.executable).with_name("st")),
         "--no-color",
         f"--config-file={config}",
         "run",
-        f"{served_api}/api/openapi.json",
-        "--phases=examples,coverage,fuzzing,stateful",
+        f"{base}/api/openapi.json",
+        f"--phases={phases}",
         f"--checks={CHECKS}",
         f"--seed={SEED}",
         f"--max-examples={MAX_EXAMPLES}",
-        f"--workers={WORKERS}",
+        f"--workers={workers}",
         "--continue-on-failure",
         "--generation-database=none",
         "--request-timeout=20",
         "--suppress-health-check=all",
         "--report=junit",
         f"--report-junit-path={report}",
+        *([f"--include-name-regex={include}"] if include else []),
     ]
+
+
+def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(served_api: str, tmp_path: Path) -> None:
+    tokens = {role: login(served_api, username) for role, username in ROLES.items()}
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(schemathesis_config(), encoding="utf-8")
+    with urllib.request.urlopen(f"{served_api}/api/openapi.json", timeout=30) as response:
+        paths = json.loads(response.read())["paths"]
+    operations = {f"{method.upper()} {path}" for path, ops in paths.items() for method in ops}
+    # Examples, coverage and fuzzing test each operation on its own (its cases come from the seed, its role
+    # rotation is its own), so the operations are dealt to SHARES processes run at once: one Schemathesis
+    # process is held to one core by its GIL, and its threads wait on each other's generation. The stateful
+    # phase follows links between operations, so it runs once, over all of them, beside the shares.
+    runs: dict[str, list[str]] = {
+        f"share{index}": st_command(
+            served_api,
+            config,
+            tmp_path / f"share{index}.xml",
+            phases="examples,coverage,fuzzing",
+            workers=WORKERS,
+            include=name_regex(share),
+        )
+        for index, share in enumerate(operation_shares(operations, SHARES))
+    }
+    runs["stateful"] = st_command(served_api, config, tmp_path / "stateful.xml", phases="stateful", workers=1)
     env = {
         **os.environ,
         "SCHEMATHESIS_HOOKS": "tests.integration.fuzz_hooks",
         "ELDERCARE_FUZZ_TOKENS": json.dumps(tokens),
         "PYTHONPATH": str(ROOT),
     }
-    run = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=540, check=False)
-    output = run.stdout + run.stderr
+    started = {
+        name: subprocess.Popen(
+            command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for name, command in runs.items()
+    }
+    outputs: dict[str, str] = {}
+    codes: dict[str, int] = {}
+    try:
+        for name, process in started.items():
+            outputs[name], _ = process.communicate(timeout=540)
+            codes[name] = process.returncode
+    finally:
+        for process in started.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    output = "\n".join(f"===== {name}\n{said}" for name, said in outputs.items())
     print(output)  # shown with -s, and with the failure
-    assert run.returncode == 0, output
-    for phase in ("Examples", "Coverage", "Fuzzing", "Stateful"):
-        assert f"✅ {phase}" in output, f"phase {phase} did not run and pass"
-    suite = ElementTree.parse(report).getroot()
-    tested = {case.get("name") for case in suite.iter("testcase")}
-    with urllib.request.urlopen(f"{served_api}/api/openapi.json", timeout=30) as response:
-        paths = json.loads(response.read())["paths"]
-    operations = {f"{method.upper()} {path}" for path, ops in paths.items() for method in ops}
+    assert all(code == 0 for code in codes.values()), output
+    for name, said in outputs.items():
+        for phase in ("Stateful",) if name == "stateful" else ("Examples", "Coverage", "Fuzzing"):
+            assert f"✅ {phase}" in said, f"phase {phase} did not run and pass in {name}"
+    tested: set[str | None] = set()
+    for name in runs:
+        suite = ElementTree.parse(tmp_path / f"{name}.xml").getroot()
+        if name != "stateful":
+            tested |= {case.get("name") for case in suite.iter("testcase")}
+        assert suite.get("failures") == "0" and suite.get("errors") == "0", name
     assert operations <= tested, f"operations not tested: {sorted(operations - tested)}"
-    assert suite.get("failures") == "0" and suite.get("errors") == "0"
 
 
 def _status(url: str) -> int:

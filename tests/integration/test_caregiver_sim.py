@@ -23,15 +23,13 @@ from eldercare_platform.core.config import ApiSettings
 from eldercare_platform.meals.orders import generate_orders
 from eldercare_platform.meals.watch import watch
 from eldercare_platform.planning import runs
-from eldercare_platform.seed.generator import generate
-from eldercare_platform.seed.loader import load
 from eldercare_platform.tasks import service as tasks_service
 from eldercare_platform.tasks.alerting import task_alerts
 from eldercare_platform.tasks.generation import generate_tasks
 from eldercare_platform.tasks.jobs import alert_rules
 from eldercare_platform.tasks.models import TaskKind, TaskSource
 from eldercare_sim.caregivers import Behaviour, Counters, Team, make_team, publish_todays_plans, team_from_db
-from tests.conftest import SEED_START, migrated_database, platform_settings, unpooled_engine
+from tests.conftest import SEED_START, platform_settings, seeded_database, unpooled_engine
 from tests.integration.urgent_support import ServedApi
 
 DAY = SEED_START + timedelta(days=2)  # a Wednesday of the seeded week of shifts: visits fall on working days
@@ -56,10 +54,9 @@ class District:
 
 
 @pytest.fixture(scope="module")
-def district(postgres: PostgresInstance, mosquitto: MosquittoInstance) -> Iterator[District]:
+def district(postgres: PostgresInstance, seeded_template: str, mosquitto: MosquittoInstance) -> Iterator[District]:
     """The 1,000-resident demo district in a database of its own (the day's work is committed)."""
-    url = migrated_database(postgres, "eldercare_caregiver_sim")
-    load(url, generate(1000, seed=7, start_date=SEED_START))
+    url = seeded_database(postgres, seeded_template, "eldercare_caregiver_sim")
     engine = unpooled_engine(url)
     with engine.connect() as conn:
         community_id, path = conn.execute(

@@ -22,7 +22,7 @@ from eldercare_common.devstack import MosquittoInstance, PostgresInstance, free_
 from eldercare_common.settings import DEMO_MQTT_PASSWORD
 from eldercare_platform.migrate import upgrade
 from tests.conftest import TEST_VAR, private_broker, private_postgres, psql
-from tests.integration.fault_support import FleetPublisher, GatewayProcess, gateways
+from tests.integration.fault_support import FleetPublisher, GatewayProcess, gateways, retire
 from tests.integration.gateway_support import mosquitto_pub, register_devices, sync_broker, wait_for
 
 pytestmark = pytest.mark.slow
@@ -277,8 +277,7 @@ def test_two_gateways_store_each_message_once(
         wait_for_rows(fault_pg.url, "device_event", devices, at_least=10 * len(devices), timeout=60, what="all events")
         share = [_committed(port) for port in ports]
     finally:
-        first.retire(database_url=fault_pg.url, broker=fault_broker, log_dir=log_dir)
-        second.retire(database_url=fault_pg.url, broker=fault_broker, log_dir=log_dir)
+        retire([first, second], database_url=fault_pg.url, broker=fault_broker, log_dir=log_dir)
         publisher.close()
     assert all(count > 0 for count in share), f"both gateways must take part: {share}"
     for serial in devices:
@@ -565,5 +564,4 @@ def test_lanes_split_across_processes(
         assert row_count(fault_pg.url, "device_event", devices) == 3
     finally:
         publisher.close()
-        alarm_only.retire(database_url=fault_pg.url, broker=fault_broker, log_dir=log_dir)
-        bulk.retire(database_url=fault_pg.url, broker=fault_broker, log_dir=log_dir)
+        retire([alarm_only, bulk], database_url=fault_pg.url, broker=fault_broker, log_dir=log_dir)

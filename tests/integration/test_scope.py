@@ -57,8 +57,7 @@ from eldercare_platform.planning.service import run_plan
 from eldercare_platform.planning.solver import travel_model
 from eldercare_platform.roster.service import available_staff
 from eldercare_platform.routing.greedy import GreedyPlanner
-from eldercare_platform.seed.generator import DEMO_PASSWORD, generate
-from eldercare_platform.seed.loader import load
+from eldercare_platform.seed.generator import DEMO_PASSWORD
 from eldercare_platform.tasks.generation import generate_tasks
 from eldercare_platform.tasks.lifecycle import auto_assign, missed, publish_day
 from eldercare_platform.tasks.models import TaskKind, TaskSource
@@ -67,7 +66,7 @@ from eldercare_platform.tasks.service import assign_to, create_task
 from eldercare_platform.users.models import Role, User
 from eldercare_platform.users.permissions import ROLE_PERMISSIONS, Permission
 from tests import factories as f
-from tests.conftest import SEED_START, TEST_NOW, migrated_database, psql, unpooled_engine
+from tests.conftest import TEST_NOW, psql, seeded_database, unpooled_engine
 from tests.integration.gateway_support import wait_for
 
 LIVE = "/api/alarms/live"
@@ -273,9 +272,8 @@ def _services(session: Session, world: World, homes: dict[str, Area], street: Ar
 
 
 @pytest.fixture(scope="module")
-def world(postgres: PostgresInstance) -> World:
-    url = migrated_database(postgres, "eldercare_scope")
-    load(url, generate(1000, seed=7, start_date=SEED_START))  # its week of shifts holds TEST_NOW
+def world(postgres: PostgresInstance, seeded_template: str) -> World:
+    url = seeded_database(postgres, seeded_template, "eldercare_scope")  # its week of shifts holds TEST_NOW
     engine = unpooled_engine(url)
     result = World(url=url)
     with Session(engine, expire_on_commit=False) as s:

@@ -23,7 +23,7 @@ from eldercare_platform.supervision.rollups import alarm_daily_figures, task_fig
 from eldercare_platform.supervision.statement import services_statement
 from eldercare_platform.supervision.tier import Period, Tier, month_period, resolve_period
 from eldercare_platform.users.models import User
-from tests.conftest import TEST_NOW, copy_of_seeded, unpooled_engine
+from tests.conftest import TEST_NOW, seeded_database, unpooled_engine
 
 WEEKS = 4
 NOW = FixedClock(TEST_NOW).now()
@@ -31,9 +31,9 @@ FIRST_DAY = local_date(NOW) - timedelta(days=7 * WEEKS)
 
 
 @pytest.fixture(scope="module")
-def history(postgres: PostgresInstance, seeded_url: str) -> Iterator[tuple[Engine, dict[str, int]]]:
+def history(postgres: PostgresInstance, seeded_template: str) -> Iterator[tuple[Engine, dict[str, int]]]:
     """A copy of the seeded district with four weeks of history up to TEST_NOW."""
-    engine = unpooled_engine(copy_of_seeded(postgres, seeded_url, "seed_history"))
+    engine = unpooled_engine(seeded_database(postgres, seeded_template, "seed_history"))
     with Session(engine) as session:
         assert not has_history(session, now=NOW)
         result = generate_history(session, now=NOW, weeks=WEEKS)

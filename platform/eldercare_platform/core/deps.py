@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -21,8 +21,8 @@ from eldercare_platform.users.models import Role, User
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
-def get_settings(request: Request) -> ApiSettings:
-    """The settings the app was created with."""
+async def get_settings(request: Request) -> ApiSettings:
+    """The settings the app was created with (a coroutine: no thread-pool hand-off for an attribute read)."""
     settings: ApiSettings = request.app.state.settings
     return settings
 
@@ -36,10 +36,15 @@ def get_clock(connection: HTTPConnection) -> Clock:
     return clock
 
 
-ClockDep = Annotated[Clock, Depends(get_clock)]
+async def _clock_dependency(connection: HTTPConnection) -> Clock:
+    """`get_clock` as a dependency, a coroutine (no thread-pool hand-off); the sockets call `get_clock` itself."""
+    return get_clock(connection)
 
 
-def get_now(clock: ClockDep) -> datetime:
+ClockDep = Annotated[Clock, Depends(_clock_dependency)]
+
+
+async def get_now(clock: ClockDep) -> datetime:
     """The request's "now" (aware UTC), read once so that every step of one request agrees on it."""
     return clock.now()
 
@@ -122,11 +127,15 @@ def get_current_user(session: SessionDep, token: TokenDep, settings: SettingsDep
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_roles(*roles: Role) -> Callable[[User], User]:
-    """A dependency that lets only the given roles through (403 for the others)."""
+def require_roles(*roles: Role) -> Callable[[User], Coroutine[None, None, User]]:
+    """A dependency that lets only the given roles through (403 for the others).
+
+    A coroutine, like the app's other dependencies that do no I/O (settings, clock, now): FastAPI runs a plain
+    function dependency in its thread pool, a hand-off per dependency per request for a set lookup.
+    """
     allowed = frozenset(roles)
 
-    def guard(user: CurrentUser) -> User:
+    async def guard(user: CurrentUser) -> User:
         if user.role not in allowed:
             raise HTTPException(
                 status_code=status.HTTP_403_FORBIDDEN,

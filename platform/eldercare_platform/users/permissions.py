@@ -7,7 +7,7 @@ never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from enum import StrEnum
 
 from eldercare_platform.core.deps import require_roles
@@ -104,6 +104,6 @@ def roles_with(permission: Permission) -> tuple[Role, ...]:
     return tuple(role for role in Role if permission in ROLE_PERMISSIONS.get(role, frozenset()))
 
 
-def require_permission(permission: Permission) -> Callable[[User], User]:
+def require_permission(permission: Permission) -> Callable[[User], Coroutine[None, None, User]]:
     """A dependency that lets only the roles holding `permission` through (403 for the others)."""
     return require_roles(*roles_with(permission))
