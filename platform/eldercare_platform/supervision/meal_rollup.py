@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from eldercare_platform.core.clock import local_date
 from eldercare_platform.supervision.meal_facts import DAILY, DIRTY, FACT_COLUMNS, FACTS, POINT
+from eldercare_platform.supervision.rollup_state import save_state
 
 
 @dataclass(frozen=True)
@@ -103,12 +104,5 @@ def refresh_meals(session: Session, *, now: datetime, lookback: timedelta, full:
         if wanted:
             _sum_days(session, sorted(wanted))
     for rollup, version in (("meal", top), ("meal_alarm", alarm_top)):
-        session.execute(
-            text(
-                "INSERT INTO rollup_state (rollup, seen_version, refreshed_at) VALUES (:r, :v, :now)"
-                " ON CONFLICT (rollup) DO UPDATE"
-                " SET seen_version = excluded.seen_version, refreshed_at = excluded.refreshed_at"
-            ),
-            {"r": rollup, "v": version, "now": now},
-        )
+        save_state(session, rollup, version, now)
     return days

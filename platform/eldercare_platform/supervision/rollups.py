@@ -31,6 +31,7 @@ from eldercare_platform.core.clock import as_utc, local_date
 from eldercare_platform.supervision.meal_rollup import refresh_meals
 from eldercare_platform.supervision.monitor_facts import COLUMNS as TELEMETRY_COLUMNS
 from eldercare_platform.supervision.monitor_facts import HOUR, TELEMETRY_FACTS, refresh_daily
+from eldercare_platform.supervision.rollup_state import save_state
 from eldercare_platform.supervision.statement_rollup import refresh_statement
 from eldercare_platform.supervision.visit_rollup import refresh_visits
 from eldercare_platform.tasks.reads import VERIFIED_WITHIN_M
@@ -196,17 +197,6 @@ def _state(session: Session, rollup: str) -> tuple[int | None, datetime | None]:
     return (None, None) if row is None else (row[0], row[1])
 
 
-def _save_state(session: Session, rollup: str, version: int | None, now: datetime) -> None:
-    session.execute(
-        text(
-            "INSERT INTO rollup_state (rollup, seen_version, refreshed_at) VALUES (:r, :v, :now)"
-            " ON CONFLICT (rollup) DO UPDATE"
-            " SET seen_version = excluded.seen_version, refreshed_at = excluded.refreshed_at"
-        ),
-        {"r": rollup, "v": version, "now": now},
-    )
-
-
 DAILY_COLUMNS = "day, area_path, depth, type, " + ", ".join(ALARM_COLUMNS)
 
 
@@ -274,7 +264,7 @@ def _refresh_alarms(session: Session, now: datetime, lookback: timedelta, full: 
                 text(f"INSERT INTO rollup_alarm_caller ({CALLER_COLUMNS}) {ALARM_CALLER.format(where=where)}"),
                 residents,
             )
-    _save_state(session, "alarm_hourly", top, now)
+    save_state(session, "alarm_hourly", top, now)
     return hours
 
 
@@ -320,7 +310,7 @@ def _refresh_tasks(session: Session, now: datetime, lookback: timedelta, full: b
             session.execute(text("DELETE FROM rollup_task_daily WHERE day = ANY(:days)"), params)
             where = f"window_start >= :lo AND {local_day} = ANY(:days)"
             session.execute(text(f"INSERT INTO rollup_task_daily ({columns}) {TASK_FACTS.format(where=where)}"), params)
-    _save_state(session, "task_daily", top, now)
+    save_state(session, "task_daily", top, now)
     return days
 
 
@@ -352,7 +342,7 @@ def _refresh_telemetry(session: Session, now: datetime, full: bool) -> tuple[int
             session.execute(text(insert.format(facts=TELEMETRY_FACTS.format(where=where))), params)
         hours = max(1, int((now - start).total_seconds() // 3600) + 1) + len(stale)
         days = sorted({*_days_between(start, now), *(local_date(bucket) for bucket in stale)})
-    _save_state(session, "telemetry_hourly", None, now)
+    save_state(session, "telemetry_hourly", None, now)
     return hours, days
 
 
@@ -371,7 +361,7 @@ def _refresh_telemetry_daily(session: Session, now: datetime, full: bool, days: 
     """Rebuild the daily rollup (migration 0017) for `days` (all when None, `full`, or never built)."""
     _, refreshed = _state(session, "telemetry_daily")
     rebuilt = refresh_daily(session, None if full or refreshed is None else days)
-    _save_state(session, "telemetry_daily", None, now)
+    save_state(session, "telemetry_daily", None, now)
     return rebuilt
 
 

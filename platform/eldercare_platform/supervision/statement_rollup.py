@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from eldercare_platform.core.clock import LOCAL_TIMEZONE, local_date
+from eldercare_platform.supervision.rollup_state import save_state
 from eldercare_platform.supervision.statement import (
     DIRTY,
     ENTITLED,
@@ -174,12 +175,5 @@ def refresh_statement(
         _entitle(session, [m for m in _months(newest, horizon_day) if m not in kept], "true", {})
         recomputed = len(touched)
     for rollup, version in (("statement", top), ("statement_within", within_mm(verified_within_m))):
-        session.execute(
-            text(
-                "INSERT INTO rollup_state (rollup, seen_version, refreshed_at) VALUES (:r, :v, :now)"
-                " ON CONFLICT (rollup) DO UPDATE"
-                " SET seen_version = excluded.seen_version, refreshed_at = excluded.refreshed_at"
-            ),
-            {"r": rollup, "v": version, "now": now},
-        )
+        save_state(session, rollup, version, now)
     return recomputed
