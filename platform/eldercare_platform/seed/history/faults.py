@@ -63,13 +63,12 @@ def _cover(desk: AlarmDesk, row: Row, home: Resident) -> Row:
     """The substitute-cover job's flag and task, two hours after the device went silent."""
     at = row["opened_at"] - SILENT_AFTER + COVER_AFTER + seconds(desk.rng.uniform(5, 60))
     row["substitute_cover_required"] = True
-    state = "in_progress" if row["state"] == "in_progress" else row["state"]
     desk.line(
         row,
         at,
         "substitute_cover",
-        state,
-        state,
+        row["state"],
+        row["state"],
         reason="device_silent_substitute_cover",
         detail={"reason_code": "device_silent_substitute_cover", "silent_for_s": 7200},
     )
