@@ -27,7 +27,7 @@ from fastapi.responses import Response
 from sqlalchemy import text
 from sqlmodel import Session
 
-from eldercare_common.geo import EARTH_RADIUS_KM
+from eldercare_common.geo import haversine_m_sql
 from eldercare_platform.core.clock import LOCAL_TIMEZONE, local_date
 from eldercare_platform.core.exports import ExportFormat, Lang, table_response
 from eldercare_platform.core.scope import Scope
@@ -93,15 +93,8 @@ LOCAL_TZ = "Asia/Shanghai"
 
 
 def _metres(lat: str, lon: str) -> str:
-    """Metres from the home (`l.home_latitude`, `l.home_longitude`): the same haversine, operation by operation, as
-    `eldercare_common.geo.haversine_km` × 1000, so the same double (NULL when a position is unknown)."""
-    rad = "(pi() / 180.0)"
-    lat1, lon1 = "l.home_latitude", "l.home_longitude"
-    h = (
-        f"power(sin(({lat} - {lat1}) * {rad} / 2), 2)"
-        f" + cos({lat1} * {rad}) * cos({lat} * {rad}) * power(sin(({lon} - {lon1}) * {rad} / 2), 2)"
-    )
-    return f"(2 * {EARTH_RADIUS_KM} * asin(least(1.0, sqrt({h}))) * 1000.0)"
+    """Metres from the home (`l.home_latitude`, `l.home_longitude`): `eldercare_common.geo`'s haversine."""
+    return haversine_m_sql("l.home_latitude", "l.home_longitude", lat, lon)
 
 
 SESSIONS = f"""

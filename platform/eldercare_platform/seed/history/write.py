@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from eldercare_common.geo import haversine_m_sql
 from eldercare_platform.seed.history.book import ID_TABLES, Book, Row
 
 TASK_COLUMNS = (
@@ -132,14 +133,8 @@ LEFT JOIN LATERAL (SELECT min(u.id) AS id FROM app_user u WHERE u.staff_id = t.a
 CROSS JOIN LATERAL (
     SELECT CASE WHEN t.en_route_at IS NOT NULL THEN 'en_route' WHEN t.published_at IS NOT NULL THEN 'published'
                 WHEN t.assigned_at IS NOT NULL THEN 'assigned' ELSE 'planned' END AS reached,
-           round((2 * 6371008.8 * asin(least(1, sqrt(
-               sin(radians(t.check_in_latitude - h.latitude) / 2) ^ 2 + cos(radians(h.latitude))
-               * cos(radians(t.check_in_latitude)) * sin(radians(t.check_in_longitude - h.longitude) / 2) ^ 2
-           ))))::numeric, 1)::float8 AS in_m,
-           round((2 * 6371008.8 * asin(least(1, sqrt(
-               sin(radians(t.check_out_latitude - h.latitude) / 2) ^ 2 + cos(radians(h.latitude))
-               * cos(radians(t.check_out_latitude)) * sin(radians(t.check_out_longitude - h.longitude) / 2) ^ 2
-           ))))::numeric, 1)::float8 AS out_m
+           round({IN_M}::numeric, 1)::float8 AS in_m,
+           round({OUT_M}::numeric, 1)::float8 AS out_m
 ) x
 CROSS JOIN LATERAL (VALUES
     (t.created_at, t.created_by, NULL::integer, 'created', NULL::text, 'planned', NULL::text,
@@ -169,7 +164,9 @@ CROSS JOIN LATERAL (VALUES
           ELSE '{}'::jsonb END)
 ) e(at, user_id, staff_id, action, from_status, to_status, reason, detail)
 WHERE t.id >= %(first)s AND t.id < %(last)s AND e.at IS NOT NULL
-"""
+""".replace(
+    "{IN_M}", haversine_m_sql("h.latitude", "h.longitude", "t.check_in_latitude", "t.check_in_longitude")
+).replace("{OUT_M}", haversine_m_sql("h.latitude", "h.longitude", "t.check_out_latitude", "t.check_out_longitude"))
 """A task's trace from its columns (the steps tasks/work.py and the engine's jobs write): created, assigned and
 published (by the nightly plan or whoever made it), accepted, en route, checked in and completed by the assignee
 (with the positions and their distance from the home), or missed / no answer / cancelled / suspended with the
