@@ -291,8 +291,12 @@ class SimulatedDevice:
             if not session.done():
                 await asyncio.wait({session}, timeout=STOP_GRACE_S)
             if not session.done():
-                session.cancel()
                 self.stats.cut_at_stop += 1
+                # Python 3.11's asyncio.wait_for (aiomqtt's round trips) can lose a cancel that lands in the step
+                # its operation completes (gh-86296): cancel again until the session has really ended.
+                while not session.done():
+                    session.cancel()
+                    await asyncio.wait({session}, timeout=1.0)
                 with contextlib.suppress(asyncio.CancelledError):
                     await session
                 return
@@ -363,11 +367,21 @@ class SimulatedDevice:
                 self.stats.feedback["command"] += 1
 
     async def _flush_outbox(self, client: aiomqtt.Client) -> None:
-        while True:  # cancelled with the session
+        """Publish the outbox (QoS 1) until the session ends. Once the fleet stops it also ends by itself, when the
+        outbox is empty or `STOP_GRACE_S` later: a cancel can be lost on Python 3.11 (`asyncio.wait_for`, which
+        aiomqtt's publish awaits, returns the PUBACK that arrived in the same step as the cancel, gh-86296), and a
+        loop that relied on the cancel alone kept the session, and the whole simulator, from ever ending."""
+        loop = asyncio.get_running_loop()
+        give_up_at = math.inf
+        while True:
             for key, (channel, topic, payload) in list(self.outbox.items()):
                 await client.publish(topic, payload, qos=1)  # returns after the PUBACK
                 self.outbox.pop(key, None)
                 self.stats.acked[channel] += 1
+            if self.stop.is_set():
+                give_up_at = min(give_up_at, loop.time() + STOP_GRACE_S)
+                if not self.outbox or loop.time() >= give_up_at:
+                    return
             await asyncio.sleep(0.05)
 
     async def _behave(self, client: aiomqtt.Client) -> None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import random
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from pydantic import ValidationError
@@ -27,6 +31,7 @@ from eldercare_sim.scenario import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 
 
 def make(seed: int, serial: str = "HA0000001", scenario: Scenario | None = None) -> SimulatedDevice:
@@ -130,3 +135,61 @@ def test_the_demo_and_city_scenarios_call_at_the_real_rate(name: str) -> None:
     assert scenario.smoke_per_device_per_day < scenario.fall_per_device_per_day
     # The demo's 300 devices (about 200 home units) then make a handful of calls a day, not thousands.
     assert expected_calls_per_day(300, scenario.sos_per_device_per_day) < 5
+
+
+def run_on_own_thread(coroutine: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` on a thread of its own: earlier tests (Playwright's sync API) may have left a loop running on
+    this one, where asyncio.run() refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+class _PubackBeatsTheCancel:
+    """A broker client whose publish completes even when cancelled in the same step, as Python 3.11's
+    `asyncio.wait_for` (inside aiomqtt's publish) does when the PUBACK and the cancel arrive together (gh-86296)."""
+
+    def __init__(self) -> None:
+        self.published: list[str] = []
+
+    async def publish(self, topic: str, payload: bytes, qos: int) -> None:
+        with contextlib.suppress(asyncio.CancelledError):  # the cancel is lost: the publish "returns the PUBACK"
+            await asyncio.sleep(0.01)
+        self.published.append(topic)
+
+
+def test_the_outbox_flush_ends_after_the_stop_even_when_a_cancel_is_lost() -> None:
+    """The 1,000-device fleet test once ran past its limit: every session's flush loop had lost the TaskGroup's
+    cancel in a publish and went on forever, so the simulator never exited. Now it ends by itself."""
+
+    async def scenario() -> tuple[bool, list[str], dict[str, tuple[str, str, bytes]]]:
+        device = make(5)
+        client = _PubackBeatsTheCancel()
+        device.queue_event("sos")  # type: ignore[arg-type]
+        flush = asyncio.create_task(device._flush_outbox(client))  # type: ignore[arg-type]
+        await asyncio.sleep(0.005)  # mid-publish
+        device.stop.set()
+        flush.cancel()  # lost by the publish
+        done, _ = await asyncio.wait({flush}, timeout=10)  # a guard against hanging the suite, not a timing check
+        if not done:
+            flush.cancel()
+        return bool(done), client.published, device.outbox
+
+    ended, published, outbox = run_on_own_thread(scenario())
+    assert ended, "the flush loop went on after the stop"
+    assert len(published) == 1 and published[0].endswith("/up/event")
+    assert outbox == {}
+
+
+def test_the_outbox_flush_publishes_what_is_left_then_ends_once_stopped() -> None:
+    async def scenario() -> tuple[list[str], int]:
+        device = make(6)
+        client = _PubackBeatsTheCancel()
+        device.queue_event("sos")  # type: ignore[arg-type]
+        device.queue_telemetry(TelemetryKind.ROOM)
+        device.stop.set()
+        await asyncio.wait_for(device._flush_outbox(client), timeout=10)  # type: ignore[arg-type]
+        return client.published, len(device.outbox)
+
+    published, left = run_on_own_thread(scenario())
+    assert [topic.rsplit("/", 1)[1] for topic in published] == ["event", "telemetry"]
+    assert left == 0

@@ -85,8 +85,10 @@ class AlarmHub(LiveHub):
                 log.warning("alarm hub waiting for the database")
                 await asyncio.sleep(1.0)
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can lose the stop's cancel (gh-86296)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._sweep_s)
+                async with asyncio.timeout(self._sweep_s):
+                    await self._wake.wait()
             self._wake.clear()
             await asyncio.sleep(0.002)  # let a burst (a storm touches many alarms) gather into one read
             ids, self._pending = self._pending, set()

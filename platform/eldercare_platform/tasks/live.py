@@ -109,8 +109,9 @@ class TaskHub(LiveHub):
     async def _publish_loop(self) -> None:
         while True:
             swept = False
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._sweep_s)
+            try:  # asyncio.timeout, not wait_for: on 3.11 wait_for can lose the stop's cancel (gh-86296)
+                async with asyncio.timeout(self._sweep_s):
+                    await self._wake.wait()
             except TimeoutError:
                 swept = True
             self._wake.clear()
