@@ -120,6 +120,13 @@ class Scope:
             )
         return "false"
 
+    def home_sql(self, resident: str, home_area_path: str) -> str:
+        """`residents_sql` where the resident's home area is already joined (`home_area_path`, the path of their
+        household's area): the same rule, checked on that path instead of by a lookup per resident."""
+        if self.kind is ScopeKind.AREA:
+            return f"{home_area_path} LIKE :scope_path || '%'"
+        return self.residents_sql(resident)
+
     def devices_sql(self, device: str) -> str:
         """A device (alias) in scope: located where its one owner is."""
         if (fixed := self._fixed()) is not None:

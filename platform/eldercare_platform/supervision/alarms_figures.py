@@ -90,10 +90,9 @@ def _figures(row: Row) -> dict[str, Figure]:
 
 
 def active_residents(session: Session, tier: Tier) -> tuple[Row, dict[int, Row]]:
-    """Active residents at homes in the area (and the scope), per child area. An area scope is the rule's own
-    (the resident's household's community in the scope area), on the household already joined: the same
-    condition, without a correlated lookup per resident."""
-    in_scope = "ar.path LIKE :scope_path || '%'" if tier.scope.kind is ScopeKind.AREA else tier.scope.residents_sql("r")
+    """Active residents at homes in the area (and the scope), per child area (the scope rule on the household
+    already joined, `Scope.home_sql`)."""
+    in_scope = tier.scope.home_sql("r", "ar.path")
     sql = f"""
         WITH x AS (
             SELECT {tier.child_sql("ar.path")} AS child_id

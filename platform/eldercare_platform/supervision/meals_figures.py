@@ -34,9 +34,7 @@ from eldercare_platform.supervision.tier import Period, Tier
 def _orders(tier: Tier) -> str:
     """Meal orders of the period's local days, located at the resident's home (the scope rule for meal orders): the
     homes in the area first (`homes`, one row per resident), so each order is matched once, not three times."""
-    # An area scope is the rule's own (the resident's household's community in the scope area), on the household
-    # already joined: the same condition, without a correlated lookup per resident.
-    in_scope = "ar.path LIKE :scope_path || '%'" if tier.scope.kind is ScopeKind.AREA else tier.scope.residents_sql("r")
+    in_scope = tier.scope.home_sql("r", "ar.path")  # the scope rule on the household already joined
     return f"""
         homes AS MATERIALIZED (
             SELECT r.id, {tier.child_sql("ar.path")} AS child_id

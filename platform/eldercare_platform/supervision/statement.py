@@ -456,7 +456,7 @@ def statement(
     limit) with their evidence."""
     plain_plans(session)
     first, last, start, end = month_bounds(month)
-    located = LOCATED.format(scope=scope.residents_sql("r"))
+    located = LOCATED.format(scope=scope.home_sql("r", "a.path"))
     params: dict[str, Any] = {
         **scope.params,
         "area_path": area_path,
@@ -496,7 +496,7 @@ def statement(
             "tail": TAIL,
             "more_sessions": "UNION ALL " + SESSIONS.format(task_scope=task_scope, tail=DIRTY_TAIL),
         }
-    sql = STATEMENT.format(scope=scope.residents_sql("r"), task_scope=task_scope, **pieces)
+    sql = STATEMENT.format(scope=scope.home_sql("r", "a.path"), task_scope=task_scope, **pieces)
     row = session.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql}).one()
     entitled_by = {(e["is_total"], e["child"]): e["hours_entitled"] for e in row.entitlements or []}
     st = Statement(first_day=first, last_day=last, lines=[], entitled={}, lines_total=int(row.lines_total))
