@@ -209,12 +209,9 @@ entitlements AS (
     SELECT GROUPING(e.child) = 1 AS is_total, e.child, sum(e.hours) AS hours_entitled
     FROM entitled e GROUP BY GROUPING SETS ((e.child), ())
 ),
-pairs AS (
-    SELECT p.*, coalesce(e.hours, 0) AS due
-    FROM (SELECT x.resident_id, x.service, min(x.resident_name) AS resident_name, min(x.area_id) AS area_id,
-                 sum(x.hours) AS hours, sum(x.sessions) AS sessions, min(x.since) AS since
-          FROM lines x GROUP BY 1, 2) p
-    LEFT JOIN entitled e ON e.resident_id = p.resident_id AND e.service = p.service
+pair_sums AS (
+    SELECT d.resident_id, d.service, sum(d.hours) AS hours, sum(d.sessions) AS sessions, min(d.since) AS since
+    FROM delivered d GROUP BY 1, 2
 ),
 findings AS (
     SELECT 'evv_unverified' AS kind, 2 AS severity, x.resident_id, x.resident_name, x.area_id, x.service,
@@ -223,13 +220,17 @@ findings AS (
            x.resident_name || ' · ' || x.service || ' · ' || x.provider_name AS subject
     FROM lines x WHERE x.unverified > 0
     UNION ALL
-    SELECT 'over_entitlement', 2, p.resident_id, p.resident_name, p.area_id, p.service, NULL, NULL, p.sessions,
-           p.hours, p.due, p.since, NULL, p.resident_name || ' · ' || p.service
-    FROM pairs p WHERE p.hours > p.due + CAST(:tolerance AS numeric) AND p.sessions > 0
+    SELECT 'over_entitlement', 2, p.resident_id, l.resident_name, l.area_id, p.service, NULL, NULL, p.sessions,
+           p.hours, p.due, p.since, NULL, l.resident_name || ' · ' || p.service
+    FROM (SELECT p.*, coalesce(e.hours, 0) AS due
+          FROM pair_sums p LEFT JOIN entitled e ON e.resident_id = p.resident_id AND e.service = p.service) p
+    JOIN located l ON l.resident_id = p.resident_id
+    WHERE p.hours > p.due + CAST(:tolerance AS numeric) AND p.sessions > 0
     UNION ALL
-    SELECT 'not_delivered', 3, p.resident_id, p.resident_name, p.area_id, p.service, NULL, NULL, p.sessions,
-           p.hours, p.due, NULL, NULL, p.resident_name || ' · ' || p.service
-    FROM pairs p WHERE :month_over AND p.due > 0 AND p.sessions = 0
+    SELECT 'not_delivered', 3, x.resident_id, x.resident_name, x.area_id, x.service, NULL, NULL, 0, 0, e.hours,
+           NULL, NULL, x.resident_name || ' · ' || x.service
+    FROM lines x JOIN entitled e ON e.resident_id = x.resident_id AND e.service = x.service
+    WHERE :month_over AND x.undelivered AND e.hours > 0
 ),
 worst AS (
     SELECT f.* FROM findings f
