@@ -420,11 +420,23 @@ def check_statement_rollup(s: Session, w: World) -> None:
     kept = s.execute(text("SELECT count(*) FROM rollup_statement_line")).scalar_one()
     assert kept == 6, "T5 (31 Oct UTC = 1 Nov local) … T9: 5 lines in November; T6 (1 Dec local) 1 in December"
     before = assert_statement_rollup_is_raw(s, w)
-    alter = "UPDATE rollup_statement_line SET sessions = sessions + :n WHERE resident_id = :r"
-    s.execute(text(alter), {"n": 1, "r": w.ids["rO"]})
+    assert s.execute(text("SELECT count(*) FROM rollup_statement_final WHERE NOT undelivered")).scalar_one() == 6
+    assert s.execute(text("SELECT count(*) FROM rollup_statement_mixed")).scalar_one() == 0
+    r_o = {"r": w.ids["rO"]}
+    final = "UPDATE rollup_statement_final SET sessions = sessions + :n WHERE resident_id = :r AND NOT undelivered"
+    s.execute(text(final), {"n": 1, **r_o})
     altered = statement_answers(s, w, "rollup")["city 2026-11"]
-    assert altered.totals["sessions"] == before["city 2026-11"].totals["sessions"] + 1, "the rollup is read"
-    s.execute(text(alter), {"n": -1, "r": w.ids["rO"]})
+    assert altered.totals["sessions"] == before["city 2026-11"].totals["sessions"] + 1, "the final lines are read"
+    s.execute(text(final), {"n": -1, **r_o})
+    # A resident with a session kept where their home is not (0021's `mixed`) is built from the kept lines.
+    s.execute(text("INSERT INTO rollup_statement_mixed (month, resident_id) VALUES ('2026-11-01', :r)"), r_o)
+    assert assert_statement_rollup_is_raw(s, w) == before
+    alter = "UPDATE rollup_statement_line SET sessions = sessions + :n WHERE resident_id = :r"
+    s.execute(text(alter), {"n": 1, **r_o})
+    altered = statement_answers(s, w, "rollup")["city 2026-11"]
+    assert altered.totals["sessions"] == before["city 2026-11"].totals["sessions"] + 1, "the kept lines are read"
+    s.execute(text(alter), {"n": -1, **r_o})
+    s.execute(text("DELETE FROM rollup_statement_mixed"))
     change_after_refresh(s, w)
     assert s.execute(text("SELECT count(DISTINCT resident_id) FROM rollup_statement_stale")).scalar_one() == 2
     changed = assert_statement_rollup_is_raw(s, w)
@@ -434,3 +446,17 @@ def check_statement_rollup(s: Session, w: World) -> None:
     assert result.statement_residents == 2, "rA1 (T3 changed, T10 completed, s2 moved) and rA2 (care plan)"
     assert s.execute(text("SELECT count(*) FROM rollup_statement_stale")).scalar_one() == 0
     assert assert_statement_rollup_is_raw(s, w) == changed
+    # What the final lines keep of the home (0021's triggers): rO renamed, rB1's household moved to community A.
+    s.execute(text("UPDATE resident SET name = '李桂芳二' WHERE id = :r"), r_o)
+    s.execute(
+        text("UPDATE household SET area_id = :a WHERE id = (SELECT household_id FROM resident WHERE id = :r)"),
+        {"a": w.ids["a"], "r": w.ids["rB1"]},
+    )
+    assert set(s.execute(text("SELECT resident_id FROM rollup_statement_stale")).scalars()) == {
+        w.ids["rO"],
+        w.ids["rB1"],
+    }
+    moved = assert_statement_rollup_is_raw(s, w)
+    assert "李桂芳二" in {line.resident_name for line in moved["city 2026-11"].lines}
+    refresh_rollups(s, now=NOW + timedelta(minutes=10))
+    assert assert_statement_rollup_is_raw(s, w) == moved

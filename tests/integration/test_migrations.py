@@ -55,6 +55,8 @@ SERVICES = {
     "rollup_statement_entitled",
     "rollup_statement_month",
     "rollup_statement_stale",
+    "rollup_statement_final",  # 0021
+    "rollup_statement_mixed",
     "rollup_telemetry_stale",  # (plain PostgreSQL only: the late samples' hours)
 }
 RAW_SQL_TABLES = TIME_SERIES | ALARM_CENTER | SERVICES  # created by migrations in SQL, not from SQLModel classes

@@ -149,6 +149,26 @@ KEPT_ENTITLED = """
 
 DIRTY_IDS = "SELECT unnest(CAST(:dirty AS integer[])) AS resident_id"
 
+NO_FINAL = "SELECT f.*, NULL::int AS child FROM rollup_statement_final f WHERE false"
+
+FINAL = """
+    SELECT f.*, NULLIF(split_part(f.home_path, '/', :child_field), '')::int AS child
+    FROM rollup_statement_final f
+    WHERE f.month = :first_day AND f.home_path LIKE :area_path || '%' AND {final_scope}
+      AND NOT (f.resident_id = ANY(:raw))
+"""
+"""The month's final lines (migration 0021) of the homes in the statement (by the home kept with them, which a move
+logs stale), but for the residents built from their kept lines and sessions (`:raw`)."""
+
+TAIL_RESIDENTS = """
+    SELECT DISTINCT t.resident_id FROM task t
+    WHERE t.kind = 'service' AND t.status = 'completed' AND t.resident_id IS NOT NULL
+      AND coalesce(t.checked_in_at, t.completed_at) >= :tail_from AND coalesce(t.checked_in_at, t.completed_at) < :end
+"""
+"""Residents with a session of the month from the refresh's local day on (not in their final lines yet)."""
+
+RAW_ONLY = "AND r.id = ANY(:raw)"
+
 TAIL = "coalesce(t.checked_in_at, t.completed_at) >= :horizon"
 DIRTY_TAIL = "t.resident_id = ANY(:dirty) AND coalesce(t.checked_in_at, t.completed_at) < :horizon"
 """The sessions read raw on the rollup path: from the refresh's local day on (by the EVV start's index), and the
@@ -166,7 +186,7 @@ WITH located AS MATERIALIZED (
     FROM resident r
     JOIN household h ON h.id = r.household_id
     JOIN area a ON a.id = h.area_id
-    WHERE a.path LIKE :area_path || '%' AND {{scope}}
+    WHERE a.path LIKE :area_path || '%' AND {{scope}} {{raw_only}}
 ),
 dirty AS MATERIALIZED ({{dirty}}),
 kept AS MATERIALIZED ({{kept}}),
@@ -185,7 +205,7 @@ delivered AS MATERIALIZED (
           FROM sessions s) x
     GROUP BY 1, 2, 3
 ),
-lines AS MATERIALIZED (
+built AS MATERIALIZED (
     SELECT x.*, l.resident_name, l.area_id, l.area_path, l.child,
            CASE WHEN x.undelivered THEN NULL WHEN x.provider_id IS NULL THEN :platform ELSE i.name END AS provider_name
     FROM (SELECT * FROM delivered
@@ -197,6 +217,20 @@ lines AS MATERIALIZED (
     JOIN located l ON l.resident_id = x.resident_id
     LEFT JOIN institution i ON i.id = x.provider_id
 ),
+final AS MATERIALIZED ({{final}}),
+lines AS MATERIALIZED (
+    SELECT b.resident_id, b.service, b.provider_id, b.undelivered, b.sessions, b.hours, b.verified, b.unverified,
+           b.unverified_since, b.since, b.resident_name, b.area_id, b.area_path, b.child, b.provider_name,
+           NULL::text AS kept_funder, NULL::numeric AS kept_entitled
+    FROM built b
+    UNION ALL
+    SELECT f.resident_id, f.service, f.provider_id, f.undelivered, f.sessions, f.hours, f.verified, f.unverified,
+           f.unverified_since, f.since, f.resident_name, f.home_area_id, f.home_path, f.child,
+           CASE WHEN f.undelivered THEN NULL WHEN f.provider_id IS NULL THEN :platform ELSE i.name END,
+           f.funder, f.entitled
+    FROM final f
+    LEFT JOIN institution i ON i.id = f.provider_id
+),
 figures AS (
     SELECT GROUPING(r.child) = 1 AS is_total, r.child, count(*) AS residents, sum(r.lines) AS lines,
            sum(r.hours) AS hours_delivered, sum(r.sessions) AS sessions, sum(r.verified) AS evv_verified_sessions
@@ -207,7 +241,10 @@ figures AS (
 ),
 entitlements AS (
     SELECT GROUPING(e.child) = 1 AS is_total, e.child, sum(e.hours) AS hours_entitled
-    FROM entitled e GROUP BY GROUPING SETS ((e.child), ())
+    FROM (SELECT e.child, e.hours FROM entitled e
+          UNION ALL
+          SELECT f.child, f.entitled FROM final f WHERE f.pair_first AND f.entitled IS NOT NULL) e
+    GROUP BY GROUPING SETS ((e.child), ())
 ),
 pair_sums AS (
     SELECT d.resident_id, d.service, sum(d.hours) AS hours, sum(d.sessions) AS sessions, min(d.since) AS since
@@ -227,10 +264,21 @@ findings AS (
     JOIN located l ON l.resident_id = p.resident_id
     WHERE p.hours > p.due + CAST(:tolerance AS numeric) AND p.sessions > 0
     UNION ALL
+    SELECT 'over_entitlement', 2, f.resident_id, f.resident_name, f.home_area_id, f.service, NULL, NULL,
+           f.pair_sessions, f.pair_hours, coalesce(f.entitled, 0), f.pair_since, NULL,
+           f.resident_name || ' · ' || f.service
+    FROM final f
+    WHERE f.pair_first AND f.pair_sessions > 0
+      AND f.pair_hours > coalesce(f.entitled, 0) + CAST(:tolerance AS numeric)
+    UNION ALL
     SELECT 'not_delivered', 3, x.resident_id, x.resident_name, x.area_id, x.service, NULL, NULL, 0, 0, e.hours,
            NULL, NULL, x.resident_name || ' · ' || x.service
-    FROM lines x JOIN entitled e ON e.resident_id = x.resident_id AND e.service = x.service
+    FROM built x JOIN entitled e ON e.resident_id = x.resident_id AND e.service = x.service
     WHERE :month_over AND x.undelivered AND e.hours > 0
+    UNION ALL
+    SELECT 'not_delivered', 3, f.resident_id, f.resident_name, f.home_area_id, f.service, NULL, NULL, 0, 0, f.entitled,
+           NULL, NULL, f.resident_name || ' · ' || f.service
+    FROM final f WHERE :month_over AND f.undelivered AND f.entitled > 0
 ),
 worst AS (
     SELECT f.* FROM findings f
@@ -249,6 +297,8 @@ SELECT
      FROM (SELECT y.day, sum(y.hours) AS hours
            FROM (SELECT unnest(k.days) AS day, unnest(k.day_hours) AS hours FROM kept k
                  UNION ALL
+                 SELECT unnest(f.days), unnest(f.day_hours) FROM final f
+                 UNION ALL
                  SELECT (x.moment AT TIME ZONE '{LOCAL_TZ}')::date, x.hours FROM sessions x WHERE x.hours IS NOT NULL
                 ) y GROUP BY 1) d) AS series,
     (SELECT jsonb_agg(to_jsonb(w) || jsonb_build_object('task_id', u.task_id))
@@ -259,14 +309,18 @@ SELECT
                              k.first_unverified_at AS checked_in_at
                       FROM kept k WHERE k.first_unverified_task IS NOT NULL
                       UNION ALL
+                      SELECT f.resident_id, f.service, f.provider_id, f.first_unverified_task, f.first_unverified_at
+                      FROM final f WHERE f.first_unverified_task IS NOT NULL
+                      UNION ALL
                       SELECT s.resident_id, s.service, s.provider_id, s.task_id, s.checked_in_at
                       FROM sessions s WHERE NOT s.verified) s
                 ORDER BY s.resident_id, s.service, s.provider_id, s.checked_in_at NULLS LAST, s.task_id) u
        ON w.kind = 'evv_unverified' AND u.resident_id = w.resident_id AND u.service = w.service
       AND u.provider_id IS NOT DISTINCT FROM w.provider_id) AS findings,
     (SELECT count(*) FROM lines) AS lines_total,
-    (SELECT jsonb_agg(to_jsonb(x) || jsonb_build_object('area_name', a.name, 'funder', e.funder,
-                                                         'hours_entitled', coalesce(e.hours, 0))
+    (SELECT jsonb_agg(to_jsonb(x) || jsonb_build_object('area_name', a.name,
+                                                         'funder', coalesce(e.funder, x.kept_funder),
+                                                         'hours_entitled', coalesce(e.hours, x.kept_entitled, 0))
                       ORDER BY {LINE_ORDER})
      FROM page x
      JOIN area a ON a.id = x.area_id
@@ -485,10 +539,24 @@ def statement(
             "plans": "true",
             "tail": "true",
             "more_sessions": "",
+            "final": NO_FINAL,
+            "raw_only": "",
         }
     else:
         dirty = list(session.execute(text(DIRTY), {"seen": kept.seen}).scalars())
         params |= {"horizon": kept.horizon, "dirty": dirty}
+        # Built from the kept lines and sessions as on the raw path: the dirty residents, those with a session of
+        # the month since the refresh, those with a session kept where their home is not (0021's `mixed`).
+        raw = {*dirty}
+        if end > kept.horizon:
+            tail = {"tail_from": max(start, kept.horizon), "end": end}
+            raw.update(session.execute(text(TAIL_RESIDENTS), tail).scalars())
+        raw.update(
+            session.execute(
+                text("SELECT resident_id FROM rollup_statement_mixed WHERE month = :first_day"), {"first_day": first}
+            ).scalars()
+        )
+        params["raw"] = sorted(raw)
         pieces = {
             "dirty": DIRTY_IDS,
             "kept": KEPT.format(kept_scope=scope.path_sql("k.area_path")),
@@ -496,6 +564,8 @@ def statement(
             "plans": "cp.resident_id = ANY(:dirty)",
             "tail": TAIL,
             "more_sessions": "UNION ALL " + SESSIONS.format(task_scope=task_scope, tail=DIRTY_TAIL),
+            "final": FINAL.format(final_scope=scope.home_sql("f", "f.home_path")),
+            "raw_only": RAW_ONLY,
         }
     sql = STATEMENT.format(scope=scope.home_sql("r", "a.path"), task_scope=task_scope, **pieces)
     row = session.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql}).one()

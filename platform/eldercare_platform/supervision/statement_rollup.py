@@ -96,6 +96,71 @@ SELECT :first_day, e.resident_id, e.service, e.funder, e.hours FROM ({ENTITLED.f
 )
 """The entitlements of the month of `:first_day` of the residents `where` (on `cp`) selects."""
 
+FINAL_COLUMNS = (
+    "month, resident_id, service, provider_id, undelivered, resident_name, home_area_id, home_path, sessions, hours,"
+    " verified, unverified, unverified_since, since, first_unverified_task, first_unverified_at, days, day_hours,"
+    " entitled, funder, pair_first, pair_hours, pair_sessions, pair_since"
+)
+
+FINAL_HOMES = """
+WITH located AS MATERIALIZED (
+    SELECT r.id AS resident_id, r.name AS resident_name, h.area_id, a.path AS area_path
+    FROM resident r
+    JOIN household h ON h.id = r.household_id
+    JOIN area a ON a.id = h.area_id
+    WHERE {where}
+),
+kept AS MATERIALIZED (
+    SELECT k.* FROM rollup_statement_line k JOIN located l ON l.resident_id = k.resident_id WHERE k.month = :first_day
+),
+mixed AS MATERIALIZED (
+    SELECT DISTINCT k.resident_id FROM kept k JOIN located l ON l.resident_id = k.resident_id
+    WHERE k.area_path <> l.area_path
+)"""
+
+MIXED_FACTS = (
+    FINAL_HOMES
+    + """
+INSERT INTO rollup_statement_mixed (month, resident_id) SELECT :first_day, m.resident_id FROM mixed m
+"""
+)
+"""The residents of `where` with a kept session of the month whose task lies elsewhere than their home (their lines
+are built by the statement from the kept lines, as for a resident read raw)."""
+
+FINAL_FACTS = (
+    FINAL_HOMES
+    + f"""
+, entitled AS MATERIALIZED (
+    SELECT e.* FROM rollup_statement_entitled e JOIN located l ON l.resident_id = e.resident_id
+    WHERE e.month = :first_day
+),
+lines AS (
+    SELECT k.resident_id, k.service, k.provider_id, false AS undelivered, k.sessions,
+           round(coalesce(k.hours, 0), 2) AS hours, k.verified, k.unverified, k.unverified_since, k.since,
+           k.first_unverified_task, k.first_unverified_at, k.days, k.day_hours
+    FROM kept k
+    UNION ALL
+    SELECT e.resident_id, e.service, NULL, true, 0, 0, 0, 0, NULL, NULL, NULL, NULL, '{{{{}}}}', '{{{{}}}}'
+    FROM entitled e
+    WHERE NOT EXISTS (SELECT 1 FROM kept k WHERE k.resident_id = e.resident_id AND k.service = e.service)
+)
+INSERT INTO rollup_statement_final ({FINAL_COLUMNS})
+SELECT :first_day, x.resident_id, x.service, x.provider_id, x.undelivered, l.resident_name, l.area_id, l.area_path,
+       x.sessions, x.hours, x.verified, x.unverified, x.unverified_since, x.since, x.first_unverified_task,
+       x.first_unverified_at, x.days, x.day_hours, e.hours, e.funder,
+       row_number() OVER (PARTITION BY x.resident_id, x.service ORDER BY x.provider_id NULLS FIRST) = 1,
+       sum(x.hours) OVER pair, sum(x.sessions) OVER pair, min(x.since) OVER pair
+FROM lines x
+JOIN located l ON l.resident_id = x.resident_id
+LEFT JOIN entitled e ON e.resident_id = x.resident_id AND e.service = x.service
+WHERE NOT EXISTS (SELECT 1 FROM mixed m WHERE m.resident_id = x.resident_id)
+WINDOW pair AS (PARTITION BY x.resident_id, x.service)
+"""
+)
+"""The statement's lines of the month of `:first_day` for the residents `where` (on `r`) selects, but the mixed: the
+kept lines (one per provider: every session of the resident lies in the home's area), and the entitlements with no
+line as undelivered lines; with the home, the pair's entitlement and the pair's sums on each line."""
+
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
 
@@ -116,6 +181,19 @@ def _entitle(session: Session, months: list[date], where: str, params: dict[str,
         session.execute(
             text("INSERT INTO rollup_statement_month (month) VALUES (:m) ON CONFLICT DO NOTHING"), {"m": first}
         )
+
+
+def _finalize(session: Session, months: list[date], where: str, params: dict[str, Any]) -> None:
+    """Rebuild the final lines (and the mixed residents) of `months` for the residents `where` (on `r`) selects."""
+    gone = "true" if where == "true" else where.replace("r.id", "resident_id")
+    for month in months:
+        bound = {**params, "first_day": month}
+        for table in ("final", "mixed"):
+            sql = f"DELETE FROM rollup_statement_{table} WHERE month = :first_day AND {gone}"
+            session.execute(text(sql), {k: v for k, v in bound.items() if f":{k}" in sql})
+        for facts in (MIXED_FACTS, FINAL_FACTS):
+            sql = facts.format(where=where)
+            session.execute(text(sql), {k: v for k, v in bound.items() if f":{k}" in sql})
 
 
 def refresh_statement(
@@ -139,12 +217,14 @@ def refresh_statement(
     }
     recomputed = -1
     if full or row is None or row.refreshed_at is None or row.within_mm != within_mm(verified_within_m):
-        for table in ("session", "line", "entitled", "month", "stale"):
+        for table in ("session", "line", "entitled", "month", "stale", "final", "mixed"):
             session.execute(text(f"DELETE FROM rollup_statement_{table}"))
         session.execute(text(SESSION_FACTS.format(where="true")), params)
         session.execute(text(LINE_FACTS.format(where="true")))
         first = session.execute(text("SELECT min(month) FROM rollup_statement_session")).scalar() or horizon_day
-        _entitle(session, _months(min(first, horizon_day), horizon_day), "true", {})
+        months = _months(min(first, horizon_day), horizon_day)
+        _entitle(session, months, "true", {})
+        _finalize(session, months, "true", {})
     else:
         old_day = local_date(row.refreshed_at)
         params["old_horizon"] = datetime.combine(old_day, time(0), tzinfo=LOCAL_TIMEZONE)
@@ -172,7 +252,12 @@ def refresh_statement(
             )
             _entitle(session, kept, "cp.resident_id = ANY(:stale)", {"stale": stale})
         newest = kept[-1] if kept else horizon_day.replace(day=1)
-        _entitle(session, [m for m in _months(newest, horizon_day) if m not in kept], "true", {})
+        added = [m for m in _months(newest, horizon_day) if m not in kept]
+        _entitle(session, added, "true", {})
+        again = {"again": sorted({*touched, *stale})}
+        if again["again"] and kept:
+            _finalize(session, kept, "r.id = ANY(:again)", again)
+        _finalize(session, added, "true", {})
         recomputed = len(touched)
     for rollup, version in (("statement", top), ("statement_within", within_mm(verified_within_m))):
         save_state(session, rollup, version, now)
