@@ -379,7 +379,9 @@ def refresh(engine: Engine, now: datetime, *, full: bool) -> tuple[float, str, d
             text(
                 "ANALYZE rollup_alarm_hourly, rollup_alarm_daily, rollup_alarm_detail, rollup_task_daily,"
                 " rollup_telemetry_hourly, rollup_telemetry_daily, rollup_visit_task, rollup_visit_daily,"
-                " rollup_visit_caregiver, rollup_alarm_caller, rollup_meal_order, rollup_meal_daily, rollup_meal_point"
+                " rollup_visit_caregiver, rollup_alarm_caller, rollup_meal_order, rollup_meal_daily, rollup_meal_point,"
+                " rollup_statement_session, rollup_statement_line, rollup_statement_entitled, rollup_statement_final,"
+                " rollup_statement_mixed"
             )
         )
         session.commit()

@@ -1,8 +1,10 @@
 """The services statement's rollup (migration 0020): the final sessions of the statement kept per completed service
 task (`rollup_statement_session`) and per month × resident × service × provider × task area path
-(`rollup_statement_line`), and the entitlements per month × resident × service (`rollup_statement_entitled`) for the
-months in `rollup_statement_month`. Refreshed by `refresh_rollups` (supervision/rollups.py); read by the statement
-(supervision/statement.py, `source="rollup"`). docs/supervision.md, "The statement rollup".
+(`rollup_statement_line`), the entitlements per month × resident × service (`rollup_statement_entitled`) for the
+months in `rollup_statement_month`, and (migration 0021) the month's lines themselves (`rollup_statement_final`,
+`FINAL_FACTS`) but for the residents with a session kept away from their home (`rollup_statement_mixed`). Refreshed
+by `refresh_rollups` (supervision/rollups.py); read by the statement (supervision/statement.py, `source="rollup"`).
+docs/supervision.md, "The statement rollup".
 
 Everything is computed by the statement's own SQL (`SESSIONS`, `ENTITLED`) over every home: a session is *final*
 once its EVV start lies before the refresh's local day. Its provider (the caregiver's institution) and its EVV check
