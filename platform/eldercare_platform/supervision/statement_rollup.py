@@ -185,16 +185,16 @@ def _entitle(session: Session, months: list[date], where: str, params: dict[str,
         )
 
 
-def _finalize(session: Session, months: list[date], where: str, params: dict[str, Any]) -> None:
-    """Rebuild the final lines (and the mixed residents) of `months` for the residents `where` (on `r`) selects."""
-    gone = "true" if where == "true" else where.replace("r.id", "resident_id")
+def _finalize(session: Session, months: list[date], residents: list[int] | None = None) -> None:
+    """Rebuild the final lines (and the mixed residents) of `months`: of these residents, or of every home."""
+    which, gone = ("true", "true") if residents is None else ("r.id = ANY(:again)", "resident_id = ANY(:again)")
     for month in months:
-        bound = {**params, "first_day": month}
+        bound = {"first_day": month, "again": residents}
         for table in ("final", "mixed"):
             sql = f"DELETE FROM rollup_statement_{table} WHERE month = :first_day AND {gone}"
             session.execute(text(sql), {k: v for k, v in bound.items() if f":{k}" in sql})
         for facts in (MIXED_FACTS, FINAL_FACTS):
-            sql = facts.format(where=where)
+            sql = facts.format(where=which)
             session.execute(text(sql), {k: v for k, v in bound.items() if f":{k}" in sql})
 
 
@@ -226,7 +226,7 @@ def refresh_statement(
         first = session.execute(text("SELECT min(month) FROM rollup_statement_session")).scalar() or horizon_day
         months = _months(min(first, horizon_day), horizon_day)
         _entitle(session, months, "true", {})
-        _finalize(session, months, "true", {})
+        _finalize(session, months)
     else:
         old_day = local_date(row.refreshed_at)
         params["old_horizon"] = datetime.combine(old_day, time(0), tzinfo=LOCAL_TIMEZONE)
@@ -256,10 +256,10 @@ def refresh_statement(
         newest = kept[-1] if kept else horizon_day.replace(day=1)
         added = [m for m in _months(newest, horizon_day) if m not in kept]
         _entitle(session, added, "true", {})
-        again = {"again": sorted({*touched, *stale})}
-        if again["again"] and kept:
-            _finalize(session, kept, "r.id = ANY(:again)", again)
-        _finalize(session, added, "true", {})
+        again = sorted({*touched, *stale})
+        if again and kept:
+            _finalize(session, kept, again)
+        _finalize(session, added)
         recomputed = len(touched)
     for rollup, version in (("statement", top), ("statement_within", within_mm(verified_within_m))):
         save_state(session, rollup, version, now)
