@@ -127,6 +127,13 @@ class Scope:
             return f"{home_area_path} LIKE :scope_path || '%'"
         return self.residents_sql(resident)
 
+    def device_at_sql(self, device: str, location_path: str) -> str:
+        """`devices_sql` where the device's location is already joined (`location_path`, the path of its owner's
+        area): the same rule, checked on that path instead of by a lookup per device."""
+        if self.kind is ScopeKind.AREA:
+            return f"{location_path} LIKE :scope_path || '%'"
+        return self.devices_sql(device)
+
     def devices_sql(self, device: str) -> str:
         """A device (alias) in scope: located where its one owner is."""
         if (fixed := self._fixed()) is not None:

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlmodel import Session
 
-from eldercare_platform.core.scope import ScopeKind
 from eldercare_platform.supervision.models import ExceptionKind
 from eldercare_platform.supervision.schemas import Exception_, Figure, SectionFigures
 from eldercare_platform.supervision.sections import GROUPED, Row, assemble, count, grouped, merge, plain_plans, ratio
@@ -19,10 +18,9 @@ FAULT_COVER_AFTER = timedelta(hours=2)  # JGJ/T 484: a fault open this long need
 
 
 def _devices(tier: Tier) -> str:
-    """Devices in service (not retired), located where their owner is (home, care center or institution). An area
-    scope is the rule's own (the owner's area in the scope area), on the location already joined: the same
-    condition, without a lookup per device."""
-    in_scope = "loc.path LIKE :scope_path || '%'" if tier.scope.kind is ScopeKind.AREA else tier.scope.devices_sql("d")
+    """Devices in service (not retired), located where their owner is (home, care center or institution); the
+    scope rule on the location already joined (`Scope.device_at_sql`)."""
+    in_scope = tier.scope.device_at_sql("d", "loc.path")
     return f"""
         SELECT d.serial, d.kind, s.online, s.last_seen_at, s.battery_pct, loc.path,
                {tier.child_sql("loc.path")} AS child_id
