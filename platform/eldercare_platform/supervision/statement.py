@@ -246,9 +246,17 @@ entitlements AS (
           SELECT f.child, f.entitled FROM final f WHERE f.pair_first AND f.entitled IS NOT NULL) e
     GROUP BY GROUPING SETS ((e.child), ())
 ),
-pair_sums AS (
-    SELECT d.resident_id, d.service, sum(d.hours) AS hours, sum(d.sessions) AS sessions, min(d.since) AS since
-    FROM delivered d GROUP BY 1, 2
+pairs AS (
+    SELECT p.resident_id, l.resident_name, l.area_id, p.service, p.hours, p.sessions, p.since,
+           coalesce(e.hours, 0) AS due
+    FROM (SELECT d.resident_id, d.service, sum(d.hours) AS hours, sum(d.sessions) AS sessions, min(d.since) AS since
+          FROM delivered d GROUP BY 1, 2) p
+    JOIN located l ON l.resident_id = p.resident_id
+    LEFT JOIN entitled e ON e.resident_id = p.resident_id AND e.service = p.service
+    UNION ALL
+    SELECT f.resident_id, f.resident_name, f.home_area_id, f.service, f.pair_hours, f.pair_sessions, f.pair_since,
+           coalesce(f.entitled, 0)
+    FROM final f WHERE f.pair_first
 ),
 findings AS (
     SELECT 'evv_unverified' AS kind, 2 AS severity, x.resident_id, x.resident_name, x.area_id, x.service,
@@ -257,28 +265,16 @@ findings AS (
            x.resident_name || ' · ' || x.service || ' · ' || x.provider_name AS subject
     FROM lines x WHERE x.unverified > 0
     UNION ALL
-    SELECT 'over_entitlement', 2, p.resident_id, l.resident_name, l.area_id, p.service, NULL, NULL, p.sessions,
-           p.hours, p.due, p.since, NULL, l.resident_name || ' · ' || p.service
-    FROM (SELECT p.*, coalesce(e.hours, 0) AS due
-          FROM pair_sums p LEFT JOIN entitled e ON e.resident_id = p.resident_id AND e.service = p.service) p
-    JOIN located l ON l.resident_id = p.resident_id
-    WHERE p.hours > p.due + CAST(:tolerance AS numeric) AND p.sessions > 0
+    SELECT 'over_entitlement', 2, p.resident_id, p.resident_name, p.area_id, p.service, NULL, NULL, p.sessions,
+           p.hours, p.due, p.since, NULL, p.resident_name || ' · ' || p.service
+    FROM pairs p WHERE p.hours > p.due + CAST(:tolerance AS numeric) AND p.sessions > 0
     UNION ALL
-    SELECT 'over_entitlement', 2, f.resident_id, f.resident_name, f.home_area_id, f.service, NULL, NULL,
-           f.pair_sessions, f.pair_hours, coalesce(f.entitled, 0), f.pair_since, NULL,
-           f.resident_name || ' · ' || f.service
-    FROM final f
-    WHERE f.pair_first AND f.pair_sessions > 0
-      AND f.pair_hours > coalesce(f.entitled, 0) + CAST(:tolerance AS numeric)
-    UNION ALL
-    SELECT 'not_delivered', 3, x.resident_id, x.resident_name, x.area_id, x.service, NULL, NULL, 0, 0, e.hours,
+    SELECT 'not_delivered', 3, x.resident_id, x.resident_name, x.area_id, x.service, NULL, NULL, 0, 0, x.due,
            NULL, NULL, x.resident_name || ' · ' || x.service
-    FROM built x JOIN entitled e ON e.resident_id = x.resident_id AND e.service = x.service
-    WHERE :month_over AND x.undelivered AND e.hours > 0
-    UNION ALL
-    SELECT 'not_delivered', 3, f.resident_id, f.resident_name, f.home_area_id, f.service, NULL, NULL, 0, 0, f.entitled,
-           NULL, NULL, f.resident_name || ' · ' || f.service
-    FROM final f WHERE :month_over AND f.undelivered AND f.entitled > 0
+    FROM (SELECT x.*, coalesce(e.hours, x.kept_entitled) AS due
+          FROM lines x LEFT JOIN entitled e ON e.resident_id = x.resident_id AND e.service = x.service
+          WHERE x.undelivered) x
+    WHERE :month_over AND x.due > 0
 ),
 worst AS (
     SELECT f.* FROM findings f
